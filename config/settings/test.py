@@ -1,0 +1,14 @@
+"""Settings for the test suite. DATABASE_URL and REDIS_URL, when set, point at real servers."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+SECRET_KEY = "pacte-test-key"
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+WHITENOISE_USE_FINDERS = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("PACTE_TEST_CELERY_EAGER", default=True)
+LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -1,0 +1,60 @@
+"""Pure clock arithmetic over a clock's runs: counted time and the instant a target is reached.
+
+A clock's history is a sequence of runs ``(start, end)``; the last may be open (end None)
+while the clock runs. Pauses are the gaps between runs and never count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sla.calendar import CalendarSnapshot, ClockKind, add, elapsed
+
+Run = tuple[datetime, datetime | None]
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    due_at: datetime | None
+    warn_at: datetime | None
+
+
+def counted(cal: CalendarSnapshot, kind: ClockKind, runs: Sequence[Run], now: datetime) -> timedelta:
+    """Counted time of all runs up to ``now`` (an open run counts until ``now``)."""
+    total = timedelta(0)
+    for start, end in runs:
+        stop = now if end is None else min(end, now)
+        total += elapsed(cal, kind, start, stop)
+    return total
+
+
+def instant_reaching(
+    cal: CalendarSnapshot, kind: ClockKind, runs: Sequence[Run], amount: timedelta
+) -> datetime | None:
+    """Earliest instant at which the runs have counted ``amount``; None if they stop before."""
+    spent = timedelta(0)
+    for start, end in runs:
+        if end is None:
+            return add(cal, kind, start, amount - spent)
+        in_run = elapsed(cal, kind, start, end)
+        if spent + in_run >= amount:
+            return add(cal, kind, start, amount - spent)
+        spent += in_run
+    return None
+
+
+def deadlines(
+    cal: CalendarSnapshot,
+    kind: ClockKind,
+    runs: Sequence[Run],
+    target: timedelta,
+    warning_percent: int,
+) -> Deadlines:
+    """Due and warning instants of a clock; None while it is paused short of them."""
+    warning = target * warning_percent / 100
+    return Deadlines(
+        due_at=instant_reaching(cal, kind, runs, target),
+        warn_at=instant_reaching(cal, kind, runs, warning),
+    )

@@ -1,0 +1,219 @@
+"""Every write to SLA clocks. tickets.services calls ``clocks_apply`` at the end of a write."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.dateparse import parse_datetime
+
+from sla.calendar import CalendarSnapshot, ClockKind, clock_start
+from sla.deadlines import Run, deadlines, instant_reaching
+from sla.models import Clock, Metric
+from sla.selectors import calendar_snapshot_for_ticket, sla_targets_for
+from tickets.models import Ticket, TicketEvent, User
+
+
+class ClockChange(enum.StrEnum):
+    """What happened to a ticket, as far as its clocks are concerned."""
+
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"  # first public agent reply or explicit acknowledge
+    WAITING = "waiting"  # waiting on the customer
+    RESUMED = "resumed"  # the customer answered, or an agent took the ticket back
+    RESOLVED = "resolved"  # resolved or closed
+    REOPENED = "reopened"
+    RECLASSIFIED = "reclassified"  # severity changed
+
+
+def _load_runs(clock: Clock) -> list[Run]:
+    runs: list[Run] = []
+    for start, end in clock.runs:
+        start_at = parse_datetime(start)
+        assert start_at is not None  # written by _dump_runs, always ISO
+        runs.append((start_at, parse_datetime(end) if end else None))
+    return runs
+
+
+def _dump_runs(runs: list[Run]) -> list[list[str | None]]:
+    return [[start.isoformat(), end.isoformat() if end else None] for start, end in runs]
+
+
+def _record(clock: Clock, *, actor: User | None, at: datetime, before: str, after: str,
+            note: str = "") -> None:
+    TicketEvent.objects.create(
+        ticket_id=clock.ticket_id,
+        actor=actor,
+        kind=TicketEvent.Kind.CLOCK,
+        field=clock.metric,
+        before=before,
+        after=after,
+        note=note,
+        created_at=at,
+    )
+
+
+def _refresh(clock: Clock, cal: CalendarSnapshot, runs: list[Run], at: datetime) -> None:
+    """Recompute due/warn instants from the runs; mark a breach that already happened."""
+    times = deadlines(cal, ClockKind(clock.kind), runs, clock.target, clock.warning_percent)
+    clock.due_at = times.due_at
+    clock.warn_at = times.warn_at
+    clock.runs = _dump_runs(runs)
+    if clock.due_at is not None and clock.due_at < at and clock.breached_at is None:
+        clock.breached_at = clock.due_at
+    elif clock.due_at is not None and clock.due_at >= at:
+        clock.breached_at = None
+
+
+def _start(ticket: Ticket, cal: CalendarSnapshot, at: datetime, actor: User | None) -> None:
+    targets = sla_targets_for(ticket)
+    for metric in Metric:
+        target = targets.get(metric)
+        if target is None:
+            continue
+        kind = ClockKind(target.kind)
+        started = clock_start(cal, kind, ticket.received_at)
+        clock = Clock(
+            ticket=ticket,
+            metric=metric,
+            kind=kind,
+            target=target.duration,
+            warning_percent=target.policy.warning_percent,
+            started_at=started,
+        )
+        _refresh(clock, cal, [(started, None)], at)
+        clock.full_clean(exclude=["ticket"])
+        clock.save()
+        _record(clock, actor=actor, at=at, before="", after=Clock.State.RUNNING,
+                note=f"due {clock.due_at.isoformat() if clock.due_at else '-'}")
+
+
+def _stop(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None,
+          note: str) -> None:
+    runs = _load_runs(clock)
+    if runs and runs[-1][1] is None:
+        runs[-1] = (runs[-1][0], max(at, runs[-1][0]))
+    due = instant_reaching(cal, ClockKind(clock.kind), runs, clock.target)
+    before = clock.state
+    clock.state = Clock.State.STOPPED
+    clock.stopped_at = at
+    clock.runs = _dump_runs(runs)
+    clock.due_at = due or clock.due_at  # unreached: keep the promise as it stood
+    clock.warn_at = None
+    if due is not None and due < at:
+        clock.breached_at = clock.breached_at or due
+    clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
+    clock.save(update_fields=["state", "stopped_at", "runs", "due_at", "warn_at",
+                              "breached_at", "outcome"])
+    _record(clock, actor=actor, at=at, before=before, after=f"stopped:{clock.outcome}", note=note)
+
+
+def _pause(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None,
+           note: str) -> None:
+    runs = _load_runs(clock)
+    runs[-1] = (runs[-1][0], max(at, runs[-1][0]))
+    clock.state = Clock.State.PAUSED
+    _refresh(clock, cal, runs, at)
+    clock.save(update_fields=["state", "runs", "due_at", "warn_at", "breached_at"])
+    _record(clock, actor=actor, at=at, before=Clock.State.RUNNING, after=Clock.State.PAUSED,
+            note=note)
+
+
+def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None,
+            note: str) -> None:
+    before = clock.state
+    runs = _load_runs(clock)
+    runs.append((at, None))
+    if clock.state == Clock.State.STOPPED:
+        clock.cycle += 1
+        clock.stopped_at = None
+        clock.outcome = ""
+        clock.escalation_level = 0
+    clock.state = Clock.State.RUNNING
+    _refresh(clock, cal, runs, at)
+    clock.save(update_fields=["state", "runs", "due_at", "warn_at", "breached_at", "cycle",
+                              "stopped_at", "outcome", "escalation_level"])
+    _record(clock, actor=actor, at=at, before=before, after=Clock.State.RUNNING, note=note)
+
+
+def _recompute(ticket: Ticket, clock: Clock, cal: CalendarSnapshot, at: datetime,
+               actor: User | None) -> None:
+    target = sla_targets_for(ticket).get(clock.metric)
+    if target is None:
+        return
+    before = f"{clock.due_at.isoformat() if clock.due_at else '-'}"
+    clock.kind = target.kind
+    clock.target = target.duration
+    clock.warning_percent = target.policy.warning_percent
+    runs = _load_runs(clock)
+    if clock.state == Clock.State.STOPPED:
+        due = instant_reaching(cal, ClockKind(clock.kind), runs, clock.target)
+        clock.due_at = due
+        clock.breached_at = due if due is not None and clock.stopped_at and due < clock.stopped_at else None
+        clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
+    else:
+        clock.breached_at = None
+        _refresh(clock, cal, runs, at)
+    clock.escalation_level = 0
+    clock.save(update_fields=["kind", "target", "warning_percent", "due_at", "warn_at",
+                              "breached_at", "outcome", "escalation_level"])
+    _record(clock, actor=actor, at=at, before=before,
+            after=clock.due_at.isoformat() if clock.due_at else "-",
+            note=f"recomputed for severity {ticket.severity}")
+
+
+@transaction.atomic
+def clocks_apply(*, ticket: Ticket, change: ClockChange, at: datetime,
+                 actor: User | None = None, note: str = "") -> None:
+    """Apply one ticket change to its clocks, following SLA-RULES.md."""
+    cal = calendar_snapshot_for_ticket(ticket)
+    if change is ClockChange.RECEIVED:
+        _start(ticket, cal, at, actor)
+    else:
+        _change(ticket, cal, change, at, actor, note)
+    nearest = (
+        Clock.objects.filter(ticket=ticket, state=Clock.State.RUNNING)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    if ticket.sla_due_at != nearest:
+        ticket.sla_due_at = nearest
+        ticket.save(update_fields=["sla_due_at"])
+
+
+def _change(ticket: Ticket, cal: CalendarSnapshot, change: ClockChange, at: datetime,
+            actor: User | None, note: str) -> None:
+    clocks = {c.metric: c for c in Clock.objects.select_for_update().filter(ticket=ticket)}
+    ack = clocks.get(Metric.ACKNOWLEDGEMENT)
+    correction = clocks.get(Metric.CORRECTION)
+    running = Clock.State.RUNNING
+    if change is ClockChange.ACKNOWLEDGED:
+        if ack is not None and ack.state == running:
+            _stop(ack, cal, at, actor, note or "acknowledged")
+    elif change is ClockChange.WAITING:
+        if correction is not None and correction.state == running:
+            _pause(correction, cal, at, actor, note or "waiting on customer")
+    elif change is ClockChange.RESUMED:
+        if correction is not None and correction.state == Clock.State.PAUSED:
+            _resume(correction, cal, at, actor, note or "resumed")
+    elif change is ClockChange.RESOLVED:
+        for clock in (ack, correction):
+            if clock is not None and clock.state != Clock.State.STOPPED:
+                _stop(clock, cal, at, actor, note or "resolved")
+    elif change is ClockChange.REOPENED:
+        if correction is not None and correction.state != running:
+            _resume(correction, cal, at, actor, note or "reopened")
+    elif change is ClockChange.RECLASSIFIED:
+        for clock in (ack, correction):
+            if clock is not None:
+                _recompute(ticket, clock, cal, at, actor)
+
+
+def clocks_mark_breached(*, now: datetime) -> int:
+    """Record the breach of every running clock past due; idempotent (a conditional UPDATE)."""
+    return Clock.objects.filter(
+        state=Clock.State.RUNNING, due_at__lte=now, breached_at__isnull=True
+    ).update(breached_at=F("due_at"))

@@ -1,0 +1,98 @@
+"""The one place that decides who may see or change a ticket.
+
+Pages and the API both build their querysets here. A ticket a user may not see does not exist
+for them: lookups raise Http404, never 403, so nobody learns another organization's tickets.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from tickets.models import Attachment, Contact, Message, Ticket, User
+
+
+def contact_of(user: User) -> Contact | None:
+    if not user.is_authenticated or not user.is_customer:
+        return None
+    try:
+        return user.contact
+    except Contact.DoesNotExist:
+        return None
+
+
+def is_staff_member(user: User) -> bool:
+    """Agents and managers (and superusers) work tickets; customers do not."""
+    return user.is_authenticated and (user.is_agent or user.is_manager or user.is_superuser)
+
+
+def sees_everything(user: User) -> bool:
+    return user.is_authenticated and (user.is_manager or user.is_superuser)
+
+
+def visible_tickets(user: User) -> QuerySet[Ticket]:
+    """Every ticket the user may see."""
+    tickets = Ticket.objects.all()
+    if not user.is_authenticated:
+        return tickets.none()
+    if sees_everything(user):
+        return tickets
+    if user.is_agent:
+        return tickets.filter(desk__agents=user)
+    contact = contact_of(user)
+    if contact is None:
+        return tickets.none()
+    if contact.is_org_admin:
+        return tickets.filter(organization_id=contact.organization_id)
+    return tickets.filter(requester=contact)
+
+
+def visible_messages(user: User, ticket: Ticket) -> QuerySet[Message]:
+    """Messages of a ticket the user may read; customers never see internal notes."""
+    messages = Message.objects.filter(ticket=ticket)
+    if not is_staff_member(user):
+        messages = messages.filter(is_internal=False)
+    return messages
+
+
+def visible_attachments(user: User) -> QuerySet[Attachment]:
+    attachments = Attachment.objects.filter(ticket__in=visible_tickets(user))
+    if not is_staff_member(user):
+        attachments = attachments.filter(message__is_internal=False)
+    return attachments
+
+
+def ticket_or_404(user: User, reference: str) -> Ticket:
+    """The visible ticket a reference names, with what every ticket page shows loaded."""
+    ticket_id = Ticket.id_from_reference(reference)
+    if ticket_id is None:
+        raise Http404
+    tickets = visible_tickets(user).select_related(
+        "organization", "requester", "desk", "assignee"
+    )
+    try:
+        return tickets.get(pk=ticket_id)
+    except Ticket.DoesNotExist:
+        raise Http404 from None
+
+
+def can_work(user: User, ticket: Ticket) -> bool:
+    """May the user act as support on this ticket (reply as agent, notes, status, assign)?"""
+    if sees_everything(user):
+        return True
+    return user.is_authenticated and user.is_agent and ticket.desk.agents.filter(pk=user.pk).exists()
+
+
+def can_reply_as_customer(user: User, ticket: Ticket) -> bool:
+    contact = contact_of(user)
+    if contact is None:
+        return False
+    if contact.is_org_admin:
+        return ticket.organization_id == contact.organization_id
+    return ticket.requester_id == contact.pk
+
+
+def assignable_agents(ticket: Ticket) -> QuerySet[User]:
+    return User.objects.filter(
+        Q(desks=ticket.desk_id) | Q(role=User.Role.MANAGER), is_active=True
+    ).distinct().order_by("first_name", "username")

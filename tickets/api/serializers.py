@@ -1,0 +1,57 @@
+"""Output serializers of the API; input serializers live beside each view."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from sla.models import Clock
+from tickets.models import Attachment, Message, Ticket
+
+
+class ClockOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Clock
+        fields = ["metric", "kind", "state", "target", "started_at", "due_at", "warn_at",
+                  "stopped_at", "outcome", "breached_at"]
+
+
+class AttachmentOutput(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["key", "filename", "content_type", "size", "url"]
+
+    def get_url(self, obj: Attachment) -> str:
+        return reverse("api:attachment-download", kwargs={"key": obj.key})
+
+
+class MessageOutput(serializers.ModelSerializer):
+    author = serializers.CharField(source="author_name")
+    attachments = AttachmentOutput(many=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "author", "from_agent", "is_internal", "channel", "body",
+                  "received_at", "attachments"]
+
+
+class TicketOutput(serializers.ModelSerializer):
+    reference = serializers.CharField()
+    organization = serializers.CharField(source="organization.name")
+    requester = serializers.CharField(source="requester.name")
+    desk = serializers.CharField(source="desk.slug")
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = ["reference", "subject", "severity", "status", "channel", "organization",
+                  "requester", "desk", "assignee", "received_at", "updated_at", "sla_due_at"]
+
+
+class TicketDetailOutput(TicketOutput):
+    clocks = ClockOutput(many=True)
+
+    class Meta(TicketOutput.Meta):
+        fields = [*TicketOutput.Meta.fields, "clocks"]

@@ -1,0 +1,381 @@
+"""Every write to tickets. Views, the API, commands and tasks all call these functions."""
+
+from __future__ import annotations
+
+import mimetypes
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sla.services import ClockChange, clocks_apply
+from tickets import access
+from tickets.exceptions import (
+    AttachmentRejected,
+    InvalidTransition,
+    NotUnderContract,
+    PermissionDeniedError,
+    TicketError,
+)
+from tickets.models import (
+    Attachment,
+    Channel,
+    Contact,
+    Desk,
+    Message,
+    Severity,
+    Status,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from tickets.workflow import CUSTOMER_TARGETS, can_transition
+
+# What customers may attach: documents, images, logs and archives. Nothing a browser would
+# execute or render as a page (no HTML, SVG, scripts or executables).
+ALLOWED_EXTENSIONS = frozenset(
+    {
+        ".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf", ".txt", ".log", ".csv", ".json",
+        ".xml", ".zip", ".gz", ".tgz", ".7z", ".doc", ".docx", ".xls", ".xlsx", ".ppt",
+        ".pptx", ".odt", ".ods", ".odp", ".rtf", ".eml", ".har", ".md",
+    }
+)
+
+
+def _validate_files(files: Sequence[File]) -> None:  # type: ignore[type-arg]  # any content
+    if len(files) > settings.PACTE_ATTACHMENTS_PER_MESSAGE:
+        raise AttachmentRejected(
+            _("At most %(count)d attachments per message.")
+            % {"count": settings.PACTE_ATTACHMENTS_PER_MESSAGE},
+            field="attachments",
+        )
+    for upload in files:
+        name = PurePath(upload.name or "").name
+        extension = PurePath(name).suffix.lower()
+        if extension not in ALLOWED_EXTENSIONS:
+            raise AttachmentRejected(
+                _("%(name)s: files of this type are not accepted. Accepted: %(types)s.")
+                % {"name": name, "types": ", ".join(sorted(ALLOWED_EXTENSIONS))},
+                field="attachments",
+            )
+        if upload.size is None or upload.size > settings.PACTE_ATTACHMENT_MAX_BYTES:
+            raise AttachmentRejected(
+                _("%(name)s is too large (%(size)s); the limit is %(limit)s.")
+                % {
+                    "name": name,
+                    "size": filesizeformat(upload.size or 0),
+                    "limit": filesizeformat(settings.PACTE_ATTACHMENT_MAX_BYTES),
+                },
+                field="attachments",
+            )
+        if upload.size == 0:
+            raise AttachmentRejected(_("%(name)s is empty.") % {"name": name}, field="attachments")
+
+
+@contextmanager
+def _files_removed_on_failure() -> Iterator[list[str]]:
+    """Collects the names of stored files and deletes them if the write fails after all."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+
+
+def _save_files(
+    message: Message,
+    files: Sequence[File],  # type: ignore[type-arg]  # any content
+    stored: list[str],
+) -> None:
+    for upload in files:
+        name = PurePath(upload.name or "file").name[:255]
+        attachment = Attachment(
+            ticket_id=message.ticket_id,
+            message=message,
+            key=secrets.token_hex(16),
+            filename=name,
+            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+            size=upload.size or 0,
+        )
+        attachment.file.save(attachment.key, upload, save=False)
+        stored.append(attachment.file.name)
+        attachment.save()
+
+
+def _event(
+    ticket: Ticket,
+    *,
+    actor: User | None,
+    kind: TicketEvent.Kind,
+    at: datetime,
+    field: str = "",
+    before: str = "",
+    after: str = "",
+    note: str = "",
+) -> None:
+    TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor,
+        kind=kind,
+        field=field,
+        before=before,
+        after=after,
+        note=note,
+        created_at=at,
+    )
+
+
+def default_desk_for(contact: Contact) -> Desk:
+    """The organization's desk for the contact's region, else its first desk."""
+    desks = list(contact.organization.desks.all())
+    if not desks:
+        raise TicketError(_("This organization has no support desk yet; please contact us by phone."))
+    for desk in desks:
+        if desk.region == contact.region:
+            return desk
+    return desks[0]
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    requester: Contact,
+    subject: str,
+    description: str,
+    severity: str,
+    channel: str,
+    actor: User | None,
+    files: Sequence[File] = (),  # type: ignore[type-arg]
+    desk: Desk | None = None,
+    received_at: datetime | None = None,
+) -> Ticket:
+    """Open a ticket for a contact and start its SLA clocks."""
+    if not requester.organization.under_contract:
+        raise NotUnderContract(
+            _("%(org)s has no support contract: tickets cannot be opened.")
+            % {"org": requester.organization.name}
+        )
+    if severity not in Severity.values:
+        raise TicketError(_("Unknown severity: %(value)s.") % {"value": severity}, field="severity")
+    if channel not in Channel.values:
+        raise TicketError(_("Unknown channel: %(value)s.") % {"value": channel}, field="channel")
+    if not description.strip():
+        raise TicketError(_("Please describe the incident."), field="description")
+    _validate_files(files)
+    now = received_at or timezone.now()
+    ticket = Ticket(
+        subject=subject.strip(),
+        severity=severity,
+        channel=channel,
+        organization=requester.organization,
+        requester=requester,
+        desk=desk or default_desk_for(requester),
+        received_at=now,
+        updated_at=now,
+    )
+    with _files_removed_on_failure() as stored:
+        ticket.full_clean()
+        ticket.save()
+        _open_ticket(ticket, requester=requester, description=description, actor=actor,
+                     files=files, stored=stored)
+    return ticket
+
+
+def _open_ticket(
+    ticket: Ticket,
+    *,
+    requester: Contact,
+    description: str,
+    actor: User | None,
+    files: Sequence[File],  # type: ignore[type-arg]  # any content
+    stored: list[str],
+) -> None:
+    now = ticket.received_at
+    channel = ticket.channel
+    message = Message(
+        ticket=ticket,
+        author=actor if actor is not None and actor.is_customer else None,
+        author_contact=requester,
+        channel=channel,
+        body=description.strip(),
+        received_at=now,
+    )
+    if actor is not None and access.is_staff_member(actor):
+        # An agent logging a call or a mail on the contact's behalf.
+        message.author = actor
+    message.full_clean()
+    message.save()
+    _save_files(message, files, stored)
+    _event(ticket, actor=actor, kind=TicketEvent.Kind.CREATED, at=now, after=Status.NEW,
+           note=channel)
+    clocks_apply(ticket=ticket, change=ClockChange.RECEIVED, at=now, actor=actor)
+
+
+def _set_status(ticket: Ticket, status: Status, *, actor: User | None, at: datetime,
+                note: str = "") -> None:
+    before = ticket.status
+    ticket.status = status
+    ticket.updated_at = at
+    ticket.save(update_fields=["status", "updated_at"])
+    _event(ticket, actor=actor, kind=TicketEvent.Kind.STATUS, at=at, field="status",
+           before=before, after=status, note=note)
+    change = _clock_change_for(Status(before), status)
+    if change is not None:
+        clocks_apply(ticket=ticket, change=change, at=at, actor=actor, note=note)
+
+
+def _clock_change_for(before: Status, after: Status) -> ClockChange | None:
+    if after == Status.ACKNOWLEDGED:
+        return ClockChange.ACKNOWLEDGED
+    if after == Status.WAITING_ON_CUSTOMER:
+        return ClockChange.WAITING
+    if after in (Status.RESOLVED, Status.CLOSED):
+        return ClockChange.RESOLVED
+    if after == Status.IN_PROGRESS and before in (Status.RESOLVED, Status.CLOSED):
+        return ClockChange.REOPENED
+    if after == Status.IN_PROGRESS and before == Status.WAITING_ON_CUSTOMER:
+        return ClockChange.RESUMED
+    return None
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    internal: bool = False,
+    channel: str = Channel.WEB,
+    files: Sequence[File] = (),  # type: ignore[type-arg]
+    received_at: datetime | None = None,
+) -> Message:
+    """Add a public reply or an internal note; move the ticket and its clocks accordingly."""
+    if not body.strip():
+        raise TicketError(_("The message is empty."), field="body")
+    if channel not in Channel.values:
+        raise TicketError(_("Unknown channel: %(value)s.") % {"value": channel}, field="channel")
+    ticket = Ticket.objects.select_for_update().select_related("desk").get(pk=ticket.pk)
+    from_agent = access.can_work(author, ticket)
+    if not from_agent and not access.can_reply_as_customer(author, ticket):
+        raise PermissionDeniedError(_("You may not reply to this ticket."))
+    if internal and not from_agent:
+        raise PermissionDeniedError(_("Only support staff write internal notes."))
+    if ticket.status == Status.CLOSED and not internal:
+        raise InvalidTransition(
+            _("This ticket is closed. Reopen it or open a new ticket."), field="body"
+        )
+    _validate_files(files)
+    now = received_at or timezone.now()
+    message = Message(
+        ticket=ticket,
+        author=author,
+        author_contact=None if from_agent else access.contact_of(author),
+        is_internal=internal,
+        from_agent=from_agent,
+        channel=channel,
+        body=body.strip(),
+        received_at=now,
+    )
+    with _files_removed_on_failure() as stored:
+        message.full_clean()
+        message.save()
+        _save_files(message, files, stored)
+    kind = TicketEvent.Kind.NOTE if internal else TicketEvent.Kind.MESSAGE
+    _event(ticket, actor=author, kind=kind, at=now, note=f"message:{message.pk}")
+    ticket.updated_at = now
+    ticket.save(update_fields=["updated_at"])
+    if internal:
+        return message
+    if from_agent and ticket.status == Status.NEW:
+        _set_status(ticket, Status.ACKNOWLEDGED, actor=author, at=now,
+                    note=_("first public reply"))
+    elif not from_agent and ticket.status == Status.WAITING_ON_CUSTOMER:
+        _set_status(ticket, Status.IN_PROGRESS, actor=author, at=now,
+                    note=_("customer answered"))
+    elif not from_agent and ticket.status == Status.RESOLVED:
+        _set_status(ticket, Status.IN_PROGRESS, actor=author, at=now,
+                    note=_("reopened by the customer's reply"))
+    return message
+
+
+@transaction.atomic
+def ticket_change_status(*, ticket: Ticket, actor: User, status: str, note: str = "") -> Ticket:
+    if status not in Status.values:
+        raise TicketError(_("Unknown status: %(value)s.") % {"value": status}, field="status")
+    ticket = Ticket.objects.select_for_update().select_related("desk").get(pk=ticket.pk)
+    if not access.can_work(actor, ticket):
+        if not (access.can_reply_as_customer(actor, ticket) and status in CUSTOMER_TARGETS):
+            raise PermissionDeniedError(_("You may not change the status of this ticket."))
+    if not can_transition(ticket.status, status):
+        raise InvalidTransition(
+            _("A ticket that is %(before)s cannot become %(after)s.")
+            % {"before": Status(ticket.status).label, "after": Status(status).label},
+            field="status",
+        )
+    _set_status(ticket, Status(status), actor=actor, at=timezone.now(), note=note)
+    return ticket
+
+
+def ticket_acknowledge(*, ticket: Ticket, actor: User) -> Ticket:
+    """Explicit acknowledgement: stops the acknowledgement clock."""
+    return ticket_change_status(ticket=ticket, actor=actor, status=Status.ACKNOWLEDGED,
+                                note=_("acknowledged"))
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Ticket:
+    ticket = Ticket.objects.select_for_update().select_related("desk", "assignee").get(pk=ticket.pk)
+    if not access.can_work(actor, ticket):
+        raise PermissionDeniedError(_("You may not assign this ticket."))
+    if assignee is not None and not access.assignable_agents(ticket).filter(pk=assignee.pk).exists():
+        raise TicketError(
+            _("%(name)s does not work on the %(desk)s desk.")
+            % {"name": assignee.get_username(), "desk": ticket.desk.name},
+            field="assignee",
+        )
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return ticket
+    before = ticket.assignee.get_username() if ticket.assignee else ""
+    now = timezone.now()
+    ticket.assignee = assignee
+    ticket.updated_at = now
+    ticket.save(update_fields=["assignee", "updated_at"])
+    _event(ticket, actor=actor, kind=TicketEvent.Kind.ASSIGNEE, at=now, field="assignee",
+           before=before, after=assignee.get_username() if assignee else "")
+    return ticket
+
+
+@transaction.atomic
+def ticket_reclassify(*, ticket: Ticket, actor: User, severity: str, reason: str) -> Ticket:
+    """Change the severity with a reason; both clocks are recomputed from the original start."""
+    if severity not in Severity.values:
+        raise TicketError(_("Unknown severity: %(value)s.") % {"value": severity}, field="severity")
+    if not reason.strip():
+        raise TicketError(_("Please give the reason for the change."), field="reason")
+    ticket = Ticket.objects.select_for_update().select_related("desk", "organization").get(
+        pk=ticket.pk
+    )
+    if not access.can_work(actor, ticket):
+        raise PermissionDeniedError(_("You may not reclassify this ticket."))
+    if ticket.severity == severity:
+        return ticket
+    now = timezone.now()
+    before = ticket.severity
+    ticket.severity = severity
+    ticket.updated_at = now
+    ticket.save(update_fields=["severity", "updated_at"])
+    _event(ticket, actor=actor, kind=TicketEvent.Kind.SEVERITY, at=now, field="severity",
+           before=before, after=severity, note=reason.strip())
+    clocks_apply(ticket=ticket, change=ClockChange.RECLASSIFIED, at=now, actor=actor)
+    return ticket

@@ -1,0 +1,78 @@
+"""Pieces shared by the portal and desk views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest
+from django.utils import timezone
+
+from sla.models import Clock
+from tickets.exceptions import TicketError
+from tickets.models import User
+
+
+def current_user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # the views using it are login_required
+    return user
+
+
+def form_error(request: HttpRequest, form: forms.Form, error: TicketError) -> None:
+    """Show a domain error on the field it concerns, or as a page message."""
+    if error.field and error.field in form.fields:
+        form.add_error(error.field, error.message)
+    else:
+        messages.error(request, error.message)
+
+
+class SlaState:
+    OK = "ok"
+    WARNING = "warning"
+    BREACHED = "breached"
+    MET = "met"
+    PAUSED = "paused"
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """What a page shows of a clock: no decisions left for the template."""
+
+    metric: str
+    metric_label: str
+    state: str
+    due_at: datetime | None
+    stopped_at: datetime | None
+    sla_state: str
+    clock: Clock
+
+
+def clock_views(clocks: list[Clock], now: datetime | None = None) -> list[ClockView]:
+    now = now or timezone.now()
+    views = []
+    for clock in clocks:
+        if clock.state == Clock.State.STOPPED:
+            sla_state = SlaState.BREACHED if clock.outcome == Clock.Outcome.BREACHED else SlaState.MET
+        elif clock.breached_at is not None or (clock.due_at is not None and clock.due_at <= now):
+            sla_state = SlaState.BREACHED
+        elif clock.state == Clock.State.PAUSED:
+            sla_state = SlaState.PAUSED
+        elif clock.warn_at is not None and clock.warn_at <= now:
+            sla_state = SlaState.WARNING
+        else:
+            sla_state = SlaState.OK
+        views.append(
+            ClockView(
+                metric=clock.metric,
+                metric_label=clock.get_metric_display(),
+                state=clock.state,
+                due_at=clock.due_at,
+                stopped_at=clock.stopped_at,
+                sla_state=sla_state,
+                clock=clock,
+            )
+        )
+    return views

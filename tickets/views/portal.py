@@ -1,0 +1,154 @@
+"""Customer pages: my tickets, file a ticket, follow and answer it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tickets import access, selectors, services
+from tickets.exceptions import TicketError
+from tickets.forms import SEVERITY_DEFINITIONS, ReplyForm, StatusForm, TicketCreateForm
+from tickets.models import Channel, Status, Ticket
+from tickets.views.common import current_user as _user
+from tickets.views.desk import agent_ticket_page
+from tickets.views.common import clock_views, form_error
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if access.is_staff_member(user):
+        return redirect("desk:queue")
+    return redirect("tickets:list")
+
+
+@login_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if access.is_staff_member(user):
+        return redirect("desk:queue")
+    contact = access.contact_of(user)
+    page = Paginator(selectors.ticket_list_for_customer(user), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "tickets/ticket_list.html",
+        {"page": page, "contact": contact, "may_file": contact is not None
+         and contact.organization.under_contract},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    contact = access.contact_of(user)
+    if contact is None:
+        raise Http404
+    form = TicketCreateForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.ticket_create(
+                requester=contact,
+                subject=form.cleaned_data["subject"],
+                description=form.cleaned_data["description"],
+                severity=form.cleaned_data["severity"],
+                channel=Channel.WEB,
+                actor=user,
+                files=form.cleaned_data["attachments"],
+            )
+        except TicketError as error:
+            form_error(request, form, error)
+        else:
+            messages.success(
+                request, _("Ticket %(ref)s is filed.") % {"ref": ticket.reference}
+            )
+            return redirect("tickets:detail", reference=ticket.reference)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "tickets/ticket_create.html",
+        {"form": form, "definitions": SEVERITY_DEFINITIONS, "contact": contact},
+        status=status,
+    )
+
+
+@login_required
+def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _user(request)
+    ticket = access.ticket_or_404(user, reference)
+    if access.can_work(user, ticket):
+        return agent_ticket_page(request, ticket)
+    return _customer_page(request, ticket, ReplyForm())
+
+
+def _customer_page(request: HttpRequest, ticket: Ticket, form: ReplyForm,
+                   status: int = 200) -> HttpResponse:
+    user = _user(request)
+    form.fields.pop("internal", None)
+    return render(
+        request,
+        "tickets/ticket_detail.html",
+        {
+            "ticket": ticket,
+            "timeline": selectors.ticket_timeline(user, ticket),
+            "clocks": clock_views(selectors.ticket_clocks(ticket)),
+            "form": form,
+            "may_reply": ticket.status != Status.CLOSED,
+            "may_close": ticket.status != Status.CLOSED,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _user(request)
+    ticket = access.ticket_or_404(user, reference)
+    form = ReplyForm(request.POST, request.FILES)
+    staff = access.can_work(user, ticket)
+    if form.is_valid():
+        try:
+            services.ticket_reply(
+                ticket=ticket,
+                author=user,
+                body=form.cleaned_data["body"],
+                internal=staff and form.cleaned_data["internal"],
+                files=form.cleaned_data["attachments"],
+            )
+        except TicketError as error:
+            form_error(request, form, error)
+        else:
+            messages.success(request, _("Your message is added."))
+            return redirect("tickets:detail", reference=ticket.reference)
+    if staff:
+        return agent_ticket_page(request, ticket, reply_form=form, status=400)
+    return _customer_page(request, ticket, form, status=400)
+
+
+@login_required
+@require_POST
+def ticket_status(request: HttpRequest, reference: str) -> HttpResponse:
+    user = _user(request)
+    ticket = access.ticket_or_404(user, reference)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid status."))
+    else:
+        try:
+            services.ticket_change_status(
+                ticket=ticket, actor=user, status=form.cleaned_data["status"],
+                note=form.cleaned_data["note"],
+            )
+        except TicketError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Status updated."))
+    return redirect("tickets:detail", reference=ticket.reference)
