@@ -319,8 +319,12 @@ def _nominal(cal: CalendarSnapshot, kind: ClockKind) -> tuple[timedelta, ...]:
 
 
 def _special_days(cal: CalendarSnapshot, first: date, stop: date) -> set[date]:
-    """Dates in [first, stop) whose counted time may differ from their weekday's nominal."""
-    found: set[date] = {x.day for x in cal.extra_openings}
+    """Dates in [first, stop) whose counted time may differ from their weekday's nominal.
+
+    A date without weekly hours counts nothing either way unless it has an extra opening.
+    """
+    extra = {x.day for x in cal.extra_openings}
+    found: set[date] = set()
     for year in range(first.year, (stop - _DAY).year + 1):
         found |= _offset_change_days(cal.time_zone, year)
         if cal.holiday_country:
@@ -330,7 +334,11 @@ def _special_days(cal: CalendarSnapshot, first: date, stop: date) -> set[date]:
         while day <= last:
             found.add(day)
             day += _DAY
-    return {day for day in found if first <= day < stop}
+    return {
+        day
+        for day in found | extra
+        if first <= day < stop and (cal.weekly[day.weekday()] or day in extra)
+    }
 
 
 def _counted_days(cal: CalendarSnapshot, kind: ClockKind, first: date, stop: date) -> timedelta:

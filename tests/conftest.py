@@ -1,0 +1,47 @@
+"""Shared fixtures. Under CI=true a skipped test is a failure (the services must be there)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests import factories
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]  # pluggy result object
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which is a failure: {reason}"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    media = tmp_path_factory.mktemp("media")
+    settings.MEDIA_ROOT = media  # type: ignore[attr-defined]  # pytest-django settings fixture
+    settings.STORAGES = {  # type: ignore[attr-defined]
+        **settings.STORAGES,  # type: ignore[attr-defined]
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": media},
+        },
+    }
+
+
+@pytest.fixture
+def world(db: None) -> factories.World:
+    """Two customer organizations on their own desks, agents, a manager."""
+    return factories.make_world()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()

@@ -1,0 +1,168 @@
+"""The REST API end to end: token auth, list/detail/messages, actions, errors, query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from tests.factories import PASSWORD, World, open_ticket
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_endpoint_and_token_auth(world: World, api: APIClient) -> None:
+    response = api.post("/api/auth/token/", {"username": "alice", "password": PASSWORD},
+                        format="json")
+    assert response.status_code == 200
+    token = response.json()["token"]
+    bad = api.post("/api/auth/token/", {"username": "alice", "password": "nope"}, format="json")
+    assert bad.status_code == 400
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/tickets/").status_code == 200
+
+
+def test_customer_creates_reads_and_replies(world: World, api: APIClient) -> None:
+    api.force_authenticate(world.alice.user)
+    created = api.post("/api/tickets/", {"subject": "API down", "description": "503 everywhere",
+                                         "severity": "blocking"}, format="json")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    ref = body["reference"]
+    assert body["channel"] == "api" and body["status"] == "new" and body["desk"] == "eu"
+    assert {c["metric"] for c in body["clocks"]} == {"acknowledgement", "correction"}
+    assert all(c["due_at"] for c in body["clocks"])
+    assert api.get(f"/api/tickets/{ref}/").json()["subject"] == "API down"
+    reply = api.post(f"/api/tickets/{ref}/messages/", {"body": "Any news?"}, format="json")
+    assert reply.status_code == 201 and reply.json()["from_agent"] is False
+    messages = api.get(f"/api/tickets/{ref}/messages/").json()
+    assert [m["body"] for m in messages] == ["503 everywhere", "Any news?"]
+
+
+def test_multipart_attachment_and_download(world: World, api: APIClient) -> None:
+    api.force_authenticate(world.alice.user)
+    ticket = open_ticket(world.alice)
+    response = api.post(
+        f"/api/tickets/{ticket.reference}/messages/",
+        {"body": "log attached", "attachments": [SimpleUploadedFile("a.log", b"line1\n")]},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    url = response.json()["attachments"][0]["url"]
+    download = api.get(url)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"line1\n"  # type: ignore[attr-defined]
+
+
+def test_agent_workflow_through_the_api(world: World, api: APIClient) -> None:
+    ticket = open_ticket(world.alice)
+    ref = ticket.reference
+    api.force_authenticate(world.agent_eu)
+    assert api.post(f"/api/tickets/{ref}/assign/", {"assignee": "agent_eu"},
+                    format="json").json()["assignee"] == "agent_eu"
+    detail = api.post(f"/api/tickets/{ref}/acknowledge/").json()
+    assert detail["status"] == "acknowledged"
+    ack = next(c for c in detail["clocks"] if c["metric"] == "acknowledgement")
+    assert ack["state"] == "stopped" and ack["outcome"] == "met"
+    assert api.post(f"/api/tickets/{ref}/status/", {"status": "in_progress"},
+                    format="json").status_code == 200
+    detail = api.post(f"/api/tickets/{ref}/reclassify/",
+                      {"severity": "blocking", "reason": "Whole site down"}, format="json").json()
+    assert detail["severity"] == "blocking"
+    detail = api.post(f"/api/tickets/{ref}/status/", {"status": "resolved"}, format="json").json()
+    correction = next(c for c in detail["clocks"] if c["metric"] == "correction")
+    assert detail["status"] == "resolved" and correction["state"] == "stopped"
+
+
+def test_agent_opens_ticket_for_a_contact(world: World, api: APIClient) -> None:
+    api.force_authenticate(world.agent_eu)
+    response = api.post("/api/tickets/", {
+        "subject": "Phoned in", "description": "Call at 10:02", "severity": "major",
+        "requester": world.alice.email, "channel": "phone"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["channel"] == "phone"
+    unknown = api.post("/api/tickets/", {"subject": "x", "description": "y", "severity": "major",
+                                         "requester": "nobody@example.test"}, format="json")
+    assert unknown.status_code == 400 and "requester" in unknown.json()
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"subject": "x", "description": "y", "severity": "catastrophic"}, "severity"),
+        ({"subject": "", "description": "y", "severity": "minor"}, "subject"),
+        ({"description": "y", "severity": "minor"}, "subject"),
+    ],
+)
+def test_bad_ticket_input_is_a_400_and_changes_nothing(world: World, api: APIClient,
+                                                      payload: dict[str, str], field: str) -> None:
+    api.force_authenticate(world.alice.user)
+    response = api.post("/api/tickets/", payload, format="json")
+    assert response.status_code == 400 and field in response.json()
+    assert Ticket.objects.count() == 0
+
+
+def test_malformed_json_is_a_400(world: World, api: APIClient) -> None:
+    api.force_authenticate(world.alice.user)
+    response = api.post("/api/tickets/", '{"subject": "x",', content_type="application/json")
+    assert response.status_code == 400 and "JSON parse error" in response.json()["detail"]
+    assert Ticket.objects.count() == 0
+
+
+def test_unknown_status_and_illegal_transition(world: World, api: APIClient) -> None:
+    ticket = open_ticket(world.alice)
+    api.force_authenticate(world.agent_eu)
+    url = f"/api/tickets/{ticket.reference}/status/"
+    assert "status" in api.post(url, {"status": "exploded"}, format="json").json()
+    illegal = api.post(url, {"status": "waiting_on_customer"}, format="json")
+    assert illegal.status_code == 400
+    assert "cannot become" in illegal.json()["detail"]
+    ticket.refresh_from_db()
+    assert ticket.status == "new"
+
+
+def test_customer_may_not_resolve_through_the_api(world: World, api: APIClient) -> None:
+    ticket = open_ticket(world.alice)
+    api.force_authenticate(world.alice.user)
+    response = api.post(f"/api/tickets/{ticket.reference}/status/", {"status": "resolved"},
+                        format="json")
+    assert response.status_code == 403
+    assert api.post(f"/api/tickets/{ticket.reference}/acknowledge/").status_code == 403
+
+
+def test_filters_and_pagination(world: World, api: APIClient) -> None:
+    for severity in ["minor", "major", "major"]:
+        open_ticket(world.alice, severity=severity)
+    api.force_authenticate(world.manager)
+    assert api.get("/api/tickets/?severity=major").json()["count"] == 2
+    assert api.get("/api/tickets/?status=new&desk=eu").json()["count"] == 3
+    assert api.get("/api/tickets/?desk=fr").json()["count"] == 0
+    assert api.get("/api/tickets/?severity=bogus").status_code == 400
+    assert api.get("/api/tickets/?page=99").status_code == 404
+
+
+def test_list_query_count_does_not_grow_with_rows(world: World, api: APIClient,
+                                                  django_assert_max_num_queries: object) -> None:
+    api.force_authenticate(world.manager)
+    open_ticket(world.alice)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        api.get("/api/tickets/")
+    for _ in range(10):
+        open_ticket(world.bob)
+    with CaptureQueriesContext(connection) as eleven:
+        assert api.get("/api/tickets/").json()["count"] == 11
+    assert len(eleven) == len(one)
+
+
+def test_schema_and_swagger_are_served_locally(world: World, api: APIClient) -> None:
+    schema = api.get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/tickets/{reference}/messages/" in schema.content
+    api.force_authenticate(world.alice.user)
+    docs = api.get("/api/docs/")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "cdn" not in html.lower() and "/static/drf_spectacular_sidecar/" in html

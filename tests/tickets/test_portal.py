@@ -1,0 +1,153 @@
+"""Customer web intake: file a ticket, see it with its promised times, reply; bad input changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import World, open_ticket
+from tickets.models import Attachment, Message, Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def alice(world: World) -> Client:
+    client = Client()
+    client.force_login(world.alice.user)  # type: ignore[arg-type]
+    return client
+
+
+def test_form_shows_each_severity_with_its_sla_definition(alice: Client) -> None:
+    page = alice.get(reverse("tickets:create")).content.decode()
+    assert "Blocking" in page and "Major" in page and "Minor" in page
+    assert "important features are unavailable" in page
+    assert "ergonomic, graphic or editorial comfort" in page
+
+
+def test_customer_files_a_ticket_and_sees_it(world: World, alice: Client) -> None:
+    response = alice.post(
+        reverse("tickets:create"),
+        {"subject": "Checkout fails", "severity": "blocking",
+         "description": "Error 500 on payment.",
+         "attachments": [SimpleUploadedFile("shot.png", b"\x89PNG fake", "image/png")]},
+    )
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("tickets:detail", args=[ticket.reference])
+    assert ticket.reference == f"PAC-{ticket.pk:06d}"
+    assert (ticket.requester, ticket.organization, ticket.desk) == (
+        world.alice, world.acme, world.europe)
+    assert ticket.channel == "web" and ticket.status == "new"
+    assert ticket.messages.get().body == "Error 500 on payment."
+    assert ticket.attachments.get().filename == "shot.png"
+    assert ticket.clocks.count() == 2
+    page = alice.get(response["Location"]).content.decode()
+    assert "Checkout fails" in page and "Error 500 on payment." in page
+    assert "Our promises" in page and "Acknowledgement" in page and "Correction" in page
+    assert "shot.png" in page
+
+
+def test_promised_times_follow_the_desk_calendar(world: World, alice: Client) -> None:
+    # Friday 2026-06-05 11:00 Berlin, blocking: acknowledgement 5 business hours -> 16:00.
+    ticket = open_ticket(world.alice, severity="blocking",
+                         received_at=datetime(2026, 6, 5, 11, 0, tzinfo=BERLIN))
+    ack = ticket.clocks.get(metric="acknowledgement")
+    correction = ticket.clocks.get(metric="correction")
+    assert ack.due_at == datetime(2026, 6, 5, 16, 0, tzinfo=BERLIN)
+    assert correction.due_at == datetime(2026, 6, 8, 11, 0, tzinfo=BERLIN)
+    world.alice.user.time_zone = "Europe/Berlin"  # type: ignore[union-attr]
+    world.alice.user.save()  # type: ignore[union-attr]
+    page = alice.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
+    assert "June 5, 2026, 4 p.m." in page  # shown in the user's own time zone
+
+
+def test_customer_replies(world: World, alice: Client) -> None:
+    ticket = open_ticket(world.alice)
+    response = alice.post(reverse("tickets:reply", args=[ticket.reference]),
+                          {"body": "Still broken."})
+    assert response.status_code == 302
+    message = ticket.messages.last()
+    assert message is not None and message.body == "Still broken." and not message.from_agent
+
+
+def test_customer_cannot_write_internal_notes(world: World, alice: Client) -> None:
+    ticket = open_ticket(world.alice)
+    alice.post(reverse("tickets:reply", args=[ticket.reference]),
+               {"body": "sneaky", "internal": "on"})
+    assert not ticket.messages.filter(is_internal=True).exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"subject": "", "severity": "major", "description": "x"}, "This field is required"),
+        ({"subject": "s", "severity": "catastrophic", "description": "x"}, "Select a valid choice"),
+        ({"subject": "s", "severity": "major", "description": ""}, "This field is required"),
+        ({"subject": "s" * 201, "severity": "major", "description": "x"}, "at most 200"),
+    ],
+)
+def test_invalid_form_changes_nothing(alice: Client, data: dict[str, str], error: str) -> None:
+    response = alice.post(reverse("tickets:create"), data)
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert Ticket.objects.count() == 0 and Message.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("upload", "error"),
+    [
+        (SimpleUploadedFile("evil.exe", b"MZ", "application/octet-stream"),
+         "files of this type are not accepted"),
+        (SimpleUploadedFile("page.html", b"<script>", "text/html"),
+         "files of this type are not accepted"),
+        (SimpleUploadedFile("huge.pdf", b"x" * 2048, "application/pdf"), "is too large"),
+        (SimpleUploadedFile("empty.txt", b"", "text/plain"), "empty"),
+    ],
+)
+def test_rejected_attachment_changes_nothing(alice: Client, settings: object, upload: SimpleUploadedFile,
+                                             error: str) -> None:
+    settings.PACTE_ATTACHMENT_MAX_BYTES = 1024  # type: ignore[attr-defined]
+    response = alice.post(reverse("tickets:create"), {
+        "subject": "s", "severity": "minor", "description": "d", "attachments": [upload]})
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert Ticket.objects.count() == 0 and Attachment.objects.count() == 0
+    assert TicketEvent.objects.count() == 0
+
+
+def test_organization_without_contract_cannot_file(world: World, alice: Client) -> None:
+    world.acme.under_contract = False
+    world.acme.save()
+    response = alice.post(reverse("tickets:create"),
+                          {"subject": "s", "severity": "minor", "description": "d"})
+    assert response.status_code == 400
+    assert "no support contract" in response.content.decode()
+    assert Ticket.objects.count() == 0
+
+
+def test_customer_closes_own_ticket_but_cannot_resolve(world: World, alice: Client) -> None:
+    ticket = open_ticket(world.alice)
+    alice.post(reverse("tickets:status", args=[ticket.reference]), {"status": "resolved"})
+    ticket.refresh_from_db()
+    assert ticket.status == "new"
+    alice.post(reverse("tickets:status", args=[ticket.reference]), {"status": "closed"})
+    ticket.refresh_from_db()
+    assert ticket.status == "closed"
+    response = alice.post(reverse("tickets:reply", args=[ticket.reference]), {"body": "again"})
+    assert response.status_code == 400
+    assert ticket.messages.count() == 1
+
+
+def test_french_page(world: World, alice: Client) -> None:
+    world.alice.user.language = "fr"  # type: ignore[union-attr]
+    world.alice.user.save()  # type: ignore[union-attr]
+    page = alice.get(reverse("tickets:create")).content.decode()
+    assert 'lang="fr"' in page
+    assert "Bloquant" in page and "Signaler un incident" in page
