@@ -55,6 +55,10 @@ def _record(clock: Clock, *, actor: User | None, at: datetime, before: str, afte
     )
 
 
+def _due_note(clock: Clock) -> str:
+    return f"due:{clock.due_at.isoformat()}" if clock.due_at else "due:"
+
+
 def _refresh(clock: Clock, cal: CalendarSnapshot, runs: list[Run], at: datetime) -> None:
     """Recompute due/warn instants from the runs; mark a breach that already happened."""
     times = deadlines(cal, ClockKind(clock.kind), runs, clock.target, clock.warning_percent)
@@ -87,7 +91,7 @@ def _start(ticket: Ticket, cal: CalendarSnapshot, at: datetime, actor: User | No
         clock.full_clean(exclude=["ticket"])
         clock.save()
         _record(clock, actor=actor, at=at, before="", after=Clock.State.RUNNING,
-                note=f"due {clock.due_at.isoformat() if clock.due_at else '-'}")
+                note=_due_note(clock))
 
 
 def _stop(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None,
@@ -135,7 +139,8 @@ def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | Non
     _refresh(clock, cal, runs, at)
     clock.save(update_fields=["state", "runs", "due_at", "warn_at", "breached_at", "cycle",
                               "stopped_at", "outcome", "escalation_level"])
-    _record(clock, actor=actor, at=at, before=before, after=Clock.State.RUNNING, note=note)
+    _record(clock, actor=actor, at=at, before=before, after=Clock.State.RUNNING,
+            note=_due_note(clock))
 
 
 def _recompute(ticket: Ticket, clock: Clock, cal: CalendarSnapshot, at: datetime,
@@ -143,7 +148,7 @@ def _recompute(ticket: Ticket, clock: Clock, cal: CalendarSnapshot, at: datetime
     target = sla_targets_for(ticket).get(clock.metric)
     if target is None:
         return
-    before = f"{clock.due_at.isoformat() if clock.due_at else '-'}"
+    before = _due_note(clock)
     clock.kind = target.kind
     clock.target = target.duration
     clock.warning_percent = target.policy.warning_percent
@@ -159,9 +164,8 @@ def _recompute(ticket: Ticket, clock: Clock, cal: CalendarSnapshot, at: datetime
     clock.escalation_level = 0
     clock.save(update_fields=["kind", "target", "warning_percent", "due_at", "warn_at",
                               "breached_at", "outcome", "escalation_level"])
-    _record(clock, actor=actor, at=at, before=before,
-            after=clock.due_at.isoformat() if clock.due_at else "-",
-            note=f"recomputed for severity {ticket.severity}")
+    _record(clock, actor=actor, at=at, before=before, after=_due_note(clock),
+            note=f"severity {ticket.severity}")
 
 
 @transaction.atomic

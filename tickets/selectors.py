@@ -75,7 +75,9 @@ def ticket_timeline(user: User, ticket: Ticket) -> list[TimelineEntry]:
     entries = [TimelineEntry(at=m.received_at, message=m) for m in messages]
     events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if not access.is_staff_member(user):
-        events = events.exclude(kind__in=[TicketEvent.Kind.NOTE, TicketEvent.Kind.ASSIGNEE])
+        events = events.exclude(
+            kind__in=[TicketEvent.Kind.NOTE, TicketEvent.Kind.ASSIGNEE, TicketEvent.Kind.CLOCK]
+        )
     entries += [
         TimelineEntry(at=e.created_at, event=e)
         for e in events
