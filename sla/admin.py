@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from sla.models import Calendar, Closure, Clock, ExtraOpening, OpeningInterval, SlaPolicy, SlaTarget
+from sla.models import Calendar, Clock, Closure, ExtraOpening, OpeningInterval, SlaPolicy, SlaTarget
 
 
 class OpeningIntervalInline(admin.TabularInline):

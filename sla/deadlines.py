@@ -21,7 +21,9 @@ class Deadlines:
     warn_at: datetime | None
 
 
-def counted(cal: CalendarSnapshot, kind: ClockKind, runs: Sequence[Run], now: datetime) -> timedelta:
+def counted(
+    cal: CalendarSnapshot, kind: ClockKind, runs: Sequence[Run], now: datetime
+) -> timedelta:
     """Counted time of all runs up to ``now`` (an open run counts until ``now``)."""
     total = timedelta(0)
     for start, end in runs:

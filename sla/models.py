@@ -77,9 +77,9 @@ class OpeningInterval(models.Model):
         ]
 
     def __str__(self) -> str:
+        start, end = divmod(self.start_minute, 60), divmod(self.end_minute, 60)
         return (
-            f"{self.get_weekday_display()} {self.start_minute // 60:02d}:{self.start_minute % 60:02d}"
-            f"–{self.end_minute // 60:02d}:{self.end_minute % 60:02d}"
+            f"{self.get_weekday_display()} {start[0]:02d}:{start[1]:02d}–{end[0]:02d}:{end[1]:02d}"
         )
 
 
@@ -108,9 +108,7 @@ class Closure(models.Model):
 class ExtraOpening(models.Model):
     """A one-off opening, e.g. a Saturday during a migration."""
 
-    calendar = models.ForeignKey(
-        Calendar, on_delete=models.CASCADE, related_name="extra_openings"
-    )
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="extra_openings")
     day = models.DateField(_("day"))
     start_minute = models.PositiveSmallIntegerField(
         _("opens (minutes after midnight)"), validators=[MaxValueValidator(1439)]

@@ -27,17 +27,17 @@ def calendar_snapshot(calendar: Calendar) -> CalendarSnapshot:
             ClosureValue(start=c.start, end=c.end, label=c.label) for c in calendar.closures.all()
         ),
         extra_openings=tuple(
-            ExtraOpeningValue(day=o.day, start_minute=o.start_minute, end_minute=o.end_minute,
-                              label=o.label)
+            ExtraOpeningValue(
+                day=o.day, start_minute=o.start_minute, end_minute=o.end_minute, label=o.label
+            )
             for o in calendar.extra_openings.all()
         ),
     )
 
 
 def calendar_snapshot_for_ticket(ticket: Ticket) -> CalendarSnapshot:
-    calendar = (
-        Calendar.objects.prefetch_related("intervals", "closures", "extra_openings")
-        .get(pk=ticket.desk.calendar_id)
+    calendar = Calendar.objects.prefetch_related("intervals", "closures", "extra_openings").get(
+        pk=ticket.desk.calendar_id
     )
     return calendar_snapshot(calendar)
 

@@ -41,8 +41,9 @@ def _dump_runs(runs: list[Run]) -> list[list[str | None]]:
     return [[start.isoformat(), end.isoformat() if end else None] for start, end in runs]
 
 
-def _record(clock: Clock, *, actor: User | None, at: datetime, before: str, after: str,
-            note: str = "") -> None:
+def _record(
+    clock: Clock, *, actor: User | None, at: datetime, before: str, after: str, note: str = ""
+) -> None:
     TicketEvent.objects.create(
         ticket_id=clock.ticket_id,
         actor=actor,
@@ -90,12 +91,12 @@ def _start(ticket: Ticket, cal: CalendarSnapshot, at: datetime, actor: User | No
         _refresh(clock, cal, [(started, None)], at)
         clock.full_clean(exclude=["ticket"])
         clock.save()
-        _record(clock, actor=actor, at=at, before="", after=Clock.State.RUNNING,
-                note=_due_note(clock))
+        _record(
+            clock, actor=actor, at=at, before="", after=Clock.State.RUNNING, note=_due_note(clock)
+        )
 
 
-def _stop(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None,
-          note: str) -> None:
+def _stop(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None, note: str) -> None:
     runs = _load_runs(clock)
     if runs and runs[-1][1] is None:
         runs[-1] = (runs[-1][0], max(at, runs[-1][0]))
@@ -109,24 +110,28 @@ def _stop(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None,
     if due is not None and due < at:
         clock.breached_at = clock.breached_at or due
     clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
-    clock.save(update_fields=["state", "stopped_at", "runs", "due_at", "warn_at",
-                              "breached_at", "outcome"])
+    clock.save(
+        update_fields=["state", "stopped_at", "runs", "due_at", "warn_at", "breached_at", "outcome"]
+    )
     _record(clock, actor=actor, at=at, before=before, after=f"stopped:{clock.outcome}", note=note)
 
 
-def _pause(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None,
-           note: str) -> None:
+def _pause(
+    clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None, note: str
+) -> None:
     runs = _load_runs(clock)
     runs[-1] = (runs[-1][0], max(at, runs[-1][0]))
     clock.state = Clock.State.PAUSED
     _refresh(clock, cal, runs, at)
     clock.save(update_fields=["state", "runs", "due_at", "warn_at", "breached_at"])
-    _record(clock, actor=actor, at=at, before=Clock.State.RUNNING, after=Clock.State.PAUSED,
-            note=note)
+    _record(
+        clock, actor=actor, at=at, before=Clock.State.RUNNING, after=Clock.State.PAUSED, note=note
+    )
 
 
-def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None,
-            note: str) -> None:
+def _resume(
+    clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None, note: str
+) -> None:
     before = clock.state
     runs = _load_runs(clock)
     runs.append((at, None))
@@ -137,14 +142,27 @@ def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | Non
         clock.escalation_level = 0
     clock.state = Clock.State.RUNNING
     _refresh(clock, cal, runs, at)
-    clock.save(update_fields=["state", "runs", "due_at", "warn_at", "breached_at", "cycle",
-                              "stopped_at", "outcome", "escalation_level"])
-    _record(clock, actor=actor, at=at, before=before, after=Clock.State.RUNNING,
-            note=_due_note(clock))
+    clock.save(
+        update_fields=[
+            "state",
+            "runs",
+            "due_at",
+            "warn_at",
+            "breached_at",
+            "cycle",
+            "stopped_at",
+            "outcome",
+            "escalation_level",
+        ]
+    )
+    _record(
+        clock, actor=actor, at=at, before=before, after=Clock.State.RUNNING, note=_due_note(clock)
+    )
 
 
-def _recompute(ticket: Ticket, clock: Clock, cal: CalendarSnapshot, at: datetime,
-               actor: User | None) -> None:
+def _recompute(
+    ticket: Ticket, clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None
+) -> None:
     target = sla_targets_for(ticket).get(clock.metric)
     if target is None:
         return
@@ -156,21 +174,40 @@ def _recompute(ticket: Ticket, clock: Clock, cal: CalendarSnapshot, at: datetime
     if clock.state == Clock.State.STOPPED:
         due = instant_reaching(cal, ClockKind(clock.kind), runs, clock.target)
         clock.due_at = due
-        clock.breached_at = due if due is not None and clock.stopped_at and due < clock.stopped_at else None
+        clock.breached_at = (
+            due if due is not None and clock.stopped_at and due < clock.stopped_at else None
+        )
         clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
     else:
         clock.breached_at = None
         _refresh(clock, cal, runs, at)
     clock.escalation_level = 0
-    clock.save(update_fields=["kind", "target", "warning_percent", "due_at", "warn_at",
-                              "breached_at", "outcome", "escalation_level"])
-    _record(clock, actor=actor, at=at, before=before, after=_due_note(clock),
-            note=f"severity {ticket.severity}")
+    clock.save(
+        update_fields=[
+            "kind",
+            "target",
+            "warning_percent",
+            "due_at",
+            "warn_at",
+            "breached_at",
+            "outcome",
+            "escalation_level",
+        ]
+    )
+    _record(
+        clock,
+        actor=actor,
+        at=at,
+        before=before,
+        after=_due_note(clock),
+        note=f"severity {ticket.severity}",
+    )
 
 
 @transaction.atomic
-def clocks_apply(*, ticket: Ticket, change: ClockChange, at: datetime,
-                 actor: User | None = None, note: str = "") -> None:
+def clocks_apply(
+    *, ticket: Ticket, change: ClockChange, at: datetime, actor: User | None = None, note: str = ""
+) -> None:
     """Apply one ticket change to its clocks, following SLA-RULES.md."""
     cal = calendar_snapshot_for_ticket(ticket)
     if change is ClockChange.RECEIVED:
@@ -188,8 +225,14 @@ def clocks_apply(*, ticket: Ticket, change: ClockChange, at: datetime,
         ticket.save(update_fields=["sla_due_at"])
 
 
-def _change(ticket: Ticket, cal: CalendarSnapshot, change: ClockChange, at: datetime,
-            actor: User | None, note: str) -> None:
+def _change(
+    ticket: Ticket,
+    cal: CalendarSnapshot,
+    change: ClockChange,
+    at: datetime,
+    actor: User | None,
+    note: str,
+) -> None:
     clocks = {c.metric: c for c in Clock.objects.select_for_update().filter(ticket=ticket)}
     ack = clocks.get(Metric.ACKNOWLEDGEMENT)
     correction = clocks.get(Metric.CORRECTION)

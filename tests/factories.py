@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import factory
+from django.apps import apps
 from django.utils import timezone
 
+from sla.defaults import seed_defaults
 from sla.models import Calendar, SlaPolicy
 from tickets import services
 from tickets.models import Channel, Contact, Desk, Organization, Region, Severity, Ticket, User
@@ -74,9 +76,10 @@ class World:
 
 
 def make_world() -> World:
+    # A transactional test flushes the tables, rows of data migrations included.
+    seed_defaults(apps)
     europe = DeskFactory(slug="eu", name="Europe")
-    france = DeskFactory(slug="fr", name="France",
-                         calendar=Calendar.objects.get(slug="france"))
+    france = DeskFactory(slug="fr", name="France", calendar=Calendar.objects.get(slug="france"))
     acme = OrganizationFactory(name="Acme", slug="acme")
     acme.desks.add(europe)
     globex = OrganizationFactory(name="Globex", slug="globex")
@@ -91,8 +94,9 @@ def make_world() -> World:
         acme=acme,
         globex=globex,
         alice=ContactFactory(organization=acme, user=UserFactory(username="alice")),
-        amir=ContactFactory(organization=acme, user=UserFactory(username="amir"),
-                            role=Contact.Role.ADMIN),
+        amir=ContactFactory(
+            organization=acme, user=UserFactory(username="amir"), role=Contact.Role.ADMIN
+        ),
         bob=ContactFactory(organization=globex, user=UserFactory(username="bob")),
         agent_eu=agent_eu,
         agent_fr=agent_fr,

@@ -75,9 +75,23 @@ def celery_worker(redis_url: str, *extra: str) -> Iterator[subprocess.Popen[byte
     }
     celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
     process = subprocess.Popen(
-        [celery, "-A", "config", "worker", "-P", "solo", "--without-mingle",
-         "--without-gossip", "--loglevel", "INFO", *extra],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            celery,
+            "-A",
+            "config",
+            "worker",
+            "-P",
+            "solo",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "INFO",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield process

@@ -67,9 +67,7 @@ def ticket_or_404(user: User, reference: str) -> Ticket:
     ticket_id = Ticket.id_from_reference(reference)
     if ticket_id is None:
         raise Http404
-    tickets = visible_tickets(user).select_related(
-        "organization", "requester", "desk", "assignee"
-    )
+    tickets = visible_tickets(user).select_related("organization", "requester", "desk", "assignee")
     try:
         return tickets.get(pk=ticket_id)
     except Ticket.DoesNotExist:
@@ -80,7 +78,9 @@ def can_work(user: User, ticket: Ticket) -> bool:
     """May the user act as support on this ticket (reply as agent, notes, status, assign)?"""
     if sees_everything(user):
         return True
-    return user.is_authenticated and user.is_agent and ticket.desk.agents.filter(pk=user.pk).exists()
+    return (
+        user.is_authenticated and user.is_agent and ticket.desk.agents.filter(pk=user.pk).exists()
+    )
 
 
 def can_reply_as_customer(user: User, ticket: Ticket) -> bool:
@@ -93,6 +93,8 @@ def can_reply_as_customer(user: User, ticket: Ticket) -> bool:
 
 
 def assignable_agents(ticket: Ticket) -> QuerySet[User]:
-    return User.objects.filter(
-        Q(desks=ticket.desk_id) | Q(role=User.Role.MANAGER), is_active=True
-    ).distinct().order_by("first_name", "username")
+    return (
+        User.objects.filter(Q(desks=ticket.desk_id) | Q(role=User.Role.MANAGER), is_active=True)
+        .distinct()
+        .order_by("first_name", "username")
+    )

@@ -68,8 +68,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Ticket)
 class TicketAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "severity", "status", "channel", "organization", "desk",
-                    "assignee", "received_at"]
+    list_display = [
+        "__str__",
+        "severity",
+        "status",
+        "channel",
+        "organization",
+        "desk",
+        "assignee",
+        "received_at",
+    ]
     list_filter = ["status", "severity", "channel", "desk"]
     list_select_related = ["organization", "desk", "assignee"]
     search_fields = ["subject"]

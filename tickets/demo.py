@@ -45,13 +45,29 @@ LOGINS = [
 ]
 
 
-def _user(username: str, role: str, first: str, last: str, *, language: str = "en",
-          time_zone: str = "", staff: bool = False, superuser: bool = False) -> User:
+def _user(
+    username: str,
+    role: str,
+    first: str,
+    last: str,
+    *,
+    language: str = "en",
+    time_zone: str = "",
+    staff: bool = False,
+    superuser: bool = False,
+) -> User:
     user, created = User.objects.get_or_create(
         username=username,
-        defaults={"role": role, "first_name": first, "last_name": last,
-                  "email": f"{username}@pacte.example", "language": language,
-                  "time_zone": time_zone, "is_staff": staff, "is_superuser": superuser},
+        defaults={
+            "role": role,
+            "first_name": first,
+            "last_name": last,
+            "email": f"{username}@pacte.example",
+            "language": language,
+            "time_zone": time_zone,
+            "is_staff": staff,
+            "is_superuser": superuser,
+        },
     )
     if created:
         user.set_password(DEMO_PASSWORD)
@@ -59,12 +75,25 @@ def _user(username: str, role: str, first: str, last: str, *, language: str = "e
     return user
 
 
-def _contact(org: Organization, user: User, email: str, *, role: str = Contact.Role.MEMBER,
-             region: str = Region.EUROPE, language: str = "en") -> Contact:
+def _contact(
+    org: Organization,
+    user: User,
+    email: str,
+    *,
+    role: str = Contact.Role.MEMBER,
+    region: str = Region.EUROPE,
+    language: str = "en",
+) -> Contact:
     contact, _ = Contact.objects.get_or_create(
         email=email,
-        defaults={"organization": org, "user": user, "name": user.get_full_name(),
-                  "role": role, "region": region, "language": language},
+        defaults={
+            "organization": org,
+            "user": user,
+            "name": user.get_full_name(),
+            "role": role,
+            "region": region,
+            "language": language,
+        },
     )
     return contact
 
@@ -76,108 +105,247 @@ def demo_seed() -> list[DemoLogin]:
     _user("admin", User.Role.MANAGER, "Admin", "Pacte", staff=True, superuser=True)
     anna = _user("anna", User.Role.AGENT, "Anna", "Becker", time_zone="Europe/Berlin")
     nate = _user("nate", User.Role.AGENT, "Nate", "Walker", time_zone="America/New_York")
-    fanny = _user("fanny", User.Role.AGENT, "Fanny", "Moreau", language="fr",
-                  time_zone="Europe/Paris")
+    fanny = _user(
+        "fanny", User.Role.AGENT, "Fanny", "Moreau", language="fr", time_zone="Europe/Paris"
+    )
 
     europe, _ = Desk.objects.get_or_create(
-        slug="europe", defaults={"name": "Europe", "region": Region.EUROPE,
-                                 "calendar": Calendar.objects.get(slug="europe"),
-                                 "email": "support-eu@pacte.example", "lead": anna})
+        slug="europe",
+        defaults={
+            "name": "Europe",
+            "region": Region.EUROPE,
+            "calendar": Calendar.objects.get(slug="europe"),
+            "email": "support-eu@pacte.example",
+            "lead": anna,
+        },
+    )
     america, _ = Desk.objects.get_or_create(
-        slug="north-america", defaults={"name": "North America", "region": Region.NORTH_AMERICA,
-                                        "calendar": Calendar.objects.get(slug="north-america"),
-                                        "email": "support-us@pacte.example", "lead": nate})
+        slug="north-america",
+        defaults={
+            "name": "North America",
+            "region": Region.NORTH_AMERICA,
+            "calendar": Calendar.objects.get(slug="north-america"),
+            "email": "support-us@pacte.example",
+            "lead": nate,
+        },
+    )
     france, _ = Desk.objects.get_or_create(
-        slug="france", defaults={"name": "France", "region": Region.EUROPE,
-                                 "calendar": Calendar.objects.get(slug="france"),
-                                 "email": "support@eventia.pacte.example", "lead": fanny})
+        slug="france",
+        defaults={
+            "name": "France",
+            "region": Region.EUROPE,
+            "calendar": Calendar.objects.get(slug="france"),
+            "email": "support@eventia.pacte.example",
+            "lead": fanny,
+        },
+    )
     europe.agents.add(anna)
     america.agents.add(nate)
     france.agents.add(fanny)
 
     kiosk, created_kiosk = Organization.objects.get_or_create(
         slug="kiosk-vision",
-        defaults={"name": "Kiosk Vision", "sla_policy": policy,
-                  "availability_commitment": Decimal("99.500")})
+        defaults={
+            "name": "Kiosk Vision",
+            "sla_policy": policy,
+            "availability_commitment": Decimal("99.500"),
+        },
+    )
     kiosk.desks.add(europe, america)
     eventia, _ = Organization.objects.get_or_create(
         slug="eventia",
-        defaults={"name": "Eventia", "sla_policy": policy,
-                  "availability_commitment": Decimal("99.800")})
+        defaults={
+            "name": "Eventia",
+            "sla_policy": policy,
+            "availability_commitment": Decimal("99.800"),
+        },
+    )
     eventia.desks.add(france)
 
-    klaus = _contact(kiosk, _user("klaus", User.Role.CUSTOMER, "Klaus", "Richter",
-                                  time_zone="Europe/Berlin"),
-                     "klaus@kiosk-vision.example", role=Contact.Role.ADMIN)
-    petra = _contact(kiosk, _user("petra", User.Role.CUSTOMER, "Petra", "Wolf",
-                                  time_zone="Europe/Berlin"), "petra@kiosk-vision.example")
-    olivia = _contact(kiosk, _user("olivia", User.Role.CUSTOMER, "Olivia", "Brooks",
-                                   time_zone="America/Chicago"),
-                      "olivia@kiosk-vision.example", region=Region.NORTH_AMERICA)
-    camille = _contact(eventia, _user("camille", User.Role.CUSTOMER, "Camille", "Durand",
-                                      language="fr", time_zone="Europe/Paris"),
-                       "camille@eventia.example", role=Contact.Role.ADMIN, language="fr")
+    klaus = _contact(
+        kiosk,
+        _user("klaus", User.Role.CUSTOMER, "Klaus", "Richter", time_zone="Europe/Berlin"),
+        "klaus@kiosk-vision.example",
+        role=Contact.Role.ADMIN,
+    )
+    petra = _contact(
+        kiosk,
+        _user("petra", User.Role.CUSTOMER, "Petra", "Wolf", time_zone="Europe/Berlin"),
+        "petra@kiosk-vision.example",
+    )
+    olivia = _contact(
+        kiosk,
+        _user("olivia", User.Role.CUSTOMER, "Olivia", "Brooks", time_zone="America/Chicago"),
+        "olivia@kiosk-vision.example",
+        region=Region.NORTH_AMERICA,
+    )
+    camille = _contact(
+        eventia,
+        _user(
+            "camille",
+            User.Role.CUSTOMER,
+            "Camille",
+            "Durand",
+            language="fr",
+            time_zone="Europe/Paris",
+        ),
+        "camille@eventia.example",
+        role=Contact.Role.ADMIN,
+        language="fr",
+    )
 
     if created_kiosk:
-        _demo_tickets(klaus=klaus, petra=petra, olivia=olivia, camille=camille,
-                      anna=anna, nate=nate, fanny=fanny, maya=maya)
+        _demo_tickets(
+            klaus=klaus,
+            petra=petra,
+            olivia=olivia,
+            camille=camille,
+            anna=anna,
+            nate=nate,
+            fanny=fanny,
+            maya=maya,
+        )
     return LOGINS
 
 
-def _demo_tickets(*, klaus: Contact, petra: Contact, olivia: Contact, camille: Contact,
-                  anna: User, nate: User, fanny: User, maya: User) -> None:
+def _demo_tickets(
+    *,
+    klaus: Contact,
+    petra: Contact,
+    olivia: Contact,
+    camille: Contact,
+    anna: User,
+    nate: User,
+    fanny: User,
+    maya: User,
+) -> None:
     now = timezone.now()
 
-    def open_(contact: Contact, subject: str, severity: str, hours_ago: float,
-              body: str, channel: str = Channel.WEB) -> services.Ticket:
+    def open_(
+        contact: Contact,
+        subject: str,
+        severity: str,
+        hours_ago: float,
+        body: str,
+        channel: str = Channel.WEB,
+    ) -> services.Ticket:
         assert contact.user is not None
         return services.ticket_create(
-            requester=contact, subject=subject, description=body, severity=severity,
-            channel=channel, actor=contact.user, received_at=now - timedelta(hours=hours_ago))
+            requester=contact,
+            subject=subject,
+            description=body,
+            severity=severity,
+            channel=channel,
+            actor=contact.user,
+            received_at=now - timedelta(hours=hours_ago),
+        )
 
     # New, untouched.
-    open_(petra, "Kiosk terminals show a blank screen after the update", Severity.BLOCKING, 2,
-          "Since this morning's update, 14 of our 20 terminals in Köln show a blank white "
-          "screen after start-up.")
-    open_(olivia, "Remote configuration does not save the idle timeout", Severity.MAJOR, 30,
-          "Changing the idle timeout in the online console has no effect on the devices.")
-    open_(camille, "Le badge imprimé coupe le nom des participants", Severity.MINOR, 5,
-          "Sur les badges, les noms de plus de 20 caractères sont coupés.")
+    open_(
+        petra,
+        "Kiosk terminals show a blank screen after the update",
+        Severity.BLOCKING,
+        2,
+        "Since this morning's update, 14 of our 20 terminals in Köln show a blank white "
+        "screen after start-up.",
+    )
+    open_(
+        olivia,
+        "Remote configuration does not save the idle timeout",
+        Severity.MAJOR,
+        30,
+        "Changing the idle timeout in the online console has no effect on the devices.",
+    )
+    open_(
+        camille,
+        "Le badge imprimé coupe le nom des participants",
+        Severity.MINOR,
+        5,
+        "Sur les badges, les noms de plus de 20 caractères sont coupés.",
+    )
     # Acknowledged by a reply.
-    t = open_(klaus, "Reports export is missing the last day", Severity.MAJOR, 50,
-              "The monthly CSV export stops one day before the end of the month.")
+    t = open_(
+        klaus,
+        "Reports export is missing the last day",
+        Severity.MAJOR,
+        50,
+        "The monthly CSV export stops one day before the end of the month.",
+    )
     services.ticket_assign(ticket=t, actor=anna, assignee=anna)
-    services.ticket_reply(ticket=t, author=anna, body="Thanks Klaus, we can reproduce it "
-                          "and are working on a fix.")
+    services.ticket_reply(
+        ticket=t, author=anna, body="Thanks Klaus, we can reproduce it and are working on a fix."
+    )
     # In progress, with an internal note.
-    t = open_(camille, "Inscriptions : le formulaire refuse les adresses .paris",
-              Severity.MAJOR, 20, "Les participants avec une adresse en .paris ne peuvent "
-              "pas s'inscrire.")
+    t = open_(
+        camille,
+        "Inscriptions : le formulaire refuse les adresses .paris",
+        Severity.MAJOR,
+        20,
+        "Les participants avec une adresse en .paris ne peuvent pas s'inscrire.",
+    )
     services.ticket_acknowledge(ticket=t, actor=fanny)
     services.ticket_change_status(ticket=t, actor=fanny, status=Status.IN_PROGRESS)
-    services.ticket_reply(ticket=t, author=fanny, internal=True,
-                          body="Validation regex vient de la lib email-validator, à mettre à jour.")
+    services.ticket_reply(
+        ticket=t,
+        author=fanny,
+        internal=True,
+        body="Validation regex vient de la lib email-validator, à mettre à jour.",
+    )
     # Waiting on the customer.
-    t = open_(olivia, "Printer on kiosk #12 prints blank receipts", Severity.MINOR, 70,
-              "The receipt printer on kiosk 12 prints empty tickets.")
-    services.ticket_reply(ticket=t, author=nate, body="Could you send us the printer model "
-                          "and a photo of the settings page?")
+    t = open_(
+        olivia,
+        "Printer on kiosk #12 prints blank receipts",
+        Severity.MINOR,
+        70,
+        "The receipt printer on kiosk 12 prints empty tickets.",
+    )
+    services.ticket_reply(
+        ticket=t,
+        author=nate,
+        body="Could you send us the printer model and a photo of the settings page?",
+    )
     services.ticket_change_status(ticket=t, actor=nate, status=Status.WAITING_ON_CUSTOMER)
     # Resolved, then closed.
-    t = open_(petra, "Screensaver video stutters", Severity.MINOR, 120,
-              "The screensaver video stutters on the new hardware.")
-    services.ticket_reply(ticket=t, author=anna, body="Fixed by the graphics driver update "
-                          "pushed tonight.")
+    t = open_(
+        petra,
+        "Screensaver video stutters",
+        Severity.MINOR,
+        120,
+        "The screensaver video stutters on the new hardware.",
+    )
+    services.ticket_reply(
+        ticket=t, author=anna, body="Fixed by the graphics driver update pushed tonight."
+    )
     services.ticket_change_status(ticket=t, actor=anna, status=Status.RESOLVED)
-    t = open_(camille, "Export Excel des présences vide", Severity.MAJOR, 200,
-              "L'export des présences de l'événement du 12 est vide.", channel=Channel.WEB)
+    t = open_(
+        camille,
+        "Export Excel des présences vide",
+        Severity.MAJOR,
+        200,
+        "L'export des présences de l'événement du 12 est vide.",
+        channel=Channel.WEB,
+    )
     services.ticket_reply(ticket=t, author=fanny, body="Corrigé, l'export est de nouveau complet.")
     services.ticket_change_status(ticket=t, actor=fanny, status=Status.RESOLVED)
     services.ticket_change_status(ticket=t, actor=fanny, status=Status.CLOSED)
     # Reclassified by the manager, and an old one that is overdue.
-    t = open_(klaus, "Login page slow in the afternoon", Severity.BLOCKING, 6,
-              "The console login takes 30 seconds after 14:00.")
-    services.ticket_reclassify(ticket=t, actor=maya, severity=Severity.MAJOR,
-                               reason="Slow but usable: not a stoppage of the product.")
-    open_(petra, "Kiosk browser ignores the URL whitelist", Severity.MAJOR, 24 * 9,
-          "Users can leave the whitelisted pages through a PDF link.")
+    t = open_(
+        klaus,
+        "Login page slow in the afternoon",
+        Severity.BLOCKING,
+        6,
+        "The console login takes 30 seconds after 14:00.",
+    )
+    services.ticket_reclassify(
+        ticket=t,
+        actor=maya,
+        severity=Severity.MAJOR,
+        reason="Slow but usable: not a stoppage of the product.",
+    )
+    open_(
+        petra,
+        "Kiosk browser ignores the URL whitelist",
+        Severity.MAJOR,
+        24 * 9,
+        "Users can leave the whitelisted pages through a PDF link.",
+    )

@@ -72,8 +72,9 @@ class TicketCreateForm(forms.Form):
 
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}))
-    internal = forms.BooleanField(label=_("Internal note (not shown to the customer)"),
-                                  required=False)
+    internal = forms.BooleanField(
+        label=_("Internal note (not shown to the customer)"), required=False
+    )
     attachments = MultipleFileField(label=_("Attachments"))
 
 
@@ -82,18 +83,24 @@ class StatusForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 
+class AgentChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # of User
+    def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
+        return obj.get_full_name() or obj.get_username()
+
+
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(
-        label=_("Assignee"), queryset=User.objects.none(), required=False,
+    assignee = AgentChoiceField(
+        label=_("Assignee"),
+        queryset=User.objects.none(),
+        required=False,
         empty_label=_("Nobody"),
     )
 
     def __init__(self, *args: Any, agents: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["assignee"]
-        assert isinstance(field, forms.ModelChoiceField)
+        assert isinstance(field, AgentChoiceField)
         field.queryset = agents
-        field.label_from_instance = lambda user: user.get_full_name() or user.get_username()
 
 
 class ReclassifyForm(forms.Form):

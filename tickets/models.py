@@ -208,9 +208,7 @@ class Ticket(models.Model):
     severity = models.CharField(_("severity"), max_length=16, choices=Severity)
     status = models.CharField(_("status"), max_length=24, choices=Status, default=Status.NEW)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel)
-    organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="tickets"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="tickets")
     requester = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="tickets")
     desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="tickets")
     assignee = models.ForeignKey(

@@ -44,9 +44,34 @@ from tickets.workflow import CUSTOMER_TARGETS, can_transition
 # execute or render as a page (no HTML, SVG, scripts or executables).
 ALLOWED_EXTENSIONS = frozenset(
     {
-        ".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf", ".txt", ".log", ".csv", ".json",
-        ".xml", ".zip", ".gz", ".tgz", ".7z", ".doc", ".docx", ".xls", ".xlsx", ".ppt",
-        ".pptx", ".odt", ".ods", ".odp", ".rtf", ".eml", ".har", ".md",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".webp",
+        ".pdf",
+        ".txt",
+        ".log",
+        ".csv",
+        ".json",
+        ".xml",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".7z",
+        ".doc",
+        ".docx",
+        ".xls",
+        ".xlsx",
+        ".ppt",
+        ".pptx",
+        ".odt",
+        ".ods",
+        ".odp",
+        ".rtf",
+        ".eml",
+        ".har",
+        ".md",
     }
 )
 
@@ -140,7 +165,9 @@ def default_desk_for(contact: Contact) -> Desk:
     """The organization's desk for the contact's region, else its first desk."""
     desks = list(contact.organization.desks.all())
     if not desks:
-        raise TicketError(_("This organization has no support desk yet; please contact us by phone."))
+        raise TicketError(
+            _("This organization has no support desk yet; please contact us by phone.")
+        )
     for desk in desks:
         if desk.region == contact.region:
             return desk
@@ -187,8 +214,14 @@ def ticket_create(
     with _files_removed_on_failure() as stored:
         ticket.full_clean()
         ticket.save()
-        _open_ticket(ticket, requester=requester, description=description, actor=actor,
-                     files=files, stored=stored)
+        _open_ticket(
+            ticket,
+            requester=requester,
+            description=description,
+            actor=actor,
+            files=files,
+            stored=stored,
+        )
     return ticket
 
 
@@ -217,19 +250,29 @@ def _open_ticket(
     message.full_clean()
     message.save()
     _save_files(message, files, stored)
-    _event(ticket, actor=actor, kind=TicketEvent.Kind.CREATED, at=now, after=Status.NEW,
-           note=channel)
+    _event(
+        ticket, actor=actor, kind=TicketEvent.Kind.CREATED, at=now, after=Status.NEW, note=channel
+    )
     clocks_apply(ticket=ticket, change=ClockChange.RECEIVED, at=now, actor=actor)
 
 
-def _set_status(ticket: Ticket, status: Status, *, actor: User | None, at: datetime,
-                note: str = "") -> None:
+def _set_status(
+    ticket: Ticket, status: Status, *, actor: User | None, at: datetime, note: str = ""
+) -> None:
     before = ticket.status
     ticket.status = status
     ticket.updated_at = at
     ticket.save(update_fields=["status", "updated_at"])
-    _event(ticket, actor=actor, kind=TicketEvent.Kind.STATUS, at=at, field="status",
-           before=before, after=status, note=note)
+    _event(
+        ticket,
+        actor=actor,
+        kind=TicketEvent.Kind.STATUS,
+        at=at,
+        field="status",
+        before=before,
+        after=status,
+        note=note,
+    )
     change = _clock_change_for(Status(before), status)
     if change is not None:
         clocks_apply(ticket=ticket, change=change, at=at, actor=actor, note=note)
@@ -298,14 +341,17 @@ def ticket_reply(
     if internal:
         return message
     if from_agent and ticket.status == Status.NEW:
-        _set_status(ticket, Status.ACKNOWLEDGED, actor=author, at=now,
-                    note=_("first public reply"))
+        _set_status(ticket, Status.ACKNOWLEDGED, actor=author, at=now, note=_("first public reply"))
     elif not from_agent and ticket.status == Status.WAITING_ON_CUSTOMER:
-        _set_status(ticket, Status.IN_PROGRESS, actor=author, at=now,
-                    note=_("customer answered"))
+        _set_status(ticket, Status.IN_PROGRESS, actor=author, at=now, note=_("customer answered"))
     elif not from_agent and ticket.status == Status.RESOLVED:
-        _set_status(ticket, Status.IN_PROGRESS, actor=author, at=now,
-                    note=_("reopened by the customer's reply"))
+        _set_status(
+            ticket,
+            Status.IN_PROGRESS,
+            actor=author,
+            at=now,
+            note=_("reopened by the customer's reply"),
+        )
     return message
 
 
@@ -314,9 +360,9 @@ def ticket_change_status(*, ticket: Ticket, actor: User, status: str, note: str 
     if status not in Status.values:
         raise TicketError(_("Unknown status: %(value)s.") % {"value": status}, field="status")
     ticket = Ticket.objects.select_for_update().select_related("desk").get(pk=ticket.pk)
-    if not access.can_work(actor, ticket):
-        if not (access.can_reply_as_customer(actor, ticket) and status in CUSTOMER_TARGETS):
-            raise PermissionDeniedError(_("You may not change the status of this ticket."))
+    customer_may = access.can_reply_as_customer(actor, ticket) and status in CUSTOMER_TARGETS
+    if not access.can_work(actor, ticket) and not customer_may:
+        raise PermissionDeniedError(_("You may not change the status of this ticket."))
     if not can_transition(ticket.status, status):
         raise InvalidTransition(
             _("A ticket that is %(before)s cannot become %(after)s.")
@@ -329,8 +375,9 @@ def ticket_change_status(*, ticket: Ticket, actor: User, status: str, note: str 
 
 def ticket_acknowledge(*, ticket: Ticket, actor: User) -> Ticket:
     """Explicit acknowledgement: stops the acknowledgement clock."""
-    return ticket_change_status(ticket=ticket, actor=actor, status=Status.ACKNOWLEDGED,
-                                note=_("acknowledged"))
+    return ticket_change_status(
+        ticket=ticket, actor=actor, status=Status.ACKNOWLEDGED, note=_("acknowledged")
+    )
 
 
 @transaction.atomic
@@ -338,7 +385,10 @@ def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Tick
     ticket = Ticket.objects.select_for_update().select_related("desk", "assignee").get(pk=ticket.pk)
     if not access.can_work(actor, ticket):
         raise PermissionDeniedError(_("You may not assign this ticket."))
-    if assignee is not None and not access.assignable_agents(ticket).filter(pk=assignee.pk).exists():
+    if (
+        assignee is not None
+        and not access.assignable_agents(ticket).filter(pk=assignee.pk).exists()
+    ):
         raise TicketError(
             _("%(name)s does not work on the %(desk)s desk.")
             % {"name": assignee.get_username(), "desk": ticket.desk.name},
@@ -351,8 +401,15 @@ def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Tick
     ticket.assignee = assignee
     ticket.updated_at = now
     ticket.save(update_fields=["assignee", "updated_at"])
-    _event(ticket, actor=actor, kind=TicketEvent.Kind.ASSIGNEE, at=now, field="assignee",
-           before=before, after=assignee.get_username() if assignee else "")
+    _event(
+        ticket,
+        actor=actor,
+        kind=TicketEvent.Kind.ASSIGNEE,
+        at=now,
+        field="assignee",
+        before=before,
+        after=assignee.get_username() if assignee else "",
+    )
     return ticket
 
 
@@ -363,8 +420,8 @@ def ticket_reclassify(*, ticket: Ticket, actor: User, severity: str, reason: str
         raise TicketError(_("Unknown severity: %(value)s.") % {"value": severity}, field="severity")
     if not reason.strip():
         raise TicketError(_("Please give the reason for the change."), field="reason")
-    ticket = Ticket.objects.select_for_update().select_related("desk", "organization").get(
-        pk=ticket.pk
+    ticket = (
+        Ticket.objects.select_for_update().select_related("desk", "organization").get(pk=ticket.pk)
     )
     if not access.can_work(actor, ticket):
         raise PermissionDeniedError(_("You may not reclassify this ticket."))
@@ -375,7 +432,15 @@ def ticket_reclassify(*, ticket: Ticket, actor: User, severity: str, reason: str
     ticket.severity = severity
     ticket.updated_at = now
     ticket.save(update_fields=["severity", "updated_at"])
-    _event(ticket, actor=actor, kind=TicketEvent.Kind.SEVERITY, at=now, field="severity",
-           before=before, after=severity, note=reason.strip())
+    _event(
+        ticket,
+        actor=actor,
+        kind=TicketEvent.Kind.SEVERITY,
+        at=now,
+        field="severity",
+        before=before,
+        after=severity,
+        note=reason.strip(),
+    )
     clocks_apply(ticket=ticket, change=ClockChange.RECLASSIFIED, at=now, actor=actor)
     return ticket

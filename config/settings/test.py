@@ -1,5 +1,7 @@
 """Settings for the test suite. DATABASE_URL and REDIS_URL, when set, point at real servers."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -15,4 +17,7 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory, so that a real Celery worker process can open the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-pacte.sqlite3")}  # noqa: F405
+    # One file per test process, so that two runs on one machine do not share it.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(VAR_DIR / f"test-pacte-{os.getpid()}.sqlite3")  # noqa: F405
+    }

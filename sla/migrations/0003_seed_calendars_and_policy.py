@@ -2,54 +2,11 @@
 
 from django.db import migrations
 
-NINE, FOUR_PM, FIVE_PM = 9 * 60, 16 * 60, 17 * 60
-
-CALENDARS = [
-    # slug, name, time zone, holidays, weekly hours (weekday, start, end)
-    ("europe", "Europe", "Europe/Berlin", ("DE", "NW"),
-     [(d, NINE, FIVE_PM) for d in range(4)] + [(4, NINE, FOUR_PM)]),
-    ("north-america", "North America", "America/New_York", ("US", ""),
-     [(d, NINE, FIVE_PM) for d in range(5)]),
-    ("france", "France", "Europe/Paris", ("FR", ""),
-     [(d, NINE, FIVE_PM) for d in range(5)]),
-]
-
-STANDARD_TARGETS = [
-    # severity, metric, amount, kind
-    ("blocking", "acknowledgement", 5, "business_hours"),
-    ("blocking", "correction", 1, "business_days"),
-    ("major", "acknowledgement", 1, "business_days"),
-    ("major", "correction", 2, "business_days"),
-    ("minor", "acknowledgement", 2, "business_days"),
-    ("minor", "correction", 5, "business_days"),
-]
+from sla.defaults import seed_defaults
 
 
 def seed(apps, schema_editor):
-    Calendar = apps.get_model("sla", "Calendar")
-    OpeningInterval = apps.get_model("sla", "OpeningInterval")
-    SlaPolicy = apps.get_model("sla", "SlaPolicy")
-    SlaTarget = apps.get_model("sla", "SlaTarget")
-    for slug, name, tz, (country, subdivision), hours in CALENDARS:
-        calendar, created = Calendar.objects.get_or_create(
-            slug=slug,
-            defaults={"name": name, "time_zone": tz, "holiday_country": country,
-                      "holiday_subdivision": subdivision},
-        )
-        if created:
-            OpeningInterval.objects.bulk_create(
-                OpeningInterval(calendar=calendar, weekday=day, start_minute=start, end_minute=end)
-                for day, start, end in hours
-            )
-    policy, created = SlaPolicy.objects.get_or_create(
-        slug="standard",
-        defaults={"name": "Standard", "warning_percent": 75, "escalation_percent": 150},
-    )
-    if created:
-        SlaTarget.objects.bulk_create(
-            SlaTarget(policy=policy, severity=s, metric=m, amount=a, kind=k)
-            for s, m, a, k in STANDARD_TARGETS
-        )
+    seed_defaults(apps)
 
 
 class Migration(migrations.Migration):

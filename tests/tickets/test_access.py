@@ -19,12 +19,18 @@ pytestmark = pytest.mark.django_db
 def acme_ticket(world: World) -> Ticket:
     ticket = open_ticket(world.alice, subject="Acme secret outage")
     services.ticket_reply(
-        ticket=ticket, author=world.alice.user, body="Here is the log.",  # type: ignore[arg-type]
+        ticket=ticket,
+        author=world.alice.user,
+        body="Here is the log.",  # type: ignore[arg-type]
         files=[SimpleUploadedFile("trace.log", b"secret stack trace", "text/plain")],
     )
-    services.ticket_reply(ticket=ticket, author=world.agent_eu, body="Note for us only",
-                          internal=True,
-                          files=[SimpleUploadedFile("internal.txt", b"internal", "text/plain")])
+    services.ticket_reply(
+        ticket=ticket,
+        author=world.agent_eu,
+        body="Note for us only",
+        internal=True,
+        files=[SimpleUploadedFile("internal.txt", b"internal", "text/plain")],
+    )
     return ticket
 
 
@@ -53,8 +59,13 @@ def api_urls(ticket: Ticket) -> list[tuple[str, str]]:
     ] + [("get", f"/api/attachments/{a.key}/") for a in ticket.attachments.all()]
 
 
-PAYLOADS = {"body": "hi", "status": "closed", "severity": "minor", "reason": "x",
-            "assignee": "agent_fr"}
+PAYLOADS = {
+    "body": "hi",
+    "status": "closed",
+    "severity": "minor",
+    "reason": "x",
+    "assignee": "agent_fr",
+}
 
 
 def test_other_customer_gets_404_on_every_page(world: World, acme_ticket: Ticket) -> None:
@@ -108,8 +119,9 @@ def test_member_sees_own_tickets_admin_sees_organization(world: World) -> None:
     assert refs == {mine.reference, theirs.reference}
 
 
-def test_customer_never_sees_internal_notes_or_their_files(world: World,
-                                                            acme_ticket: Ticket) -> None:
+def test_customer_never_sees_internal_notes_or_their_files(
+    world: World, acme_ticket: Ticket
+) -> None:
     client = Client()
     client.force_login(world.alice.user)  # type: ignore[arg-type]
     page = client.get(reverse("tickets:detail", args=[acme_ticket.reference]))

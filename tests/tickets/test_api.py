@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_token_endpoint_and_token_auth(world: World, api: APIClient) -> None:
-    response = api.post("/api/auth/token/", {"username": "alice", "password": PASSWORD},
-                        format="json")
+    response = api.post(
+        "/api/auth/token/", {"username": "alice", "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     bad = api.post("/api/auth/token/", {"username": "alice", "password": "nope"}, format="json")
@@ -25,8 +26,11 @@ def test_token_endpoint_and_token_auth(world: World, api: APIClient) -> None:
 
 def test_customer_creates_reads_and_replies(world: World, api: APIClient) -> None:
     api.force_authenticate(world.alice.user)
-    created = api.post("/api/tickets/", {"subject": "API down", "description": "503 everywhere",
-                                         "severity": "blocking"}, format="json")
+    created = api.post(
+        "/api/tickets/",
+        {"subject": "API down", "description": "503 everywhere", "severity": "blocking"},
+        format="json",
+    )
     assert created.status_code == 201, created.content
     body = created.json()
     ref = body["reference"]
@@ -59,16 +63,27 @@ def test_agent_workflow_through_the_api(world: World, api: APIClient) -> None:
     ticket = open_ticket(world.alice)
     ref = ticket.reference
     api.force_authenticate(world.agent_eu)
-    assert api.post(f"/api/tickets/{ref}/assign/", {"assignee": "agent_eu"},
-                    format="json").json()["assignee"] == "agent_eu"
+    assert (
+        api.post(f"/api/tickets/{ref}/assign/", {"assignee": "agent_eu"}, format="json").json()[
+            "assignee"
+        ]
+        == "agent_eu"
+    )
     detail = api.post(f"/api/tickets/{ref}/acknowledge/").json()
     assert detail["status"] == "acknowledged"
     ack = next(c for c in detail["clocks"] if c["metric"] == "acknowledgement")
     assert ack["state"] == "stopped" and ack["outcome"] == "met"
-    assert api.post(f"/api/tickets/{ref}/status/", {"status": "in_progress"},
-                    format="json").status_code == 200
-    detail = api.post(f"/api/tickets/{ref}/reclassify/",
-                      {"severity": "blocking", "reason": "Whole site down"}, format="json").json()
+    assert (
+        api.post(
+            f"/api/tickets/{ref}/status/", {"status": "in_progress"}, format="json"
+        ).status_code
+        == 200
+    )
+    detail = api.post(
+        f"/api/tickets/{ref}/reclassify/",
+        {"severity": "blocking", "reason": "Whole site down"},
+        format="json",
+    ).json()
     assert detail["severity"] == "blocking"
     detail = api.post(f"/api/tickets/{ref}/status/", {"status": "resolved"}, format="json").json()
     correction = next(c for c in detail["clocks"] if c["metric"] == "correction")
@@ -77,13 +92,29 @@ def test_agent_workflow_through_the_api(world: World, api: APIClient) -> None:
 
 def test_agent_opens_ticket_for_a_contact(world: World, api: APIClient) -> None:
     api.force_authenticate(world.agent_eu)
-    response = api.post("/api/tickets/", {
-        "subject": "Phoned in", "description": "Call at 10:02", "severity": "major",
-        "requester": world.alice.email, "channel": "phone"}, format="json")
+    response = api.post(
+        "/api/tickets/",
+        {
+            "subject": "Phoned in",
+            "description": "Call at 10:02",
+            "severity": "major",
+            "requester": world.alice.email,
+            "channel": "phone",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.content
     assert response.json()["channel"] == "phone"
-    unknown = api.post("/api/tickets/", {"subject": "x", "description": "y", "severity": "major",
-                                         "requester": "nobody@example.test"}, format="json")
+    unknown = api.post(
+        "/api/tickets/",
+        {
+            "subject": "x",
+            "description": "y",
+            "severity": "major",
+            "requester": "nobody@example.test",
+        },
+        format="json",
+    )
     assert unknown.status_code == 400 and "requester" in unknown.json()
 
 
@@ -95,8 +126,9 @@ def test_agent_opens_ticket_for_a_contact(world: World, api: APIClient) -> None:
         ({"description": "y", "severity": "minor"}, "subject"),
     ],
 )
-def test_bad_ticket_input_is_a_400_and_changes_nothing(world: World, api: APIClient,
-                                                      payload: dict[str, str], field: str) -> None:
+def test_bad_ticket_input_is_a_400_and_changes_nothing(
+    world: World, api: APIClient, payload: dict[str, str], field: str
+) -> None:
     api.force_authenticate(world.alice.user)
     response = api.post("/api/tickets/", payload, format="json")
     assert response.status_code == 400 and field in response.json()
@@ -125,8 +157,9 @@ def test_unknown_status_and_illegal_transition(world: World, api: APIClient) -> 
 def test_customer_may_not_resolve_through_the_api(world: World, api: APIClient) -> None:
     ticket = open_ticket(world.alice)
     api.force_authenticate(world.alice.user)
-    response = api.post(f"/api/tickets/{ticket.reference}/status/", {"status": "resolved"},
-                        format="json")
+    response = api.post(
+        f"/api/tickets/{ticket.reference}/status/", {"status": "resolved"}, format="json"
+    )
     assert response.status_code == 403
     assert api.post(f"/api/tickets/{ticket.reference}/acknowledge/").status_code == 403
 
@@ -142,8 +175,9 @@ def test_filters_and_pagination(world: World, api: APIClient) -> None:
     assert api.get("/api/tickets/?page=99").status_code == 404
 
 
-def test_list_query_count_does_not_grow_with_rows(world: World, api: APIClient,
-                                                  django_assert_max_num_queries: object) -> None:
+def test_list_query_count_does_not_grow_with_rows(
+    world: World, api: APIClient, django_assert_max_num_queries: object
+) -> None:
     api.force_authenticate(world.manager)
     open_ticket(world.alice)
     from django.db import connection

@@ -1,4 +1,4 @@
-"""Customer web intake: file a ticket, see it with its promised times, reply; bad input changes nothing."""
+"""Customer web intake: file a ticket, see its promised times, reply; bad input changes nothing."""
 
 from __future__ import annotations
 
@@ -34,16 +34,22 @@ def test_form_shows_each_severity_with_its_sla_definition(alice: Client) -> None
 def test_customer_files_a_ticket_and_sees_it(world: World, alice: Client) -> None:
     response = alice.post(
         reverse("tickets:create"),
-        {"subject": "Checkout fails", "severity": "blocking",
-         "description": "Error 500 on payment.",
-         "attachments": [SimpleUploadedFile("shot.png", b"\x89PNG fake", "image/png")]},
+        {
+            "subject": "Checkout fails",
+            "severity": "blocking",
+            "description": "Error 500 on payment.",
+            "attachments": [SimpleUploadedFile("shot.png", b"\x89PNG fake", "image/png")],
+        },
     )
     ticket = Ticket.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("tickets:detail", args=[ticket.reference])
     assert ticket.reference == f"PAC-{ticket.pk:06d}"
     assert (ticket.requester, ticket.organization, ticket.desk) == (
-        world.alice, world.acme, world.europe)
+        world.alice,
+        world.acme,
+        world.europe,
+    )
     assert ticket.channel == "web" and ticket.status == "new"
     assert ticket.messages.get().body == "Error 500 on payment."
     assert ticket.attachments.get().filename == "shot.png"
@@ -56,8 +62,9 @@ def test_customer_files_a_ticket_and_sees_it(world: World, alice: Client) -> Non
 
 def test_promised_times_follow_the_desk_calendar(world: World, alice: Client) -> None:
     # Friday 2026-06-05 11:00 Berlin, blocking: acknowledgement 5 business hours -> 16:00.
-    ticket = open_ticket(world.alice, severity="blocking",
-                         received_at=datetime(2026, 6, 5, 11, 0, tzinfo=BERLIN))
+    ticket = open_ticket(
+        world.alice, severity="blocking", received_at=datetime(2026, 6, 5, 11, 0, tzinfo=BERLIN)
+    )
     ack = ticket.clocks.get(metric="acknowledgement")
     correction = ticket.clocks.get(metric="correction")
     assert ack.due_at == datetime(2026, 6, 5, 16, 0, tzinfo=BERLIN)
@@ -70,8 +77,9 @@ def test_promised_times_follow_the_desk_calendar(world: World, alice: Client) ->
 
 def test_customer_replies(world: World, alice: Client) -> None:
     ticket = open_ticket(world.alice)
-    response = alice.post(reverse("tickets:reply", args=[ticket.reference]),
-                          {"body": "Still broken."})
+    response = alice.post(
+        reverse("tickets:reply", args=[ticket.reference]), {"body": "Still broken."}
+    )
     assert response.status_code == 302
     message = ticket.messages.last()
     assert message is not None and message.body == "Still broken." and not message.from_agent
@@ -79,8 +87,9 @@ def test_customer_replies(world: World, alice: Client) -> None:
 
 def test_customer_cannot_write_internal_notes(world: World, alice: Client) -> None:
     ticket = open_ticket(world.alice)
-    alice.post(reverse("tickets:reply", args=[ticket.reference]),
-               {"body": "sneaky", "internal": "on"})
+    alice.post(
+        reverse("tickets:reply", args=[ticket.reference]), {"body": "sneaky", "internal": "on"}
+    )
     assert not ticket.messages.filter(is_internal=True).exists()
 
 
@@ -103,19 +112,26 @@ def test_invalid_form_changes_nothing(alice: Client, data: dict[str, str], error
 @pytest.mark.parametrize(
     ("upload", "error"),
     [
-        (SimpleUploadedFile("evil.exe", b"MZ", "application/octet-stream"),
-         "files of this type are not accepted"),
-        (SimpleUploadedFile("page.html", b"<script>", "text/html"),
-         "files of this type are not accepted"),
+        (
+            SimpleUploadedFile("evil.exe", b"MZ", "application/octet-stream"),
+            "files of this type are not accepted",
+        ),
+        (
+            SimpleUploadedFile("page.html", b"<script>", "text/html"),
+            "files of this type are not accepted",
+        ),
         (SimpleUploadedFile("huge.pdf", b"x" * 2048, "application/pdf"), "is too large"),
         (SimpleUploadedFile("empty.txt", b"", "text/plain"), "empty"),
     ],
 )
-def test_rejected_attachment_changes_nothing(alice: Client, settings: object, upload: SimpleUploadedFile,
-                                             error: str) -> None:
+def test_rejected_attachment_changes_nothing(
+    alice: Client, settings: object, upload: SimpleUploadedFile, error: str
+) -> None:
     settings.PACTE_ATTACHMENT_MAX_BYTES = 1024  # type: ignore[attr-defined]
-    response = alice.post(reverse("tickets:create"), {
-        "subject": "s", "severity": "minor", "description": "d", "attachments": [upload]})
+    response = alice.post(
+        reverse("tickets:create"),
+        {"subject": "s", "severity": "minor", "description": "d", "attachments": [upload]},
+    )
     assert response.status_code == 400
     assert error in response.content.decode()
     assert Ticket.objects.count() == 0 and Attachment.objects.count() == 0
@@ -125,8 +141,9 @@ def test_rejected_attachment_changes_nothing(alice: Client, settings: object, up
 def test_organization_without_contract_cannot_file(world: World, alice: Client) -> None:
     world.acme.under_contract = False
     world.acme.save()
-    response = alice.post(reverse("tickets:create"),
-                          {"subject": "s", "severity": "minor", "description": "d"})
+    response = alice.post(
+        reverse("tickets:create"), {"subject": "s", "severity": "minor", "description": "d"}
+    )
     assert response.status_code == 400
     assert "no support contract" in response.content.decode()
     assert Ticket.objects.count() == 0

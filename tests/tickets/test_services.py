@@ -33,8 +33,11 @@ def test_first_public_agent_reply_acknowledges_internal_note_does_not(world: Wor
     ack = clock(ticket, "acknowledgement")
     ticket.refresh_from_db()
     assert ticket.status == Status.ACKNOWLEDGED
-    assert (ack.state, ack.outcome, ack.stopped_at) == ("stopped", "met",
-                                                        MONDAY_9 + timedelta(hours=1))
+    assert (ack.state, ack.outcome, ack.stopped_at) == (
+        "stopped",
+        "met",
+        MONDAY_9 + timedelta(hours=1),
+    )
     assert clock(ticket, "correction").state == "running"
 
 
@@ -54,16 +57,20 @@ def test_waiting_pauses_and_customer_answer_resumes_correction(world: World) -> 
     assert clock(ticket, "correction").due_at == datetime(2026, 6, 10, 9, 0, tzinfo=BERLIN)
     with time_machine.travel(MONDAY_9 + timedelta(hours=2), tick=False):
         services.ticket_reply(ticket=ticket, author=world.agent_eu, body="Which browser?")
-        services.ticket_change_status(ticket=ticket, actor=world.agent_eu,
-                                      status=Status.WAITING_ON_CUSTOMER)
+        services.ticket_change_status(
+            ticket=ticket, actor=world.agent_eu, status=Status.WAITING_ON_CUSTOMER
+        )
     paused = clock(ticket, "correction")
     assert paused.state == "paused" and paused.due_at is None
     ticket.refresh_from_db()
     assert ticket.sla_due_at is None  # nothing running: the queue shows it as paused
     # The customer answers a day later: the 24 h of waiting do not count.
     with time_machine.travel(MONDAY_9 + timedelta(hours=26), tick=False):
-        services.ticket_reply(ticket=ticket, author=world.alice.user,  # type: ignore[arg-type]
-                              body="Firefox 140.")
+        services.ticket_reply(
+            ticket=ticket,
+            author=world.alice.user,  # type: ignore[arg-type]
+            body="Firefox 140.",
+        )
     resumed = clock(ticket, "correction")
     ticket.refresh_from_db()
     assert ticket.status == Status.IN_PROGRESS
@@ -81,8 +88,11 @@ def test_resolve_stops_and_reopen_resumes_keeping_elapsed(world: World) -> None:
     stopped = clock(ticket, "correction")
     assert (stopped.state, stopped.outcome) == ("stopped", "met")
     with time_machine.travel(MONDAY_9 + timedelta(hours=8), tick=False):
-        services.ticket_reply(ticket=ticket, author=world.alice.user,  # type: ignore[arg-type]
-                              body="It is back.")
+        services.ticket_reply(
+            ticket=ticket,
+            author=world.alice.user,  # type: ignore[arg-type]
+            body="It is back.",
+        )
     ticket.refresh_from_db()
     reopened = clock(ticket, "correction")
     assert ticket.status == Status.IN_PROGRESS
@@ -95,8 +105,9 @@ def test_reclassify_recomputes_from_the_original_start(world: World) -> None:
     with time_machine.travel(MONDAY_9, tick=False):
         ticket = open_ticket(world.alice, severity="minor")  # ack: 2 business days
     with time_machine.travel(MONDAY_9 + timedelta(hours=3), tick=False):
-        services.ticket_reclassify(ticket=ticket, actor=world.agent_eu, severity="blocking",
-                                   reason="Production is down")
+        services.ticket_reclassify(
+            ticket=ticket, actor=world.agent_eu, severity="blocking", reason="Production is down"
+        )
     ack = clock(ticket, "acknowledgement")
     assert ack.due_at == datetime(2026, 6, 8, 14, 0, tzinfo=BERLIN)  # 5 business hours
     assert ack.breached_at is None
@@ -104,10 +115,10 @@ def test_reclassify_recomputes_from_the_original_start(world: World) -> None:
     with time_machine.travel(MONDAY_9, tick=False):
         late = open_ticket(world.alice, severity="minor")
     with time_machine.travel(MONDAY_9 + timedelta(hours=6), tick=False):
-        services.ticket_reclassify(ticket=late, actor=world.agent_eu, severity="blocking",
-                                   reason="Worse than thought")
-    assert clock(late, "acknowledgement").breached_at == datetime(2026, 6, 8, 14, 0,
-                                                                  tzinfo=BERLIN)
+        services.ticket_reclassify(
+            ticket=late, actor=world.agent_eu, severity="blocking", reason="Worse than thought"
+        )
+    assert clock(late, "acknowledgement").breached_at == datetime(2026, 6, 8, 14, 0, tzinfo=BERLIN)
     event = TicketEvent.objects.get(ticket=late, kind=TicketEvent.Kind.SEVERITY)
     assert (event.before, event.after, event.note) == ("minor", "blocking", "Worse than thought")
 
@@ -115,11 +126,13 @@ def test_reclassify_recomputes_from_the_original_start(world: World) -> None:
 def test_reclassify_needs_a_reason_and_a_known_severity(world: World) -> None:
     ticket = open_ticket(world.alice)
     with pytest.raises(TicketError):
-        services.ticket_reclassify(ticket=ticket, actor=world.agent_eu, severity="minor",
-                                   reason="  ")
+        services.ticket_reclassify(
+            ticket=ticket, actor=world.agent_eu, severity="minor", reason="  "
+        )
     with pytest.raises(TicketError):
-        services.ticket_reclassify(ticket=ticket, actor=world.agent_eu, severity="urgent",
-                                   reason="x")
+        services.ticket_reclassify(
+            ticket=ticket, actor=world.agent_eu, severity="urgent", reason="x"
+        )
     ticket.refresh_from_db()
     assert ticket.severity == "major"
 
@@ -157,20 +170,21 @@ def test_assign_only_to_agents_of_the_desk(world: World) -> None:
 def test_illegal_transitions_are_refused(world: World) -> None:
     ticket = open_ticket(world.alice)
     with pytest.raises(InvalidTransition):
-        services.ticket_change_status(ticket=ticket, actor=world.agent_eu,
-                                      status=Status.WAITING_ON_CUSTOMER)
+        services.ticket_change_status(
+            ticket=ticket, actor=world.agent_eu, status=Status.WAITING_ON_CUSTOMER
+        )
     services.ticket_change_status(ticket=ticket, actor=world.agent_eu, status=Status.CLOSED)
     with pytest.raises(InvalidTransition):
-        services.ticket_change_status(ticket=ticket, actor=world.agent_eu,
-                                      status=Status.RESOLVED)
+        services.ticket_change_status(ticket=ticket, actor=world.agent_eu, status=Status.RESOLVED)
 
 
 def test_ticket_goes_to_the_desk_of_the_contact_region(world: World) -> None:
-    from tests.factories import DeskFactory
     from sla.models import Calendar
+    from tests.factories import DeskFactory
 
-    america = DeskFactory(slug="na", region="north-america",
-                          calendar=Calendar.objects.get(slug="north-america"))
+    america = DeskFactory(
+        slug="na", region="north-america", calendar=Calendar.objects.get(slug="north-america")
+    )
     world.acme.desks.add(america)
     world.alice.region = "north-america"
     world.alice.save()

@@ -12,8 +12,18 @@ from tickets.models import Attachment, Message, Ticket
 class ClockOutput(serializers.ModelSerializer):
     class Meta:
         model = Clock
-        fields = ["metric", "kind", "state", "target", "started_at", "due_at", "warn_at",
-                  "stopped_at", "outcome", "breached_at"]
+        fields = [
+            "metric",
+            "kind",
+            "state",
+            "target",
+            "started_at",
+            "due_at",
+            "warn_at",
+            "stopped_at",
+            "outcome",
+            "breached_at",
+        ]
 
 
 class AttachmentOutput(serializers.ModelSerializer):
@@ -33,8 +43,16 @@ class MessageOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = ["id", "author", "from_agent", "is_internal", "channel", "body",
-                  "received_at", "attachments"]
+        fields = [
+            "id",
+            "author",
+            "from_agent",
+            "is_internal",
+            "channel",
+            "body",
+            "received_at",
+            "attachments",
+        ]
 
 
 class TicketOutput(serializers.ModelSerializer):
@@ -42,12 +60,24 @@ class TicketOutput(serializers.ModelSerializer):
     organization = serializers.CharField(source="organization.name")
     requester = serializers.CharField(source="requester.name")
     desk = serializers.CharField(source="desk.slug")
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.CharField(source="assignee.username", allow_null=True, read_only=True)
 
     class Meta:
         model = Ticket
-        fields = ["reference", "subject", "severity", "status", "channel", "organization",
-                  "requester", "desk", "assignee", "received_at", "updated_at", "sla_due_at"]
+        fields = [
+            "reference",
+            "subject",
+            "severity",
+            "status",
+            "channel",
+            "organization",
+            "requester",
+            "desk",
+            "assignee",
+            "received_at",
+            "updated_at",
+            "sla_due_at",
+        ]
 
 
 class TicketDetailOutput(TicketOutput):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
@@ -50,7 +48,6 @@ class TicketsApi(generics.ListAPIView):
             .order_by("-received_at", "-id")
         )
 
-
     class TicketsInput(serializers.Serializer):
         subject = serializers.CharField(max_length=200)
         description = serializers.CharField()
@@ -59,7 +56,8 @@ class TicketsApi(generics.ListAPIView):
             required=False, help_text="Agents only: the contact the ticket is for."
         )
         channel = serializers.ChoiceField(
-            choices=Channel.choices, required=False,
+            choices=Channel.choices,
+            required=False,
             help_text="Agents only: how the incident was reported (default api).",
         )
         attachments = serializers.ListField(child=serializers.FileField(), required=False)
@@ -209,7 +207,9 @@ class AttachmentDownloadApi(APIView):
         except Attachment.DoesNotExist:
             raise Http404 from None
         response = FileResponse(
-            attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.filename,
             content_type=attachment.content_type,
         )
         response["X-Content-Type-Options"] = "nosniff"

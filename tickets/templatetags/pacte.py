@@ -44,18 +44,30 @@ def event_summary(event: TicketEvent) -> SafeString:
     if kind == TicketEvent.Kind.CREATED:
         return format_html(_("{} opened the ticket"), who)
     if kind == TicketEvent.Kind.STATUS:
-        return format_html(_("{} changed the status: {} → {}"), who,
-                           _label(Status, event.before), _label(Status, event.after))
+        return format_html(
+            _("{} changed the status: {} → {}"),
+            who,
+            _label(Status, event.before),
+            _label(Status, event.after),
+        )
     if kind == TicketEvent.Kind.SEVERITY:
-        return format_html(_("{} changed the severity: {} → {}"), who,
-                           _label(Severity, event.before), _label(Severity, event.after))
+        return format_html(
+            _("{} changed the severity: {} → {}"),
+            who,
+            _label(Severity, event.before),
+            _label(Severity, event.after),
+        )
     if kind == TicketEvent.Kind.ASSIGNEE:
         return format_html(_("{} assigned the ticket to {}"), who, event.after or "—")
     if kind == TicketEvent.Kind.CLOCK:
         metric = _label(Metric, event.field)
         if event.before.startswith("due:") or event.after.startswith("due:"):
-            return format_html(_("{} deadline recomputed: {} → {}"), metric,
-                               _when(event.before[4:]), _when(event.after[4:]))
+            return format_html(
+                _("{} deadline recomputed: {} → {}"),
+                metric,
+                _when(event.before[4:]),
+                _when(event.after[4:]),
+            )
         state = CLOCK_STATES.get(event.after, event.after)
         if event.after == "running" and event.note.startswith("due:"):
             return format_html(_("{} clock {}, due {}"), metric, state, _when(event.note[4:]))

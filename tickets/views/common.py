@@ -55,7 +55,9 @@ def clock_views(clocks: list[Clock], now: datetime | None = None) -> list[ClockV
     views = []
     for clock in clocks:
         if clock.state == Clock.State.STOPPED:
-            sla_state = SlaState.BREACHED if clock.outcome == Clock.Outcome.BREACHED else SlaState.MET
+            sla_state = (
+                SlaState.BREACHED if clock.outcome == Clock.Outcome.BREACHED else SlaState.MET
+            )
         elif clock.breached_at is not None or (clock.due_at is not None and clock.due_at <= now):
             sla_state = SlaState.BREACHED
         elif clock.state == Clock.State.PAUSED:

@@ -14,9 +14,9 @@ from tickets import access, selectors, services
 from tickets.exceptions import TicketError
 from tickets.forms import SEVERITY_DEFINITIONS, ReplyForm, StatusForm, TicketCreateForm
 from tickets.models import Channel, Status, Ticket
+from tickets.views.common import clock_views, form_error
 from tickets.views.common import current_user as _user
 from tickets.views.desk import agent_ticket_page
-from tickets.views.common import clock_views, form_error
 
 
 @login_required
@@ -33,14 +33,15 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     if access.is_staff_member(user):
         return redirect("desk:queue")
     contact = access.contact_of(user)
-    page = Paginator(selectors.ticket_list_for_customer(user), 25).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(selectors.ticket_list_for_customer(user), 25).get_page(request.GET.get("page"))
     return render(
         request,
         "tickets/ticket_list.html",
-        {"page": page, "contact": contact, "may_file": contact is not None
-         and contact.organization.under_contract},
+        {
+            "page": page,
+            "contact": contact,
+            "may_file": contact is not None and contact.organization.under_contract,
+        },
     )
 
 
@@ -66,9 +67,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
         except TicketError as error:
             form_error(request, form, error)
         else:
-            messages.success(
-                request, _("Ticket %(ref)s is filed.") % {"ref": ticket.reference}
-            )
+            messages.success(request, _("Ticket %(ref)s is filed.") % {"ref": ticket.reference})
             return redirect("tickets:detail", reference=ticket.reference)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -88,8 +87,9 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return _customer_page(request, ticket, ReplyForm())
 
 
-def _customer_page(request: HttpRequest, ticket: Ticket, form: ReplyForm,
-                   status: int = 200) -> HttpResponse:
+def _customer_page(
+    request: HttpRequest, ticket: Ticket, form: ReplyForm, status: int = 200
+) -> HttpResponse:
     user = _user(request)
     form.fields.pop("internal", None)
     return render(
@@ -144,7 +144,9 @@ def ticket_status(request: HttpRequest, reference: str) -> HttpResponse:
     else:
         try:
             services.ticket_change_status(
-                ticket=ticket, actor=user, status=form.cleaned_data["status"],
+                ticket=ticket,
+                actor=user,
+                status=form.cleaned_data["status"],
                 note=form.cleaned_data["note"],
             )
         except TicketError as error:

@@ -8,7 +8,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         logins = demo_seed()
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password: "
-                                             f"{DEMO_PASSWORD}):"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready. Logins (password: {DEMO_PASSWORD}):")
+        )
         for login in logins:
             self.stdout.write(f"  {login.username:<9} {login.role:<9} {login.description}")
