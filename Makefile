@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 PORT ?= 8000
-export PORT
+# honcho gives every process its own PORT; the web process reads PACTE_PORT instead.
+export PACTE_PORT := $(PORT)
 
 .PHONY: run test lint e2e install install-dev migrate demo clean bench
 

@@ -135,7 +135,7 @@ class Seeder:
             desks[slug] = desk = Desk.objects.create(
                 slug=slug, name=name, region=region, email=f"{slug}@pacte.example",
                 calendar=Calendar.objects.get(slug=slug), lead=staff[0],
-            )  # fmt: skip
+            )
             desk.agents.add(*staff)
             self.agents[desk.pk], self.people[lead] = staff, staff[0]
         self.pool: list[tuple[Contact, Desk]] = []  # Kiosk Vision has a tenth of all tickets
@@ -144,11 +144,11 @@ class Seeder:
                 [desks["europe"], desks["north-america"]] if i == 0
                 else [desks["france"]] if i % 7 == 1
                 else [desks[self.rng.choice(["europe", "north-america"])]]
-            )  # fmt: skip
+            )
             org = Organization.objects.create(
                 name="Kiosk Vision" if i == 0 else f"Customer {i:03d}", slug=f"org-{i}",
                 sla_policy=policy,
-            )  # fmt: skip
+            )
             org.desks.add(*served)
             users = User.objects.bulk_create(
                 User(username="klaus" if i == n == 0 else f"org-{i}-{n}", role=User.Role.CUSTOMER)
@@ -159,7 +159,7 @@ class Seeder:
                     organization=org, user=user, name=user.username.title(),
                     email=f"{user.username}@customer.example", region=served[n % len(served)].region,
                     role=Contact.Role.ADMIN if n == 0 else Contact.Role.MEMBER,
-                )  # fmt: skip
+                )
                 for n, user in enumerate(users)
             )
             self.pool += [(c, served[n % len(served)]) for n, c in enumerate(contacts)] * (
@@ -187,7 +187,7 @@ class Seeder:
             ticket=ticket, metric=metric, kind=target.kind, target=target.duration,
             warning_percent=self.warning, started_at=start, due_at=due,
             runs=[[start.isoformat(), stop and stop.isoformat()]],
-        )  # fmt: skip
+        )
         if stop is None or paused:
             warn = self.reach(desk, target.kind, start, target.duration * self.warning / 100)
             clock.warn_at, clock.breached_at = warn, due if due < self.now else None
@@ -214,26 +214,26 @@ class Seeder:
             channel=rng.choices(list(Channel), (50, 30, 5, 5, 10))[0], desk=desk,
             organization=contact.organization, requester=contact, received_at=received,
             updated_at=received if status == Status.NEW else later,
-        )  # fmt: skip
+        )
         if status != Status.NEW or rng.random() < 0.3:
             ticket.assignee = rng.choice(self.agents[desk.pk])
         working = status in (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
+        waiting = status == Status.WAITING_ON_CUSTOMER
         clocks = [
             self.clock(ticket, Metric.ACKNOWLEDGEMENT, None if status == Status.NEW else acked, False),
-            self.clock(ticket, Metric.CORRECTION, None if working else later, not ticket.is_open),
+            self.clock(ticket, Metric.CORRECTION, None if working else later, waiting),
         ]
-        clocks[1].state = Clock.State.PAUSED if status == Status.WAITING_ON_CUSTOMER else clocks[1].state
         dues = [c.due_at for c in clocks if c.state == Clock.State.RUNNING and c.due_at]
         ticket.sla_due_at = min(dues, default=None)
         rows: list[Message | Clock] = [*clocks, Message(
             ticket=ticket, author=contact.user, author_contact=contact, channel=ticket.channel,
             body="Since the update, kiosks show a blank screen.", received_at=received,
-        )]  # fmt: skip
+        )]
         if status != Status.NEW:
             rows.append(Message(
                 ticket=ticket, author=ticket.assignee, from_agent=True, channel=Channel.WEB,
                 body="Thank you, we can reproduce it.", received_at=acked,
-            ))  # fmt: skip
+            ))
         return ticket, rows
 
     def seed(self, total: int) -> None:
@@ -247,3 +247,141 @@ class Seeder:
                 Ticket.objects.bulk_create([ticket for ticket, _ in batch])
                 Message.objects.bulk_create([r for r in rows if isinstance(r, Message)])
                 Clock.objects.bulk_create([r for r in rows if isinstance(r, Clock)])
+
+
+@dataclass
+class Scenario:
+    name: str
+    call: Callable[[], HttpResponse]
+    status: int
+    rows: Callable[[HttpResponse], int] = lambda response: 0
+    times: list[float] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)
+
+
+def html_rows(response: HttpResponse) -> int:
+    return response.content.count(b'<span class="ref">')
+
+
+def timeline_rows(response: HttpResponse) -> int:
+    return response.content.count(b'<li class="msg') + response.content.count(b'<li class="event')
+
+
+def api_rows(response: HttpResponse) -> int:
+    data = response.json()  # type: ignore[attr-defined]  # the test client's response
+    return len(data["results"] if "results" in data else data["clocks"])
+
+
+def scenarios(people: dict[str, User], reference: str) -> list[Scenario]:
+    def browser(name: str) -> Client:
+        client = Client()
+        client.force_login(people[name])
+        return client
+
+    def api(name: str) -> Client:
+        return Client(headers={"authorization": f"Token {Token.objects.get_or_create(user=people[name])[0]}"})
+
+    anna, maya, klaus = browser("anna"), browser("maya"), browser("klaus")
+    anna_api, maya_api, klaus_api = api("anna"), api("maya"), api("klaus")
+    new = {"subject": "Printer offline", "severity": "minor", "description": "It is off."}
+    return [
+        Scenario("queue /desk/ (agent, 1 desk)", lambda: anna.get("/desk/"), 200, html_rows),
+        Scenario("queue /desk/ (manager, all)", lambda: maya.get("/desk/"), 200, html_rows),
+        Scenario("ticket page (agent)", lambda: anna.get(f"/tickets/{reference}/"), 200, timeline_rows),
+        Scenario("customer list (org admin)", lambda: klaus.get("/tickets/"), 200, html_rows),
+        Scenario("API list (agent, token)", lambda: anna_api.get("/api/tickets/"), 200, api_rows),
+        Scenario("API list (manager, token)", lambda: maya_api.get("/api/tickets/"), 200, api_rows),
+        Scenario("API detail (agent, token)", lambda: anna_api.get(f"/api/tickets/{reference}/"), 200, api_rows),
+        Scenario("create: form POST", lambda: klaus.post("/tickets/new/", new), 302),
+        Scenario("create: API POST (token)", lambda: klaus_api.post("/api/tickets/", new, content_type="application/json"), 201),
+    ]
+
+
+def measure(scenario: Scenario, runs: int, timed: bool) -> int:
+    """Warm up, then `runs` requests timed (if asked) and as many counted; the last rows."""
+
+    def call() -> HttpResponse:
+        response = scenario.call()
+        if response.status_code != scenario.status:
+            sys.exit(f"{scenario.name}: HTTP {response.status_code}\n{response.content[:3000]!r}")
+        return response
+
+    call()  # URL resolver, templates, content types
+    rows = 0
+    for _ in range(runs):
+        if timed:
+            start = time.perf_counter()
+            call()
+            scenario.times.append((time.perf_counter() - start) * 1000)
+        with CaptureQueriesContext(connection) as captured:
+            rows = scenario.rows(call())
+        scenario.queries.append(len(captured.captured_queries))
+    return rows
+
+
+def on_top(people: dict[str, User], step: int, reference: str | None) -> str:
+    """Writes through the real services on the bulk rows; returns the followed ticket."""
+    klaus, anna = people["klaus"], people["anna"]
+    if reference is None:
+        ticket = services.ticket_create(
+            requester=klaus.contact, subject="Kiosks show a blank screen", severity="blocking",
+            description="14 of our 20 kiosks are blank.", channel=Channel.WEB, actor=klaus,
+        )
+    else:
+        ticket = Ticket.objects.get(pk=Ticket.id_from_reference(reference))
+        services.ticket_reply(ticket=ticket, author=klaus, body=f"Still blank (step {step}).")
+    services.ticket_reply(ticket=ticket, author=anna, body="On it.", internal=step > 2)
+    for severity in Severity:
+        extra = services.ticket_create(
+            requester=klaus.contact, subject="Service check", description="From the bench.",
+            severity=severity, channel=Channel.API, actor=klaus,
+        )
+        extra.refresh_from_db()
+        if extra.clocks.count() != 2 or extra.sla_due_at is None:
+            sys.exit(f"ticket_create on the bulk rows left {extra.reference} without its clocks")
+    return ticket.reference
+
+
+def main() -> int:
+    if connection.introspection.table_names():
+        sys.exit("The database is not empty: give an empty one, or one whose name has 'bench'.")
+    call_command("migrate", verbosity=0)
+    print("\n".join(machine_facts()))
+    steps = sorted({min(30, ARGS.tickets), min(1_000, ARGS.tickets), ARGS.tickets})
+    seeder, reference = Seeder(), None
+    found: dict[int, dict[str, tuple[list[int], int]]] = {}  # queries and rows, by scenario
+    for step, total in enumerate(steps, 1):
+        started = time.perf_counter()
+        seeder.seed(total)
+        seconds = time.perf_counter() - started
+        reference = on_top(seeder.people, step, reference)
+        size, last = Ticket.objects.count(), total == steps[-1]
+        load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+        print(f"\nstep {step}: bulk insert up to {total:,} tickets in {seconds:.1f} s; "
+              f"{size:,} tickets; load average {load}")
+        results = scenarios(seeder.people, reference)
+        found[size] = {s.name: (s.queries, measure(s, ARGS.runs if last else 3, last)) for s in results}
+    print(f"\n{'at ' + format(size, ',') + ' tickets':32} {'median ms':>10} {'p95 ms':>8} {'queries':>8}  constant")
+    for s in results:
+        ordered = sorted(s.times)
+        p95 = ordered[-(-len(ordered) * 95 // 100) - 1]  # nearest rank
+        queries = "/".join(str(q) for q in sorted(set(s.queries)))
+        print(f"{s.name:32} {statistics.median(ordered):10.1f} {p95:8.1f} {queries:>8}  "
+              f"{'yes' if len(set(s.queries)) == 1 else 'NO'}")
+    print(f"\n{'queries (rows) at … tickets':32}" + "".join(f" {n:>12,}" for n in found))
+    failed = False
+    for s in results:
+        seen = {q for counts in found.values() for q in counts[s.name][0]}
+        failed |= len(seen) > 1
+        cells = "".join(f" {q[-1]:>5} ({rows:>4})" for q, rows in (c[s.name] for c in found.values()))
+        print(f"{s.name:32}{cells}{'' if len(seen) == 1 else '  VARIES'}")
+    queue = max(statistics.median(s.times) for s in results if s.name.startswith("queue"))
+    failed |= queue > TARGET_MS
+    print(f"\nqueue target: median ≤ {TARGET_MS:.1f} ms (django-helpdesk {HELPDESK_LIST_MS:.0f} ms"
+          f" / 15); slowest queue {queue:.1f} ms, {HELPDESK_LIST_MS / queue:.0f}× faster: "
+          f"{'met' if queue <= TARGET_MS else 'MISSED'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
