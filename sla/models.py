@@ -138,11 +138,13 @@ class SlaPolicy(models.Model):
     slug = models.SlugField(_("slug"), unique=True)
     name = models.CharField(_("name"), max_length=100)
     warning_percent = models.PositiveSmallIntegerField(
+        # xgettext:no-python-format
         _("warning threshold (% of target)"),
         default=75,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
     )
     escalation_percent = models.PositiveSmallIntegerField(
+        # xgettext:no-python-format
         _("head-of-support threshold (% of target)"),
         default=150,
         validators=[MinValueValidator(101)],

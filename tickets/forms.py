@@ -18,7 +18,7 @@ SEVERITY_DEFINITIONS = {
     ),
     Severity.MAJOR: _(
         "Not blocking, but the product returns wrong data, the use of features is impaired, "
-        "a functional result is wrong, or a feature is strongly degraded."
+        "a functional result is wrong, or a feature is strongly degraded (design aside)."
     ),
     Severity.MINOR: _(
         "Anything else: ergonomic, graphic or editorial comfort is degraded without "

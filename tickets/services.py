@@ -16,6 +16,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from sla.services import ClockChange, clocks_apply
 from tickets import access
@@ -78,9 +79,14 @@ ALLOWED_EXTENSIONS = frozenset(
 
 def _validate_files(files: Sequence[File]) -> None:  # type: ignore[type-arg]  # any content
     if len(files) > settings.PACTE_ATTACHMENTS_PER_MESSAGE:
+        limit = settings.PACTE_ATTACHMENTS_PER_MESSAGE
         raise AttachmentRejected(
-            _("At most %(count)d attachments per message.")
-            % {"count": settings.PACTE_ATTACHMENTS_PER_MESSAGE},
+            ngettext(
+                "At most %(count)d attachment per message.",
+                "At most %(count)d attachments per message.",
+                limit,
+            )
+            % {"count": limit},
             field="attachments",
         )
     for upload in files:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -83,7 +84,7 @@ class TicketsApi(generics.ListAPIView):
         else:
             contact = access.contact_of(user)
             if contact is None:
-                raise PermissionDeniedError("Only contacts of a customer open tickets.")
+                raise PermissionDeniedError(_("Only contacts of a customer open tickets."))
             requester, channel = contact, Channel.API
         ticket = services.ticket_create(
             requester=requester,

@@ -15,11 +15,12 @@ from tickets.models import Severity, Status, TicketEvent
 
 register = template.Library()
 
-CLOCK_STATES = {
-    "running": gettext_lazy("running"),
-    "paused": gettext_lazy("paused"),
-    "stopped:met": gettext_lazy("stopped, kept"),
-    "stopped:breached": gettext_lazy("stopped, late"),
+# One whole sentence per clock change, so that translators can agree every word.
+CLOCK_SENTENCES = {
+    "running": gettext_lazy("{metric}: clock running, due {due}"),
+    "paused": gettext_lazy("{metric}: clock paused"),
+    "stopped:met": gettext_lazy("{metric}: clock stopped, deadline kept"),
+    "stopped:breached": gettext_lazy("{metric}: clock stopped, deadline missed"),
 }
 
 
@@ -42,34 +43,39 @@ def event_summary(event: TicketEvent) -> SafeString:
     who = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else "Pacte"
     kind = event.kind
     if kind == TicketEvent.Kind.CREATED:
-        return format_html(_("{} opened the ticket"), who)
+        return format_html(_("{who} opened the ticket"), who=who)
     if kind == TicketEvent.Kind.STATUS:
         return format_html(
-            _("{} changed the status: {} → {}"),
-            who,
-            _label(Status, event.before),
-            _label(Status, event.after),
+            _("{who} changed the status from {before} to {after}"),
+            who=who,
+            before=_label(Status, event.before),
+            after=_label(Status, event.after),
         )
     if kind == TicketEvent.Kind.SEVERITY:
         return format_html(
-            _("{} changed the severity: {} → {}"),
-            who,
-            _label(Severity, event.before),
-            _label(Severity, event.after),
+            _("{who} changed the severity from {before} to {after}"),
+            who=who,
+            before=_label(Severity, event.before),
+            after=_label(Severity, event.after),
         )
     if kind == TicketEvent.Kind.ASSIGNEE:
-        return format_html(_("{} assigned the ticket to {}"), who, event.after or "—")
+        if not event.after:
+            return format_html(_("{who} removed the assignee"), who=who)
+        return format_html(
+            _("{who} assigned the ticket to {assignee}"), who=who, assignee=event.after
+        )
     if kind == TicketEvent.Kind.CLOCK:
         metric = _label(Metric, event.field)
         if event.before.startswith("due:") or event.after.startswith("due:"):
             return format_html(
-                _("{} deadline recomputed: {} → {}"),
-                metric,
-                _when(event.before[4:]),
-                _when(event.after[4:]),
+                _("{metric}: deadline recomputed from {before} to {after}"),
+                metric=metric,
+                before=_when(event.before[4:]),
+                after=_when(event.after[4:]),
             )
-        state = CLOCK_STATES.get(event.after, event.after)
-        if event.after == "running" and event.note.startswith("due:"):
-            return format_html(_("{} clock {}, due {}"), metric, state, _when(event.note[4:]))
-        return format_html(_("{} clock {}"), metric, state)
+        sentence = CLOCK_SENTENCES.get(event.after)
+        if sentence is None:
+            return format_html("{metric}: {state}", metric=metric, state=event.after)
+        due = _when(event.note[4:]) if event.note.startswith("due:") else "—"
+        return format_html(str(sentence), metric=metric, due=due)
     return format_html("{}", event.get_kind_display())

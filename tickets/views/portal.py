@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -73,7 +74,15 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tickets/ticket_create.html",
-        {"form": form, "definitions": SEVERITY_DEFINITIONS, "contact": contact},
+        {
+            "form": form,
+            "definitions": SEVERITY_DEFINITIONS,
+            "contact": contact,
+            "limits": {
+                "count": settings.PACTE_ATTACHMENTS_PER_MESSAGE,
+                "size": settings.PACTE_ATTACHMENT_MAX_BYTES,
+            },
+        },
         status=status,
     )
 
