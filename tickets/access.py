@@ -30,6 +30,11 @@ def sees_everything(user: User) -> bool:
     return user.is_authenticated and (user.is_manager or user.is_superuser)
 
 
+def may_configure(user: User) -> bool:
+    """Managers edit the configuration (calendars, policies, desks, customers) in the admin."""
+    return user.is_active and user.is_staff and sees_everything(user)
+
+
 def visible_tickets(user: User) -> QuerySet[Ticket]:
     """Every ticket the user may see."""
     tickets = Ticket.objects.all()

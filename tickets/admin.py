@@ -1,7 +1,10 @@
+"""The Django admin: managers edit the configuration; tickets are read-only here."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
+from tickets import access
 from tickets.models import (
     Attachment,
     Contact,
@@ -15,6 +18,49 @@ from tickets.models import (
 )
 
 
+def is_manager(request: HttpRequest) -> bool:
+    user = request.user
+    return isinstance(user, User) and access.may_configure(user)
+
+
+class ManagerEditable(admin.options.BaseModelAdmin):  # type: ignore[type-arg]  # any model
+    """Managers may edit this configuration, beside users given Django permissions."""
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return is_manager(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return is_manager(request) or super().has_add_permission(request, *args)  # type: ignore[arg-type]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return is_manager(request) or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return is_manager(request) or super().has_delete_permission(request, obj)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_manager(request) or super().has_module_permission(request)
+
+
+class ReadOnly(admin.options.BaseModelAdmin):  # type: ignore[type-arg]  # any model
+    """Shown to managers, changed only through the services (which keep history and clocks)."""
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return is_manager(request) or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_manager(request) or super().has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
@@ -25,20 +71,20 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["role", "is_staff", "is_active"]
 
 
-class DeskAddressInline(admin.TabularInline):
+class DeskAddressInline(ManagerEditable, admin.TabularInline):  # type: ignore[type-arg]
     model = DeskAddress
     extra = 0
 
 
 @admin.register(Desk)
-class DeskAdmin(admin.ModelAdmin):
+class DeskAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "region", "email", "calendar", "lead"]
     filter_horizontal = ["agents"]
     inlines = [DeskAddressInline]
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "under_contract", "sla_policy", "availability_commitment"]
     list_filter = ["under_contract", "sla_policy"]
     filter_horizontal = ["desks"]
@@ -46,28 +92,15 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "email", "organization", "role", "region"]
     list_filter = ["organization", "role", "region"]
     search_fields = ["name", "email"]
     raw_id_fields = ["user"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Tickets and their history change only through the services (which keep the clocks)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(Ticket)
-class TicketAdmin(ReadOnlyAdmin):
+class TicketAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = [
         "__str__",
         "severity",
@@ -84,18 +117,18 @@ class TicketAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["ticket", "author", "is_internal", "channel", "received_at"]
     list_select_related = ["ticket", "author"]
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(ReadOnlyAdmin):
+class AttachmentAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["filename", "ticket", "content_type", "size"]
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(ReadOnlyAdmin):
+class TicketEventAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["ticket", "kind", "field", "before", "after", "actor", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["ticket", "actor"]
