@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM calls beside Playwright's loop
-
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "var" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
@@ -37,6 +35,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
+    # The test's ORM calls run beside Playwright's event loop in this thread.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     executable = os.environ.get("PACTE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(executable).exists():
         pytest.skip(f"no Chromium at {executable} (apt-get install chromium; CI installs it)")
