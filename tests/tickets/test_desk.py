@@ -1,0 +1,112 @@
+"""The agent's queue and ticket page: order, actions, and SQL that does not grow with rows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories import World, open_ticket
+from tickets.models import Message, Status
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def agent(world: World) -> Client:
+    client = Client()
+    client.force_login(world.agent_eu)
+    return client
+
+
+def test_queue_lists_my_desks_open_tickets_nearest_deadline_first(
+    world: World, agent: Client
+) -> None:
+    monday = datetime(2026, 6, 8, 9, 0, tzinfo=BERLIN)
+    minor = open_ticket(world.alice, subject="minor one", severity="minor", received_at=monday)
+    blocking = open_ticket(
+        world.alice,
+        subject="blocking one",
+        severity="blocking",
+        received_at=monday + timedelta(hours=2),
+    )
+    open_ticket(world.bob, subject="other desk")
+    closed = open_ticket(world.alice, subject="closed one")
+    from tickets import services
+
+    services.ticket_change_status(ticket=closed, actor=world.agent_eu, status=Status.CLOSED)
+    page = agent.get(reverse("desk:queue")).content.decode()
+    assert "other desk" not in page and "closed one" not in page
+    assert page.index(blocking.subject) < page.index(minor.subject)
+
+
+def test_customers_have_no_queue(world: World) -> None:
+    client = Client()
+    client.force_login(world.alice.user)  # type: ignore[arg-type]
+    assert client.get(reverse("desk:queue")).status_code == 404
+
+
+def test_agent_claims_replies_notes_and_reclassifies(world: World, agent: Client) -> None:
+    ticket = open_ticket(world.alice)
+    ref = ticket.reference
+    agent.post(reverse("tickets:assign", args=[ref]), {"claim": "1"})
+    agent.post(reverse("tickets:reply", args=[ref]), {"body": "Looking into it."})
+    agent.post(reverse("tickets:reply", args=[ref]), {"body": "db lock?", "internal": "on"})
+    response = agent.post(
+        reverse("tickets:reclassify", args=[ref]), {"severity": "blocking", "reason": ""}
+    )
+    assert response.status_code == 400 and "This field is required" in response.content.decode()
+    agent.post(
+        reverse("tickets:reclassify", args=[ref]),
+        {"severity": "blocking", "reason": "All users affected"},
+    )
+    ticket.refresh_from_db()
+    assert ticket.assignee == world.agent_eu
+    assert ticket.status == Status.ACKNOWLEDGED and ticket.severity == "blocking"
+    notes = Message.objects.filter(ticket=ticket, is_internal=True)
+    assert [m.body for m in notes] == ["db lock?"]
+    page = agent.get(reverse("tickets:detail", args=[ref])).content.decode()
+    assert "db lock?" in page and "All users affected" in page
+
+
+def test_status_form_offers_only_allowed_transitions(world: World, agent: Client) -> None:
+    ticket = open_ticket(world.alice)
+    page = agent.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
+    assert 'value="acknowledged"' in page
+    assert 'value="waiting_on_customer"' not in page
+    response = agent.post(
+        reverse("tickets:status", args=[ticket.reference]),
+        {"status": "waiting_on_customer"},
+        follow=True,
+    )
+    assert "cannot become" in response.content.decode()
+
+
+def count_queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_pages_query_counts_do_not_grow_with_rows(world: World, agent: Client) -> None:
+    first = open_ticket(world.alice)
+    queue = count_queries(agent, reverse("desk:queue"))
+    page = count_queries(agent, reverse("tickets:detail", args=[first.reference]))
+    customer = Client()
+    customer.force_login(world.amir.user)  # type: ignore[arg-type]
+    mine = count_queries(customer, reverse("tickets:list"))
+    for n in range(12):
+        ticket = open_ticket(world.alice if n % 2 else world.amir, subject=f"t{n}")
+        from tickets import services
+
+        services.ticket_reply(ticket=first, author=world.agent_eu, body=f"reply {n}")
+        services.ticket_assign(ticket=ticket, actor=world.agent_eu, assignee=world.agent_eu)
+    assert count_queries(agent, reverse("desk:queue")) == queue
+    assert count_queries(agent, reverse("tickets:detail", args=[first.reference])) == page
+    assert count_queries(customer, reverse("tickets:list")) == mine
