@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.i18n import JavaScriptCatalog, set_language
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tickets.urls import desk_urlpatterns, file_urlpatterns
-from tickets.views import portal
+from tickets.views import account, portal
 
 urlpatterns = [
     path("", portal.home, name="home"),
@@ -15,7 +15,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", account.language_switch, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("tickets/", include("tickets.urls")),
     path("desk/", include(desk_urlpatterns)),

@@ -32,6 +32,7 @@ from tickets.models import (
     Channel,
     Contact,
     Desk,
+    Language,
     Message,
     Severity,
     Status,
@@ -450,3 +451,12 @@ def ticket_reclassify(*, ticket: Ticket, actor: User, severity: str, reason: str
     )
     clocks_apply(ticket=ticket, change=ClockChange.RECLASSIFIED, at=now, actor=actor)
     return ticket
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Remember the user's language for pages and mail."""
+    if language not in Language.values:
+        raise TicketError(_("Unknown language: %(value)s.") % {"value": language}, field="language")
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])

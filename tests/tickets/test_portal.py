@@ -168,3 +168,14 @@ def test_french_page(world: World, alice: Client) -> None:
     page = alice.get(reverse("tickets:create")).content.decode()
     assert 'lang="fr"' in page
     assert "Bloquant" in page and "Signaler un incident" in page
+
+
+def test_language_switch_is_remembered_in_the_profile(world: World, alice: Client) -> None:
+    world.alice.user.language = "fr"  # type: ignore[union-attr]
+    world.alice.user.save()  # type: ignore[union-attr]
+    alice.post(reverse("set_language"), {"language": "en", "next": "/tickets/"})
+    world.alice.user.refresh_from_db()  # type: ignore[union-attr]
+    assert world.alice.user.language == "en"  # type: ignore[union-attr]
+    assert "Report an incident" in alice.get(reverse("tickets:create")).content.decode()
+    alice.post(reverse("set_language"), {"language": "fr", "next": "/tickets/"})
+    assert "Signaler un incident" in alice.get(reverse("tickets:create")).content.decode()
