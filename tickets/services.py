@@ -315,7 +315,7 @@ def ticket_reply(
         raise TicketError(_("The message is empty."), field="body")
     if channel not in Channel.values:
         raise TicketError(_("Unknown channel: %(value)s.") % {"value": channel}, field="channel")
-    ticket = Ticket.objects.select_for_update().select_related("desk").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
     from_agent = access.can_work(author, ticket)
     if not from_agent and not access.can_reply_as_customer(author, ticket):
         raise PermissionDeniedError(_("You may not reply to this ticket."))
@@ -366,7 +366,7 @@ def ticket_reply(
 def ticket_change_status(*, ticket: Ticket, actor: User, status: str, note: str = "") -> Ticket:
     if status not in Status.values:
         raise TicketError(_("Unknown status: %(value)s.") % {"value": status}, field="status")
-    ticket = Ticket.objects.select_for_update().select_related("desk").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
     customer_may = access.can_reply_as_customer(actor, ticket) and status in CUSTOMER_TARGETS
     if not access.can_work(actor, ticket) and not customer_may:
         raise PermissionDeniedError(_("You may not change the status of this ticket."))
@@ -389,7 +389,11 @@ def ticket_acknowledge(*, ticket: Ticket, actor: User) -> Ticket:
 
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Ticket:
-    ticket = Ticket.objects.select_for_update().select_related("desk", "assignee").get(pk=ticket.pk)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("desk", "assignee")
+        .get(pk=ticket.pk)
+    )
     if not access.can_work(actor, ticket):
         raise PermissionDeniedError(_("You may not assign this ticket."))
     if (
@@ -428,7 +432,9 @@ def ticket_reclassify(*, ticket: Ticket, actor: User, severity: str, reason: str
     if not reason.strip():
         raise TicketError(_("Please give the reason for the change."), field="reason")
     ticket = (
-        Ticket.objects.select_for_update().select_related("desk", "organization").get(pk=ticket.pk)
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("desk", "organization")
+        .get(pk=ticket.pk)
     )
     if not access.can_work(actor, ticket):
         raise PermissionDeniedError(_("You may not reclassify this ticket."))
