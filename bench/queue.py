@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().parent
@@ -68,7 +69,6 @@ django.setup()
 
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
@@ -90,17 +90,18 @@ from tickets.models import (
     User,
 )
 
+if TYPE_CHECKING:  # what django.test.Client returns
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
+
 
 def machine_facts() -> list[str]:
     cpuinfo = Path("/proc/cpuinfo")
     lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
     cpu = next((line.split(":")[1].strip() for line in lines if "model name" in line), "")
-    if connection.vendor == "sqlite":
-        database = f"SQLite {connection.Database.sqlite_version}"
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT version()")
-            database = cursor.fetchone()[0]
+    with connection.cursor() as cursor:
+        sqlite = connection.vendor == "sqlite"
+        cursor.execute("SELECT 'SQLite ' || sqlite_version()" if sqlite else "SELECT version()")
+        database = cursor.fetchone()[0]
     return [
         f"date      {datetime.now(UTC).astimezone():%Y-%m-%d %H:%M %Z}",
         f"python    {platform.python_version()}, Django {django.get_version()}",
@@ -239,7 +240,7 @@ def on_top(people: dict[str, User], step: int, reference: str | None) -> str:
             requester=klaus.contact, subject="Kiosks show a blank screen", severity="blocking",
             description="14 of our 20 kiosks are blank.", channel=Channel.WEB, actor=klaus)
     else:
-        ticket = Ticket.objects.get(pk=Ticket.id_from_reference(reference))
+        ticket = Ticket.objects.get(pk=int(reference.split("-")[1]))
         services.ticket_reply(ticket=ticket, author=klaus, body=f"Still blank (step {step}).")
     services.ticket_reply(ticket=ticket, author=anna, body="On it.", internal=step > 2)
     for severity in Severity:
@@ -255,9 +256,9 @@ def on_top(people: dict[str, User], step: int, reference: str | None) -> str:
 @dataclass
 class Scenario:
     name: str
-    call: Callable[[], HttpResponse]
+    call: Callable[[], Response]
     status: int
-    rows: Callable[[HttpResponse], int] = lambda response: 0
+    rows: Callable[[Response], int] = lambda response: 0
     times: list[float] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
     shown: int = 0  # rows on the page
@@ -265,7 +266,7 @@ class Scenario:
     def measure(self, runs: int, timed: bool) -> Scenario:
         """Warm up, then `runs` requests timed (if asked) and as many counted."""
 
-        def call() -> HttpResponse:
+        def call() -> Response:
             response = self.call()
             if response.status_code != self.status:
                 sys.exit(f"{self.name}: HTTP {response.status_code}\n{response.content[:3000]!r}")
@@ -283,13 +284,13 @@ class Scenario:
         return self
 
 
-def html_rows(response: HttpResponse) -> int:
+def html_rows(response: Response) -> int:
     content = response.content  # queue and list rows, or the ticket's timeline entries
     marks = (b'<span class="ref">', b'<li class="msg', b'<li class="event"')
     return sum(content.count(mark) for mark in marks)
 
 
-def api_rows(response: HttpResponse) -> int:
+def api_rows(response: Response) -> int:
     data = response.json()  # type: ignore[attr-defined]  # the test client's response
     return len(data["results"] if "results" in data else data["clocks"])
 
