@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sla.calendar import CalendarSnapshot, ClockKind, add, elapsed
+from sla.calendar import CalendarSnapshot, ClockKind, add, clock_start, elapsed
 
 Run = tuple[datetime, datetime | None]
 
@@ -60,3 +60,13 @@ def deadlines(
         due_at=instant_reaching(cal, kind, runs, target),
         warn_at=instant_reaching(cal, kind, runs, warning),
     )
+
+
+def promised(
+    cal: CalendarSnapshot, kind: ClockKind, received_at: datetime, target: timedelta
+) -> datetime:
+    """The due instant of a clock started at ``received_at`` and never paused."""
+    start = clock_start(cal, kind, received_at)
+    due = instant_reaching(cal, kind, [(start, None)], target)
+    assert due is not None  # an open run always reaches its target (or raises NeverOpenError)
+    return due

@@ -52,3 +52,16 @@ def sla_targets_for(ticket: Ticket) -> dict[str, SlaTarget]:
 
 def clocks_for_ticket(ticket: Ticket) -> QuerySet[Clock]:
     return Clock.objects.filter(ticket=ticket).order_by("metric")
+
+
+def calendar_snapshot_by_slug(slug: str) -> CalendarSnapshot:
+    calendar = Calendar.objects.prefetch_related("intervals", "closures", "extra_openings").get(
+        slug=slug
+    )
+    return calendar_snapshot(calendar)
+
+
+def policy_targets(policy_slug: str, severity: str) -> dict[str, SlaTarget]:
+    """The targets of a policy for one severity, by metric (empty if none)."""
+    targets = SlaTarget.objects.filter(policy__slug=policy_slug, severity=severity)
+    return {target.metric: target for target in targets.select_related("policy")}

@@ -53,7 +53,7 @@ def embedded_redis(workdir: Path) -> Iterator[str]:
         process.wait(10)
 
 
-def test_database_url() -> str:
+def database_url_for_subprocess() -> str:
     """A URL naming the database the test run is using, for a worker process."""
     settings = connection.settings_dict
     if settings["ENGINE"] == "django.db.backends.sqlite3":
@@ -71,7 +71,7 @@ def celery_worker(redis_url: str, *extra: str) -> Iterator[subprocess.Popen[byte
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "PACTE_TEST_CELERY_EAGER": "false",
         "REDIS_URL": redis_url,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url_for_subprocess(),
     }
     celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
     process = subprocess.Popen(

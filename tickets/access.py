@@ -43,7 +43,9 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
     if sees_everything(user):
         return tickets
     if user.is_agent:
-        return tickets.filter(desk__agents=user)
+        # The desk ids as literals (one small query): SQLite then walks the (desk, …) indexes
+        # in order instead of reading every ticket of the desk and sorting (bench/queue.py).
+        return tickets.filter(desk__in=list(user.desks.values_list("pk", flat=True)))
     contact = contact_of(user)
     if contact is None:
         return tickets.none()

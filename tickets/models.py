@@ -229,6 +229,16 @@ class Ticket(models.Model):
         indexes: ClassVar = [
             models.Index(fields=["desk", "status", "sla_due_at"]),
             models.Index(fields=["sla_due_at"]),
+            # Newest-first lists (API, portal) read these in order instead of sorting.
+            models.Index(fields=["-received_at", "-id"], name="ticket_received_desc"),
+            models.Index(fields=["desk", "-received_at", "-id"], name="ticket_desk_received_desc"),
+            # PostgreSQL counts and orders open tickets from it (SQLite cannot use it when the
+            # statuses are bound parameters, hence the plain sla_due_at index above).
+            models.Index(
+                fields=["sla_due_at"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="ticket_open_due",
+            ),
             models.Index(fields=["organization", "-received_at"]),
             models.Index(fields=["requester", "-received_at"]),
             models.Index(fields=["assignee", "status"]),

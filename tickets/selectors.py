@@ -43,10 +43,8 @@ def _with_deadlines(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
 def ticket_queue_for_agent(user: User) -> QuerySet[Ticket]:
     """Open tickets of the agent's desks, nearest deadline first."""
     tickets = access.visible_tickets(user).filter(status__in=OPEN_STATUSES)
-    return (
-        _with_deadlines(tickets)
-        .select_related("organization", "requester", "desk", "assignee")
-        .order_by(F("sla_due_at").asc(nulls_last=True), SEVERITY_RANK, "received_at")
+    return tickets.select_related("organization", "requester", "desk", "assignee").order_by(
+        F("sla_due_at").asc(nulls_last=True), SEVERITY_RANK, "received_at"
     )
 
 

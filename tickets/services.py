@@ -219,7 +219,9 @@ def ticket_create(
         updated_at=now,
     )
     with _files_removed_on_failure() as stored:
-        ticket.full_clean()
+        # The related rows were just loaded and the database enforces the check constraints:
+        # validate the fields, not the foreign keys again (bench/queue.py: 15 queries fewer).
+        ticket.full_clean(exclude=["organization", "requester", "desk"], validate_constraints=False)
         ticket.save()
         _open_ticket(
             ticket,
@@ -254,7 +256,7 @@ def _open_ticket(
     if actor is not None and access.is_staff_member(actor):
         # An agent logging a call or a mail on the contact's behalf.
         message.author = actor
-    message.full_clean()
+    message.full_clean(exclude=["ticket", "author", "author_contact"], validate_constraints=False)
     message.save()
     _save_files(message, files, stored)
     _event(
