@@ -10,9 +10,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sla.calendar import CalendarSnapshot, ClockKind, add, clock_start, elapsed
+from sla.calendar import (
+    CalendarSnapshot,
+    ClockKind,
+    Segment,
+    add,
+    clock_start,
+    counted_intervals,
+    elapsed,
+)
 
 Run = tuple[datetime, datetime | None]
+
+# Reason of the time between arrival and the first opening, when a ticket arrives closed.
+BEFORE_OPENING = "before opening"
 
 
 @dataclass(frozen=True)
@@ -70,3 +81,51 @@ def promised(
     due = instant_reaching(cal, kind, [(start, None)], target)
     assert due is not None  # an open run always reaches its target (or raises NeverOpenError)
     return due
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a deadline is where it is: every stretch of time since arrival, counted or not."""
+
+    segments: tuple[Segment, ...]
+    counted: timedelta
+    target: timedelta
+    due_at: datetime | None
+
+
+def explain(
+    cal: CalendarSnapshot,
+    kind: ClockKind,
+    *,
+    received_at: datetime,
+    runs: Sequence[Run],
+    gap_reasons: Sequence[str],
+    target: timedelta,
+    until: datetime,
+) -> Explanation:
+    """Segments from arrival to ``until``: the calendar's reasons inside runs, and
+    ``gap_reasons[i]`` for the pause between run i and run i + 1 (e.g. waiting on the customer).
+    Time before the first run (arrival outside open time) never counts."""
+    segments: list[Segment] = []
+    if runs and received_at < runs[0][0]:
+        for piece in counted_intervals(cal, kind, received_at, min(runs[0][0], until)):
+            reason = piece.reason if not piece.counted else BEFORE_OPENING
+            segments.append(Segment(piece.start, piece.end, False, reason or BEFORE_OPENING))
+    for index, (start, end) in enumerate(runs):
+        if start >= until:
+            break
+        stop = until if end is None else min(end, until)
+        segments.extend(counted_intervals(cal, kind, start, stop))
+        if end is not None and index + 1 < len(runs) and end < until:
+            reason = gap_reasons[index] if index < len(gap_reasons) else ""
+            gap_end = min(runs[index + 1][0], until)
+            segments.append(
+                Segment(end.astimezone(cal.tz), gap_end.astimezone(cal.tz), False, reason)
+            )
+    total = sum((s.end - s.start for s in segments if s.counted), timedelta(0))
+    return Explanation(
+        segments=tuple(segments),
+        counted=total,
+        target=target,
+        due_at=instant_reaching(cal, kind, runs, target) if runs else None,
+    )

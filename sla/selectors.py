@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
 
-from sla.calendar import CalendarSnapshot
+from sla.calendar import CalendarSnapshot, ClockKind
 from sla.calendar import Closure as ClosureValue
 from sla.calendar import ExtraOpening as ExtraOpeningValue
+from sla.deadlines import Explanation, Run, explain
 from sla.models import Calendar, Clock, SlaTarget
-from tickets.models import Ticket
+from tickets.models import Ticket, TicketEvent
 
 
 def calendar_snapshot(calendar: Calendar) -> CalendarSnapshot:
@@ -65,3 +68,41 @@ def policy_targets(policy_slug: str, severity: str) -> dict[str, SlaTarget]:
     """The targets of a policy for one severity, by metric (empty if none)."""
     targets = SlaTarget.objects.filter(policy__slug=policy_slug, severity=severity)
     return {target.metric: target for target in targets.select_related("policy")}
+
+
+WAITING_ON_CUSTOMER = "waiting on the customer"
+STOPPED = "stopped"
+
+
+def clock_explanation(clock: Clock, *, now: datetime) -> Explanation:
+    """The counted and uncounted stretches of a clock from its ticket's arrival until now."""
+    ticket = clock.ticket
+    cal = calendar_snapshot_for_ticket(ticket)
+    runs = clock_runs(clock)
+    changes = TicketEvent.objects.filter(
+        ticket_id=clock.ticket_id, kind=TicketEvent.Kind.CLOCK, field=clock.metric
+    ).order_by("created_at", "id")
+    gap_reasons = [
+        WAITING_ON_CUSTOMER if event.after == Clock.State.PAUSED else STOPPED
+        for event in changes
+        if event.after == Clock.State.PAUSED or event.after.startswith(STOPPED)
+    ]
+    return explain(
+        cal,
+        ClockKind(clock.kind),
+        received_at=ticket.received_at,
+        runs=runs,
+        gap_reasons=gap_reasons,
+        target=clock.target,
+        until=min(clock.stopped_at or now, now),
+    )
+
+
+def clock_runs(clock: Clock) -> list[Run]:
+    """The runs of a clock as aware datetimes (stored as ISO strings in JSON)."""
+    runs: list[Run] = []
+    for start, end in clock.runs:
+        start_at = parse_datetime(start)
+        assert start_at is not None  # written by sla.services, always ISO 8601
+        runs.append((start_at, parse_datetime(end) if end else None))
+    return runs

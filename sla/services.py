@@ -7,12 +7,11 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
-from django.utils.dateparse import parse_datetime
 
 from sla.calendar import CalendarSnapshot, ClockKind, clock_start
 from sla.deadlines import Run, deadlines, instant_reaching
 from sla.models import Clock, Metric
-from sla.selectors import calendar_snapshot_for_ticket, sla_targets_for
+from sla.selectors import calendar_snapshot_for_ticket, clock_runs, sla_targets_for
 from tickets.models import Ticket, TicketEvent, User
 
 
@@ -26,15 +25,6 @@ class ClockChange(enum.StrEnum):
     RESOLVED = "resolved"  # resolved or closed
     REOPENED = "reopened"
     RECLASSIFIED = "reclassified"  # severity changed
-
-
-def _load_runs(clock: Clock) -> list[Run]:
-    runs: list[Run] = []
-    for start, end in clock.runs:
-        start_at = parse_datetime(start)
-        assert start_at is not None  # written by _dump_runs, always ISO
-        runs.append((start_at, parse_datetime(end) if end else None))
-    return runs
 
 
 def _dump_runs(runs: list[Run]) -> list[list[str | None]]:
@@ -97,7 +87,7 @@ def _start(ticket: Ticket, cal: CalendarSnapshot, at: datetime, actor: User | No
 
 
 def _stop(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None, note: str) -> None:
-    runs = _load_runs(clock)
+    runs = clock_runs(clock)
     if runs and runs[-1][1] is None:
         runs[-1] = (runs[-1][0], max(at, runs[-1][0]))
     due = instant_reaching(cal, ClockKind(clock.kind), runs, clock.target)
@@ -119,7 +109,7 @@ def _stop(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None,
 def _pause(
     clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None, note: str
 ) -> None:
-    runs = _load_runs(clock)
+    runs = clock_runs(clock)
     runs[-1] = (runs[-1][0], max(at, runs[-1][0]))
     clock.state = Clock.State.PAUSED
     _refresh(clock, cal, runs, at)
@@ -133,7 +123,7 @@ def _resume(
     clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None, note: str
 ) -> None:
     before = clock.state
-    runs = _load_runs(clock)
+    runs = clock_runs(clock)
     runs.append((at, None))
     if clock.state == Clock.State.STOPPED:
         clock.cycle += 1
@@ -170,7 +160,7 @@ def _recompute(
     clock.kind = target.kind
     clock.target = target.duration
     clock.warning_percent = target.policy.warning_percent
-    runs = _load_runs(clock)
+    runs = clock_runs(clock)
     if clock.state == Clock.State.STOPPED:
         due = instant_reaching(cal, ClockKind(clock.kind), runs, clock.target)
         clock.due_at = due

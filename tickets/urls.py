@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import desk, files, portal
+from tickets.views import clocks, desk, files, portal
 
 app_name = "tickets"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("<str:reference>/acknowledge/", desk.ticket_acknowledge, name="acknowledge"),
     path("<str:reference>/assign/", desk.ticket_assign, name="assign"),
     path("<str:reference>/reclassify/", desk.ticket_reclassify, name="reclassify"),
+    path("<str:reference>/clocks/<str:metric>/", clocks.clock_explain, name="clock-explain"),
 ]
 
 desk_urlpatterns = ([path("", desk.queue, name="queue")], "desk")

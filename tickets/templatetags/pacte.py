@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import template
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
@@ -79,3 +81,21 @@ def event_summary(event: TicketEvent) -> SafeString:
         due = _when(event.note[4:]) if event.note.startswith("due:") else "—"
         return format_html(str(sentence), metric=metric, due=due)
     return format_html("{}", event.get_kind_display())
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """A timedelta as "2 d 3 h 15 min", the largest units first."""
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(_("%(n)d d") % {"n": days})
+    if hours:
+        parts.append(_("%(n)d h") % {"n": hours})
+    if minutes or not parts:
+        parts.append(_("%(n)d min") % {"n": minutes})
+    return " ".join(parts)

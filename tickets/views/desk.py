@@ -59,6 +59,7 @@ def agent_ticket_page(
             "assign_form": AssignForm(agents=agents, initial={"assignee": ticket.assignee_id}),
             "reclassify_form": reclassify_form
             or ReclassifyForm(initial={"severity": ticket.severity}),
+            "explain": True,
             "may_acknowledge": ticket.status == Status.NEW,
             "may_claim": ticket.assignee_id != user.pk,
         },

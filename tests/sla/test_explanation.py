@@ -1,0 +1,98 @@
+"""Agents can see why a deadline is where it is: what counted, what did not, and why."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from sla.models import Clock
+from sla.selectors import clock_explanation
+from tests.factories import World, open_ticket
+from tickets import services
+from tickets.models import Status
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 6, day, hour, minute, tzinfo=BERLIN)
+
+
+def test_arrival_after_hours_weekend_and_holiday_are_explained(world: World) -> None:
+    # Wednesday 2026-06-03 17:30, after closing; Thursday is Corpus Christi (NW): the clock
+    # starts on Friday at 09:00.
+    ticket = open_ticket(world.alice, severity="minor", received_at=at(3, 17, 30))
+    clock = Clock.objects.get(ticket=ticket, metric="acknowledgement")
+    explanation = clock_explanation(clock, now=at(8, 12))
+    assert [(s.start, s.counted, s.reason) for s in explanation.segments] == [
+        (at(3, 17, 30), False, "before opening"),
+        (at(4, 0), False, "Corpus Christi"),
+        (at(5, 0), False, "before opening"),
+        (at(5, 9), True, ""),
+        (at(6, 0), False, "weekend"),
+        (at(8, 0), True, ""),
+    ]
+    assert explanation.counted == timedelta(hours=15 + 12)
+    assert explanation.counted == sum(
+        (s.end - s.start for s in explanation.segments if s.counted), timedelta(0)
+    )
+    assert explanation.segments[0].start == at(3, 17, 30)
+    assert explanation.segments[-1].end == at(8, 12)
+
+
+def test_waiting_on_the_customer_does_not_count(world: World) -> None:
+    with time_machine.travel(at(8, 9), tick=False):
+        ticket = open_ticket(world.alice, severity="major")
+    with time_machine.travel(at(8, 10), tick=False):
+        services.ticket_reply(ticket=ticket, author=world.agent_eu, body="Which version?")
+        services.ticket_change_status(
+            ticket=ticket, actor=world.agent_eu, status=Status.WAITING_ON_CUSTOMER
+        )
+    with time_machine.travel(at(8, 15), tick=False):
+        services.ticket_reply(
+            ticket=ticket,
+            author=world.alice.user,  # type: ignore[arg-type]
+            body="4.2",
+        )
+    clock = Clock.objects.get(ticket=ticket, metric="correction")
+    explanation = clock_explanation(clock, now=at(8, 16))
+    assert [(s.start, s.end, s.counted, s.reason) for s in explanation.segments] == [
+        (at(8, 9), at(8, 10), True, ""),
+        (at(8, 10), at(8, 15), False, "waiting on the customer"),
+        (at(8, 15), at(8, 16), True, ""),
+    ]
+    assert explanation.counted == timedelta(hours=2)
+
+
+def test_explanation_page_for_agents_only(world: World) -> None:
+    ticket = open_ticket(world.alice, severity="blocking", received_at=at(5, 15))
+    url = reverse("tickets:clock-explain", args=[ticket.reference, "acknowledgement"])
+    agent = Client()
+    agent.force_login(world.agent_eu)
+    with time_machine.travel(at(8, 10), tick=False):
+        page = agent.get(url)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Weekend" in html and "Outside support hours" in html
+    assert "Counted so far" in html and "2 h" in html  # Fri 15–16 and Mon 9–10
+    ticket_page = agent.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
+    assert url in ticket_page
+    customer = Client()
+    customer.force_login(world.alice.user)  # type: ignore[arg-type]
+    assert customer.get(url).status_code == 404
+    assert (
+        url not in customer.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
+    )
+    assert (
+        agent.get(reverse("tickets:clock-explain", args=[ticket.reference, "bogus"])).status_code
+        == 404
+    )
+    other = Client()
+    other.force_login(world.agent_fr)
+    assert other.get(url).status_code == 404

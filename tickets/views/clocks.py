@@ -1,0 +1,73 @@
+"""Why is my deadline there? The explanation of a clock, for agents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sla.calendar import CLOSED_HOURS, Segment
+from sla.deadlines import BEFORE_OPENING
+from sla.models import Clock, Metric
+from sla.selectors import STOPPED, WAITING_ON_CUSTOMER, clock_explanation
+from tickets import access
+from tickets.views.common import current_user
+
+
+@dataclass(frozen=True)
+class ExplanationRow:
+    start: datetime
+    end: datetime
+    duration: timedelta
+    counted: bool
+    reason: str
+
+
+def _reason(segment: Segment) -> str:
+    if segment.counted:
+        return _("Support hours") if segment.reason == "" else segment.reason
+    fixed = {
+        CLOSED_HOURS: _("Outside support hours"),
+        "weekend": _("Weekend"),
+        "closed": _("No support hours that day"),
+        BEFORE_OPENING: _("Arrived outside support hours: the clock starts at the next opening"),
+        WAITING_ON_CUSTOMER: _("Waiting on the customer"),
+        STOPPED: _("Resolved: the clock was stopped"),
+    }
+    # Otherwise the calendar named the day: a public holiday or a company closure.
+    return fixed.get(segment.reason, segment.reason)
+
+
+@login_required
+def clock_explain(request: HttpRequest, reference: str, metric: str) -> HttpResponse:
+    user = current_user(request)
+    ticket = access.ticket_or_404(user, reference)
+    if not access.can_work(user, ticket) or metric not in Metric.values:
+        raise Http404
+    try:
+        clock = Clock.objects.select_related("ticket__desk").get(ticket=ticket, metric=metric)
+    except Clock.DoesNotExist:
+        raise Http404 from None
+    explanation = clock_explanation(clock, now=timezone.now())
+    rows = [
+        ExplanationRow(s.start, s.end, s.end - s.start, s.counted, _reason(s))
+        for s in explanation.segments
+    ]
+    remaining = max(explanation.target - explanation.counted, timedelta(0))
+    return render(
+        request,
+        "sla/clock_explanation.html",
+        {
+            "ticket": ticket,
+            "clock": clock,
+            "explanation": explanation,
+            "rows": rows,
+            "remaining": remaining,
+            "calendar": ticket.desk.calendar,
+        },
+    )
