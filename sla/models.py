@@ -196,6 +196,16 @@ class SlaTarget(models.Model):
         return timedelta(hours=self.amount)
 
 
+class StopReason(models.TextChoices):
+    """What stopped a clock: the qualifying event, recorded on the clock."""
+
+    PUBLIC_REPLY = "public_reply", _("public reply from support")
+    PHONE_CALL = "phone_call", _("phone call logged")
+    ACKNOWLEDGE = "acknowledge", _("explicit acknowledgement")
+    RESOLVED = "resolved", _("resolved")
+    CLOSED = "closed", _("closed")
+
+
 class Clock(models.Model):
     """One SLA clock of a ticket.
 
@@ -226,6 +236,10 @@ class Clock(models.Model):
     stopped_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=8, choices=Outcome, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=16, choices=StopReason, blank=True)
+    stop_message = models.ForeignKey(
+        "tickets.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     escalation_level = models.PositiveSmallIntegerField(default=0)
     cycle = models.PositiveIntegerField(default=1)
 

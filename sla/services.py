@@ -10,9 +10,9 @@ from django.db.models import F
 
 from sla.calendar import CalendarSnapshot, ClockKind, clock_start
 from sla.deadlines import Run, deadlines, instant_reaching
-from sla.models import Clock, Metric
+from sla.models import Clock, Metric, StopReason
 from sla.selectors import calendar_snapshot_for_ticket, clock_runs, sla_targets_for
-from tickets.models import Ticket, TicketEvent, User
+from tickets.models import Message, Ticket, TicketEvent, User
 
 
 class ClockChange(enum.StrEnum):
@@ -86,7 +86,14 @@ def _start(ticket: Ticket, cal: CalendarSnapshot, at: datetime, actor: User | No
         )
 
 
-def _stop(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None, note: str) -> None:
+def _stop(
+    clock: Clock,
+    cal: CalendarSnapshot,
+    at: datetime,
+    actor: User | None,
+    reason: StopReason,
+    message: Message | None,
+) -> None:
     runs = clock_runs(clock)
     if runs and runs[-1][1] is None:
         runs[-1] = (runs[-1][0], max(at, runs[-1][0]))
@@ -100,28 +107,34 @@ def _stop(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None,
     if due is not None and due < at:
         clock.breached_at = clock.breached_at or due
     clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
+    clock.stop_reason = reason
+    clock.stop_message = message
     clock.save(
-        update_fields=["state", "stopped_at", "runs", "due_at", "warn_at", "breached_at", "outcome"]
+        update_fields=[
+            "state",
+            "stopped_at",
+            "runs",
+            "due_at",
+            "warn_at",
+            "breached_at",
+            "outcome",
+            "stop_reason",
+            "stop_message",
+        ]
     )
-    _record(clock, actor=actor, at=at, before=before, after=f"stopped:{clock.outcome}", note=note)
+    _record(clock, actor=actor, at=at, before=before, after=f"stopped:{clock.outcome}", note=reason)
 
 
-def _pause(
-    clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None, note: str
-) -> None:
+def _pause(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None) -> None:
     runs = clock_runs(clock)
     runs[-1] = (runs[-1][0], max(at, runs[-1][0]))
     clock.state = Clock.State.PAUSED
     _refresh(clock, cal, runs, at)
     clock.save(update_fields=["state", "runs", "due_at", "warn_at", "breached_at"])
-    _record(
-        clock, actor=actor, at=at, before=Clock.State.RUNNING, after=Clock.State.PAUSED, note=note
-    )
+    _record(clock, actor=actor, at=at, before=Clock.State.RUNNING, after=Clock.State.PAUSED)
 
 
-def _resume(
-    clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None, note: str
-) -> None:
+def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None) -> None:
     before = clock.state
     runs = clock_runs(clock)
     runs.append((at, None))
@@ -129,6 +142,8 @@ def _resume(
         clock.cycle += 1
         clock.stopped_at = None
         clock.outcome = ""
+        clock.stop_reason = ""
+        clock.stop_message = None
         clock.escalation_level = 0
     clock.state = Clock.State.RUNNING
     _refresh(clock, cal, runs, at)
@@ -142,6 +157,8 @@ def _resume(
             "cycle",
             "stopped_at",
             "outcome",
+            "stop_reason",
+            "stop_message",
             "escalation_level",
         ]
     )
@@ -196,14 +213,23 @@ def _recompute(
 
 @transaction.atomic
 def clocks_apply(
-    *, ticket: Ticket, change: ClockChange, at: datetime, actor: User | None = None, note: str = ""
+    *,
+    ticket: Ticket,
+    change: ClockChange,
+    at: datetime,
+    actor: User | None = None,
+    reason: StopReason = StopReason.RESOLVED,
+    message: Message | None = None,
 ) -> None:
-    """Apply one ticket change to its clocks, following SLA-RULES.md."""
+    """Apply one ticket change to its clocks, following SLA-RULES.md.
+
+    ``reason`` and ``message`` are the qualifying event recorded on a clock that stops.
+    """
     cal = calendar_snapshot_for_ticket(ticket)
     if change is ClockChange.RECEIVED:
         _start(ticket, cal, at, actor)
     else:
-        _change(ticket, cal, change, at, actor, note)
+        _change(ticket, cal, change, at, actor, reason, message)
     nearest = (
         Clock.objects.filter(ticket=ticket, state=Clock.State.RUNNING)
         .order_by("due_at")
@@ -221,7 +247,8 @@ def _change(
     change: ClockChange,
     at: datetime,
     actor: User | None,
-    note: str,
+    reason: StopReason,
+    message: Message | None,
 ) -> None:
     clocks = {c.metric: c for c in Clock.objects.select_for_update().filter(ticket=ticket)}
     ack = clocks.get(Metric.ACKNOWLEDGEMENT)
@@ -229,20 +256,20 @@ def _change(
     running = Clock.State.RUNNING
     if change is ClockChange.ACKNOWLEDGED:
         if ack is not None and ack.state == running:
-            _stop(ack, cal, at, actor, note or "acknowledged")
+            _stop(ack, cal, at, actor, reason, message)
     elif change is ClockChange.WAITING:
         if correction is not None and correction.state == running:
-            _pause(correction, cal, at, actor, note or "waiting on customer")
+            _pause(correction, cal, at, actor)
     elif change is ClockChange.RESUMED:
         if correction is not None and correction.state == Clock.State.PAUSED:
-            _resume(correction, cal, at, actor, note or "resumed")
+            _resume(correction, cal, at, actor)
     elif change is ClockChange.RESOLVED:
         for clock in (ack, correction):
             if clock is not None and clock.state != Clock.State.STOPPED:
-                _stop(clock, cal, at, actor, note or "resolved")
+                _stop(clock, cal, at, actor, reason, message)
     elif change is ClockChange.REOPENED:
         if correction is not None and correction.state != running:
-            _resume(correction, cal, at, actor, note or "reopened")
+            _resume(correction, cal, at, actor)
     elif change is ClockChange.RECLASSIFIED:
         for clock in (ack, correction):
             if clock is not None:

@@ -75,6 +75,9 @@ class ReplyForm(forms.Form):
     internal = forms.BooleanField(
         label=_("Internal note (not shown to the customer)"), required=False
     )
+    phone_call = forms.BooleanField(
+        label=_("This records a phone call with the customer"), required=False
+    )
     attachments = MultipleFileField(label=_("Attachments"))
 
 

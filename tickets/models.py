@@ -49,6 +49,16 @@ OPEN_STATUSES = (
 )
 
 
+class SystemNote(models.TextChoices):
+    """Notes Pacte writes in the history; stored in English, shown in the reader's language."""
+
+    FIRST_PUBLIC_REPLY = "first public reply", _("first public reply")
+    PHONE_CALL = "phone call logged", _("phone call logged")
+    CUSTOMER_ANSWERED = "customer answered", _("customer answered")
+    REOPENED_BY_REPLY = "reopened by the customer's reply", _("reopened by the customer's reply")
+    ACKNOWLEDGED = "acknowledged", _("acknowledged")
+
+
 class Channel(models.TextChoices):
     WEB = "web", _("Web")
     EMAIL = "email", _("Email")
@@ -288,6 +298,8 @@ class Message(models.Model):
     )
     is_internal = models.BooleanField(_("internal note"), default=False)
     from_agent = models.BooleanField(_("from support"), default=False)
+    # Sent by a machine (an auto-reply): never counts as an acknowledgement.
+    is_automatic = models.BooleanField(_("automatic"), default=False)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel)
     body = models.TextField(_("body"))
     received_at = models.DateTimeField(_("received at"), default=timezone.now)

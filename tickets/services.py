@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from sla.models import StopReason
 from sla.services import ClockChange, clocks_apply
 from tickets import access
 from tickets.exceptions import (
@@ -36,6 +37,7 @@ from tickets.models import (
     Message,
     Severity,
     Status,
+    SystemNote,
     Ticket,
     TicketEvent,
     User,
@@ -266,7 +268,13 @@ def _open_ticket(
 
 
 def _set_status(
-    ticket: Ticket, status: Status, *, actor: User | None, at: datetime, note: str = ""
+    ticket: Ticket,
+    status: Status,
+    *,
+    actor: User | None,
+    at: datetime,
+    note: str = "",
+    message: Message | None = None,
 ) -> None:
     before = ticket.status
     ticket.status = status
@@ -284,7 +292,25 @@ def _set_status(
     )
     change = _clock_change_for(Status(before), status)
     if change is not None:
-        clocks_apply(ticket=ticket, change=change, at=at, actor=actor, note=note)
+        clocks_apply(
+            ticket=ticket,
+            change=change,
+            at=at,
+            actor=actor,
+            reason=_stop_reason(status, message),
+            message=message,
+        )
+
+
+def _stop_reason(status: Status, message: Message | None) -> StopReason:
+    """The qualifying event, should this status change stop a clock."""
+    if message is not None:
+        return (
+            StopReason.PHONE_CALL if message.channel == Channel.PHONE else StopReason.PUBLIC_REPLY
+        )
+    if status == Status.ACKNOWLEDGED:
+        return StopReason.ACKNOWLEDGE
+    return StopReason.CLOSED if status == Status.CLOSED else StopReason.RESOLVED
 
 
 def _clock_change_for(before: Status, after: Status) -> ClockChange | None:
@@ -311,8 +337,13 @@ def ticket_reply(
     channel: str = Channel.WEB,
     files: Sequence[File] = (),  # type: ignore[type-arg]
     received_at: datetime | None = None,
+    automatic: bool = False,
 ) -> Message:
-    """Add a public reply or an internal note; move the ticket and its clocks accordingly."""
+    """Add a public reply or an internal note; move the ticket and its clocks accordingly.
+
+    A public reply of support on any channel (a logged phone call included) acknowledges a
+    new ticket; an internal note or an automatic reply never does.
+    """
     if not body.strip():
         raise TicketError(_("The message is empty."), field="body")
     if channel not in Channel.values:
@@ -335,6 +366,7 @@ def ticket_reply(
         author_contact=None if from_agent else access.contact_of(author),
         is_internal=internal,
         from_agent=from_agent,
+        is_automatic=automatic,
         channel=channel,
         body=body.strip(),
         received_at=now,
@@ -347,19 +379,22 @@ def ticket_reply(
     _event(ticket, actor=author, kind=kind, at=now, note=f"message:{message.pk}")
     ticket.updated_at = now
     ticket.save(update_fields=["updated_at"])
-    if internal:
+    if internal or automatic:
         return message
     if from_agent and ticket.status == Status.NEW:
-        _set_status(ticket, Status.ACKNOWLEDGED, actor=author, at=now, note=_("first public reply"))
+        qualifier = (
+            SystemNote.PHONE_CALL if channel == Channel.PHONE else SystemNote.FIRST_PUBLIC_REPLY
+        )
+        _set_status(
+            ticket, Status.ACKNOWLEDGED, actor=author, at=now, note=qualifier, message=message
+        )
     elif not from_agent and ticket.status == Status.WAITING_ON_CUSTOMER:
-        _set_status(ticket, Status.IN_PROGRESS, actor=author, at=now, note=_("customer answered"))
+        _set_status(
+            ticket, Status.IN_PROGRESS, actor=author, at=now, note=SystemNote.CUSTOMER_ANSWERED
+        )
     elif not from_agent and ticket.status == Status.RESOLVED:
         _set_status(
-            ticket,
-            Status.IN_PROGRESS,
-            actor=author,
-            at=now,
-            note=_("reopened by the customer's reply"),
+            ticket, Status.IN_PROGRESS, actor=author, at=now, note=SystemNote.REOPENED_BY_REPLY
         )
     return message
 
@@ -385,7 +420,7 @@ def ticket_change_status(*, ticket: Ticket, actor: User, status: str, note: str 
 def ticket_acknowledge(*, ticket: Ticket, actor: User) -> Ticket:
     """Explicit acknowledgement: stops the acknowledgement clock."""
     return ticket_change_status(
-        ticket=ticket, actor=actor, status=Status.ACKNOWLEDGED, note=_("acknowledged")
+        ticket=ticket, actor=actor, status=Status.ACKNOWLEDGED, note=SystemNote.ACKNOWLEDGED
     )
 
 

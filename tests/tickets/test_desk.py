@@ -110,3 +110,27 @@ def test_pages_query_counts_do_not_grow_with_rows(world: World, agent: Client) -
     assert count_queries(agent, reverse("desk:queue")) == queue
     assert count_queries(agent, reverse("tickets:detail", args=[first.reference])) == page
     assert count_queries(customer, reverse("tickets:list")) == mine
+
+
+def test_agent_logs_a_phone_call_which_acknowledges(world: World, agent: Client) -> None:
+    ticket = open_ticket(world.alice)
+    agent.post(
+        reverse("tickets:reply", args=[ticket.reference]),
+        {"body": "Called: the export works again after a restart.", "phone_call": "on"},
+    )
+    message = Message.objects.filter(ticket=ticket, from_agent=True).get()
+    assert message.channel == "phone" and not message.is_internal
+    page = agent.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
+    assert "Phone call logged" in page
+
+
+def test_customer_form_has_no_agent_options(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    customer = Client()
+    customer.force_login(world.alice.user)  # type: ignore[arg-type]
+    page = customer.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
+    assert 'name="internal"' not in page and 'name="phone_call"' not in page
+    customer.post(
+        reverse("tickets:reply", args=[ticket.reference]), {"body": "hello", "phone_call": "on"}
+    )
+    assert ticket.messages.last().channel == "web"  # type: ignore[union-attr]

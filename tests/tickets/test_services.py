@@ -190,3 +190,58 @@ def test_ticket_goes_to_the_desk_of_the_contact_region(world: World) -> None:
     world.alice.save()
     assert open_ticket(world.alice).desk == america
     assert open_ticket(world.amir).desk == world.europe
+
+
+def test_only_qualifying_events_acknowledge_and_the_qualifier_is_recorded(world: World) -> None:
+    auto = open_ticket(world.alice)
+    services.ticket_reply(
+        ticket=auto, author=world.agent_eu, body="We got your request.", automatic=True
+    )
+    services.ticket_reply(ticket=auto, author=world.agent_eu, body="note", internal=True)
+    auto.refresh_from_db()
+    assert auto.status == Status.NEW
+    assert clock(auto, "acknowledgement").state == "running"
+
+    phoned = open_ticket(world.alice)
+    call = services.ticket_reply(
+        ticket=phoned,
+        author=world.agent_eu,
+        channel="phone",
+        body="Called Alice: restart fixed it for now.",
+    )
+    ack = clock(phoned, "acknowledgement")
+    assert (ack.state, ack.stop_reason, ack.stop_message) == ("stopped", "phone_call", call)
+
+    replied = open_ticket(world.alice)
+    reply = services.ticket_reply(
+        ticket=replied, author=world.agent_eu, channel="email", body="Looking into it."
+    )
+    ack = clock(replied, "acknowledgement")
+    assert (ack.stop_reason, ack.stop_message) == ("public_reply", reply)
+    stop = TicketEvent.objects.get(ticket=replied, kind="clock", after="stopped:met")
+    assert stop.note == "public_reply"
+
+    explicit = open_ticket(world.alice)
+    services.ticket_acknowledge(ticket=explicit, actor=world.agent_eu)
+    ack = clock(explicit, "acknowledgement")
+    assert (ack.stop_reason, ack.stop_message) == ("acknowledge", None)
+
+
+def test_customer_reply_never_acknowledges(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    services.ticket_reply(
+        ticket=ticket,
+        author=world.alice.user,  # type: ignore[arg-type]
+        body="Any news?",
+    )
+    assert clock(ticket, "acknowledgement").state == "running"
+
+
+def test_stop_and_reopen_clear_the_qualifier(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    services.ticket_acknowledge(ticket=ticket, actor=world.agent_eu)
+    services.ticket_change_status(ticket=ticket, actor=world.agent_eu, status=Status.RESOLVED)
+    assert clock(ticket, "correction").stop_reason == "resolved"
+    services.ticket_change_status(ticket=ticket, actor=world.agent_eu, status=Status.IN_PROGRESS)
+    reopened = clock(ticket, "correction")
+    assert (reopened.state, reopened.stop_reason, reopened.cycle) == ("running", "", 2)

@@ -12,8 +12,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sla.models import Metric
-from tickets.models import Severity, Status, TicketEvent
+from sla.models import Metric, StopReason
+from tickets.models import Severity, Status, SystemNote, TicketEvent
 
 register = template.Library()
 
@@ -38,6 +38,17 @@ def _when(iso: str) -> str:
     if instant is None:
         return "—"
     return formats.date_format(timezone.localtime(instant), "DATETIME_FORMAT")
+
+
+@register.filter
+def note_label(note: str) -> str:
+    """A note Pacte wrote (stored as a code) in the reader's language; people's notes as is."""
+    for choices in (SystemNote, StopReason):
+        try:
+            return str(choices(note).label)
+        except ValueError:
+            continue
+    return note
 
 
 @register.filter

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import messages
@@ -48,9 +49,17 @@ class ClockView:
     stopped_at: datetime | None
     sla_state: str
     clock: Clock
+    stop_reason: str = ""  # the qualifying event, in the reader's language
+    counted: timedelta | None = None  # shown to agents only
+    target: timedelta | None = None
 
 
-def clock_views(clocks: list[Clock], now: datetime | None = None) -> list[ClockView]:
+def clock_views(
+    clocks: list[Clock],
+    now: datetime | None = None,
+    counted: Mapping[int, timedelta] | None = None,
+) -> list[ClockView]:
+    """What pages show of clocks; ``counted`` (by clock id) adds the progress for agents."""
     now = now or timezone.now()
     views = []
     for clock in clocks:
@@ -75,6 +84,9 @@ def clock_views(clocks: list[Clock], now: datetime | None = None) -> list[ClockV
                 stopped_at=clock.stopped_at,
                 sla_state=sla_state,
                 clock=clock,
+                stop_reason=clock.get_stop_reason_display() if clock.stop_reason else "",
+                counted=counted.get(clock.pk) if counted is not None else None,
+                target=clock.target if counted is not None else None,
             )
         )
     return views

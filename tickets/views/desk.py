@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sla.selectors import clocks_counted
 from tickets import access, selectors, services
 from tickets.exceptions import TicketError
 from tickets.forms import AssignForm, ReclassifyForm, ReplyForm, StatusForm
@@ -43,6 +44,8 @@ def agent_ticket_page(
 ) -> HttpResponse:
     user = current_user(request)
     agents = access.assignable_agents(ticket)
+    now = timezone.now()
+    clocks = selectors.ticket_clocks(ticket)
     status_form = StatusForm()
     status_form.fields["status"].choices = [  # type: ignore[attr-defined]  # ChoiceField
         (s.value, s.label) for s in Status if s in allowed_targets(ticket.status)
@@ -53,7 +56,7 @@ def agent_ticket_page(
         {
             "ticket": ticket,
             "timeline": selectors.ticket_timeline(user, ticket),
-            "clocks": clock_views(selectors.ticket_clocks(ticket)),
+            "clocks": clock_views(clocks, now, counted=clocks_counted(ticket, clocks, now=now)),
             "reply_form": reply_form or ReplyForm(),
             "status_form": status_form,
             "assign_form": AssignForm(agents=agents, initial={"assignee": ticket.assignee_id}),

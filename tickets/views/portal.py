@@ -101,6 +101,7 @@ def _customer_page(
 ) -> HttpResponse:
     user = _user(request)
     form.fields.pop("internal", None)
+    form.fields.pop("phone_call", None)
     return render(
         request,
         "tickets/ticket_detail.html",
@@ -130,6 +131,7 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
                 author=user,
                 body=form.cleaned_data["body"],
                 internal=staff and form.cleaned_data["internal"],
+                channel=Channel.PHONE if staff and form.cleaned_data["phone_call"] else Channel.WEB,
                 files=form.cleaned_data["attachments"],
             )
         except TicketError as error:
