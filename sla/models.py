@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from sla.calendar import ClockKind
+from sla.calendar import ClockKind, public_holidays
 from tickets.models import Severity, Ticket
 
 
@@ -40,6 +40,22 @@ class Calendar(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.holiday_subdivision and not self.holiday_country:
+            raise ValidationError({"holiday_country": _("A subdivision needs its country.")})
+        if self.holiday_country:
+            try:
+                public_holidays(self.holiday_country, self.holiday_subdivision, 2026)
+            except (NotImplementedError, ValueError, KeyError):
+                raise ValidationError(
+                    {
+                        "holiday_subdivision" if self.holiday_subdivision else "holiday_country": _(
+                            "The holidays package does not know %(country)s %(subdivision)s."
+                        )
+                        % {"country": self.holiday_country, "subdivision": self.holiday_subdivision}
+                    }
+                ) from None
 
 
 class Weekday(models.IntegerChoices):
