@@ -178,6 +178,14 @@ def _recompute(
     clock.target = target.duration
     clock.warning_percent = target.policy.warning_percent
     runs = clock_runs(clock)
+    # From the original start: where the new kind starts counting (a wall clock starts at
+    # arrival, the business kinds at the next opening).
+    start = clock_start(cal, ClockKind(clock.kind), ticket.received_at)
+    first_end = runs[0][1]
+    if first_end is None or start < first_end:
+        runs[0] = (start, first_end)
+        clock.started_at = start
+        clock.runs = _dump_runs(runs)
     if clock.state == Clock.State.STOPPED:
         due = instant_reaching(cal, ClockKind(clock.kind), runs, clock.target)
         clock.due_at = due
@@ -192,6 +200,8 @@ def _recompute(
     clock.save(
         update_fields=[
             "kind",
+            "started_at",
+            "runs",
             "target",
             "warning_percent",
             "due_at",

@@ -245,3 +245,31 @@ def test_stop_and_reopen_clear_the_qualifier(world: World) -> None:
     services.ticket_change_status(ticket=ticket, actor=world.agent_eu, status=Status.IN_PROGRESS)
     reopened = clock(ticket, "correction")
     assert (reopened.state, reopened.stop_reason, reopened.cycle) == ("running", "", 2)
+
+
+def test_reclassify_to_another_clock_kind_restarts_from_arrival(world: World) -> None:
+    from sla.models import SlaPolicy, SlaTarget
+
+    policy = SlaPolicy.objects.create(slug="wall", name="Wall for blocking")
+    for severity, metric, amount, kind in [
+        ("blocking", "acknowledgement", 2, "wall"),
+        ("blocking", "correction", 24, "wall"),
+        ("minor", "acknowledgement", 2, "business_days"),
+        ("minor", "correction", 5, "business_days"),
+    ]:
+        SlaTarget.objects.create(
+            policy=policy, severity=severity, metric=metric, amount=amount, kind=kind
+        )
+    world.acme.sla_policy = policy
+    world.acme.save()
+    saturday = datetime(2026, 6, 6, 10, 0, tzinfo=BERLIN)
+    with time_machine.travel(saturday, tick=False):
+        ticket = open_ticket(world.alice, severity="minor")
+    assert clock(ticket, "acknowledgement").started_at == MONDAY_9  # business days: next opening
+    with time_machine.travel(saturday + timedelta(hours=1), tick=False):
+        services.ticket_reclassify(
+            ticket=ticket, actor=world.agent_eu, severity="blocking", reason="Kiosks down"
+        )
+    ack = clock(ticket, "acknowledgement")
+    assert ack.kind == "wall" and ack.started_at == saturday  # wall time counts from arrival
+    assert ack.due_at == saturday + timedelta(hours=2)
