@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sla.calendar import CLOSED_HOURS, Segment
+from sla.calendar import CLOSED_HOURS, ClockKind, Segment
 from sla.deadlines import BEFORE_OPENING
 from sla.models import Clock, Metric
 from sla.selectors import STOPPED, WAITING_ON_CUSTOMER, clock_explanation
@@ -28,9 +28,13 @@ class ExplanationRow:
     reason: str
 
 
-def _reason(segment: Segment) -> str:
+def _reason(segment: Segment, kind: ClockKind) -> str:
     if segment.counted:
-        return _("Support hours") if segment.reason == "" else segment.reason
+        return {
+            ClockKind.BUSINESS_DAYS: _("Business day"),
+            ClockKind.BUSINESS_HOURS: _("Support hours"),
+            ClockKind.WALL: _("Every hour counts"),
+        }[kind]
     fixed = {
         CLOSED_HOURS: _("Outside support hours"),
         "weekend": _("Weekend"),
@@ -55,7 +59,9 @@ def clock_explain(request: HttpRequest, reference: str, metric: str) -> HttpResp
         raise Http404 from None
     explanation = clock_explanation(clock, now=timezone.now())
     rows = [
-        ExplanationRow(s.start, s.end, s.end - s.start, s.counted, _reason(s))
+        ExplanationRow(
+            s.start, s.end, s.end - s.start, s.counted, _reason(s, ClockKind(clock.kind))
+        )
         for s in explanation.segments
     ]
     remaining = max(explanation.target - explanation.counted, timedelta(0))
