@@ -5,7 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tickets.urls import desk_urlpatterns, file_urlpatterns
-from tickets.views import account, portal
+from tickets.views import account, notifications, portal
 
 urlpatterns = [
     path("", portal.home, name="home"),
@@ -19,6 +19,9 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("tickets/", include("tickets.urls")),
     path("desk/", include(desk_urlpatterns)),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.notification_read_all, name="notifications-read-all"),
+    path("notifications/<int:pk>/", notifications.notification_open, name="notification-open"),
     path("attachments/", include(file_urlpatterns)),
     path("api/", include("tickets.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -30,6 +30,7 @@ BEFORE_OPENING = "before opening"
 class Deadlines:
     due_at: datetime | None
     warn_at: datetime | None
+    escalate_at: datetime | None = None
 
 
 def counted(
@@ -64,12 +65,14 @@ def deadlines(
     runs: Sequence[Run],
     target: timedelta,
     warning_percent: int,
+    escalation_percent: int = 150,
 ) -> Deadlines:
-    """Due and warning instants of a clock; None while it is paused short of them."""
-    warning = target * warning_percent / 100
+    """Warning, due and escalation instants of a clock (percentages of the target); None
+    while it is paused short of them."""
     return Deadlines(
         due_at=instant_reaching(cal, kind, runs, target),
-        warn_at=instant_reaching(cal, kind, runs, warning),
+        warn_at=instant_reaching(cal, kind, runs, target * warning_percent / 100),
+        escalate_at=instant_reaching(cal, kind, runs, target * escalation_percent / 100),
     )
 
 

@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sla.calendar import ClockKind, public_holidays
@@ -222,12 +223,23 @@ class StopReason(models.TextChoices):
     CLOSED = "closed", _("closed")
 
 
+class EscalationLevel(models.IntegerChoices):
+    """How far a clock has been escalated in its current cycle; each level fires once."""
+
+    NONE = 0, _("none")
+    WARNED = 1, _("warning sent")
+    BREACHED = 2, _("breach escalated")
+    HEAD = 3, _("head of support alerted")
+
+
 class Clock(models.Model):
     """One SLA clock of a ticket.
 
     ``runs`` keeps the intervals during which the clock ran, as [start, end] ISO instants (end
     null while running); counted time is derived from them with the desk's calendar.
-    ``due_at`` and ``warn_at`` are stored (indexed) for the sweep and recomputed on every change.
+    ``warn_at``, ``due_at`` and ``escalate_at`` (the head-of-support threshold) are stored and
+    recomputed on every change; the sweep finds crossed ones through indexes that lead with
+    the state and the escalation level, so it never reads a clock it has already handled.
     """
 
     class State(models.TextChoices):
@@ -249,6 +261,7 @@ class Clock(models.Model):
     runs = models.JSONField(default=list)
     due_at = models.DateTimeField(null=True, blank=True)
     warn_at = models.DateTimeField(null=True, blank=True)
+    escalate_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=8, choices=Outcome, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
@@ -256,8 +269,13 @@ class Clock(models.Model):
     stop_message = models.ForeignKey(
         "tickets.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalation_level = models.PositiveSmallIntegerField(
+        choices=EscalationLevel, default=EscalationLevel.NONE
+    )
+    # A new cycle starts when a stopped clock is reopened or the targets are recomputed:
+    # every level may then fire again, once, for the new instants.
     cycle = models.PositiveIntegerField(default=1)
+    escalation_percent = models.PositiveSmallIntegerField(default=150)
 
     class Meta:
         ordering = ["ticket", "metric"]
@@ -266,14 +284,67 @@ class Clock(models.Model):
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["ticket", "metric"], name="clock_unique_per_metric")
         ]
+        # Equality on state and level, then a range on the instant: both SQLite and PostgreSQL
+        # seek straight to the unhandled, crossed clocks (partial indexes would not be used by
+        # SQLite, whose planner ignores them when the values are bound parameters).
         indexes: ClassVar = [
+            models.Index(fields=["state", "escalation_level", "warn_at"], name="clock_sweep_warn"),
+            models.Index(fields=["state", "escalation_level", "due_at"], name="clock_sweep_due"),
             models.Index(
-                fields=["due_at"], name="clock_running_due", condition=models.Q(state="running")
-            ),
-            models.Index(
-                fields=["warn_at"], name="clock_running_warn", condition=models.Q(state="running")
+                fields=["state", "escalation_level", "escalate_at"], name="clock_sweep_escalate"
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.metric} {self.state}"
+
+
+class Notification(models.Model):
+    """An alert for one staff member: listed in the app at once, mailed when it is due.
+
+    One row per recipient, clock, cycle and level (a unique constraint): however many workers
+    run the escalation, a level reaches each person once per cycle.
+    """
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", _("Deadline approaching")
+        BREACH = "breach", _("Deadline missed")
+        HEAD = "head", _("Deadline far overrun")
+
+    class Email(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        CANCELLED = "cancelled", _("cancelled")
+
+    recipient = models.ForeignKey(
+        "tickets.User", on_delete=models.CASCADE, related_name="notifications"
+    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notifications")
+    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="notifications")
+    cycle = models.PositiveIntegerField()
+    kind = models.CharField(max_length=8, choices=Kind)
+    due_at = models.DateTimeField(_("deadline"))
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email = models.CharField(max_length=10, choices=Email, default=Email.PENDING)
+    deliver_after = models.DateTimeField()
+    sending_since = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["recipient", "clock", "cycle", "kind"], name="notification_once_per_level"
+            )
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["email", "deliver_after"], name="notification_to_mail"),
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.kind} {self.ticket_id}"

@@ -12,7 +12,7 @@ from sla.calendar import CalendarSnapshot, ClockKind
 from sla.calendar import Closure as ClosureValue
 from sla.calendar import ExtraOpening as ExtraOpeningValue
 from sla.deadlines import Explanation, Run, counted, explain
-from sla.models import Calendar, Clock, SlaTarget
+from sla.models import Calendar, Clock, EscalationLevel, SlaTarget
 from tickets.models import Ticket, TicketEvent
 
 
@@ -116,3 +116,30 @@ def clocks_counted(ticket: Ticket, clocks: list[Clock], *, now: datetime) -> dic
     return {
         clock.pk: counted(cal, ClockKind(clock.kind), clock_runs(clock), now) for clock in clocks
     }
+
+
+def clocks_to_escalate(*, now: datetime, limit: int = 5000) -> list[int]:
+    """Ids of running clocks that crossed a threshold they have not been escalated for.
+
+    Three seeks, one per level, each through an index that leads with (state, level): the
+    sweep reads only crossed, unhandled clocks, never every open ticket.
+    """
+    running = Clock.objects.filter(state=Clock.State.RUNNING)
+    crossed = (
+        running.filter(escalation_level=EscalationLevel.NONE, warn_at__lte=now),
+        running.filter(
+            escalation_level__in=[EscalationLevel.NONE, EscalationLevel.WARNED], due_at__lte=now
+        ),
+        running.filter(
+            escalation_level__in=[
+                EscalationLevel.NONE,
+                EscalationLevel.WARNED,
+                EscalationLevel.BREACHED,
+            ],
+            escalate_at__lte=now,
+        ),
+    )
+    ids: set[int] = set()
+    for queryset in crossed:
+        ids.update(queryset.order_by().values_list("pk", flat=True)[:limit])
+    return sorted(ids)[:limit]

@@ -6,11 +6,10 @@ import enum
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
 
 from sla.calendar import CalendarSnapshot, ClockKind, clock_start
 from sla.deadlines import Run, deadlines, instant_reaching
-from sla.models import Clock, Metric, StopReason
+from sla.models import Clock, EscalationLevel, Metric, Notification, StopReason
 from sla.selectors import calendar_snapshot_for_ticket, clock_runs, sla_targets_for
 from tickets.models import Message, Ticket, TicketEvent, User
 
@@ -52,9 +51,17 @@ def _due_note(clock: Clock) -> str:
 
 def _refresh(clock: Clock, cal: CalendarSnapshot, runs: list[Run], at: datetime) -> None:
     """Recompute due/warn instants from the runs; mark a breach that already happened."""
-    times = deadlines(cal, ClockKind(clock.kind), runs, clock.target, clock.warning_percent)
+    times = deadlines(
+        cal,
+        ClockKind(clock.kind),
+        runs,
+        clock.target,
+        clock.warning_percent,
+        clock.escalation_percent,
+    )
     clock.due_at = times.due_at
     clock.warn_at = times.warn_at
+    clock.escalate_at = times.escalate_at
     clock.runs = _dump_runs(runs)
     if clock.due_at is not None and clock.due_at < at and clock.breached_at is None:
         clock.breached_at = clock.due_at
@@ -76,6 +83,7 @@ def _start(ticket: Ticket, cal: CalendarSnapshot, at: datetime, actor: User | No
             kind=kind,
             target=target.duration,
             warning_percent=target.policy.warning_percent,
+            escalation_percent=target.policy.escalation_percent,
             started_at=started,
         )
         _refresh(clock, cal, [(started, None)], at)
@@ -104,6 +112,7 @@ def _stop(
     clock.runs = _dump_runs(runs)
     clock.due_at = due or clock.due_at  # unreached: keep the promise as it stood
     clock.warn_at = None
+    clock.escalate_at = None
     if due is not None and due < at:
         clock.breached_at = clock.breached_at or due
     clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
@@ -116,6 +125,7 @@ def _stop(
             "runs",
             "due_at",
             "warn_at",
+            "escalate_at",
             "breached_at",
             "outcome",
             "stop_reason",
@@ -123,6 +133,10 @@ def _stop(
         ]
     )
     _record(clock, actor=actor, at=at, before=before, after=f"stopped:{clock.outcome}", note=reason)
+    # An acknowledgement or a resolution makes the warnings not yet mailed pointless.
+    Notification.objects.filter(
+        clock=clock, kind=Notification.Kind.WARNING, email=Notification.Email.PENDING
+    ).update(email=Notification.Email.CANCELLED)
 
 
 def _pause(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None) -> None:
@@ -130,7 +144,7 @@ def _pause(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None
     runs[-1] = (runs[-1][0], max(at, runs[-1][0]))
     clock.state = Clock.State.PAUSED
     _refresh(clock, cal, runs, at)
-    clock.save(update_fields=["state", "runs", "due_at", "warn_at", "breached_at"])
+    clock.save(update_fields=["state", "runs", "due_at", "warn_at", "escalate_at", "breached_at"])
     _record(clock, actor=actor, at=at, before=Clock.State.RUNNING, after=Clock.State.PAUSED)
 
 
@@ -153,6 +167,7 @@ def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | Non
             "runs",
             "due_at",
             "warn_at",
+            "escalate_at",
             "breached_at",
             "cycle",
             "stopped_at",
@@ -177,6 +192,7 @@ def _recompute(
     clock.kind = target.kind
     clock.target = target.duration
     clock.warning_percent = target.policy.warning_percent
+    clock.escalation_percent = target.policy.escalation_percent
     runs = clock_runs(clock)
     # From the original start: where the new kind starts counting (a wall clock starts at
     # arrival, the business kinds at the next opening).
@@ -196,10 +212,15 @@ def _recompute(
     else:
         clock.breached_at = None
         _refresh(clock, cal, runs, at)
-    clock.escalation_level = 0
+    # New targets, new instants: every level may fire again, once, in a new cycle.
+    clock.escalation_level = EscalationLevel.NONE
+    clock.cycle += 1
     clock.save(
         update_fields=[
             "kind",
+            "escalation_percent",
+            "escalate_at",
+            "cycle",
             "started_at",
             "runs",
             "target",
@@ -284,10 +305,3 @@ def _change(
         for clock in (ack, correction):
             if clock is not None:
                 _recompute(ticket, clock, cal, at, actor)
-
-
-def clocks_mark_breached(*, now: datetime) -> int:
-    """Record the breach of every running clock past due; idempotent (a conditional UPDATE)."""
-    return Clock.objects.filter(
-        state=Clock.State.RUNNING, due_at__lte=now, breached_at__isnull=True
-    ).update(breached_at=F("due_at"))

@@ -1,21 +1,47 @@
-"""Celery tasks of the SLA app: thin wrappers that take ids and call services."""
+"""Celery tasks of the SLA app: thin, take ids, call one service, safe to run twice."""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
-from sla.services import clocks_mark_breached
+from sla.escalation import clock_escalate
+from sla.notifications import notifications_deliver
+from sla.selectors import clocks_to_escalate
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task
 def sla_clock_sweep_task() -> int:
-    """Every minute: mark running clocks whose due instant has passed as breached."""
-    count = clocks_mark_breached(now=timezone.now())
-    if count:
-        logger.info("marked %d clocks breached", count)
-    return count
+    """Every minute (beat): fan out one escalation task per crossed, unhandled clock.
+
+    Nothing is lost if a task is: the clock stays crossed and unhandled in the database and
+    the next sweep sends it again.
+    """
+    ids = clocks_to_escalate(now=timezone.now())
+    for clock_id in ids:
+        sla_clock_escalate_task.delay(clock_id)
+    if ids:
+        logger.info("sweep: %d clocks to escalate", len(ids))
+    return len(ids)
+
+
+@shared_task
+def sla_clock_escalate_task(clock_id: int) -> int | None:
+    escalation = clock_escalate(clock_id=clock_id, now=timezone.now())
+    if escalation is None:
+        return None
+    if escalation.mail_now:
+        mail_now = list(escalation.mail_now)
+        transaction.on_commit(lambda: notifications_deliver_task.delay(mail_now))
+    return int(escalation.level)
+
+
+@shared_task
+def notifications_deliver_task(recipient_ids: list[int] | None = None) -> int:
+    """Every minute (beat), and at once for a blocking breach: mail what is due."""
+    return notifications_deliver(now=timezone.now(), recipient_ids=recipient_ids)

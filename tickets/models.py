@@ -78,6 +78,11 @@ class User(AbstractUser):
     role = models.CharField(_("role"), max_length=16, choices=Role, default=Role.CUSTOMER)
     language = models.CharField(_("language"), max_length=8, choices=Language, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    head_of_support = models.BooleanField(
+        _("head of support"),
+        default=False,
+        help_text=_("Alerted when a deadline is far overrun (the policy's last threshold)."),
+    )
 
     @property
     def is_customer(self) -> bool:
@@ -363,6 +368,7 @@ class TicketEvent(models.Model):
         NOTE = "note", _("Internal note")
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         CLOCK = "clock", _("SLA clock")
+        ESCALATION = "escalation", _("Escalation")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

@@ -4,10 +4,10 @@ One ``environ.Env`` reads them all. A ``.env`` file is read only when
 ``DJANGO_READ_DOT_ENV_FILE`` is true, so a deployed process sees exactly its environment.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -73,6 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tickets.context_processors.pacte",
             ],
         },
     },
@@ -155,10 +156,17 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 10}
+PACTE_SWEEP_SECONDS = env.float("PACTE_SWEEP_SECONDS", default=60.0)
+SWEEP_INTERVAL = timedelta(seconds=PACTE_SWEEP_SECONDS)
 CELERY_BEAT_SCHEDULE = {
     "sla-clock-sweep": {
         "task": "sla.tasks.sla_clock_sweep_task",
-        "schedule": crontab(),  # every minute
+        "schedule": SWEEP_INTERVAL,
+    },
+    "notifications-deliver": {
+        "task": "sla.tasks.notifications_deliver_task",
+        "schedule": SWEEP_INTERVAL,
     },
 }
 
@@ -188,6 +196,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Pacte itself.
+# The address people use to reach Pacte, for links in mails.
+PACTE_BASE_URL = env("PACTE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 PACTE_TICKET_PREFIX = env("PACTE_TICKET_PREFIX", default="PAC")
 PACTE_ATTACHMENT_MAX_BYTES = env.int("PACTE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 PACTE_ATTACHMENTS_PER_MESSAGE = env.int("PACTE_ATTACHMENTS_PER_MESSAGE", default=10)

@@ -1,0 +1,173 @@
+"""Escalation of SLA clocks: warn before a promise is broken, escalate when it is.
+
+The database is the source of truth. The sweep (sla.tasks) finds crossed clocks through
+indexes; each clock is escalated by ``clock_escalate``, which claims the new level with a
+conditional UPDATE and writes the notifications in the same transaction: a level fires once
+per clock cycle however many workers run, however often, however late.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
+
+from sla.calendar import CalendarSnapshot, NeverOpenError, next_opening
+from sla.models import Calendar, Clock, EscalationLevel, Notification
+from sla.selectors import calendar_snapshot
+from tickets.models import Severity, Ticket, TicketEvent, User
+
+logger = logging.getLogger(__name__)
+
+KIND_OF_LEVEL = {
+    EscalationLevel.WARNED: Notification.Kind.WARNING,
+    EscalationLevel.BREACHED: Notification.Kind.BREACH,
+    EscalationLevel.HEAD: Notification.Kind.HEAD,
+}
+
+
+@dataclass(frozen=True)
+class Escalation:
+    clock_id: int
+    level: EscalationLevel
+    recipients: tuple[int, ...]
+    mail_now: tuple[int, ...]  # recipients whose mail goes out at once
+
+
+def crossed_level(clock: Clock, now: datetime) -> EscalationLevel:
+    """The highest threshold of the clock that ``now`` has reached."""
+    level = EscalationLevel.NONE
+    for threshold, reached in (
+        (EscalationLevel.WARNED, clock.warn_at),
+        (EscalationLevel.BREACHED, clock.due_at),
+        (EscalationLevel.HEAD, clock.escalate_at),
+    ):
+        if reached is not None and reached <= now:
+            level = threshold
+    return level
+
+
+def escalation_recipients(ticket: Ticket, level: EscalationLevel) -> list[User]:
+    """Warning: the assignee, else the desk's agents. Breach: the desk lead and the managers.
+    Far overrun: the head of support."""
+    active = User.objects.filter(is_active=True)
+    if level == EscalationLevel.WARNED:
+        if ticket.assignee is not None and ticket.assignee.is_active:
+            return [ticket.assignee]
+        return list(active.filter(desks=ticket.desk_id).order_by("pk"))
+    if level == EscalationLevel.BREACHED:
+        people = list(active.filter(role=User.Role.MANAGER).order_by("pk"))
+        lead = ticket.desk.lead
+        if lead is not None and lead.is_active and lead not in people:
+            people.insert(0, lead)
+        return people
+    return list(active.filter(head_of_support=True).order_by("pk"))
+
+
+class _WorkingHours:
+    """The calendar of each recipient's own desk (else the ticket's), loaded once per call."""
+
+    def __init__(self, ticket: Ticket) -> None:
+        self._ticket = ticket
+        self._snapshots: dict[int, CalendarSnapshot] = {}
+
+    def _snapshot(self, calendar_id: int) -> CalendarSnapshot:
+        if calendar_id not in self._snapshots:
+            calendar = Calendar.objects.prefetch_related(
+                "intervals", "closures", "extra_openings"
+            ).get(pk=calendar_id)
+            self._snapshots[calendar_id] = calendar_snapshot(calendar)
+        return self._snapshots[calendar_id]
+
+    def next_opening(self, user: User, now: datetime) -> datetime:
+        own = user.desks.order_by("pk").values_list("calendar_id", flat=True).first()
+        snapshot = self._snapshot(own or self._ticket.desk.calendar_id)
+        try:
+            return next_opening(snapshot, now)
+        except NeverOpenError:
+            return now
+
+
+def _deliver_after(ticket: Ticket, level: EscalationLevel) -> bool:
+    """True when the mail goes out at once: any breach of a blocking ticket."""
+    return ticket.severity == Severity.BLOCKING and level >= EscalationLevel.BREACHED
+
+
+@transaction.atomic
+def clock_escalate(*, clock_id: int, now: datetime) -> Escalation | None:
+    """Escalate one clock to the highest threshold it has crossed, at most once per level.
+
+    Levels skipped while nobody swept (a worker down for an hour) are not sent late: a clock
+    found past due gets the breach escalation, not a stale warning first.
+    """
+    clock = (
+        Clock.objects.select_related("ticket__desk__lead", "ticket__assignee")
+        .filter(pk=clock_id)
+        .first()
+    )
+    if clock is None or clock.state != Clock.State.RUNNING:
+        return None
+    level = crossed_level(clock, now)
+    if level <= clock.escalation_level:
+        return None
+    changes: dict[str, object] = {"escalation_level": level}
+    if level >= EscalationLevel.BREACHED:
+        changes["breached_at"] = Coalesce(F("breached_at"), F("due_at"))
+    claimed = Clock.objects.filter(
+        pk=clock.pk,
+        state=Clock.State.RUNNING,
+        cycle=clock.cycle,
+        escalation_level=clock.escalation_level,
+    ).update(**changes)
+    if not claimed:
+        return None  # another worker escalated it first, or the clock just changed
+    ticket = clock.ticket
+    people = escalation_recipients(ticket, level)
+    at_once = _deliver_after(ticket, level)
+    hours = _WorkingHours(ticket)
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=person,
+                ticket=ticket,
+                clock=clock,
+                cycle=clock.cycle,
+                kind=KIND_OF_LEVEL[level],
+                due_at=clock.due_at or now,
+                created_at=now,
+                deliver_after=now if at_once else hours.next_opening(person, now),
+            )
+            for person in people
+        ],
+        ignore_conflicts=True,
+    )
+    TicketEvent.objects.create(
+        ticket=ticket,
+        kind=TicketEvent.Kind.ESCALATION,
+        field=clock.metric,
+        before=str(clock.escalation_level),
+        after=str(level),
+        note=KIND_OF_LEVEL[level],
+        created_at=now,
+    )
+    logger.info("clock %s of %s escalated to %s", clock.pk, ticket.pk, level.label)
+    recipients = tuple(person.pk for person in people)
+    return Escalation(
+        clock_id=clock.pk,
+        level=level,
+        recipients=recipients,
+        mail_now=recipients if at_once else (),
+    )
+
+
+def notification_mark_read(*, user: User, ids: Iterable[int] | None, now: datetime) -> int:
+    """Mark some (or all, with None) of the user's notifications read."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=now)

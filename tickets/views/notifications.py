@@ -1,0 +1,49 @@
+"""The staff member's notifications: SLA alerts, newest first, with an unread count."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from sla.escalation import notification_mark_read
+from sla.models import Notification
+from tickets import access
+from tickets.views.common import current_user
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    if not access.is_staff_member(user):
+        raise Http404
+    notifications = (
+        Notification.objects.filter(recipient=user)
+        .select_related("ticket", "clock")
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(notifications, 50).get_page(request.GET.get("page"))
+    return render(request, "sla/notification_list.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one notification read and go to its ticket."""
+    user = current_user(request)
+    try:
+        notification = Notification.objects.select_related("ticket").get(pk=pk, recipient=user)
+    except Notification.DoesNotExist:
+        raise Http404 from None
+    notification_mark_read(user=user, ids=[notification.pk], now=timezone.now())
+    return redirect("tickets:detail", reference=notification.ticket.reference)
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    notification_mark_read(user=current_user(request), ids=None, now=timezone.now())
+    return redirect("notifications")
