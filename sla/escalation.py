@@ -34,7 +34,8 @@ KIND_OF_LEVEL = {
 @dataclass(frozen=True)
 class Escalation:
     clock_id: int
-    level: EscalationLevel
+    level: EscalationLevel  # the level reached
+    fired: tuple[EscalationLevel, ...]  # the levels notified now
     recipients: tuple[int, ...]
     mail_now: tuple[int, ...]  # recipients whose mail goes out at once
 
@@ -93,17 +94,17 @@ class _WorkingHours:
             return now
 
 
-def _deliver_after(ticket: Ticket, level: EscalationLevel) -> bool:
+def _mailed_at_once(ticket: Ticket, level: EscalationLevel) -> bool:
     """True when the mail goes out at once: any breach of a blocking ticket."""
     return ticket.severity == Severity.BLOCKING and level >= EscalationLevel.BREACHED
 
 
 @transaction.atomic
 def clock_escalate(*, clock_id: int, now: datetime) -> Escalation | None:
-    """Escalate one clock to the highest threshold it has crossed, at most once per level.
+    """Escalate one clock to the highest threshold it has crossed, each level at most once.
 
-    Levels skipped while nobody swept (a worker down for an hour) are not sent late: a clock
-    found past due gets the breach escalation, not a stale warning first.
+    Every crossed level not yet fired is notified, except a warning found together with the
+    breach (a worker down for an hour): the breach supersedes it.
     """
     clock = (
         Clock.objects.select_related("ticket__desk__lead", "ticket__assignee")
@@ -127,41 +128,50 @@ def clock_escalate(*, clock_id: int, now: datetime) -> Escalation | None:
     if not claimed:
         return None  # another worker escalated it first, or the clock just changed
     ticket = clock.ticket
-    people = escalation_recipients(ticket, level)
-    at_once = _deliver_after(ticket, level)
+    fired = [
+        step
+        for step in (EscalationLevel.WARNED, EscalationLevel.BREACHED, EscalationLevel.HEAD)
+        if clock.escalation_level < step <= level
+    ]
+    if EscalationLevel.BREACHED in fired and EscalationLevel.WARNED in fired:
+        fired.remove(EscalationLevel.WARNED)
     hours = _WorkingHours(ticket)
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient=person,
-                ticket=ticket,
-                clock=clock,
-                cycle=clock.cycle,
-                kind=KIND_OF_LEVEL[level],
-                due_at=clock.due_at or now,
-                created_at=now,
-                deliver_after=now if at_once else hours.next_opening(person, now),
+    notifications: list[Notification] = []
+    mail_now: set[int] = set()
+    for step in fired:
+        at_once = _mailed_at_once(ticket, step)
+        for person in escalation_recipients(ticket, step):
+            notifications.append(
+                Notification(
+                    recipient=person,
+                    ticket=ticket,
+                    clock=clock,
+                    cycle=clock.cycle,
+                    kind=KIND_OF_LEVEL[step],
+                    due_at=clock.due_at or now,
+                    created_at=now,
+                    deliver_after=now if at_once else hours.next_opening(person, now),
+                )
             )
-            for person in people
-        ],
-        ignore_conflicts=True,
-    )
-    TicketEvent.objects.create(
-        ticket=ticket,
-        kind=TicketEvent.Kind.ESCALATION,
-        field=clock.metric,
-        before=str(clock.escalation_level),
-        after=str(level),
-        note=KIND_OF_LEVEL[level],
-        created_at=now,
-    )
-    logger.info("clock %s of %s escalated to %s", clock.pk, ticket.pk, level.label)
-    recipients = tuple(person.pk for person in people)
+            if at_once:
+                mail_now.add(person.pk)
+        TicketEvent.objects.create(
+            ticket=ticket,
+            kind=TicketEvent.Kind.ESCALATION,
+            field=clock.metric,
+            before=str(clock.escalation_level),
+            after=str(step),
+            note=KIND_OF_LEVEL[step],
+            created_at=now,
+        )
+    Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+    logger.info("clock %s of ticket %s escalated to %s", clock.pk, ticket.pk, level.label)
     return Escalation(
         clock_id=clock.pk,
         level=level,
-        recipients=recipients,
-        mail_now=recipients if at_once else (),
+        fired=tuple(fired),
+        recipients=tuple(sorted({n.recipient_id for n in notifications})),
+        mail_now=tuple(sorted(mail_now)),
     )
 
 

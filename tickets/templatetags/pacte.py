@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import template
+from django.db import models
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
@@ -12,7 +13,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sla.models import Metric, StopReason
+from sla.models import Metric, Notification, StopReason
 from tickets.models import Severity, Status, SystemNote, TicketEvent
 
 register = template.Library()
@@ -26,7 +27,7 @@ CLOCK_SENTENCES = {
 }
 
 
-def _label(choices: type[Status] | type[Severity] | type[Metric], value: str) -> str:
+def _label(choices: type[models.TextChoices], value: str) -> str:
     try:
         return str(choices(value).label)
     except ValueError:
@@ -91,6 +92,12 @@ def event_summary(event: TicketEvent) -> SafeString:
             return format_html("{metric}: {state}", metric=metric, state=event.after)
         due = _when(event.note[4:]) if event.note.startswith("due:") else "—"
         return format_html(str(sentence), metric=metric, due=due)
+    if kind == TicketEvent.Kind.ESCALATION:
+        return format_html(
+            _("{metric}: escalated ({alert})"),
+            metric=_label(Metric, event.field),
+            alert=_label(Notification.Kind, event.note),
+        )
     return format_html("{}", event.get_kind_display())
 
 
