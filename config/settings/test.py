@@ -10,6 +10,12 @@ SECRET_KEY = "pacte-test-key"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if env("PACTE_TEST_EMAIL_DIR", default=""):
+    # A worker process started by a test writes its mail where the test can read it.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env("PACTE_TEST_EMAIL_DIR")
+if env.float("PACTE_TEST_SLOW_ESCALATION", default=0):
+    CELERY_IMPORTS = ["tests.fault_injection"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 WHITENOISE_USE_FINDERS = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("PACTE_TEST_CELERY_EAGER", default=True)
