@@ -33,7 +33,7 @@ class DemoLogin:
 
 
 LOGINS = [
-    DemoLogin("maya", "manager", "Manager: every desk, reports, configuration"),
+    DemoLogin("maya", "manager", "Manager and head of support: every desk, configuration"),
     DemoLogin("admin", "manager", "Superuser for the Django admin"),
     DemoLogin("anna", "agent", "Agent, Europe desk (Berlin hours)"),
     DemoLogin("nate", "agent", "Agent, North America desk (New York hours)"),
@@ -102,6 +102,9 @@ def _contact(
 def demo_seed() -> list[DemoLogin]:
     policy = SlaPolicy.objects.get(slug="standard")
     maya = _user("maya", User.Role.MANAGER, "Maya", "Schneider", staff=True)
+    if not maya.head_of_support:
+        maya.head_of_support = True  # alerted when a deadline is far overrun
+        maya.save(update_fields=["head_of_support"])
     _user("admin", User.Role.MANAGER, "Admin", "Pacte", staff=True, superuser=True)
     anna = _user("anna", User.Role.AGENT, "Anna", "Becker", time_zone="Europe/Berlin")
     nate = _user("nate", User.Role.AGENT, "Nate", "Walker", time_zone="America/New_York")
