@@ -170,6 +170,27 @@ def _event(
     )
 
 
+def _change_field(
+    ticket: Ticket,
+    field: str,
+    value: object,
+    *,
+    kind: TicketEvent.Kind,
+    actor: User | None,
+    at: datetime,
+    before: str,
+    after: str,
+    note: str = "",
+) -> None:
+    """Set one field of the ticket and write its history event (before → after)."""
+    setattr(ticket, field, value)
+    ticket.updated_at = at
+    ticket.save(update_fields=[field, "updated_at"])
+    _event(
+        ticket, actor=actor, kind=kind, at=at, field=field, before=before, after=after, note=note
+    )
+
+
 def default_desk_for(contact: Contact) -> Desk:
     """The organization's desk for the contact's region, else its first desk."""
     desks = list(contact.organization.desks.all())
@@ -277,15 +298,13 @@ def _set_status(
     message: Message | None = None,
 ) -> None:
     before = ticket.status
-    ticket.status = status
-    ticket.updated_at = at
-    ticket.save(update_fields=["status", "updated_at"])
-    _event(
+    _change_field(
         ticket,
-        actor=actor,
+        "status",
+        status,
         kind=TicketEvent.Kind.STATUS,
+        actor=actor,
         at=at,
-        field="status",
         before=before,
         after=status,
         note=note,
@@ -444,18 +463,14 @@ def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Tick
         )
     if ticket.assignee_id == (assignee.pk if assignee else None):
         return ticket
-    before = ticket.assignee.get_username() if ticket.assignee else ""
-    now = timezone.now()
-    ticket.assignee = assignee
-    ticket.updated_at = now
-    ticket.save(update_fields=["assignee", "updated_at"])
-    _event(
+    _change_field(
         ticket,
-        actor=actor,
+        "assignee",
+        assignee,
         kind=TicketEvent.Kind.ASSIGNEE,
-        at=now,
-        field="assignee",
-        before=before,
+        actor=actor,
+        at=timezone.now(),
+        before=ticket.assignee.get_username() if ticket.assignee else "",
         after=assignee.get_username() if assignee else "",
     )
     return ticket
@@ -478,17 +493,14 @@ def ticket_reclassify(*, ticket: Ticket, actor: User, severity: str, reason: str
     if ticket.severity == severity:
         return ticket
     now = timezone.now()
-    before = ticket.severity
-    ticket.severity = severity
-    ticket.updated_at = now
-    ticket.save(update_fields=["severity", "updated_at"])
-    _event(
+    _change_field(
         ticket,
-        actor=actor,
+        "severity",
+        severity,
         kind=TicketEvent.Kind.SEVERITY,
+        actor=actor,
         at=now,
-        field="severity",
-        before=before,
+        before=ticket.severity,
         after=severity,
         note=reason.strip(),
     )
