@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from sla.calendar import CalendarSnapshot, NeverOpenError, next_opening
 from sla.models import Calendar, Clock, EscalationLevel, Notification
 from sla.selectors import calendar_snapshot
-from tickets.models import Severity, Ticket, TicketEvent, User
+from tickets.models import Desk, Severity, Ticket, TicketEvent, User
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +76,17 @@ class _WorkingHours:
     def __init__(self, ticket: Ticket) -> None:
         self._ticket = ticket
         self._snapshots: dict[int, CalendarSnapshot] = {}
+        self._own: dict[int, int | None] = {}  # each person's first desk's calendar
+
+    def know(self, people: Iterable[User]) -> None:
+        """Each person's own calendar (their first desk's, by id), for all in one query."""
+        unknown = [person.pk for person in people if person.pk not in self._own]
+        if not unknown:
+            return
+        self._own.update(dict.fromkeys(unknown))
+        memberships = Desk.agents.through.objects.filter(user_id__in=unknown).order_by("-desk_id")
+        for user_id, calendar_id in memberships.values_list("user_id", "desk__calendar_id"):
+            self._own[user_id] = calendar_id  # written last: the desk with the lowest id
 
     def _snapshot(self, calendar_id: int) -> CalendarSnapshot:
         if calendar_id not in self._snapshots:
@@ -86,7 +97,8 @@ class _WorkingHours:
         return self._snapshots[calendar_id]
 
     def next_opening(self, user: User, now: datetime) -> datetime:
-        own = user.desks.order_by("pk").values_list("calendar_id", flat=True).first()
+        self.know([user])
+        own = self._own[user.pk]
         snapshot = self._snapshot(own or self._ticket.desk.calendar_id)
         try:
             return next_opening(snapshot, now)
@@ -140,7 +152,10 @@ def clock_escalate(*, clock_id: int, now: datetime) -> Escalation | None:
     mail_now: set[int] = set()
     for step in fired:
         at_once = _mailed_at_once(ticket, step)
-        for person in escalation_recipients(ticket, step):
+        people = escalation_recipients(ticket, step)
+        if not at_once:
+            hours.know(people)
+        for person in people:
             notifications.append(
                 Notification(
                     recipient=person,

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import redis
@@ -129,24 +129,37 @@ class Worker:
         if self.beat:
             argv += ["-B", "-s", str(self.workdir / "beat-schedule")]
         with self.log.open("ab") as log:
+            # A session of its own: the embedded beat is a child process that a SIGKILL of the
+            # worker alone would orphan, so signals go to the whole group.
             self.process = subprocess.Popen(
-                argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                argv,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
+
+    def _signal_group(self, signum: int) -> None:
+        assert self.process is not None
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signum)
 
     def kill(self) -> None:
         """SIGKILL: no warm shutdown, the task in hand is lost mid-way."""
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
+        self._signal_group(signal.SIGKILL)
         self.process.wait(10)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        if self.process.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            with suppress(subprocess.TimeoutExpired):
+                self.process.wait(20)
+        self._signal_group(signal.SIGKILL)  # whatever is left of the group
+        if self.process.poll() is None:
             self.process.wait(5)
 
     def output(self) -> str:
