@@ -51,14 +51,17 @@ def _claim(recipient_id: int, now: datetime) -> list[Notification]:
 
 def _message(recipient: User, items: list[Notification]) -> EmailMultiAlternatives:
     language = recipient.language or settings.LANGUAGE_CODE
-    zone = recipient.time_zone or settings.TIME_ZONE
-    with translation.override(language), timezone.override(zoneinfo.ZoneInfo(zone)):
+    try:
+        zone = zoneinfo.ZoneInfo(recipient.time_zone or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    with translation.override(language), timezone.override(zone):
         if len(items) == 1:
             item = items[0]
             subject = _("[%(ref)s] %(alert)s: %(subject)s") % {
                 "ref": item.ticket.reference,
                 "alert": item.get_kind_display(),
-                "subject": item.ticket.subject,
+                "subject": " ".join(item.ticket.subject.split()),
             }
         else:
             subject = ngettext(

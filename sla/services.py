@@ -6,11 +6,14 @@ import enum
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from sla.calendar import CalendarSnapshot, ClockKind, clock_start
+from sla.calendar import CalendarSnapshot, ClockKind, NeverOpenError, clock_start
 from sla.deadlines import Run, deadlines, instant_reaching
+from sla.escalation import crossed_level
 from sla.models import Clock, EscalationLevel, Metric, Notification, StopReason
 from sla.selectors import calendar_snapshot_for_ticket, clock_runs, sla_targets_for
+from tickets.exceptions import TicketError
 from tickets.models import Message, Ticket, TicketEvent, User
 
 
@@ -151,16 +154,20 @@ def _pause(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None
 def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None) -> None:
     before = clock.state
     runs = clock_runs(clock)
-    runs.append((at, None))
-    if clock.state == Clock.State.STOPPED:
+    # A clock paused before its start (arrival outside hours) resumes no earlier than it.
+    runs.append((max(at, clock.started_at), None))
+    reopened = clock.state == Clock.State.STOPPED
+    if reopened:
         clock.cycle += 1
         clock.stopped_at = None
         clock.outcome = ""
         clock.stop_reason = ""
         clock.stop_message = None
-        clock.escalation_level = 0
     clock.state = Clock.State.RUNNING
     _refresh(clock, cal, runs, at)
+    if reopened:
+        # A new cycle fires for new instants only: thresholds already behind it stay handled.
+        clock.escalation_level = crossed_level(clock, at)
     clock.save(
         update_fields=[
             "state",
@@ -203,7 +210,9 @@ def _recompute(
         clock.started_at = start
         clock.runs = _dump_runs(runs)
     if clock.state == Clock.State.STOPPED:
-        due = instant_reaching(cal, ClockKind(clock.kind), runs, clock.target)
+        # As if the last run had gone on: the promise of the new target, kept or not.
+        reopened_runs = [*runs[:-1], (runs[-1][0], None)]
+        due = instant_reaching(cal, ClockKind(clock.kind), reopened_runs, clock.target)
         clock.due_at = due
         clock.breached_at = (
             due if due is not None and clock.stopped_at and due < clock.stopped_at else None
@@ -257,10 +266,16 @@ def clocks_apply(
     ``reason`` and ``message`` are the qualifying event recorded on a clock that stops.
     """
     cal = calendar_snapshot_for_ticket(ticket)
-    if change is ClockChange.RECEIVED:
-        _start(ticket, cal, at, actor)
-    else:
-        _change(ticket, cal, change, at, actor, reason, message)
+    try:
+        if change is ClockChange.RECEIVED:
+            _start(ticket, cal, at, actor)
+        else:
+            _change(ticket, cal, change, at, actor, reason, message)
+    except NeverOpenError as error:
+        raise TicketError(
+            _("The %(desk)s desk has no support hours: its calendar must be fixed first.")
+            % {"desk": ticket.desk.name}
+        ) from error
     nearest = (
         Clock.objects.filter(ticket=ticket, state=Clock.State.RUNNING)
         .order_by("due_at")

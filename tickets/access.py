@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from tickets.models import Attachment, Contact, Message, Ticket, User
+from tickets.models import Attachment, Contact, Desk, Message, Ticket, User
 
 
 def contact_of(user: User) -> Contact | None:
@@ -88,6 +88,16 @@ def can_work(user: User, ticket: Ticket) -> bool:
     return (
         user.is_authenticated and user.is_agent and ticket.desk.agents.filter(pk=user.pk).exists()
     )
+
+
+def desks_to_open_for(user: User, contact: Contact) -> list[Desk]:
+    """The desks of the contact's organization on which the user may open a ticket for them."""
+    desks = contact.organization.desks.order_by("pk")
+    if sees_everything(user):
+        return list(desks)
+    if not user.is_authenticated or not user.is_agent:
+        return []
+    return list(desks.filter(agents=user))
 
 
 def can_reply_as_customer(user: User, ticket: Ticket) -> bool:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -204,6 +205,10 @@ class Contact(models.Model):
         ordering = ["name"]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        constraints: ClassVar = [
+            # Mail addresses are compared without case: one contact per address.
+            models.UniqueConstraint(Lower("email"), name="contact_email_unique_ci")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

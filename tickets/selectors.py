@@ -74,7 +74,12 @@ def ticket_timeline(user: User, ticket: Ticket) -> list[TimelineEntry]:
     events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if not access.is_staff_member(user):
         events = events.exclude(
-            kind__in=[TicketEvent.Kind.NOTE, TicketEvent.Kind.ASSIGNEE, TicketEvent.Kind.CLOCK]
+            kind__in=[
+                TicketEvent.Kind.NOTE,
+                TicketEvent.Kind.ASSIGNEE,
+                TicketEvent.Kind.CLOCK,
+                TicketEvent.Kind.ESCALATION,
+            ]
         )
     entries += [
         TimelineEntry(at=e.created_at, event=e)

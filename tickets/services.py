@@ -232,7 +232,7 @@ def ticket_create(
     _validate_files(files)
     now = received_at or timezone.now()
     ticket = Ticket(
-        subject=subject.strip(),
+        subject=" ".join(subject.split()),  # one line: it becomes a mail header
         severity=severity,
         channel=channel,
         organization=requester.organization,
@@ -394,12 +394,19 @@ def ticket_reply(
         message.full_clean()
         message.save()
         _save_files(message, files, stored)
-    kind = TicketEvent.Kind.NOTE if internal else TicketEvent.Kind.MESSAGE
+        _after_reply(ticket, message, author=author, now=now)
+    return message
+
+
+def _after_reply(ticket: Ticket, message: Message, *, author: User, now: datetime) -> None:
+    """History, and the status and clock changes a public reply brings."""
+    kind = TicketEvent.Kind.NOTE if message.is_internal else TicketEvent.Kind.MESSAGE
     _event(ticket, actor=author, kind=kind, at=now, note=f"message:{message.pk}")
     ticket.updated_at = now
     ticket.save(update_fields=["updated_at"])
-    if internal or automatic:
-        return message
+    from_agent, channel = message.from_agent, message.channel
+    if message.is_internal or message.is_automatic:
+        return
     if from_agent and ticket.status == Status.NEW:
         qualifier = (
             SystemNote.PHONE_CALL if channel == Channel.PHONE else SystemNote.FIRST_PUBLIC_REPLY
@@ -415,7 +422,6 @@ def ticket_reply(
         _set_status(
             ticket, Status.IN_PROGRESS, actor=author, at=now, note=SystemNote.REOPENED_BY_REPLY
         )
-    return message
 
 
 @transaction.atomic

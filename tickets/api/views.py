@@ -72,20 +72,23 @@ class TicketsApi(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         if access.is_staff_member(user):
-            try:
-                requester = Contact.objects.select_related("organization").get(
-                    email__iexact=values.get("requester", "")
-                )
-            except Contact.DoesNotExist:
-                raise serializers.ValidationError(
-                    {"requester": ["No contact has this address."]}
-                ) from None
+            requester = (
+                Contact.objects.select_related("organization")
+                .filter(email__iexact=values.get("requester", ""))
+                .first()
+            )
+            desks = access.desks_to_open_for(user, requester) if requester else []
+            if requester is None or not desks:
+                # A contact the agent does not serve does not exist for them.
+                raise serializers.ValidationError({"requester": ["No contact has this address."]})
+            default = services.default_desk_for(requester)
+            desk = default if default in desks else desks[0]
             channel = values.get("channel", Channel.API)
         else:
             contact = access.contact_of(user)
             if contact is None:
                 raise PermissionDeniedError(_("Only contacts of a customer open tickets."))
-            requester, channel = contact, Channel.API
+            requester, channel, desk = contact, Channel.API, None
         ticket = services.ticket_create(
             requester=requester,
             subject=values["subject"],
@@ -94,6 +97,7 @@ class TicketsApi(generics.ListAPIView):
             channel=channel,
             actor=user,
             files=values.get("attachments", []),
+            desk=desk,
         )
         ticket = access.ticket_or_404(user, ticket.reference)
         return Response(TicketDetailOutput(ticket).data, status=status.HTTP_201_CREATED)
@@ -177,6 +181,8 @@ class TicketAssignApi(APIView):
         ticket = access.ticket_or_404(user, reference)
         data = self.TicketAssignInput(data=request.data)
         data.is_valid(raise_exception=True)
+        if not access.can_work(user, ticket):
+            raise PermissionDeniedError(_("You may not assign this ticket."))
         username = data.validated_data["assignee"]
         assignee = None
         if username is not None:
