@@ -212,6 +212,7 @@ def _aware_utc(value: datetime, name: str) -> datetime:
     return value.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=65536)
 def _instant(tz: ZoneInfo, day: date, minute: int) -> datetime:
     """UTC instant of local `day` + `minute`.
 
@@ -272,7 +273,12 @@ def _merge(intervals: Iterable[MinuteInterval]) -> tuple[MinuteInterval, ...]:
     return tuple(merged)
 
 
+@functools.lru_cache(maxsize=16384)
 def day_info(cal: CalendarSnapshot, day: date) -> DayInfo:
+    """What one local date is: business day or not (and why), its open intervals.
+
+    Cached per (calendar, date): deadlines of one desk fall on the same few weeks, and a
+    snapshot is immutable, so the answer never changes."""
     weekly = cal.weekly[day.weekday()]
     extras = [(x.start_minute, x.end_minute) for x in cal.extra_openings if x.day == day]
     if not weekly:
@@ -297,6 +303,7 @@ def day_info(cal: CalendarSnapshot, day: date) -> DayInfo:
     return DayInfo(day=day, business_day=True, intervals=intervals, reason="")
 
 
+@functools.lru_cache(maxsize=16384)
 def _spans(cal: CalendarSnapshot, kind: ClockKind, day: date) -> tuple[Span, ...]:
     """Counted UTC spans of one local date for a business clock."""
     info = day_info(cal, day)
