@@ -111,8 +111,11 @@ def redis_broker() -> Iterator[tuple[redis.Redis, str]]:
     with tempfile.TemporaryDirectory(prefix="pacte-sweep-") as workdir:
         process = subprocess.Popen(server_argv(port, Path(workdir)), stdout=subprocess.DEVNULL)
         try:
-            client = redis.Redis(port=port, retry_on_error=[redis.ConnectionError],
-                                 retry=Retry(ConstantBackoff(0.05), retries=200))
+            client = redis.Redis(
+                port=port,
+                retry_on_error=[redis.ConnectionError],
+                retry=Retry(ConstantBackoff(0.05), retries=200),
+            )
             client.ping()  # retried until the server listens
             yield client, f"redis://127.0.0.1:{port}/0"
         finally:
@@ -149,25 +152,45 @@ class Seeder:
         self.rng, self.now = random.Random(2024), now
         self.policy = policy = SlaPolicy.objects.get(slug="standard")
         self.targets = {(t.severity, t.metric): t for t in policy.targets.all()}
-        User.objects.bulk_create([User(username="manager", role="manager"),
-                                  User(username="head", role="manager", head_of_support=True)])
+        User.objects.bulk_create(
+            [
+                User(username="manager", role="manager"),
+                User(username="head", role="manager", head_of_support=True),
+            ]
+        )
         self.desks: list[tuple[Desk, list[User], list[Contact]]] = []
         self.pools: dict[tuple[str, int], list[Candidate]] = {}
-        for calendar in Calendar.objects.prefetch_related("intervals", "closures",
-                                                          "extra_openings"):
+        for calendar in Calendar.objects.prefetch_related(
+            "intervals", "closures", "extra_openings"
+        ):
             slug = calendar.slug
             region = "north-america" if "america" in slug else "europe"
-            staff = User.objects.bulk_create(User(username=f"{slug}-{i}", role="agent")
-                                             for i in range(6))
-            desk = Desk.objects.create(slug=slug, name=calendar.name, calendar=calendar,
-                                       email=f"{slug}@pacte.example", lead=staff[0], region=region)
+            staff = User.objects.bulk_create(
+                User(username=f"{slug}-{i}", role="agent") for i in range(6)
+            )
+            desk = Desk.objects.create(
+                slug=slug,
+                name=calendar.name,
+                calendar=calendar,
+                email=f"{slug}@pacte.example",
+                lead=staff[0],
+                region=region,
+            )
             desk.agents.add(*staff)
             org = Organization.objects.create(name=slug, slug=slug, sla_policy=policy)
             org.desks.add(desk)
             contacts = Contact.objects.bulk_create(
-                Contact(organization=org, user=user, name=user.username, region=region,
-                        email=f"{user.username}@example.com") for user in User.objects.bulk_create(
-                    User(username=f"{slug}-customer-{i}") for i in range(10)))
+                Contact(
+                    organization=org,
+                    user=user,
+                    name=user.username,
+                    region=region,
+                    email=f"{user.username}@example.com",
+                )
+                for user in User.objects.bulk_create(
+                    User(username=f"{slug}-customer-{i}") for i in range(10)
+                )
+            )
             self.candidates(len(self.desks), calendar_snapshot(calendar))
             self.desks.append((desk, staff, contacts))
 
@@ -181,9 +204,14 @@ class Seeder:
                 target = self.targets[(severity, metric)]
                 start = clock_start(cal, ClockKind(target.kind), received)
                 if (severity, metric, start) not in cache:
-                    times = deadlines(cal, ClockKind(target.kind), [(start, None)],
-                                      target.duration, self.policy.warning_percent,
-                                      self.policy.escalation_percent)
+                    times = deadlines(
+                        cal,
+                        ClockKind(target.kind),
+                        [(start, None)],
+                        target.duration,
+                        self.policy.warning_percent,
+                        self.policy.escalation_percent,
+                    )
                     instants = [times.warn_at, times.due_at, times.escalate_at]
                     crossed = sum(at <= self.now for at in instants if at)
                     near = any(self.now < at <= self.now + MARGIN for at in instants if at)
@@ -192,12 +220,14 @@ class Seeder:
             ack, cor = clocks[Metric.ACKNOWLEDGEMENT][2], clocks[Metric.CORRECTION][2]
             if ack >= 0 and cor >= 0 and (ack or not cor):
                 self.pools.setdefault((severity, ack), []).append(
-                    (index, severity, received, clocks))
+                    (index, severity, received, clocks)
+                )
 
     def pick(self, crossed: int) -> Candidate:
         severity = self.rng.choices(list(Severity), (10, 35, 55))[0]
         pool = self.pools.get((severity, crossed)) or next(
-            p for (_, c), p in sorted(self.pools.items()) if c == crossed)
+            p for (_, c), p in sorted(self.pools.items()) if c == crossed
+        )
         return self.rng.choice(pool)
 
     def seed(self, total: int) -> tuple[Due, int]:
@@ -221,22 +251,41 @@ class Seeder:
                 contact = self.rng.choice(contacts)
                 assignee = self.rng.choice(staff) if self.rng.random() < 0.7 else None
                 ticket = Ticket(
-                    subject="Kiosk shows a blank screen", severity=severity, desk=desk,
-                    status="new", channel=Channel.WEB, requester=contact,
-                    organization=contact.organization, received_at=received,
-                    updated_at=received, assignee=assignee,
-                    sla_due_at=min(d.due_at or received for _, d, _ in times.values()))
+                    subject="Kiosk shows a blank screen",
+                    severity=severity,
+                    desk=desk,
+                    status="new",
+                    channel=Channel.WEB,
+                    requester=contact,
+                    organization=contact.organization,
+                    received_at=received,
+                    updated_at=received,
+                    assignee=assignee,
+                    sla_due_at=min(d.due_at or received for _, d, _ in times.values()),
+                )
                 tickets.append(ticket)
                 for metric, (start, at, reached) in times.items():
                     mine = level if metric == Metric.ACKNOWLEDGEMENT and level >= 0 else reached
                     target = self.targets[(severity, metric)]
-                    clocks.append(Clock(  # as sla.services and the sweep leave it at `mine`
-                        ticket=ticket, metric=metric, kind=target.kind, target=target.duration,
-                        warning_percent=self.policy.warning_percent, started_at=start,
-                        escalation_percent=self.policy.escalation_percent, state="running",
-                        runs=[[start.isoformat(), None]], warn_at=at.warn_at, due_at=at.due_at,
-                        escalate_at=at.escalate_at, escalation_level=mine, cycle=1,
-                        breached_at=at.due_at if mine >= 2 else None))
+                    clocks.append(
+                        Clock(  # as sla.services and the sweep leave it at `mine`
+                            ticket=ticket,
+                            metric=metric,
+                            kind=target.kind,
+                            target=target.duration,
+                            warning_percent=self.policy.warning_percent,
+                            started_at=start,
+                            escalation_percent=self.policy.escalation_percent,
+                            state="running",
+                            runs=[[start.isoformat(), None]],
+                            warn_at=at.warn_at,
+                            due_at=at.due_at,
+                            escalate_at=at.escalate_at,
+                            escalation_level=mine,
+                            cycle=1,
+                            breached_at=at.due_at if mine >= 2 else None,
+                        )
+                    )
                     if mine < reached:
                         dues.append((clocks[-1], reached))
             with transaction.atomic():
@@ -246,8 +295,11 @@ class Seeder:
         return due_clocks, handled
 
 
-def measure(call: Callable[[], object], runs: int, before: Callable[[], object] = lambda: None,
-            ) -> tuple[list[float], int, Any]:
+def measure(
+    call: Callable[[], object],
+    runs: int,
+    before: Callable[[], object] = lambda: None,
+) -> tuple[list[float], int, Any]:
     """Warm up, `runs` timed calls, then one counted call; returns ms, queries, its result."""
     times = []
     for run in range(runs + 2):
@@ -320,42 +372,74 @@ def main() -> int:
     rows: list[tuple[str, str, int, str, bool]] = []
     with redis_broker() as (broker, broker_url):
         print("\n".join(machine_facts(broker)))
-        print(f"seeded    {tickets:,} open tickets, {Clock.objects.count():,} running clocks in "
-              f"{time.perf_counter() - started:.0f} s: {due:,} with a clock due, {handled:,} "
-              f"escalated already, the rest not yet\n          due by (threshold crossed, "
-              f"level escalated): {mix}\nload      {load()} (before measuring)")
+        print(
+            f"seeded    {tickets:,} open tickets, {Clock.objects.count():,} running clocks in "
+            f"{time.perf_counter() - started:.0f} s: {due:,} with a clock due, {handled:,} "
+            f"escalated already, the rest not yet\n          due by (threshold crossed, "
+            f"level escalated): {mix}\nload      {load()} (before measuring)"
+        )
         lines, indexed = plans()
         print("\nclocks_to_escalate(): the WHERE of each query, its plan\n" + "\n".join(lines))
         times, queries, found = measure(lambda: clocks_to_escalate(now=timezone.now()), ARGS.runs)
         selector_ms = statistics.median(times)
-        rows.append(("(a) clocks_to_escalate()", stats(times), queries,
-                     f"{len(found):,} ids, {due:,} due", found == ids))
+        rows.append(
+            (
+                "(a) clocks_to_escalate()",
+                stats(times),
+                queries,
+                f"{len(found):,} ids, {due:,} due",
+                found == ids,
+            )
+        )
 
         celery_app.conf.broker_url, celery_app.conf.task_always_eager = broker_url, False
-        times, queries, sent = measure(sla_clock_sweep_task, ARGS.runs,
-                                       lambda: broker.delete("celery"))
+        times, queries, sent = measure(
+            sla_clock_sweep_task, ARGS.runs, lambda: broker.delete("celery")
+        )
         queued = int(broker.llen("celery"))  # type: ignore[arg-type]  # a sync client
-        rows.append(("(b) sla_clock_sweep_task(), to Redis", stats(times), queries,
-                     f"returned {sent:,}, LLEN celery {queued:,}", sent == queued == due))
+        rows.append(
+            (
+                "(b) sla_clock_sweep_task(), to Redis",
+                stats(times),
+                queries,
+                f"returned {sent:,}, LLEN celery {queued:,}",
+                sent == queued == due,
+            )
+        )
 
         times, _ = escalate_all(ids, counted=False)
         # Once more from the same state (levels as seeded, no notification, no event), counted.
-        for (_, level), group in itertools.groupby(sorted(ids, key=due_clocks.__getitem__),
-                                                   key=due_clocks.__getitem__):
+        for (_, level), group in itertools.groupby(
+            sorted(ids, key=due_clocks.__getitem__), key=due_clocks.__getitem__
+        ):
             Clock.objects.filter(pk__in=list(group)).update(
-                escalation_level=level, breached_at=None if level < 2 else F("due_at"))
+                escalation_level=level, breached_at=None if level < 2 else F("due_at")
+            )
         Notification.objects.all().delete()
         TicketEvent.objects.filter(kind=TicketEvent.Kind.ESCALATION).delete()
         _, shapes = escalate_all(ids, counted=True)
         reached = dict(Clock.objects.filter(pk__in=ids).values_list("pk", "escalation_level"))
         counts = sorted({count for _, _, count in shapes})
-        rows.append((f"(c) clock_escalate() x {len(ids):,}, per clock", stats(times), counts[-1],
-                     f"total {sum(times) / 1000:.2f} s, {counts[0]}-{counts[-1]} queries a clock",
-                     all(reached[i] == due_clocks[i][0] for i in ids)))
+        rows.append(
+            (
+                f"(c) clock_escalate() x {len(ids):,}, per clock",
+                stats(times),
+                counts[-1],
+                f"total {sum(times) / 1000:.2f} s, {counts[0]}-{counts[-1]} queries a clock",
+                all(reached[i] == due_clocks[i][0] for i in ids),
+            )
+        )
 
         times, queries, sent = measure(sla_clock_sweep_task, 3, lambda: broker.delete("celery"))
-        rows.append(("(d) second sweep", stats(times), queries,
-                     f"returned {sent}, LLEN celery {broker.llen('celery')}", sent == 0))
+        rows.append(
+            (
+                "(d) second sweep",
+                stats(times),
+                queries,
+                f"returned {sent}, LLEN celery {broker.llen('celery')}",
+                sent == 0,
+            )
+        )
         print(f"\nload      {load()} (after measuring)")
     print(f"\n{f'{tickets:,} open tickets, {ARGS.runs} runs':42} median ms   p95 ms  queries")
     for name, figures, count, result, ok in rows:
@@ -364,9 +448,11 @@ def main() -> int:
     for (fired, people, count), clocks in sorted(shapes.items()):
         print(f"{fired:42} {people:10} {count:8} {clocks:7,}")
     fast = selector_ms <= SELECTOR_TARGET_MS
-    print(f"\nselector: median {selector_ms:.1f} ms, target ≤ {SELECTOR_TARGET_MS:.0f} ms "
-          f"{'met' if fast else 'MISSED'}; every query through a clock_sweep_* index: "
-          f"{'yes' if indexed else 'NO'}")
+    print(
+        f"\nselector: median {selector_ms:.1f} ms, target ≤ {SELECTOR_TARGET_MS:.0f} ms "
+        f"{'met' if fast else 'MISSED'}; every query through a clock_sweep_* index: "
+        f"{'yes' if indexed else 'NO'}"
+    )
     return 0 if fast and indexed and all(row[-1] for row in rows) else 1
 
 

@@ -16,19 +16,21 @@ those of the SLA rules page (clock kinds, open time, DST), followed to the minut
 All internal arithmetic runs on UTC datetimes: Python compares and subtracts two
 datetimes sharing one tzinfo by wall time, which is wrong across DST transitions.
 
-Long spans are not walked day by day. Every weekday has a nominal counted amount (its
-weekly hours, or 24 h for `business_days`); a run of whole days counts the nominal amount
-of its weekdays (whole weeks at once) plus a correction for each special date inside it:
-public holidays, closure days, extra openings and days whose UTC offset changes (DST).
+Long spans are not walked day by day. Each (calendar, clock kind, local year) gets a table
+of its counted spans with the counted time before each (see "timelines" below), built from
+the weekly hours with only the special dates looked at one by one: public holidays, closure
+days, extra openings and days whose UTC offset changes (DST). Counted time and deadlines are
+then bisections in that table; a duration crosses years, never weeks.
 """
 
 from __future__ import annotations
 
+import bisect
 import enum
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -59,7 +61,6 @@ CLOSED_HOURS = "closed hours"
 
 _ZERO = timedelta(0)
 _DAY = timedelta(days=1)
-_WEEK = timedelta(days=7)
 
 Span = tuple[datetime, datetime]
 MinuteInterval = tuple[int, int]
@@ -69,6 +70,9 @@ class ClockKind(enum.StrEnum):
     WALL = "wall"
     BUSINESS_HOURS = "business_hours"
     BUSINESS_DAYS = "business_days"
+
+
+_WALL = ClockKind.WALL  # a module constant is quicker to reach than an enum member
 
 
 class NeverOpenError(ValueError):
@@ -129,10 +133,13 @@ class CalendarSnapshot:
     holiday_subdivision: str = ""
     closures: tuple[Closure, ...] = ()
     extra_openings: tuple[ExtraOpening, ...] = ()
+    tz: ZoneInfo = field(init=False, repr=False, compare=False)
+    _years: dict[tuple[ClockKind, int], _Year] = field(init=False, repr=False, compare=False)
+    _epoch: datetime = field(init=False, repr=False, compare=False)  # 1970-01-01 in `tz`
 
     def __post_init__(self) -> None:
         try:
-            ZoneInfo(self.time_zone)
+            object.__setattr__(self, "tz", ZoneInfo(self.time_zone))
         except (KeyError, ValueError) as exc:  # ZoneInfoNotFoundError is a KeyError
             raise ValueError(f"unknown time zone {self.time_zone!r}") from exc
         if len(self.weekly) != 7:
@@ -158,10 +165,8 @@ class CalendarSnapshot:
         object.__setattr__(self, "weekly", tuple(weekly))
         object.__setattr__(self, "closures", tuple(self.closures))
         object.__setattr__(self, "extra_openings", tuple(self.extra_openings))
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)  # ZoneInfo caches one instance per key
+        object.__setattr__(self, "_years", _shared_years(self))
+        object.__setattr__(self, "_epoch", datetime(1970, 1, 1, tzinfo=self.tz))
 
 
 @dataclass(frozen=True)
@@ -314,15 +319,14 @@ def _spans(cal: CalendarSnapshot, kind: ClockKind, day: date) -> tuple[Span, ...
     return tuple((start.astimezone(UTC), end.astimezone(UTC)) for start, end in info.intervals)
 
 
-def _overlap(spans: Iterable[Span], low: datetime, high: datetime) -> timedelta:
-    return sum((max(_ZERO, min(end, high) - max(start, low)) for start, end in spans), _ZERO)
-
-
-def _nominal(cal: CalendarSnapshot, kind: ClockKind) -> tuple[timedelta, ...]:
-    """Counted time of each weekday on an ordinary date (no holiday, closure, extra, DST)."""
-    if kind is ClockKind.BUSINESS_DAYS:
-        return tuple(_DAY if intervals else _ZERO for intervals in cal.weekly)
-    return tuple(timedelta(minutes=sum(end - start for start, end in day)) for day in cal.weekly)
+def _nominal_minutes(
+    cal: CalendarSnapshot, kind: ClockKind, weekday: int
+) -> tuple[MinuteInterval, ...]:
+    """Counted local minutes of a weekday on an ordinary date (no holiday, closure, extra, DST)."""
+    weekly = cal.weekly[weekday]
+    if kind is ClockKind.BUSINESS_DAYS and weekly:
+        return ((0, MINUTES_PER_DAY),)
+    return weekly
 
 
 def _special_days(cal: CalendarSnapshot, first: date, stop: date) -> set[date]:
@@ -348,141 +352,206 @@ def _special_days(cal: CalendarSnapshot, first: date, stop: date) -> set[date]:
     }
 
 
-def _counted_days(cal: CalendarSnapshot, kind: ClockKind, first: date, stop: date) -> timedelta:
-    """Counted time of the whole local dates in [first, stop), without visiting each date."""
-    days = (stop - first).days
-    if days <= 0:
-        return _ZERO
-    nominal = _nominal(cal, kind)
-    weeks, rest = divmod(days, 7)
-    total = weeks * sum(nominal, _ZERO)
-    total += sum((nominal[(first.weekday() + i) % 7] for i in range(rest)), _ZERO)
-    for day in _special_days(cal, first, stop):
-        counted = sum((end - start for start, end in _spans(cal, kind, day)), _ZERO)
-        total += counted - nominal[day.weekday()]
-    return total
+# --- timelines -------------------------------------------------------------------------------
+#
+# Deadlines are answered from a table per (calendar, clock kind, local year): the counted
+# spans of the year, as times since the epoch (UTC), with the counted time before and
+# through each span. Counted time up to an instant is one bisection; the instant where an
+# amount is reached is another. A table is built once, from the weekly hours with only the
+# year's special dates (holidays, closures, extra openings, DST changes) looked at one by
+# one, and shared by every equal snapshot. Instants stay timedeltas since the epoch inside:
+# comparing and adding them is exact and much cheaper than datetimes with a time zone.
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTE = timedelta(minutes=1)
+
+Instant = timedelta  # since the epoch, UTC
 
 
-def _extra_days_from(cal: CalendarSnapshot, first: date) -> list[date]:
-    return sorted({x.day for x in cal.extra_openings if x.day >= first})
+def _instant_of(value: datetime, name: str) -> Instant:
+    try:
+        return value - _EPOCH
+    except TypeError:  # naive, or a tzinfo without an offset
+        raise ValueError(f"{name} must be timezone-aware, got naive {value!r}") from None
 
 
-def _never_open(cal: CalendarSnapshot, since: date) -> NeverOpenError:
+def _local(cal: CalendarSnapshot, instant: Instant) -> datetime:
+    """The aware datetime, in the calendar's time zone, of `instant`."""
+    return cal.tz.fromutc(cal._epoch + instant)
+
+
+@dataclass(frozen=True)
+class _Year:
+    """Counted spans of one local year."""
+
+    year: int
+    low: Instant  # the year's first local midnight
+    high: Instant  # the next year's
+    starts: list[Instant]
+    ends: list[Instant]
+    before: list[timedelta]  # counted since `low` when span i starts
+    through: list[timedelta]  # ... and when it ends
+    total: timedelta
+
+    def counted(self, at: Instant) -> timedelta:
+        """Counted time from the start of the year to `at` (low <= at < high)."""
+        i = bisect.bisect_right(self.ends, at)
+        if i == len(self.ends):
+            return self.total
+        start = self.starts[i]
+        return self.before[i] + at - start if at > start else self.before[i]
+
+
+def _build_year(cal: CalendarSnapshot, kind: ClockKind, year: int) -> _Year:
+    tz = cal.tz
+    first, stop = date(year, 1, 1), date(year + 1, 1, 1)
+    special = _special_days(cal, first, stop)
+    starts: list[Instant] = []
+    ends: list[Instant] = []
+    day = first
+    while day < stop:
+        if day in special:
+            for span_start, span_end in _spans(cal, kind, day):
+                starts.append(span_start - _EPOCH)
+                ends.append(span_end - _EPOCH)
+        elif minutes := _nominal_minutes(cal, kind, day.weekday()):
+            # Not special: one UTC offset the whole day, so local minutes map linearly.
+            midnight = datetime.combine(day, time(), tzinfo=tz) - _EPOCH
+            for start_minute, end_minute in minutes:
+                starts.append(midnight + start_minute * _MINUTE)
+                ends.append(midnight + end_minute * _MINUTE)
+        day += _DAY
+    before: list[timedelta] = []
+    through: list[timedelta] = []
+    total = _ZERO
+    for start, end in zip(starts, ends, strict=True):
+        before.append(total)
+        total += end - start
+        through.append(total)
+    return _Year(
+        year=year,
+        low=_instant(tz, first, 0) - _EPOCH,
+        high=_instant(tz, stop, 0) - _EPOCH,
+        starts=starts,
+        ends=ends,
+        before=before,
+        through=through,
+        total=total,
+    )
+
+
+@functools.lru_cache(maxsize=128)
+def _shared_years(cal: CalendarSnapshot) -> dict[tuple[ClockKind, int], _Year]:
+    """One table store per distinct calendar, shared by every equal snapshot."""
+    return {}
+
+
+def _year(cal: CalendarSnapshot, kind: ClockKind, year: int) -> _Year:
+    table = cal._years.get((kind, year))
+    if table is None:
+        if not MINYEAR < year < MAXYEAR:
+            raise NeverOpenError(f"no calendar arithmetic in year {year}")
+        table = cal._years[(kind, year)] = _build_year(cal, kind, year)
+    return table
+
+
+def _year_at(cal: CalendarSnapshot, kind: ClockKind, at: Instant, guess: int) -> _Year:
+    """The table of the local year holding `at`; `guess` is at most a year off."""
+    table = cal._years.get((kind, guess))
+    if table is not None and table.low <= at < table.high:  # the usual case, made quick
+        return table
+    table = _year(cal, kind, guess)
+    while at < table.low:
+        table = _year(cal, kind, table.year - 1)
+    while at >= table.high:
+        table = _year(cal, kind, table.year + 1)
+    return table
+
+
+def _never_open(cal: CalendarSnapshot, since: Instant) -> NeverOpenError:
     return NeverOpenError(
         f"calendar ({cal.time_zone}) has no open time "
-        f"within {SEARCH_HORIZON.days} days after {since}"
+        f"within {SEARCH_HORIZON.days} days after {_local(cal, since).date()}"
     )
+
+
+def _next_opening(cal: CalendarSnapshot, at: Instant, guess: int) -> Instant:
+    """`at` if open then, else the start of the next open span, within the search horizon."""
+    table = _year_at(cal, ClockKind.BUSINESS_HOURS, at, guess)
+    while True:
+        i = bisect.bisect_right(table.ends, at)
+        if i < len(table.ends):
+            opening = max(table.starts[i], at)
+            if opening - at > SEARCH_HORIZON:
+                break
+            return opening
+        if table.high - at > SEARCH_HORIZON:
+            break
+        table = _year(cal, ClockKind.BUSINESS_HOURS, table.year + 1)
+    raise _never_open(cal, at)
 
 
 # --- public operations ---------------------------------------------------------------------
 
 
 def is_open(cal: CalendarSnapshot, at: datetime) -> bool:
-    instant = _aware_utc(at, "at")
-    day = _day_of(cal.tz, instant)
-    return any(start <= instant < end for start, end in _spans(cal, ClockKind.BUSINESS_HOURS, day))
+    instant = _instant_of(at, "at")
+    table = _year_at(cal, ClockKind.BUSINESS_HOURS, instant, at.year)
+    i = bisect.bisect_right(table.ends, instant)
+    return i < len(table.ends) and table.starts[i] <= instant
 
 
 def next_opening(cal: CalendarSnapshot, at: datetime) -> datetime:
     """`at` if the calendar is open then, else the start of the next open interval."""
-    instant = _aware_utc(at, "at")
-    first = _day_of(cal.tz, instant)
-    if any(cal.weekly):
-        last = first + SEARCH_HORIZON
-        days: Iterable[date] = (first + i * _DAY for i in range((last - first).days + 1))
-    else:  # only extra openings can open it
-        days = _extra_days_from(cal, first)
-    for day in days:
-        for start, end in _spans(cal, ClockKind.BUSINESS_HOURS, day):
-            if end > instant:
-                return max(start, instant).astimezone(cal.tz)
-    raise _never_open(cal, first)
+    return _local(cal, _next_opening(cal, _instant_of(at, "at"), at.year))
 
 
 def clock_start(cal: CalendarSnapshot, kind: ClockKind, received_at: datetime) -> datetime:
     """Where a clock starts: wall at reception; business clocks at the next opening."""
-    if kind is ClockKind.WALL:
-        return _aware_utc(received_at, "received_at").astimezone(cal.tz)
-    return next_opening(cal, received_at)
+    instant = _instant_of(received_at, "received_at")
+    if kind is _WALL:
+        return _local(cal, instant)
+    return _local(cal, _next_opening(cal, instant, received_at.year))
 
 
 def elapsed(cal: CalendarSnapshot, kind: ClockKind, start: datetime, end: datetime) -> timedelta:
     """Counted time in [start, end); zero when end <= start."""
-    low, high = _aware_utc(start, "start"), _aware_utc(end, "end")
+    low, high = _instant_of(start, "start"), _instant_of(end, "end")
     if high <= low:
         return _ZERO
-    if kind is ClockKind.WALL:
+    if kind is _WALL:
         return high - low
-    tz = cal.tz
-    first, last = _day_of(tz, low), _day_of(tz, high)
-    if first == last:
-        return _overlap(_spans(cal, kind, first), low, high)
-    return (
-        _overlap(_spans(cal, kind, first), low, high)
-        + _counted_days(cal, kind, first + _DAY, last)
-        + _overlap(_spans(cal, kind, last), low, high)
-    )
-
-
-def _consume(
-    spans: Iterable[Span], since: datetime, left: timedelta
-) -> tuple[datetime | None, timedelta]:
-    """Walk `spans` from `since`: the instant where `left` runs out, or what is still left."""
-    for start, end in spans:
-        if end <= since:
-            continue
-        start = max(start, since)
-        if start + left <= end:
-            return start + left, _ZERO
-        left -= end - start
-    return None, left
+    table = _year_at(cal, kind, low, start.year)
+    counted = -table.counted(low)
+    while high >= table.high:
+        counted += table.total
+        table = _year(cal, kind, table.year + 1)
+    return counted + table.counted(high)
 
 
 def add(cal: CalendarSnapshot, kind: ClockKind, start: datetime, amount: timedelta) -> datetime:
     """Earliest instant at which `elapsed(cal, kind, start, instant) == amount`.
 
-    The start is never moved (use `clock_start` once, when the ticket arrives).
+    The start is never moved (use `clock_start` once, when the ticket arrives). Raises
+    NeverOpenError when the calendar counts nothing for SEARCH_HORIZON on the way.
     """
-    since = _aware_utc(start, "start")
-    if amount < _ZERO:
-        raise ValueError(f"amount must not be negative, got {amount}")
-    tz = cal.tz
-    if amount == _ZERO or kind is ClockKind.WALL:
-        return (since + amount).astimezone(tz)
-    day = _day_of(tz, since)
-    due, left = _consume(_spans(cal, kind, day), since, amount)
-    if due is not None:
-        return due.astimezone(tz)
-    day += _DAY
-    week = sum(_nominal(cal, kind), _ZERO)
-    if week == _ZERO:  # no weekly hours: only extra openings count
-        for extra_day in _extra_days_from(cal, day):
-            due, left = _consume(_spans(cal, kind, extra_day), since, left)
-            if due is not None:
-                return due.astimezone(tz)
-        raise _never_open(cal, day)
-    # Jump whole weeks while the due instant lies beyond them (halving on overshoot) ...
-    idle = _ZERO
-    while True:
-        weeks = max(1, left // week)
-        while weeks:
-            jump = _counted_days(cal, kind, day, day + weeks * _WEEK)
-            if jump < left:
-                break
-            weeks //= 2
-        if not weeks:
-            break
-        idle = idle + weeks * _WEEK if jump == _ZERO else _ZERO
-        if idle > SEARCH_HORIZON:
-            raise _never_open(cal, day - idle)
-        left -= jump
-        day += weeks * _WEEK
-    # ... then it lies within the next seven dates.
-    while True:
-        due, left = _consume(_spans(cal, kind, day), since, left)
-        if due is not None:
-            return due.astimezone(tz)
-        day += _DAY
+    since = _instant_of(start, "start")
+    if amount <= _ZERO or kind is _WALL:
+        if amount < _ZERO:
+            raise ValueError(f"amount must not be negative, got {amount}")
+        return _local(cal, since + amount)
+    table = _year_at(cal, kind, since, start.year)
+    target = table.counted(since) + amount
+    last = since  # where counted time last ran, to give up after SEARCH_HORIZON without any
+    while target > table.total:  # the target lies in a later year
+        target -= table.total
+        if table.ends and table.ends[-1] > last:
+            last = table.ends[-1]
+        table = _year(cal, kind, table.year + 1)
+        if (table.starts[0] if table.starts else table.high) - last > SEARCH_HORIZON:
+            raise _never_open(cal, last)
+    i = bisect.bisect_left(table.through, target)  # the span where the target is reached
+    return _local(cal, table.starts[i] + (target - table.before[i]))
 
 
 def counted_intervals(

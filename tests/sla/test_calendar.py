@@ -614,6 +614,54 @@ def test_long_spans_skip_weeks(
     assert reference_elapsed(EUROPE, kind, start, due) == amount
 
 
+@pytest.mark.parametrize("raises", [False, True], ids=["just inside", "just beyond"])
+@pytest.mark.parametrize(
+    "compute",
+    [
+        lambda cal: add(cal, HOURS, at(cal, "2026-06-30 12:00"), timedelta(hours=6)),
+        lambda cal: add(cal, DAYS, at(cal, "2026-06-30 12:00"), timedelta(days=2)),
+        lambda cal: next_opening(cal, at(cal, "2026-07-01 08:00")),
+    ],
+    ids=["hours", "days", "next opening"],
+)
+def test_search_horizon_is_three_years_of_nothing(
+    compute: Callable[[CalendarSnapshot], datetime], raises: bool
+) -> None:
+    """Counting gives up only after SEARCH_HORIZON without any open time, not before."""
+    closed_days = calendar_module.SEARCH_HORIZON.days + (10 if raises else -10)
+    last = date(2026, 7, 1) + timedelta(days=closed_days - 1)
+    cal = replace(EUROPE, closures=(Closure(date(2026, 7, 1), last, "Long refit"),))
+    if raises:
+        with pytest.raises(NeverOpenError, match="no open time"):
+            compute(cal)
+    else:
+        due = compute(cal)
+        assert due.date() > last
+        assert is_open(cal, due) or due.time() == time(0)  # business days end at midnight
+
+
+def test_microseconds_and_foreign_time_zones_are_exact() -> None:
+    # Kiritimati (UTC+14) is already in 2027 when Berlin is on 31 December 2026, 19:00.
+    kiritimati = datetime(2027, 1, 1, 8, 0, 0, 250, tzinfo=ZoneInfo("Pacific/Kiritimati"))
+    start = clock_start(EUROPE, HOURS, kiritimati)
+    assert show(start) == "2027-01-04 09:00+01:00"  # New Year's Day, then the weekend
+    inside = at(EUROPE, "2026-06-15 16:59:59.999999")
+    due = add(EUROPE, HOURS, inside, timedelta(microseconds=2))
+    assert due == at(EUROPE, "2026-06-16 09:00:00.000001")
+    assert elapsed(EUROPE, HOURS, inside, due) == timedelta(microseconds=2)
+    assert elapsed(EUROPE, WALL, kiritimati, kiritimati + timedelta(days=400)) == timedelta(400)
+    assert add(EUROPE, WALL, kiritimati, timedelta(hours=1)) == kiritimati + timedelta(hours=1)
+
+
+def test_equal_snapshots_share_their_tables() -> None:
+    first = replace(EUROPE, closures=(Closure(date(2031, 3, 2), date(2031, 3, 6), "Audit"),))
+    second = replace(EUROPE, closures=(Closure(date(2031, 3, 2), date(2031, 3, 6), "Audit"),))
+    add(first, HOURS, at(first, "2031-03-02 10:00"), timedelta(hours=1))
+    assert second._years is first._years
+    assert (HOURS, 2031) in second._years
+    assert replace(first, closures=())._years is not first._years
+
+
 # --- validation --------------------------------------------------------------------------------
 
 INVALID_CALENDARS: list[tuple[dict[str, Any], str]] = [
