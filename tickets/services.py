@@ -6,11 +6,12 @@ import mimetypes
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
 
 from django.conf import settings
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
@@ -28,12 +29,14 @@ from tickets.exceptions import (
     PermissionDeniedError,
     TicketError,
 )
+from tickets.mail import outbound
 from tickets.models import (
     Attachment,
     Channel,
     Contact,
     Desk,
     Language,
+    MailThreadId,
     Message,
     Severity,
     Status,
@@ -115,6 +118,36 @@ def _validate_files(files: Sequence[File]) -> None:  # type: ignore[type-arg]  #
             raise AttachmentRejected(_("%(name)s is empty.") % {"name": name}, field="attachments")
 
 
+class MailFile(ContentFile):  # type: ignore[type-arg]  # bytes content
+    """A file received by mail: its declared type, and its Content-ID if shown inline."""
+
+    def __init__(
+        self, content: bytes, *, name: str, content_type: str, content_id: str = "", inline: bool
+    ) -> None:
+        super().__init__(content, name=name)
+        self.content_type = content_type
+        self.content_id = content_id
+        self.inline = inline
+
+
+@dataclass(frozen=True)
+class MailContent:
+    """What a received mail adds to a message besides its text (vetted by tickets.mail)."""
+
+    body_html: str = ""
+    quoted: str = ""
+    files: Sequence[MailFile] = ()
+    sender: str = ""  # the address, when the sender is not a contact
+    mail_id: str = ""  # its Message-ID (thread key): answers to it find the ticket
+
+
+def _remember_mail_id(message: Message, mail: MailContent) -> None:
+    if mail.mail_id:
+        MailThreadId.objects.get_or_create(
+            key=mail.mail_id, defaults={"ticket_id": message.ticket_id, "message": message}
+        )
+
+
 @contextmanager
 def _files_removed_on_failure() -> Iterator[list[str]]:
     """Collects the names of stored files and deletes them if the write fails after all."""
@@ -134,13 +167,18 @@ def _save_files(
 ) -> None:
     for upload in files:
         name = PurePath(upload.name or "file").name[:255]
+        mail = upload if isinstance(upload, MailFile) else None
         attachment = Attachment(
             ticket_id=message.ticket_id,
             message=message,
             key=secrets.token_hex(16),
             filename=name,
-            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+            content_type=(mail.content_type if mail else "")[:120]
+            or mimetypes.guess_type(name)[0]
+            or "application/octet-stream",
             size=upload.size or 0,
+            content_id=mail.content_id[:255] if mail else "",
+            inline=mail.inline if mail else False,
         )
         attachment.file.save(attachment.key, upload, save=False)
         stored.append(attachment.file.name)
@@ -216,8 +254,9 @@ def ticket_create(
     files: Sequence[File] = (),  # type: ignore[type-arg]
     desk: Desk | None = None,
     received_at: datetime | None = None,
+    mail: MailContent | None = None,
 ) -> Ticket:
-    """Open a ticket for a contact and start its SLA clocks."""
+    """Open a ticket for a contact and start its SLA clocks; the customer gets a mail."""
     if not requester.organization.under_contract:
         raise NotUnderContract(
             _("%(org)s has no support contract: tickets cannot be opened.")
@@ -253,6 +292,7 @@ def ticket_create(
             actor=actor,
             files=files,
             stored=stored,
+            mail=mail or MailContent(),
         )
     return ticket
 
@@ -265,6 +305,7 @@ def _open_ticket(
     actor: User | None,
     files: Sequence[File],  # type: ignore[type-arg]  # any content
     stored: list[str],
+    mail: MailContent,
 ) -> None:
     now = ticket.received_at
     channel = ticket.channel
@@ -274,6 +315,8 @@ def _open_ticket(
         author_contact=requester,
         channel=channel,
         body=description.strip(),
+        body_html=mail.body_html,
+        quoted=mail.quoted,
         received_at=now,
     )
     if actor is not None and access.is_staff_member(actor):
@@ -281,11 +324,13 @@ def _open_ticket(
         message.author = actor
     message.full_clean(exclude=["ticket", "author", "author_contact"], validate_constraints=False)
     message.save()
-    _save_files(message, files, stored)
+    _save_files(message, [*files, *mail.files], stored)
+    _remember_mail_id(message, mail)
     _event(
         ticket, actor=actor, kind=TicketEvent.Kind.CREATED, at=now, after=Status.NEW, note=channel
     )
     clocks_apply(ticket=ticket, change=ClockChange.RECEIVED, at=now, actor=actor)
+    outbound.mail_ticket_opened(ticket=ticket, message=message)
 
 
 def _set_status(
@@ -319,6 +364,9 @@ def _set_status(
             reason=_stop_reason(status, message),
             message=message,
         )
+    if message is None and actor is not None and access.is_staff_member(actor):
+        # The customer hears of what support did; a reply already says it in its own mail.
+        outbound.mail_status_changed(ticket=ticket, before=Status(before), actor=actor)
 
 
 def _stop_reason(status: Status, message: Message | None) -> StopReason:
@@ -398,7 +446,7 @@ def ticket_reply(
     return message
 
 
-def _after_reply(ticket: Ticket, message: Message, *, author: User, now: datetime) -> None:
+def _after_reply(ticket: Ticket, message: Message, *, author: User | None, now: datetime) -> None:
     """History, and the status and clock changes a public reply brings."""
     kind = TicketEvent.Kind.NOTE if message.is_internal else TicketEvent.Kind.MESSAGE
     _event(ticket, actor=author, kind=kind, at=now, note=f"message:{message.pk}")
@@ -407,6 +455,8 @@ def _after_reply(ticket: Ticket, message: Message, *, author: User, now: datetim
     from_agent, channel = message.from_agent, message.channel
     if message.is_internal or message.is_automatic:
         return
+    if from_agent and channel != Channel.PHONE:
+        outbound.mail_agent_reply(ticket=ticket, message=message)
     if from_agent and ticket.status == Status.NEW:
         qualifier = (
             SystemNote.PHONE_CALL if channel == Channel.PHONE else SystemNote.FIRST_PUBLIC_REPLY
@@ -422,6 +472,43 @@ def _after_reply(ticket: Ticket, message: Message, *, author: User, now: datetim
         _set_status(
             ticket, Status.IN_PROGRESS, actor=author, at=now, note=SystemNote.REOPENED_BY_REPLY
         )
+
+
+@transaction.atomic
+def ticket_receive_mail(
+    *,
+    ticket: Ticket,
+    contact: Contact | None,
+    body: str,
+    mail: MailContent,
+    received_at: datetime,
+    automatic: bool = False,
+) -> Message:
+    """A mail that threads into a ticket: the customer's answer (or a machine's, which
+    changes nothing). Threading headers, or a reference from the ticket's organization,
+    are what authorizes it (tickets.mail decides); there is no signed-in user."""
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
+    if ticket.status == Status.CLOSED and not automatic:
+        raise InvalidTransition(_("This ticket is closed."))
+    message = Message(
+        ticket=ticket,
+        author=contact.user if contact is not None else None,
+        author_contact=contact,
+        sender="" if contact is not None else mail.sender,
+        is_automatic=automatic,
+        channel=Channel.EMAIL,
+        body=body.strip() or _("(no text)"),
+        body_html=mail.body_html,
+        quoted=mail.quoted,
+        received_at=received_at,
+    )
+    with _files_removed_on_failure() as stored:
+        message.full_clean(exclude=["ticket", "author", "author_contact"])
+        message.save()
+        _save_files(message, mail.files, stored)
+        _remember_mail_id(message, mail)
+        _after_reply(ticket, message, author=message.author, now=received_at)
+    return message
 
 
 @transaction.atomic

@@ -168,6 +168,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sla.tasks.notifications_deliver_task",
         "schedule": SWEEP_INTERVAL,
     },
+    # Customer mail left in the outbox (broker down, SMTP failure) and received mail left
+    # unprocessed (a crash after it was stored).
+    "mail-sweep": {
+        "task": "tickets.tasks.mail_sweep_task",
+        "schedule": SWEEP_INTERVAL,
+    },
+    "mailboxes-poll": {
+        "task": "tickets.tasks.mailboxes_poll_task",
+        "schedule": timedelta(seconds=env.float("PACTE_MAIL_POLL_SECONDS", default=60.0)),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -201,6 +211,20 @@ PACTE_BASE_URL = env("PACTE_BASE_URL", default="http://127.0.0.1:8000").rstrip("
 PACTE_TICKET_PREFIX = env("PACTE_TICKET_PREFIX", default="PAC")
 PACTE_ATTACHMENT_MAX_BYTES = env.int("PACTE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 PACTE_ATTACHMENTS_PER_MESSAGE = env.int("PACTE_ATTACHMENTS_PER_MESSAGE", default=10)
+# Mail: the domain of the Message-IDs Pacte writes; the largest message taken in; the largest
+# file kept from a mail (larger ones are listed on the message, the raw mail keeps them).
+PACTE_MAIL_DOMAIN = env(
+    "PACTE_MAIL_DOMAIN", default=DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
+)
+PACTE_MAIL_MAX_BYTES = env.int("PACTE_MAIL_MAX_BYTES", default=40 * 1024 * 1024)
+PACTE_MAIL_ATTACHMENT_MAX_BYTES = env.int(
+    "PACTE_MAIL_ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024
+)
+PACTE_MAIL_ATTACHMENTS_PER_MESSAGE = env.int("PACTE_MAIL_ATTACHMENTS_PER_MESSAGE", default=30)
+# Severity of a ticket opened by mail, unless the subject names one ("[blocking]", "[bloquant]").
+PACTE_MAIL_DEFAULT_SEVERITY = env("PACTE_MAIL_DEFAULT_SEVERITY", default="major")
+# The desk of mail sent to an address no desk owns (its slug); empty: the first desk.
+PACTE_MAIL_DEFAULT_DESK = env("PACTE_MAIL_DEFAULT_DESK", default="")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

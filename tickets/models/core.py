@@ -119,6 +119,14 @@ class Desk(models.Model):
     agents = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="desks", blank=True, verbose_name=_("agents")
     )
+    inbound_secret = models.CharField(
+        _("inbound webhook secret"),
+        max_length=128,
+        blank=True,
+        help_text=_(
+            "Bearer token of the inbound mail webhook for this desk; empty turns the webhook off."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -312,6 +320,12 @@ class Message(models.Model):
     is_automatic = models.BooleanField(_("automatic"), default=False)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel)
     body = models.TextField(_("body"))
+    # Mail: the formatted original (sanitized HTML), and the quoted history and signature
+    # cut from `body`, kept and shown folded.
+    body_html = models.TextField(_("formatted body"), blank=True)
+    quoted = models.TextField(_("quoted text"), blank=True)
+    # A sender who is neither a user nor a contact (a colleague answering a thread by mail).
+    sender = models.CharField(_("sender"), max_length=254, blank=True)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
 
     class Meta:
@@ -335,7 +349,7 @@ class Message(models.Model):
             return self.author_contact.name
         if self.author is not None:
             return self.author.get_full_name() or self.author.username
-        return ""
+        return self.sender
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -351,6 +365,9 @@ class Attachment(models.Model):
     filename = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=120)
     size = models.PositiveBigIntegerField(_("size"))
+    # An image shown inside a mail's HTML (cid:…), listed apart from the attached files.
+    content_id = models.CharField(_("content id"), max_length=255, blank=True)
+    inline = models.BooleanField(_("inline"), default=False)
 
     class Meta:
         ordering = ["id"]

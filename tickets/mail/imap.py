@@ -1,0 +1,112 @@
+"""Polling the IMAP mailboxes of the desks.
+
+Each unhandled message is fetched without marking it read, handed to `mail_receive`, and
+only once that has returned (the mail committed, its ticket too) is it marked handled — with
+the `$PacteHandled` keyword, and moved to the mailbox's done folder when one is set. A crash
+in between means the message is fetched again next time: a duplicate by Message-ID, so one
+ticket still.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import ssl
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
+from imap_tools.errors import MailboxLoginError
+
+from tickets.mail.ingest import TEMPORARY_ERRORS, EmptyMail, MailTooLarge, mail_receive
+from tickets.models import InboundMail, Mailbox
+
+logger = logging.getLogger(__name__)
+
+HANDLED = "$PacteHandled"
+REJECTED = "$PacteRejected"  # too large or empty: kept in the mailbox for a person to see
+BATCH = 200
+TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class PollResult:
+    fetched: int
+    handled: int
+    rejected: int
+    error: str = ""
+
+
+def _connect(mailbox: Mailbox) -> BaseMailBox:
+    if mailbox.security == Mailbox.Security.SSL:
+        return MailBox(mailbox.host, mailbox.port, timeout=TIMEOUT)
+    if mailbox.security == Mailbox.Security.STARTTLS:
+        return MailBoxStartTls(mailbox.host, mailbox.port, timeout=TIMEOUT)
+    return MailBoxUnencrypted(mailbox.host, mailbox.port, timeout=TIMEOUT)
+
+
+def _raw(client: imaplib.IMAP4, uid: str) -> bytes | None:
+    status, data = client.uid("FETCH", uid, "(BODY.PEEK[])")
+    if status != "OK":
+        return None
+    for item in data:
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
+            return item[1]
+    return None
+
+
+def _mark(box: BaseMailBox, mailbox: Mailbox, uid: str, keyword: str) -> None:
+    box.flag(uid, keyword, True)
+    if mailbox.done_folder and keyword == HANDLED:
+        if not box.folder.exists(mailbox.done_folder):
+            box.folder.create(mailbox.done_folder)
+        box.move(uid, mailbox.done_folder)
+
+
+def mailbox_poll(*, mailbox_id: int) -> PollResult:
+    """Fetch and handle every new message of one mailbox; errors are recorded on it."""
+    mailbox = Mailbox.objects.select_related("desk").get(pk=mailbox_id)
+    fetched = handled = rejected = 0
+    error = ""
+    try:
+        with _connect(mailbox).login(mailbox.username, mailbox.password, mailbox.folder) as box:
+            uids = box.uids(f"NOT KEYWORD {HANDLED} NOT KEYWORD {REJECTED} NOT DELETED")
+            for uid in uids[:BATCH]:
+                raw = _raw(box.client, uid)
+                if raw is None:
+                    continue
+                fetched += 1
+                try:
+                    mail_receive(
+                        raw=raw,
+                        source=InboundMail.Source.IMAP,
+                        recipient=mailbox.desk.email,
+                        desk=mailbox.desk,
+                    )
+                except (MailTooLarge, EmptyMail) as exc:
+                    logger.warning("mailbox %s: message %s rejected: %s", mailbox, uid, exc)
+                    _mark(box, mailbox, uid, REJECTED)
+                    rejected += 1
+                    continue
+                except TEMPORARY_ERRORS as exc:
+                    # The database or the disk is away: stop; the message stays unhandled.
+                    error = f"could not store mail: {exc}"
+                    break
+                _mark(box, mailbox, uid, HANDLED)
+                handled += 1
+    except MailboxLoginError as exc:
+        error = f"login failed: {exc}"
+    except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    if error:
+        logger.warning("mailbox %s: %s", mailbox, error)
+    with transaction.atomic():
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            last_polled_at=timezone.now(), last_error=error[:2000]
+        )
+    return PollResult(fetched=fetched, handled=handled, rejected=rejected, error=error)
+
+
+def mailboxes_to_poll() -> list[int]:
+    return list(Mailbox.objects.filter(active=True).values_list("pk", flat=True))

@@ -1,0 +1,413 @@
+"""Received mail → tickets: one service behind the pipe command, the IMAP poller and the
+webhook.
+
+`mail_receive` stores the raw bytes first (its own transaction: once it returns, the mail
+is safe, whatever happens next), a second delivery of the same Message-ID stopping there;
+then `mail_process` decides in one transaction what the mail is:
+
+- a machine's mail (auto-reply, bounce, list): never a ticket, never answered; added to its
+  ticket as an automatic message when it threads into one, else ignored;
+- a reply: it threads into its ticket through In-Reply-To/References against every
+  Message-ID Pacte sent or received for it, or through a [PAC-000123] reference in the
+  subject when the sender belongs to that ticket's organization;
+- from a contact of an organization under contract: a new ticket on the desk the recipient
+  address names;
+- anything else waits for review, and its sender gets one polite answer a day.
+
+A mail that cannot be handled is quarantined with the error, kept whole, and can be retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tickets import services
+from tickets.exceptions import TicketError
+from tickets.mail import outbound
+from tickets.mail.parsing import MailParseError, ParsedMail, header_key, parse
+from tickets.models import (
+    Channel,
+    Contact,
+    Desk,
+    DeskAddress,
+    InboundMail,
+    MailThreadId,
+    Severity,
+    Status,
+    Ticket,
+    User,
+)
+
+logger = logging.getLogger(__name__)
+
+SUBJECT_REFERENCE_RE = re.compile(r"\[([A-Z]+-\d{1,12})\]")
+SEVERITY_TAGS = {
+    "blocking": Severity.BLOCKING,
+    "bloquant": Severity.BLOCKING,
+    "bloquante": Severity.BLOCKING,
+    "major": Severity.MAJOR,
+    "majeur": Severity.MAJOR,
+    "majeure": Severity.MAJOR,
+    "minor": Severity.MINOR,
+    "mineur": Severity.MINOR,
+    "mineure": Severity.MINOR,
+}
+SEVERITY_TAG_RE = re.compile(r"\[(" + "|".join(SEVERITY_TAGS) + r")\]", re.IGNORECASE)
+# Temporary failures: the sender (MTA, poller, webhook client) should try again later.
+TEMPORARY_ERRORS = (OperationalError, InterfaceError, OSError)
+
+
+class MailTooLarge(ValueError):
+    pass
+
+
+class EmptyMail(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Received:
+    inbound: InboundMail
+    duplicate: bool
+
+
+# --- intake ------------------------------------------------------------------------------------
+
+
+def mail_receive(
+    *, raw: bytes, source: str, recipient: str = "", desk: Desk | None = None
+) -> Received:
+    """Store a received message, then handle it. Safe to call twice with the same mail.
+
+    Raises MailTooLarge or EmptyMail for what no retry can fix, and lets the database's
+    temporary errors through (nothing was stored: the caller must ask for a retry).
+    """
+    if not raw.strip():
+        raise EmptyMail("empty message")
+    if len(raw) > settings.PACTE_MAIL_MAX_BYTES:
+        raise MailTooLarge(
+            f"message of {len(raw)} bytes; the limit is {settings.PACTE_MAIL_MAX_BYTES}"
+        )
+    key = header_key(raw)
+    existing = InboundMail.objects.filter(key=key).only("pk", "status").first()
+    if existing is not None:
+        return Received(existing, duplicate=True)
+    try:
+        with transaction.atomic():
+            inbound = InboundMail.objects.create(
+                key=key,
+                mail_id=key if not key.startswith("sha256:") else "",
+                source=source,
+                recipient=recipient.strip().lower()[:254],
+                desk=desk,
+                raw=raw,
+                size=len(raw),
+            )
+    except IntegrityError:  # the same message delivered at the same moment by another path
+        return Received(InboundMail.objects.only("pk", "status").get(key=key), duplicate=True)
+    try:
+        mail_process(inbound_id=inbound.pk)
+    except TEMPORARY_ERRORS:
+        # Stored, not yet handled: the mail sweep handles it once the database is back.
+        logger.warning("mail %s stored; handling postponed", inbound.pk, exc_info=True)
+    inbound.refresh_from_db(fields=["status", "ticket", "message", "reason", "error"])
+    return Received(inbound, duplicate=False)
+
+
+def mail_process(*, inbound_id: int) -> InboundMail:
+    """Handle a stored mail (again, for a quarantined one). Idempotent."""
+    with transaction.atomic():
+        inbound = InboundMail.objects.select_for_update().get(pk=inbound_id)
+        if inbound.status not in (InboundMail.Status.RECEIVED, InboundMail.Status.QUARANTINED):
+            return inbound
+        inbound.attempts += 1
+        try:
+            with transaction.atomic():  # a savepoint: a failure undoes every row it wrote
+                _handle(inbound)
+        except TEMPORARY_ERRORS:
+            raise
+        except Exception as exc:  # anything else: keep the mail, say why, let staff retry
+            _quarantine(inbound, exc)
+        inbound.processed_at = timezone.now()
+        inbound.save()
+    return inbound
+
+
+def _quarantine(inbound: InboundMail, exc: Exception) -> None:
+    inbound.status = InboundMail.Status.QUARANTINED
+    inbound.ticket = None
+    inbound.message = None
+    if isinstance(exc, MailParseError | TicketError):
+        inbound.error = str(exc)
+    else:
+        inbound.error = "".join(traceback.format_exception_only(exc)).strip()
+        logger.exception("mail %s quarantined", inbound.pk, exc_info=exc)
+    inbound.reason = _("Quarantined")
+
+
+# --- deciding ----------------------------------------------------------------------------------
+
+
+def _handle(inbound: InboundMail) -> None:
+    parsed = parse(bytes(inbound.raw))
+    inbound.sender = parsed.sender[:254]
+    inbound.sender_name = parsed.sender_name[:200]
+    inbound.subject = parsed.subject[:255]
+    inbound.mail_id = parsed.message_id
+    inbound.error = ""
+    desk = _route(inbound, parsed)
+    inbound.desk = desk
+    contact = (
+        Contact.objects.select_related("organization", "user")
+        .filter(email__iexact=parsed.sender)
+        .first()
+    )
+    ticket = _thread(parsed, contact)
+    if parsed.auto_reason:
+        inbound.reason = parsed.auto_reason
+        if ticket is not None:
+            _append(inbound, parsed, ticket, contact, automatic=True)
+        else:
+            inbound.status = InboundMail.Status.IGNORED
+        return
+    if ticket is not None and ticket.status != Status.CLOSED:
+        _append(inbound, parsed, ticket, contact, automatic=False)
+        return
+    if contact is not None and contact.organization.under_contract:
+        _open(inbound, parsed, desk, contact)
+        return
+    inbound.status = InboundMail.Status.REVIEW
+    inbound.reason = (
+        _("organization not under contract") if contact is not None else _("unknown sender")
+    )
+    outbound.mail_unknown_sender(inbound=inbound, desk=desk, now=timezone.now())
+
+
+def default_desk() -> Desk:
+    slug = settings.PACTE_MAIL_DEFAULT_DESK
+    desk = Desk.objects.filter(slug=slug).first() if slug else None
+    desk = desk or Desk.objects.order_by("pk").first()
+    if desk is None:
+        raise TicketError("no desk exists to receive mail")
+    return desk
+
+
+def _route(inbound: InboundMail, parsed: ParsedMail) -> Desk:
+    """The desk of the first recipient address a desk owns; else the mailbox's or webhook's
+    desk; else the default desk."""
+    candidates = [a for a in (inbound.recipient, *parsed.recipients) if a]
+    if candidates:
+        by_address = Q(email__iexact=candidates[0])
+        for address in candidates[1:]:
+            by_address |= Q(email__iexact=address)
+        desks = {d.email.lower(): d for d in Desk.objects.filter(by_address)}
+        aliases = {
+            a.email.lower(): a.desk
+            for a in DeskAddress.objects.select_related("desk").filter(by_address)
+        }
+        for address in candidates:
+            desk = desks.get(address) or aliases.get(address)
+            if desk is not None:
+                return desk
+    if inbound.desk_id is not None:
+        return inbound.desk  # type: ignore[return-value]  # set with desk_id
+    return default_desk()
+
+
+def _thread(parsed: ParsedMail, contact: Contact | None) -> Ticket | None:
+    ids = [*parsed.in_reply_to, *reversed(parsed.references)]
+    if ids:
+        known = (
+            MailThreadId.objects.filter(key__in=ids)
+            .select_related("ticket")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if known is not None:
+            return known.ticket
+    if contact is None:
+        return None
+    for reference in SUBJECT_REFERENCE_RE.findall(parsed.subject.upper()):
+        ticket_id = Ticket.id_from_reference(reference)
+        if ticket_id is None:
+            continue
+        # A reference alone is no proof: only the ticket's own organization may use it.
+        ticket = Ticket.objects.filter(
+            pk=ticket_id, organization_id=contact.organization_id
+        ).first()
+        if ticket is not None:
+            return ticket
+    return None
+
+
+def _mail_content(parsed: ParsedMail, *, whole: bool) -> tuple[str, services.MailContent]:
+    """The message text and what goes with it; files beyond the limits are listed, not kept."""
+    files: list[services.MailFile] = []
+    skipped: list[str] = []
+    for attachment in parsed.attachments:
+        size = len(attachment.content)
+        if size == 0:
+            continue
+        if size > settings.PACTE_MAIL_ATTACHMENT_MAX_BYTES:
+            skipped.append(
+                _("%(name)s (%(size)s, over the %(limit)s limit)")
+                % {
+                    "name": attachment.filename,
+                    "size": filesizeformat(size),
+                    "limit": filesizeformat(settings.PACTE_MAIL_ATTACHMENT_MAX_BYTES),
+                }
+            )
+            continue
+        if len(files) >= settings.PACTE_MAIL_ATTACHMENTS_PER_MESSAGE:
+            skipped.append(_("%(name)s (too many files)") % {"name": attachment.filename})
+            continue
+        files.append(
+            services.MailFile(
+                attachment.content,
+                name=attachment.filename,
+                content_type=attachment.content_type,
+                content_id=attachment.content_id,
+                inline=attachment.inline,
+            )
+        )
+    # A new ticket keeps all its text (a forward's history is the incident); a reply shows
+    # what is new, with the quoted history and signature folded.
+    body = parsed.text if whole else parsed.new_text
+    quoted = "" if whole else parsed.quoted
+    if skipped:
+        note = _("Not kept (the original mail has them): %(files)s") % {"files": "; ".join(skipped)}
+        body = f"{body}\n\n[{note}]".strip()
+    return body or _("(no text)"), services.MailContent(
+        body_html=parsed.html,
+        quoted=quoted,
+        files=files,
+        sender=parsed.sender,
+        mail_id=parsed.message_id,
+    )
+
+
+def _severity(subject: str) -> str:
+    match = SEVERITY_TAG_RE.search(subject)
+    if match:
+        return SEVERITY_TAGS[match.group(1).lower()]
+    return settings.PACTE_MAIL_DEFAULT_SEVERITY
+
+
+def _open(inbound: InboundMail, parsed: ParsedMail, desk: Desk, contact: Contact) -> None:
+    body, content = _mail_content(parsed, whole=True)
+    ticket = services.ticket_create(
+        requester=contact,
+        subject=parsed.subject or _("(no subject)"),
+        description=body,
+        severity=_severity(parsed.subject),
+        channel=Channel.EMAIL,
+        actor=None,
+        desk=desk,
+        received_at=inbound.received_at,
+        mail=content,
+    )
+    inbound.status = InboundMail.Status.TICKETED
+    inbound.ticket = ticket
+    inbound.message = ticket.messages.order_by("pk").first()
+
+
+def _append(
+    inbound: InboundMail,
+    parsed: ParsedMail,
+    ticket: Ticket,
+    contact: Contact | None,
+    *,
+    automatic: bool,
+) -> None:
+    body, content = _mail_content(parsed, whole=False)
+    author = (
+        contact
+        if contact is not None and contact.organization_id == ticket.organization_id
+        else None
+    )
+    message = services.ticket_receive_mail(
+        ticket=ticket,
+        contact=author,
+        body=body,
+        mail=content,
+        received_at=inbound.received_at,
+        automatic=automatic,
+    )
+    inbound.status = InboundMail.Status.APPENDED
+    inbound.ticket = ticket
+    inbound.message = message
+
+
+# --- review ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def mail_review_accept(
+    *, inbound: InboundMail, actor: User, contact: Contact, severity: str
+) -> Ticket:
+    """An agent turns a held mail into a ticket for a contact (clocks start now)."""
+    inbound = InboundMail.objects.select_for_update().get(pk=inbound.pk)
+    if inbound.status != InboundMail.Status.REVIEW:
+        raise TicketError(_("This mail has already been handled."))
+    if severity not in Severity.values:
+        raise TicketError(_("Unknown severity: %(value)s.") % {"value": severity}, field="severity")
+    parsed = parse(bytes(inbound.raw))
+    body, content = _mail_content(parsed, whole=True)
+    ticket = services.ticket_create(
+        requester=contact,
+        subject=parsed.subject or _("(no subject)"),
+        description=body,
+        severity=severity,
+        channel=Channel.EMAIL,
+        actor=actor,
+        desk=inbound.desk,
+        received_at=timezone.now(),
+        mail=content,
+    )
+    inbound.status = InboundMail.Status.TICKETED
+    inbound.ticket = ticket
+    inbound.message = ticket.messages.order_by("pk").first()
+    inbound.processed_at = timezone.now()
+    inbound.save(update_fields=["status", "ticket", "message", "processed_at"])
+    return ticket
+
+
+@transaction.atomic
+def mail_review_discard(*, inbound: InboundMail, actor: User) -> None:
+    updated = InboundMail.objects.filter(
+        pk=inbound.pk,
+        status__in=[InboundMail.Status.REVIEW, InboundMail.Status.QUARANTINED],
+    ).update(
+        status=InboundMail.Status.DISCARDED,
+        reason=_("discarded by %(name)s") % {"name": actor.get_username()},
+        processed_at=timezone.now(),
+    )
+    if not updated:
+        raise TicketError(_("This mail has already been handled."))
+
+
+def mail_retry(*, inbound: InboundMail) -> InboundMail:
+    """Handle a quarantined mail again (after a fix, or a desk or contact was added)."""
+    if inbound.status != InboundMail.Status.QUARANTINED:
+        raise TicketError(_("Only quarantined mail can be retried."))
+    return mail_process(inbound_id=inbound.pk)
+
+
+def mail_unprocessed(*, older_than: datetime) -> list[int]:
+    """Stored mail never handled (a crash or a database outage right after storing it)."""
+    return list(
+        InboundMail.objects.filter(
+            status=InboundMail.Status.RECEIVED, received_at__lt=older_than
+        ).values_list("pk", flat=True)[:200]
+    )

@@ -1,0 +1,317 @@
+"""Mail to customers: written to an outbox in the transaction of the change, sent after.
+
+Each mail gets its own Message-ID and, through `MailThreadId`, the In-Reply-To and
+References of the ticket's thread, so that every mail client shows one conversation; the
+customer's answer finds its ticket by the same ids. Sending claims the row (pending →
+sending) with a lease: a worker that dies mid-way leaves it to the next sweep, so a mail is
+never lost (and, in that rare window, possibly sent twice).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import zoneinfo
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from sla.models import Clock
+from tickets.models import (
+    Contact,
+    Desk,
+    InboundMail,
+    Language,
+    MailThreadId,
+    Message,
+    OutboundMail,
+    Status,
+    Ticket,
+    User,
+)
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 8
+THREAD_REFERENCES = 10  # the root and the latest ids: enough for every client to thread
+# Automatic mails say so (RFC 3834), so that auto-responders do not answer them.
+AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+
+
+def new_mail_id(ticket: Ticket | None) -> str:
+    domain = settings.PACTE_MAIL_DOMAIN
+    prefix = f"pacte.{ticket.pk}" if ticket is not None else "pacte"
+    return f"<{prefix}.{secrets.token_hex(8)}@{domain}>"
+
+
+def _thread(ticket: Ticket) -> tuple[str, list[str]]:
+    """(In-Reply-To, References) for the next mail of the ticket's thread."""
+    keys = list(
+        MailThreadId.objects.filter(ticket=ticket)
+        .exclude(key__startswith="sha256:")
+        .order_by("created_at", "pk")
+        .values_list("key", flat=True)
+    )
+    if not keys:
+        return "", []
+    references = [keys[0], *keys[1:][-(THREAD_REFERENCES - 1) :]]
+    return keys[-1], references
+
+
+def _zone(contact: Contact, desk: Desk) -> zoneinfo.ZoneInfo:
+    name = (contact.user.time_zone if contact.user_id and contact.user else "") or ""
+    try:
+        return zoneinfo.ZoneInfo(name or desk.calendar.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def _language(contact: Contact) -> str:
+    user_language = contact.user.language if contact.user_id and contact.user else ""
+    return user_language or contact.language or settings.LANGUAGE_CODE
+
+
+def _ticket_url(ticket: Ticket) -> str:
+    return settings.PACTE_BASE_URL + reverse("tickets:detail", args=[ticket.reference])
+
+
+def _enqueue_after_commit(outbound_id: int) -> None:
+    """Ask a worker to send it once committed; if the broker is down, the sweep will."""
+
+    def publish() -> None:
+        from tickets.tasks import outbound_send_task
+
+        try:
+            outbound_send_task.apply_async((outbound_id,), retry=False)
+        except Exception:  # broker unreachable: the mail waits in the outbox for the sweep
+            logger.warning(
+                "outbound mail %s queued for the sweep (broker unavailable)", outbound_id
+            )
+
+    transaction.on_commit(publish)
+
+
+def _write(
+    *,
+    kind: OutboundMail.Kind,
+    ticket: Ticket,
+    message: Message | None,
+    template: str,
+    subject: Callable[[], str],
+    context: dict[str, object],
+    automatic: bool,
+) -> OutboundMail | None:
+    contact = ticket.requester
+    if not contact.email:
+        return None
+    desk = ticket.desk
+    language = _language(contact)
+    with translation.override(language), timezone.override(_zone(contact, desk)):
+        full_context = {
+            "ticket": ticket,
+            "contact": contact,
+            "desk": desk,
+            "url": _ticket_url(ticket),
+            "automatic": automatic,
+            **context,
+        }
+        text = render_to_string(f"tickets/email/{template}.txt", full_context)
+        html = render_to_string(f"tickets/email/{template}.html", full_context)
+        title = subject()
+    in_reply_to, references = _thread(ticket)
+    outbound = OutboundMail.objects.create(
+        kind=kind,
+        ticket=ticket,
+        message=message,
+        from_address=formataddr((desk.name, desk.email)),
+        to_address=contact.email,
+        to_name=contact.name,
+        language=language,
+        subject=title[:255],
+        text=text,
+        html=html,
+        mail_id=new_mail_id(ticket),
+        in_reply_to=in_reply_to,
+        references=" ".join(references),
+    )
+    MailThreadId.objects.create(key=outbound.mail_id, ticket=ticket, message=message, outgoing=True)
+    _enqueue_after_commit(outbound.pk)
+    return outbound
+
+
+def _subject(ticket: Ticket, *, reply: bool) -> str:
+    line = f"[{ticket.reference}] {' '.join(ticket.subject.split())}"
+    return _("Re: %(subject)s") % {"subject": line} if reply else line
+
+
+def mail_ticket_opened(*, ticket: Ticket, message: Message) -> OutboundMail | None:
+    """The reference and the promised acknowledgement and correction times."""
+    clocks = {c.metric: c for c in Clock.objects.filter(ticket=ticket)}
+    return _write(
+        kind=OutboundMail.Kind.OPENED,
+        ticket=ticket,
+        message=message,
+        template="ticket_opened",
+        subject=lambda: _subject(ticket, reply=ticket.channel == "email"),
+        context={
+            "acknowledge_by": getattr(clocks.get("acknowledgement"), "due_at", None),
+            "correct_by": getattr(clocks.get("correction"), "due_at", None),
+            "message": message,
+        },
+        automatic=True,
+    )
+
+
+def mail_agent_reply(*, ticket: Ticket, message: Message) -> OutboundMail | None:
+    attachments = [a for a in message.attachments.all() if not a.inline]
+    return _write(
+        kind=OutboundMail.Kind.REPLY,
+        ticket=ticket,
+        message=message,
+        template="agent_reply",
+        subject=lambda: _subject(ticket, reply=True),
+        context={"message": message, "attachments": attachments},
+        automatic=False,
+    )
+
+
+def mail_status_changed(*, ticket: Ticket, before: Status, actor: User) -> OutboundMail | None:
+    resolved = ticket.status == Status.RESOLVED
+    return _write(
+        kind=OutboundMail.Kind.RESOLVED if resolved else OutboundMail.Kind.STATUS,
+        ticket=ticket,
+        message=None,
+        template="status_changed",
+        subject=lambda: _subject(ticket, reply=True),
+        context={
+            "before": Status(before).label,
+            "after": Status(ticket.status).label,
+            "resolved": resolved,
+            "waiting": ticket.status == Status.WAITING_ON_CUSTOMER,
+        },
+        automatic=True,
+    )
+
+
+def mail_unknown_sender(*, inbound: InboundMail, desk: Desk, now: datetime) -> OutboundMail | None:
+    """One polite answer a day per address: who may write to support, and how.
+
+    Claimed per address with a conditional UPDATE, so two mails arriving together still get
+    one answer."""
+    from tickets.models import AutoAnswer
+
+    address = inbound.sender.lower()
+    if not address:
+        return None
+    claimed = AutoAnswer.objects.filter(
+        address=address, last_sent_at__lte=now - timedelta(days=1)
+    ).update(last_sent_at=now)
+    if not claimed:
+        _, created = AutoAnswer.objects.get_or_create(
+            address=address, defaults={"last_sent_at": now}
+        )
+        if not created:
+            return None  # answered within the last day
+    parts = []
+    for language in (Language.EN, Language.FR):
+        with translation.override(language):
+            context = {"desk": desk, "inbound": inbound}
+            parts.append(
+                (
+                    render_to_string("tickets/email/unknown_sender.txt", context),
+                    render_to_string("tickets/email/unknown_sender.html", context),
+                    _("Your message to %(desk)s support") % {"desk": desk.name},
+                )
+            )
+    outbound = OutboundMail.objects.create(
+        kind=OutboundMail.Kind.UNKNOWN_SENDER,
+        inbound=inbound,
+        from_address=formataddr((desk.name, desk.email)),
+        to_address=inbound.sender,
+        to_name=inbound.sender_name,
+        language=Language.EN,
+        subject=f"{parts[0][2]} / {parts[1][2]}"[:255],
+        text="\n\n----\n\n".join(part[0] for part in parts),
+        html="<hr>".join(part[1] for part in parts),
+        mail_id=new_mail_id(None),
+        in_reply_to=inbound.mail_id,
+        references=inbound.mail_id,
+    )
+    _enqueue_after_commit(outbound.pk)
+    return outbound
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+def _email(outbound: OutboundMail) -> EmailMultiAlternatives:
+    headers = {"Message-ID": outbound.mail_id, "Reply-To": outbound.from_address}
+    if outbound.in_reply_to:
+        headers["In-Reply-To"] = outbound.in_reply_to
+    if outbound.references:
+        headers["References"] = outbound.references
+    if outbound.kind != OutboundMail.Kind.REPLY:
+        headers.update(AUTOMATIC_HEADERS)
+    mail = EmailMultiAlternatives(
+        outbound.subject,
+        outbound.text,
+        from_email=outbound.from_address,
+        to=[formataddr((outbound.to_name, outbound.to_address))],
+        headers=headers,
+    )
+    mail.attach_alternative(outbound.html, "text/html")
+    return mail
+
+
+def _claimable(now: datetime) -> Q:
+    pending = Q(state=OutboundMail.State.PENDING)
+    stale = Q(state=OutboundMail.State.SENDING, sending_since__lt=now - LEASE)
+    return pending | stale
+
+
+def outbound_send(*, outbound_id: int, now: datetime) -> bool:
+    """Send one outbox mail if nobody else is; True when this call sent it."""
+    claimed = OutboundMail.objects.filter(_claimable(now), pk=outbound_id).update(
+        state=OutboundMail.State.SENDING, sending_since=now
+    )
+    if not claimed:
+        return False
+    outbound = OutboundMail.objects.get(pk=outbound_id)
+    try:
+        _email(outbound).send()
+    except Exception as exc:  # SMTP down, refused, timeout: retried by the sweep
+        attempts = outbound.attempts + 1
+        failed = attempts >= MAX_ATTEMPTS
+        logger.warning(
+            "mail %s to %s failed (%s): %s", outbound.pk, outbound.to_address, attempts, exc
+        )
+        OutboundMail.objects.filter(pk=outbound.pk).update(
+            state=OutboundMail.State.FAILED if failed else OutboundMail.State.PENDING,
+            attempts=attempts,
+            error=str(exc)[:2000],
+            sending_since=None,
+        )
+        return False
+    OutboundMail.objects.filter(pk=outbound.pk).update(
+        state=OutboundMail.State.SENT, sent_at=now, attempts=outbound.attempts + 1, error=""
+    )
+    return True
+
+
+def outbound_due(now: datetime) -> list[int]:
+    """Outbox mails to (re)send: pending, or claimed by a worker that never finished."""
+    return list(
+        OutboundMail.objects.filter(_claimable(now))
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:500]
+    )

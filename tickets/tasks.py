@@ -1,0 +1,55 @@
+"""Celery tasks of the tickets app: mail in and out. Thin: ids in, one service each."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from tickets.mail.imap import mailbox_poll, mailboxes_to_poll
+from tickets.mail.ingest import mail_process, mail_unprocessed
+from tickets.mail.outbound import outbound_due, outbound_send
+from tickets.models import Mailbox, OutboundMail
+
+logger = logging.getLogger(__name__)
+
+# Mail stored this long ago and still unhandled was left by a crash or an outage.
+STUCK_AFTER = timedelta(minutes=2)
+
+
+@shared_task
+def outbound_send_task(outbound_id: int) -> bool:
+    if not OutboundMail.objects.filter(pk=outbound_id).exists():
+        logger.info("outbound mail %s is gone", outbound_id)
+        return False
+    return outbound_send(outbound_id=outbound_id, now=timezone.now())
+
+
+@shared_task
+def mail_sweep_task() -> dict[str, int]:
+    """Every minute (beat): send what waits in the outbox, handle mail left unhandled."""
+    now = timezone.now()
+    sent = sum(outbound_send(outbound_id=pk, now=now) for pk in outbound_due(now))
+    handled = 0
+    for inbound_id in mail_unprocessed(older_than=now - STUCK_AFTER):
+        mail_process(inbound_id=inbound_id)
+        handled += 1
+    return {"sent": sent, "handled": handled}
+
+
+@shared_task
+def mailboxes_poll_task() -> int:
+    """Every PACTE_MAIL_POLL_SECONDS (beat): one poll task per active mailbox."""
+    ids = mailboxes_to_poll()
+    for mailbox_id in ids:
+        mailbox_poll_task.delay(mailbox_id)
+    return len(ids)
+
+
+@shared_task
+def mailbox_poll_task(mailbox_id: int) -> int:
+    if not Mailbox.objects.filter(pk=mailbox_id, active=True).exists():
+        return 0
+    return mailbox_poll(mailbox_id=mailbox_id).handled
