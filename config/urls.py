@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from tickets.urls import desk_urlpatterns, file_urlpatterns
+from tickets.urls import desk_urlpatterns, file_urlpatterns, inbound_urlpatterns
 from tickets.views import account, notifications, portal
 
 urlpatterns = [
@@ -23,6 +23,7 @@ urlpatterns = [
     path("notifications/read/", notifications.notification_read_all, name="notifications-read-all"),
     path("notifications/<int:pk>/", notifications.notification_open, name="notification-open"),
     path("attachments/", include(file_urlpatterns)),
+    path("mail/inbound/", include(inbound_urlpatterns)),
     path("api/", include("tickets.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -6,10 +6,12 @@ for them: lookups raise Http404, never 403, so nobody learns another organizatio
 
 from __future__ import annotations
 
+import hmac
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from tickets.models import Attachment, Contact, Desk, Message, Ticket, User
+from tickets.models import Attachment, Contact, Desk, InboundMail, Message, Ticket, User
 
 
 def contact_of(user: User) -> Contact | None:
@@ -115,3 +117,37 @@ def assignable_agents(ticket: Ticket) -> QuerySet[User]:
         .distinct()
         .order_by("first_name", "username")
     )
+
+
+# --- mail --------------------------------------------------------------------------------------
+
+
+def visible_inbound_mail(user: User) -> QuerySet[InboundMail]:
+    """Received mail staff may look at: every desk's for managers, their desks' for agents
+    (mail not yet routed to a desk, e.g. quarantined before routing, is seen by all staff)."""
+    mails = InboundMail.objects.all()
+    if sees_everything(user):
+        return mails
+    if not user.is_authenticated or not user.is_agent:
+        return mails.none()
+    return mails.filter(Q(desk__in=user.desks.all()) | Q(desk__isnull=True))
+
+
+def inbound_mail_or_404(user: User, pk: int) -> InboundMail:
+    try:
+        return visible_inbound_mail(user).select_related("desk", "ticket").get(pk=pk)
+    except InboundMail.DoesNotExist:
+        raise Http404 from None
+
+
+def desk_for_webhook(slug: str, authorization: str) -> Desk | None:
+    """The desk whose inbound-mail webhook this bearer token opens, or None (one answer for
+    an unknown desk, a desk without a secret and a wrong token: nothing to probe)."""
+    scheme, _, token = authorization.partition(" ")
+    desk = Desk.objects.filter(slug=slug).first()
+    expected = desk.inbound_secret if desk is not None else ""
+    # Compared in constant time, even when there is nothing to compare with.
+    matches = hmac.compare_digest(token.strip().encode(), (expected or "\0").encode())
+    if desk is None or not expected or scheme.lower() != "bearer" or not matches:
+        return None
+    return desk

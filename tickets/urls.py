@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import clocks, desk, files, portal
+from tickets.views import clocks, desk, files, mail, portal
 
 app_name = "tickets"
 
@@ -16,5 +16,17 @@ urlpatterns = [
     path("<str:reference>/clocks/<str:metric>/", clocks.clock_explain, name="clock-explain"),
 ]
 
-desk_urlpatterns = ([path("", desk.queue, name="queue")], "desk")
+desk_urlpatterns = (
+    [
+        path("", desk.queue, name="queue"),
+        path("mail/", mail.mail_list, name="mail-list"),
+        path("mail/<int:pk>/", mail.mail_detail, name="mail-detail"),
+        path("mail/<int:pk>/original/", mail.mail_raw, name="mail-raw"),
+        path("mail/<int:pk>/accept/", mail.mail_accept, name="mail-accept"),
+        path("mail/<int:pk>/discard/", mail.mail_discard, name="mail-discard"),
+        path("mail/<int:pk>/retry/", mail.mail_retry_view, name="mail-retry"),
+    ],
+    "desk",
+)
+inbound_urlpatterns = ([path("<slug:slug>/", mail.inbound_webhook, name="webhook")], "inbound")
 file_urlpatterns = ([path("<str:key>/", files.attachment_download, name="download")], "files")

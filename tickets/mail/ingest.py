@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tickets import services
 from tickets.exceptions import TicketError
@@ -64,6 +65,13 @@ SEVERITY_TAGS = {
     "mineure": Severity.MINOR,
 }
 SEVERITY_TAG_RE = re.compile(r"\[(" + "|".join(SEVERITY_TAGS) + r")\]", re.IGNORECASE)
+# Why a mail waits for review (stored in English, shown translated: REASON_LABELS).
+UNKNOWN_SENDER = "unknown sender"
+NOT_UNDER_CONTRACT = "organization not under contract"
+REASON_LABELS = {
+    UNKNOWN_SENDER: gettext_lazy("unknown sender"),
+    NOT_UNDER_CONTRACT: gettext_lazy("organization not under contract"),
+}
 # Temporary failures: the sender (MTA, poller, webhook client) should try again later.
 TEMPORARY_ERRORS = (OperationalError, InterfaceError, OSError)
 
@@ -153,7 +161,7 @@ def _quarantine(inbound: InboundMail, exc: Exception) -> None:
     else:
         inbound.error = "".join(traceback.format_exception_only(exc)).strip()
         logger.exception("mail %s quarantined", inbound.pk, exc_info=exc)
-    inbound.reason = _("Quarantined")
+    inbound.reason = ""
 
 
 # --- deciding ----------------------------------------------------------------------------------
@@ -188,9 +196,7 @@ def _handle(inbound: InboundMail) -> None:
         _open(inbound, parsed, desk, contact)
         return
     inbound.status = InboundMail.Status.REVIEW
-    inbound.reason = (
-        _("organization not under contract") if contact is not None else _("unknown sender")
-    )
+    inbound.reason = NOT_UNDER_CONTRACT if contact is not None else UNKNOWN_SENDER
     outbound.mail_unknown_sender(inbound=inbound, desk=desk, now=timezone.now())
 
 
@@ -390,7 +396,7 @@ def mail_review_discard(*, inbound: InboundMail, actor: User) -> None:
         status__in=[InboundMail.Status.REVIEW, InboundMail.Status.QUARANTINED],
     ).update(
         status=InboundMail.Status.DISCARDED,
-        reason=_("discarded by %(name)s") % {"name": actor.get_username()},
+        reason=actor.get_username(),  # who discarded it
         processed_at=timezone.now(),
     )
     if not updated:

@@ -217,7 +217,7 @@ def mail_unknown_sender(*, inbound: InboundMail, desk: Desk, now: datetime) -> O
         address=address, last_sent_at__lte=now - timedelta(days=1)
     ).update(last_sent_at=now)
     if not claimed:
-        _, created = AutoAnswer.objects.get_or_create(
+        _row, created = AutoAnswer.objects.get_or_create(
             address=address, defaults={"last_sent_at": now}
         )
         if not created:

@@ -31,6 +31,7 @@ __all__ = [
     "header_key",
     "parse",
     "quick_message_id",
+    "sanitize_html",
     "thread_key",
 ]
 
@@ -236,7 +237,9 @@ def _filename(part: Message, index: int) -> str:
     return f"part-{index}{extension}"
 
 
-def _sanitize(html: str) -> str:
+def sanitize_html(html: str) -> str:
+    """HTML from a mail made safe to show: see HTML_TAGS; only cid: images are kept."""
+
     def keep(tag: str, attribute: str, value: str) -> str | None:
         if tag == "img" and attribute == "src" and not value.lower().startswith("cid:"):
             return None  # a remote image is a tracker or a leak: not loaded
@@ -340,7 +343,7 @@ def parse(raw: bytes) -> ParsedMail:
     except (TypeError, ValueError, IndexError):
         date = None
     text, html, attachments = _walk_safely(message)
-    clean_html = _sanitize(html) if html.strip() else ""
+    clean_html = sanitize_html(html) if html.strip() else ""
     if not text.strip() and clean_html:
         text = get_text(clean_html).strip()
     new_text, quoted = _split_reply(text)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 from django import template
 from django.db import models
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sla.models import Metric, Notification, StopReason
-from tickets.models import Severity, Status, SystemNote, TicketEvent
+from tickets.mail.parsing import sanitize_html
+from tickets.models import Attachment, Message, Severity, Status, SystemNote, TicketEvent
 
 register = template.Library()
 
@@ -117,3 +121,47 @@ def duration(value: timedelta | None) -> str:
     if minutes or not parts:
         parts.append(_("%(n)d min") % {"n": minutes})
     return " ".join(parts)
+
+
+CID_SRC_RE = re.compile(r'src="cid:([^"]+)"')
+SHOWN_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+@register.filter
+def mail_html(message: Message) -> SafeString:
+    """A received mail's formatted original, sanitized again, its inline images pointing at
+    their attachments (served through the access check); other cid: images are dropped."""
+    images = {
+        a.content_id: reverse("files:download", args=[a.key])
+        for a in message.attachments.all()
+        if a.content_id and a.content_type in SHOWN_IMAGE_TYPES
+    }
+    clean = sanitize_html(message.body_html)
+
+    def point(match: re.Match[str]) -> str:
+        url = images.get(html.unescape(match.group(1)))
+        return f'src="{html.escape(url)}"' if url else 'src="" data-missing-image=""'
+
+    return mark_safe(CID_SRC_RE.sub(point, clean))  # sanitized just above  # noqa: S308
+
+
+@register.filter
+def shown_images(message: Message) -> list[Attachment]:
+    return [
+        a for a in message.attachments.all() if a.inline and a.content_type in SHOWN_IMAGE_TYPES
+    ]
+
+
+@register.filter
+def listed_files(message: Message) -> list[Attachment]:
+    """Attached files, without the images already shown inside the mail."""
+    shown = {a.pk for a in shown_images(message)} if message.body_html else set()
+    return [a for a in message.attachments.all() if a.pk not in shown]
+
+
+@register.filter
+def mail_reason(reason: str) -> str:
+    """Why a mail was held, in the reader's language (machine reasons stay technical)."""
+    from tickets.mail.ingest import REASON_LABELS
+
+    return str(REASON_LABELS.get(reason, reason))
