@@ -1,5 +1,6 @@
 """The Django admin: managers edit the configuration; tickets are read-only here."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
@@ -10,8 +11,11 @@ from tickets.models import (
     Contact,
     Desk,
     DeskAddress,
+    InboundMail,
+    Mailbox,
     Message,
     Organization,
+    OutboundMail,
     Ticket,
     TicketEvent,
     User,
@@ -76,11 +80,44 @@ class DeskAddressInline(ManagerEditable, admin.TabularInline):  # type: ignore[t
     extra = 0
 
 
+class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
+    # The stored password is never sent back to the browser; left empty, it stays as it was.
+    password = forms.CharField(widget=forms.PasswordInput(render_value=False), required=False)
+
+    class Meta:
+        model = Mailbox
+        fields = [
+            "host",
+            "port",
+            "security",
+            "username",
+            "password",
+            "folder",
+            "done_folder",
+            "active",
+        ]
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data.get("password") or ""
+        if not password and self.instance.pk:
+            return self.instance.password
+        if not password:
+            raise forms.ValidationError(forms.Field.default_error_messages["required"])
+        return password
+
+
+class MailboxInline(ManagerEditable, admin.StackedInline):  # type: ignore[type-arg]
+    model = Mailbox
+    form = MailboxForm
+    extra = 0
+    readonly_fields = ["last_polled_at", "last_error"]
+
+
 @admin.register(Desk)
 class DeskAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "region", "email", "calendar", "lead"]
     filter_horizontal = ["agents"]
-    inlines = [DeskAddressInline]
+    inlines = [DeskAddressInline, MailboxInline]
 
 
 @admin.register(Organization)
@@ -132,3 +169,18 @@ class TicketEventAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["ticket", "kind", "field", "before", "after", "actor", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["ticket", "actor"]
+
+
+@admin.register(InboundMail)
+class InboundMailAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["received_at", "sender", "subject", "desk", "status", "source"]
+    list_filter = ["status", "source", "desk"]
+    search_fields = ["sender", "subject", "mail_id"]
+    exclude = ["raw"]  # downloaded from the staff mail page
+
+
+@admin.register(OutboundMail)
+class OutboundMailAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["created_at", "to_address", "subject", "kind", "state", "attempts"]
+    list_filter = ["state", "kind"]
+    search_fields = ["to_address", "subject", "mail_id"]

@@ -76,6 +76,13 @@ REASON_LABELS = {
 TEMPORARY_ERRORS = (OperationalError, InterfaceError, OSError)
 
 
+# What handling changes on the row (everything but the raw bytes, which stay as received).
+REFRESHED_FIELDS = [
+    "mail_id", "desk", "sender", "sender_name", "subject", "status", "reason", "error",
+    "attempts", "processed_at", "ticket", "message",
+]  # fmt: skip
+
+
 class MailTooLarge(ValueError):
     pass
 
@@ -129,7 +136,7 @@ def mail_receive(
     except TEMPORARY_ERRORS:
         # Stored, not yet handled: the mail sweep handles it once the database is back.
         logger.warning("mail %s stored; handling postponed", inbound.pk, exc_info=True)
-    inbound.refresh_from_db(fields=["status", "ticket", "message", "reason", "error"])
+    inbound.refresh_from_db(fields=REFRESHED_FIELDS)
     return Received(inbound, duplicate=False)
 
 

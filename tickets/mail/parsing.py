@@ -14,7 +14,7 @@ import email
 import email.policy
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
@@ -39,6 +39,7 @@ __all__ = [
 REPLY_LANGUAGES = ["en", "fr", "de", "es", "it", "nl"]
 MAX_KEY = 255
 ID_RE = re.compile(r"<([^<>\s]+)>")
+CID_RE = re.compile(r"""cid:([^"'\s>)]+)""", re.IGNORECASE)
 
 # What a mail's HTML may keep: formatting, tables, links and images embedded in the mail
 # (cid:). No scripts, styles, forms, frames, event handlers, nor remote images (trackers).
@@ -316,13 +317,20 @@ def _walk(message: Message) -> tuple[str, str, list[ParsedAttachment]]:
                 content_type=content_type,
                 content=content if isinstance(content, bytes) else b"",
                 content_id=content_id,
-                inline=content_type.startswith("image/")
-                and bool(content_id)
-                and disposition != "attachment",
+                inline=False,  # decided below, against the HTML
             )
         )
     text = "\n\n".join(p.strip() for p in text_parts if p.strip())
-    return text, "\n".join(html_parts), attachments
+    html = "\n".join(html_parts)
+    # An image the HTML shows (src="cid:…") is inline, whatever its disposition says.
+    shown = {match.lower() for match in CID_RE.findall(html)}
+    attachments = [
+        replace(a, inline=True)
+        if a.content_type.startswith("image/") and a.content_id.lower() in shown
+        else a
+        for a in attachments
+    ]
+    return text, html, attachments
 
 
 def parse(raw: bytes) -> ParsedMail:
