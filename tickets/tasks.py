@@ -11,7 +11,7 @@ from django.utils import timezone
 from tickets.mail.imap import mailbox_poll, mailboxes_to_poll
 from tickets.mail.ingest import mail_process, mail_unprocessed
 from tickets.mail.outbound import outbound_due, outbound_send
-from tickets.models import Mailbox, OutboundMail
+from tickets.models import Mailbox
 
 logger = logging.getLogger(__name__)
 
@@ -20,16 +20,9 @@ STUCK_AFTER = timedelta(minutes=2)
 
 
 @shared_task
-def outbound_send_task(outbound_id: int) -> bool:
-    if not OutboundMail.objects.filter(pk=outbound_id).exists():
-        logger.info("outbound mail %s is gone", outbound_id)
-        return False
-    return outbound_send(outbound_id=outbound_id, now=timezone.now())
-
-
-@shared_task
 def mail_sweep_task() -> dict[str, int]:
-    """Every minute (beat): send what waits in the outbox, handle mail left unhandled."""
+    """Every PACTE_MAIL_SEND_SECONDS (beat): send what waits in the outbox, and handle mail
+    stored but left unhandled (a crash or a database outage right after storing it)."""
     now = timezone.now()
     sent = sum(outbound_send(outbound_id=pk, now=now) for pk in outbound_due(now))
     handled = 0

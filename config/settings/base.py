@@ -168,11 +168,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sla.tasks.notifications_deliver_task",
         "schedule": SWEEP_INTERVAL,
     },
-    # Customer mail left in the outbox (broker down, SMTP failure) and received mail left
-    # unprocessed (a crash after it was stored).
+    # Customer mail waiting in the outbox, and received mail left unhandled.
     "mail-sweep": {
         "task": "tickets.tasks.mail_sweep_task",
-        "schedule": SWEEP_INTERVAL,
+        "schedule": timedelta(seconds=env.float("PACTE_MAIL_SEND_SECONDS", default=10.0)),
     },
     "mailboxes-poll": {
         "task": "tickets.tasks.mailboxes_poll_task",

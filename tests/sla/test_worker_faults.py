@@ -60,7 +60,12 @@ def mailed_items(mail_dir: Path) -> list[str]:
 
 
 def worker_env(mail_dir: Path, **extra: str) -> dict[str, str]:
-    return {"PACTE_SWEEP_SECONDS": "1", "PACTE_TEST_EMAIL_DIR": str(mail_dir), **extra}
+    return {
+        "PACTE_SWEEP_SECONDS": "1",
+        "PACTE_MAIL_SEND_SECONDS": "1",
+        "PACTE_TEST_EMAIL_DIR": str(mail_dir),
+        **extra,
+    }
 
 
 def test_a_deadline_passing_is_escalated_by_the_worker(

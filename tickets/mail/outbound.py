@@ -1,5 +1,8 @@
 """Mail to customers: written to an outbox in the transaction of the change, sent after.
 
+No request talks to the broker (a Redis outage must not slow the desk down): the beat runs
+`mail_sweep_task` every PACTE_MAIL_SEND_SECONDS (10 s by default), which sends what waits.
+
 Each mail gets its own Message-ID and, through `MailThreadId`, the In-Reply-To and
 References of the ticket's thread, so that every mail client shows one conversation; the
 customer's answer finds its ticket by the same ids. Sending claims the row (pending →
@@ -18,7 +21,6 @@ from email.utils import formataddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -85,22 +87,6 @@ def _ticket_url(ticket: Ticket) -> str:
     return settings.PACTE_BASE_URL + reverse("tickets:detail", args=[ticket.reference])
 
 
-def _enqueue_after_commit(outbound_id: int) -> None:
-    """Ask a worker to send it once committed; if the broker is down, the sweep will."""
-
-    def publish() -> None:
-        from tickets.tasks import outbound_send_task
-
-        try:
-            outbound_send_task.apply_async((outbound_id,), retry=False)
-        except Exception:  # broker unreachable: the mail waits in the outbox for the sweep
-            logger.warning(
-                "outbound mail %s queued for the sweep (broker unavailable)", outbound_id
-            )
-
-    transaction.on_commit(publish)
-
-
 def _write(
     *,
     kind: OutboundMail.Kind,
@@ -145,7 +131,6 @@ def _write(
         references=" ".join(references),
     )
     MailThreadId.objects.create(key=outbound.mail_id, ticket=ticket, message=message, outgoing=True)
-    _enqueue_after_commit(outbound.pk)
     return outbound
 
 
@@ -247,7 +232,6 @@ def mail_unknown_sender(*, inbound: InboundMail, desk: Desk, now: datetime) -> O
         in_reply_to=inbound.mail_id,
         references=inbound.mail_id,
     )
-    _enqueue_after_commit(outbound.pk)
     return outbound
 
 
