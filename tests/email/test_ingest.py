@@ -351,3 +351,25 @@ def test_attachments_over_the_limit_are_listed_not_kept(
     assert message is not None
     assert [a.filename for a in message.attachments.all()] == ["small.txt"]
     assert "big.zip" in message.body and "Not kept" in message.body
+
+
+def test_a_new_tickets_signature_is_folded_but_a_forwarded_history_kept(
+    mail_world: MailWorld,
+) -> None:
+    inbound = receive(
+        build_mail(
+            sender="amir@acme.test",
+            subject="Fwd: crash at start",
+            body=(
+                "See below, this hits all our users.\n\nAmir\n\n"
+                "---------- Forwarded message ---------\nFrom: Lena <lena@acme.test>\n"
+                "Subject: crash at start\n\nThe app crashes on start since 9:00.\n"
+                "-- \nAmir Haddad | Acme IT | +49 30 1234"
+            ),
+        )
+    )
+    message = inbound.message
+    assert message is not None
+    assert "The app crashes on start since 9:00." in message.body  # the incident itself
+    assert "Acme IT" not in message.body
+    assert message.quoted == "-- \nAmir Haddad | Acme IT | +49 30 1234"

@@ -294,10 +294,14 @@ def _mail_content(parsed: ParsedMail, *, whole: bool) -> tuple[str, services.Mai
                 inline=attachment.inline,
             )
         )
-    # A new ticket keeps all its text (a forward's history is the incident); a reply shows
-    # what is new, with the quoted history and signature folded.
-    body = parsed.text if whole else parsed.new_text
-    quoted = "" if whole else parsed.quoted
+    # A new ticket keeps all its text but the signature (a forward's history is the
+    # incident); a reply shows what is new, with the quoted history and signature folded.
+    if whole:
+        body, quoted = parsed.text, parsed.signature
+        if quoted and body.endswith(quoted):
+            body = body[: -len(quoted)].strip()
+    else:
+        body, quoted = parsed.new_text, parsed.quoted
     if skipped:
         note = _("Not kept (the original mail has them): %(files)s") % {"files": "; ".join(skipped)}
         body = f"{body}\n\n[{note}]".strip()

@@ -90,6 +90,7 @@ class ParsedMail:
     html: str  # sanitized, "" when the mail has no HTML part
     new_text: str  # what the sender wrote this time
     quoted: str  # quoted history and signature, cut from new_text
+    signature: str  # the sender's signature, when one was recognised
     attachments: tuple[ParsedAttachment, ...]
     defects: tuple[str, ...]
 
@@ -256,20 +257,34 @@ def sanitize_html(html: str) -> str:
     ).strip()
 
 
-def _split_reply(text: str) -> tuple[str, str]:
-    """(what the sender wrote now, the quoted history and signature below it)."""
+def _split_reply(text: str) -> tuple[str, str, str]:
+    """(what the sender wrote now, the quoted history and signature below it, the signature)."""
     stripped = text.strip()
     if not stripped:
-        return "", ""
+        return "", "", ""
     try:
         replies = EmailReplyParser(languages=REPLY_LANGUAGES).read(stripped).replies
     except Exception:  # the heuristics must never lose the text
-        return stripped, ""
-    new = (replies[0].body or replies[0].content).strip() if replies else ""
+        return stripped, "", ""
+    if not replies:
+        return stripped, "", ""
+    new = (replies[0].body or replies[0].content).strip()
     position = stripped.find(new) if new else -1
     if position < 0:
-        return stripped, ""
-    return new, stripped[position + len(new) :].strip()
+        return stripped, "", _signature(stripped)
+    return new, stripped[position + len(new) :].strip(), _signature(stripped)
+
+
+SIGNATURE_LINES = 15  # a signature delimiter further up than this starts no signature
+
+
+def _signature(text: str) -> str:
+    """The signature below the standard "-- " delimiter (RFC 3676) near the end, if any."""
+    lines = text.splitlines()
+    for index in range(len(lines) - 1, max(-1, len(lines) - 1 - SIGNATURE_LINES), -1):
+        if lines[index] in ("-- ", "--"):
+            return "\n".join(lines[index:]).strip()
+    return ""
 
 
 def _leaves(part: Message) -> list[Message]:
@@ -354,7 +369,7 @@ def parse(raw: bytes) -> ParsedMail:
     clean_html = sanitize_html(html) if html.strip() else ""
     if not text.strip() and clean_html:
         text = get_text(clean_html).strip()
-    new_text, quoted = _split_reply(text)
+    new_text, quoted, signature = _split_reply(text)
     message_ids = _ids(_header(message, "Message-ID"))
     defects = [type(d).__name__ for part in message.walk() for d in part.defects]
     return ParsedMail(
@@ -371,6 +386,7 @@ def parse(raw: bytes) -> ParsedMail:
         html=clean_html,
         new_text=new_text,
         quoted=quoted,
+        signature=signature,
         attachments=tuple(attachments),
         defects=tuple(dict.fromkeys(defects)),
     )

@@ -135,6 +135,11 @@ def _detail(
             "inbound": inbound,
             "parsed": parsed,
             "parse_error": parse_error,
+            "recipients": list(
+                dict.fromkeys(
+                    [a for a in (inbound.recipient, *(parsed.recipients if parsed else ())) if a]
+                )
+            ),
             "form": form or _accept_form(inbound),
         },
         status=status,
