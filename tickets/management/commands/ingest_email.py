@@ -23,6 +23,8 @@ EX_OK, EX_DATAERR, EX_TEMPFAIL = 0, 65, 75
 
 class Command(BaseCommand):
     help = "Handle one raw RFC 5322 message read on stdin (exit 75 asks the MTA to retry)."
+    # Run once per delivered mail: skip the system checks (they import every URL and view).
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
