@@ -455,8 +455,6 @@ def _after_reply(ticket: Ticket, message: Message, *, author: User | None, now: 
     from_agent, channel = message.from_agent, message.channel
     if message.is_internal or message.is_automatic:
         return
-    if from_agent and channel != Channel.PHONE:
-        outbound.mail_agent_reply(ticket=ticket, message=message)
     if from_agent and ticket.status == Status.NEW:
         qualifier = (
             SystemNote.PHONE_CALL if channel == Channel.PHONE else SystemNote.FIRST_PUBLIC_REPLY
@@ -472,6 +470,9 @@ def _after_reply(ticket: Ticket, message: Message, *, author: User | None, now: 
         _set_status(
             ticket, Status.IN_PROGRESS, actor=author, at=now, note=SystemNote.REOPENED_BY_REPLY
         )
+    if from_agent and channel != Channel.PHONE:
+        # After the status it brought, which the mail shows.
+        outbound.mail_agent_reply(ticket=ticket, message=message)
 
 
 @transaction.atomic

@@ -52,7 +52,9 @@ def test_every_step_support_takes_is_mailed_threaded_in_the_contacts_language(
     assert reply["In-Reply-To"] == opened["Message-ID"]
     assert reply["References"].split() == [opened["Message-ID"]]
     assert "Auto-Submitted" not in reply  # a person wrote it: auto-responders may answer
-    assert "Nous regardons." in reply.get_body(("plain",)).get_content()
+    reply_text = reply.get_body(("plain",)).get_content()
+    assert "Nous regardons." in reply_text
+    assert "(Pris en compte)" in reply_text  # the status the reply brought
 
     services.ticket_change_status(ticket=ticket, actor=agent, status=Status.WAITING_ON_CUSTOMER)
     (waiting,) = delivered()
