@@ -373,3 +373,15 @@ def test_a_new_tickets_signature_is_folded_but_a_forwarded_history_kept(
     assert "The app crashes on start since 9:00." in message.body  # the incident itself
     assert "Acme IT" not in message.body
     assert message.quoted == "-- \nAmir Haddad | Acme IT | +49 30 1234"
+
+
+def test_nul_bytes_long_subjects_and_lone_surrogates_are_stored(mail_world: MailWorld) -> None:
+    long_subject = "Très " * 80  # 400 characters, over the ticket's 200
+    raw = build_mail(subject=long_subject.strip(), body="ok")
+    raw = raw.replace(b"\nok", b"\nok\x00 and \xed\xa0\x80 bytes")
+    inbound = receive(raw)
+    assert inbound.status == InboundMail.Status.TICKETED, inbound.error
+    ticket = inbound.ticket
+    assert ticket is not None and 190 < len(ticket.subject) <= 200
+    body = ticket.messages.get().body
+    assert "\x00" not in body and body.startswith("ok and ")

@@ -325,7 +325,7 @@ def _open(inbound: InboundMail, parsed: ParsedMail, desk: Desk, contact: Contact
     body, content = _mail_content(parsed, whole=True)
     ticket = services.ticket_create(
         requester=contact,
-        subject=parsed.subject or _("(no subject)"),
+        subject=parsed.subject[:200] or _("(no subject)"),
         description=body,
         severity=_severity(parsed.subject),
         channel=Channel.EMAIL,
@@ -383,7 +383,7 @@ def mail_review_accept(
     body, content = _mail_content(parsed, whole=True)
     ticket = services.ticket_create(
         requester=contact,
-        subject=parsed.subject or _("(no subject)"),
+        subject=parsed.subject[:200] or _("(no subject)"),
         description=body,
         severity=severity,
         channel=Channel.EMAIL,

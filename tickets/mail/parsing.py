@@ -137,7 +137,7 @@ def _header(message: Message, name: str) -> str:
         text = " ".join(str(part) for part in raw) if raw else ""
         with contextlib.suppress(Exception):
             text = str(make_header(decode_header(text)))
-    return " ".join(text.split())
+    return _storable(" ".join(text.split()))
 
 
 def _ids(value: str) -> list[str]:
@@ -193,10 +193,15 @@ def _decode(payload: bytes, charset: str) -> str:
         if not candidate:
             continue
         try:
-            return payload.decode(candidate)
+            return _storable(payload.decode(candidate))
         except (LookupError, UnicodeDecodeError):
             continue
-    return payload.decode("latin-1")
+    return _storable(payload.decode("latin-1"))
+
+
+def _storable(text: str) -> str:
+    """Text a database stores: no NUL (PostgreSQL refuses it), no lone surrogates."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
 def _part_text(part: Message) -> str:
@@ -224,7 +229,7 @@ def _filename(part: Message, index: int) -> str:
     name = " ".join(str(make_header(decode_header(name))).split()) if name else ""
     name = name.replace("/", "_").replace("\\", "_").strip(". ")
     if name:
-        return name[:200]
+        return _storable(name)[:200]
     content_type = part.get_content_type()
     extension = {
         "text/calendar": ".ics",
@@ -378,7 +383,7 @@ def parse(raw: bytes) -> ParsedMail:
         references=tuple(_ids(_header(message, "References"))),
         subject=_header(message, "Subject"),
         sender=sender,
-        sender_name=" ".join(sender_name.split()),
+        sender_name=_storable(" ".join(sender_name.split())),
         recipients=tuple(recipients),
         date=date,
         auto_reason=_auto_reason(message, sender),
