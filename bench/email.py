@@ -36,7 +36,6 @@ import os
 import platform
 import random
 import subprocess
-import tempfile
 import time
 import warnings
 from collections import Counter
@@ -255,10 +254,7 @@ def run_poller(count: int) -> bool:
 
     raws, expected = messages(count, ARGS.seed + 2, "imap")
     user, password = "support-eu@bench.test", "bench-secret"
-    with (
-        tempfile.TemporaryDirectory() as workdir,
-        DovecotServer({user: password}, Path(workdir)) as server,
-    ):
+    with DovecotServer({user: password}) as server:
         for raw in raws:
             server.append(user, raw)
         desk = Desk.objects.get(slug="eu")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from sla.models import Calendar
 from tests.factories import ContactFactory, DeskFactory, OrganizationFactory, World, make_world
+from tests.mailservers import DovecotServer, SmtpSink, dovecot_server, smtp_sink
 from tickets.models import Contact, Desk, Organization, Region
 
 
@@ -99,3 +101,25 @@ def build_mail(
         maintype, subtype = content_type.split("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return bytes(message)
+
+
+DESK_PASSWORD = "desk-secret"
+
+
+@pytest.fixture
+def dovecot() -> Iterator[DovecotServer]:
+    """A real IMAP server holding the two desks' mailboxes."""
+    yield from dovecot_server(
+        {"support-eu@pacte.test": DESK_PASSWORD, "support-na@pacte.test": DESK_PASSWORD}
+    )
+
+
+@pytest.fixture
+def smtp(settings: object) -> Iterator[SmtpSink]:
+    """A real SMTP server that Pacte sends its mail to."""
+    for sink in smtp_sink():
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
+        settings.EMAIL_HOST, settings.EMAIL_PORT = sink.host, sink.port  # type: ignore[attr-defined]
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False  # type: ignore[attr-defined]
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""  # type: ignore[attr-defined]
+        yield sink

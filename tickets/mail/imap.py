@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
-from imap_tools.errors import MailboxLoginError
+from imap_tools.errors import ImapToolsError, MailboxLoginError
 
 from tickets.mail.ingest import TEMPORARY_ERRORS, EmptyMail, MailTooLarge, mail_receive
 from tickets.models import InboundMail, Mailbox
@@ -97,7 +97,9 @@ def mailbox_poll(*, mailbox_id: int) -> PollResult:
                 handled += 1
     except MailboxLoginError as exc:
         error = f"login failed: {exc}"
-    except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+    except (OSError, imaplib.IMAP4.error, ssl.SSLError, ImapToolsError) as exc:
+        # Mail handled before the failure stays handled; what was not marked is fetched
+        # again next time, and found to be a duplicate.
         error = f"{type(exc).__name__}: {exc}"
     if error:
         logger.warning("mailbox %s: %s", mailbox, error)
