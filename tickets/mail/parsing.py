@@ -4,7 +4,9 @@ Pure module (no ORM, no settings): the ingest service stores the raw bytes first
 calls `parse`. Mail in the wild is often broken, so every step degrades instead of failing:
 a header that does not parse is read raw, a part whose charset is unknown or wrong is
 decoded with the next plausible one, a multipart without its closing boundary keeps what
-arrived. Only a message with nothing to identify its sender raises `MailParseError`.
+arrived, one whose declared boundary never appears is read with the one its body uses, and
+raw 8-bit header text is decoded like a body. Only a message with nothing to identify its
+sender raises `MailParseError`.
 """
 
 from __future__ import annotations
@@ -137,7 +139,18 @@ def _header(message: Message, name: str) -> str:
         text = " ".join(str(part) for part in raw) if raw else ""
         with contextlib.suppress(Exception):
             text = str(make_header(decode_header(text)))
+    if "\ufffd" in text:  # raw 8-bit text in a header, not UTF-8: try the usual charsets
+        text = _header_8bit(message, name) or text
     return _storable(" ".join(text.split()))
+
+
+def _header_8bit(message: Message, name: str) -> str:
+    """A header sent with raw 8-bit bytes (no encoded words), decoded like a body."""
+    for key, value in message.raw_items():
+        if key.lower() == name.lower() and isinstance(value, str):
+            raw = value.encode("ascii", "surrogateescape")
+            return _decode(raw, "") if not raw.isascii() else ""
+    return ""
 
 
 def _ids(value: str) -> list[str]:
@@ -188,15 +201,22 @@ def _auto_reason(message: Message, sender: str) -> str:
 
 
 def _decode(payload: bytes, charset: str) -> str:
-    """Text of a part: its declared charset, else UTF-8, else Windows-1252, else Latin-1."""
+    """Text of a part: its declared charset, else UTF-8, else Windows-1252, else Latin-1.
+
+    Line ends come out as "\n" whatever the message used (CRLF on the wire, often kept).
+    """
     for candidate in (charset, "utf-8", "windows-1252"):
         if not candidate:
             continue
         try:
-            return _storable(payload.decode(candidate))
+            return _storable(_lines(payload.decode(candidate)))
         except (LookupError, UnicodeDecodeError):
             continue
-    return _storable(payload.decode("latin-1"))
+    return _storable(_lines(payload.decode("latin-1")))
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _storable(text: str) -> str:
@@ -294,12 +314,36 @@ def _signature(text: str) -> str:
 
 def _leaves(part: Message) -> list[Message]:
     """The parts that carry content; a forwarded message (message/rfc822) is one leaf."""
-    if part.get_content_type() == "message/rfc822" or not part.is_multipart():
+    if part.get_content_type() == "message/rfc822":
         return [part]
+    if not part.is_multipart():
+        repaired = _rebound(part)
+        return [part] if repaired is None else _leaves(repaired)
     children = part.get_payload()
     if not isinstance(children, list):
         return [part]
     return [leaf for child in children if isinstance(child, Message) for leaf in _leaves(child)]
+
+
+BOUNDARY_LINE_RE = re.compile(r"\A\s*--([^\s]{1,200})[ \t]*\r?\n")
+
+
+def _rebound(part: Message) -> Message | None:
+    """A multipart whose declared boundary never appears, read with the one its body uses."""
+    if part.get_content_maintype() != "multipart":
+        return None
+    body = part.get_payload()
+    if not isinstance(body, str):
+        return None
+    match = BOUNDARY_LINE_RE.match(body)
+    if match is None:
+        return None
+    head = f'Content-Type: {part.get_content_type()}; boundary="{match.group(1)}"\n\n'
+    with contextlib.suppress(Exception):
+        repaired = email.message_from_string(head + body, policy=email.policy.default)
+        if repaired.is_multipart():
+            return repaired
+    return None
 
 
 def _walk(message: Message) -> tuple[str, str, list[ParsedAttachment]]:
@@ -310,11 +354,19 @@ def _walk(message: Message) -> tuple[str, str, list[ParsedAttachment]]:
         content_type = part.get_content_type()
         if content_type in ("message/delivery-status", "message/disposition-notification"):
             continue  # the machine-readable half of a report
+        if part.get_content_maintype() == "multipart":
+            # Its boundary never appears: the client broke the structure, the text is there.
+            text_parts.append(_part_text(part))
+            continue
         if content_type == "message/rfc822":
             inner = part.get_payload()
             forwarded = inner[0] if isinstance(inner, list) and inner else None
             body = forwarded.as_bytes() if isinstance(forwarded, Message) else b""
-            attachments.append(ParsedAttachment(_filename(part, index), content_type, body))
+            name = _filename(part, index)
+            if name.startswith("part-") and isinstance(forwarded, Message):
+                subject = _header(forwarded, "Subject").replace("/", "_").replace("\\", "_")
+                name = f"{subject.strip('. ')[:190]}.eml" if subject.strip(". ") else name
+            attachments.append(ParsedAttachment(name, content_type, body))
             continue
         try:
             disposition = (part.get_content_disposition() or "").lower()
