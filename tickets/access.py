@@ -56,6 +56,27 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
     return tickets.filter(requester=contact)
 
 
+def desks_worked_by(user: User) -> QuerySet[Desk]:
+    """The desks whose tickets the user works: every desk for managers, an agent's own."""
+    if sees_everything(user):
+        return Desk.objects.order_by("name")
+    if user.is_authenticated and user.is_agent:
+        return user.desks.order_by("name")
+    return Desk.objects.none()
+
+
+def contacts_served_by(user: User) -> QuerySet[Contact]:
+    """Contacts on whose behalf the user may open a ticket (a phone call, a held mail)."""
+    return (
+        Contact.objects.filter(
+            organization__under_contract=True, organization__desks__in=desks_worked_by(user)
+        )
+        .distinct()
+        .select_related("organization")
+        .order_by("organization__name", "name")
+    )
+
+
 def visible_messages(user: User, ticket: Ticket) -> QuerySet[Message]:
     """Messages of a ticket the user may read; customers never see internal notes."""
     messages = Message.objects.filter(ticket=ticket)

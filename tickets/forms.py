@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Severity, Status, User
+from tickets.models import Contact, Severity, Status, User
 
 SEVERITY_DEFINITIONS = {
     Severity.BLOCKING: _(
@@ -109,3 +111,88 @@ class AssignForm(forms.Form):
 class ReclassifyForm(forms.Form):
     severity = forms.ChoiceField(label=_("New severity"), choices=Severity.choices)
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class BulkForm(forms.Form):
+    """The queue's bulk bar: an assignee and/or a status for the selected tickets."""
+
+    NOBODY = "none"
+
+    tickets = forms.TypedMultipleChoiceField(
+        coerce=int,
+        error_messages={
+            "required": _("Select at least one ticket."),
+        },
+    )
+    assignee = forms.ChoiceField(label=_("Assign to"), required=False)
+    status = forms.ChoiceField(
+        label=_("Set status"),
+        required=False,
+        choices=[("", _("Keep the status")), *Status.choices],
+    )
+
+    def __init__(self, *args: Any, agents: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.agents = {str(agent.pk): agent for agent in agents}
+        self.fields["assignee"].choices = [  # type: ignore[attr-defined]  # ChoiceField
+            ("", _("Keep the assignee")),
+            (self.NOBODY, _("Nobody")),
+            *[(pk, a.get_full_name() or a.username) for pk, a in self.agents.items()],
+        ]
+        # Any id is accepted here; the view keeps only the tickets the user may change.
+        tickets_field = self.fields["tickets"]
+        assert isinstance(tickets_field, forms.TypedMultipleChoiceField)
+        tickets_field.valid_value = lambda value: str(value).isdigit()  # type: ignore[method-assign]
+
+    def clean_assignee(self) -> User | str | None:
+        value = self.cleaned_data["assignee"]
+        if value == self.NOBODY:
+            return self.NOBODY
+        return self.agents.get(value)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("assignee") and not data.get("status") and not self.errors:
+            raise forms.ValidationError(_("Choose an assignee or a status."))
+        return data
+
+
+class ContactChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # of Contact
+    def label_from_instance(self, obj: Contact) -> str:  # type: ignore[override]
+        return f"{obj.name} <{obj.email}> · {obj.organization.name}"
+
+
+class PhoneCallForm(forms.Form):
+    """An agent logs a customer's call as a new ticket, on the contact's behalf."""
+
+    contact = ContactChoiceField(label=_("Caller"), queryset=Contact.objects.none())
+    called_at = forms.DateTimeField(
+        label=_("Time of the call"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("The SLA clocks start at this time, in your time zone."),
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    severity = forms.ChoiceField(
+        label=_("Severity"), choices=Severity.choices, widget=SeverityRadio
+    )
+    description = forms.CharField(
+        label=_("What the caller reported"), widget=forms.Textarea(attrs={"rows": 6})
+    )
+    acknowledged = forms.BooleanField(
+        label=_("I acknowledged the incident during the call"), required=False, initial=True
+    )
+
+    def __init__(self, *args: Any, contacts: QuerySet[Contact], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["contact"]
+        assert isinstance(field, ContactChoiceField)
+        field.queryset = contacts
+
+    def clean_called_at(self) -> datetime:
+        value: datetime = self.cleaned_data["called_at"]
+        now = timezone.now()
+        if value > now + timedelta(minutes=1):
+            raise forms.ValidationError(_("The call cannot be in the future."))
+        if value < now - timedelta(days=7):
+            raise forms.ValidationError(_("Log calls within a week; older ones go in a note."))
+        return value

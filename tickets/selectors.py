@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import (
     Case,
@@ -17,7 +18,9 @@ from django.db.models import (
     When,
 )
 
-from sla.models import Clock, Metric
+from sla.calendar import CalendarSnapshot, ClockKind, elapsed
+from sla.models import Calendar, Clock, Metric
+from sla.selectors import calendar_snapshot
 from tickets import access
 from tickets.models import OPEN_STATUSES, Attachment, Message, Severity, Ticket, TicketEvent, User
 
@@ -46,6 +49,74 @@ def ticket_queue_for_agent(user: User) -> QuerySet[Ticket]:
     return tickets.select_related("organization", "requester", "desk", "assignee").order_by(
         F("sla_due_at").asc(nulls_last=True), SEVERITY_RANK, "received_at"
     )
+
+
+def ticket_queue_page_related(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """What a queue row needs besides the ticket: its clocks and its desk's calendar."""
+    return tickets.select_related("desk__calendar").prefetch_related(
+        Prefetch("clocks", queryset=Clock.objects.order_by("due_at")),
+        "desk__calendar__intervals",
+        "desk__calendar__closures",
+        "desk__calendar__extra_openings",
+    )
+
+
+class BadgeState:
+    OK = "ok"
+    WARNING = "warning"
+    BREACHED = "breached"
+    PAUSED = "paused"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class SlaBadge:
+    """The promise a queue row shows: the nearest counting clock, its time left or overdue,
+    counted the way that clock counts (calendar time, business hours or business days)."""
+
+    state: str
+    clock: Clock | None = None
+    remaining: timedelta | None = None  # time left, or overdue by when state is breached
+
+    @property
+    def kind(self) -> str:
+        return self.clock.kind if self.clock else ""
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    ticket: Ticket
+    badge: SlaBadge
+
+
+def _badge(clocks: Sequence[Clock], cal: CalendarSnapshot, now: datetime) -> SlaBadge:
+    counting = [c for c in clocks if c.state != Clock.State.STOPPED and c.due_at is not None]
+    running = [c for c in counting if c.state == Clock.State.RUNNING]
+    if not running:
+        paused = counting[0] if counting else None
+        return SlaBadge(BadgeState.PAUSED if paused else BadgeState.NONE, clock=paused)
+    clock = min(running, key=lambda c: c.due_at or now)
+    assert clock.due_at is not None
+    kind = ClockKind(clock.kind)
+    if clock.due_at <= now or clock.breached_at is not None:
+        return SlaBadge(BadgeState.BREACHED, clock, elapsed(cal, kind, clock.due_at, now))
+    state = (
+        BadgeState.WARNING if clock.warn_at is not None and clock.warn_at <= now else BadgeState.OK
+    )
+    return SlaBadge(state, clock, elapsed(cal, kind, now, clock.due_at))
+
+
+def queue_rows(tickets: Sequence[Ticket], *, now: datetime) -> list[QueueRow]:
+    """Rows of a queue page (tickets from `ticket_queue_page_related`), each with its badge."""
+    snapshots: dict[int, CalendarSnapshot] = {}
+    rows = []
+    for ticket in tickets:
+        calendar: Calendar = ticket.desk.calendar
+        if calendar.pk not in snapshots:
+            snapshots[calendar.pk] = calendar_snapshot(calendar)
+        badge = _badge(list(ticket.clocks.all()), snapshots[calendar.pk], now)
+        rows.append(QueueRow(ticket=ticket, badge=badge))
+    return rows
 
 
 def ticket_list_for_customer(user: User) -> QuerySet[Ticket]:

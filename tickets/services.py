@@ -602,6 +602,36 @@ def ticket_reclassify(*, ticket: Ticket, actor: User, severity: str, reason: str
     return ticket
 
 
+@transaction.atomic
+def tickets_bulk_update(
+    *,
+    tickets: Sequence[Ticket],
+    actor: User,
+    assignee: User | None = None,
+    unassign: bool = False,
+    status: str = "",
+) -> int:
+    """Assign and/or change the status of several tickets, all or none: the first refusal
+    (named with its ticket's reference) rolls every change back. Returns the tickets changed."""
+    if not tickets:
+        raise TicketError(_("Select at least one ticket."), field="tickets")
+    if not status and assignee is None and not unassign:
+        raise TicketError(_("Choose an assignee or a status."), field="action")
+    for ticket in tickets:
+        try:
+            if assignee is not None or unassign:
+                ticket_assign(ticket=ticket, actor=actor, assignee=assignee)
+            if status:
+                ticket_change_status(ticket=ticket, actor=actor, status=status)
+        except TicketError as error:
+            raise type(error)(
+                _("%(ref)s: %(error)s Nothing was changed.")
+                % {"ref": ticket.reference, "error": error.message},
+                field=error.field,
+            ) from error
+    return len(tickets)
+
+
 def user_set_language(*, user: User, language: str) -> None:
     """Remember the user's language for pages and mail."""
     if language not in Language.values:

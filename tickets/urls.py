@@ -19,6 +19,8 @@ urlpatterns = [
 desk_urlpatterns = (
     [
         path("", desk.queue, name="queue"),
+        path("bulk/", desk.queue_bulk, name="bulk"),
+        path("call/", desk.phone_call, name="call"),
         path("mail/", mail.mail_list, name="mail-list"),
         path("mail/<int:pk>/", mail.mail_detail, name="mail-detail"),
         path("mail/<int:pk>/original/", mail.mail_raw, name="mail-raw"),

@@ -123,6 +123,16 @@ def duration(value: timedelta | None) -> str:
     return " ".join(parts)
 
 
+@register.filter
+def clock_kind(kind: str) -> str:
+    """How a clock counts, in words: its time left is given in that kind."""
+    return {
+        "wall": _("calendar time"),
+        "business_hours": _("business hours"),
+        "business_days": _("business days"),
+    }.get(kind, kind)
+
+
 CID_SRC_RE = re.compile(r'src="cid:([^"]+)"')
 SHOWN_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 

@@ -5,33 +5,123 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from sla.selectors import clocks_counted
 from tickets import access, selectors, services
 from tickets.exceptions import TicketError
-from tickets.forms import AssignForm, ReclassifyForm, ReplyForm, StatusForm
-from tickets.models import Status, Ticket
-from tickets.views.common import clock_views, current_user
+from tickets.filters import QueueFilter, SavedView, apply_saved_view
+from tickets.forms import (
+    AssignForm,
+    BulkForm,
+    PhoneCallForm,
+    ReclassifyForm,
+    ReplyForm,
+    StatusForm,
+)
+from tickets.models import Channel, Desk, Status, Ticket, User
+from tickets.views.common import clock_views, current_user, form_error
 from tickets.workflow import allowed_targets
+
+QUEUE_PAGE_SIZE = 50
+
+
+def _staff(request: HttpRequest) -> User:
+    user = current_user(request)
+    if not access.is_staff_member(user):
+        raise Http404
+    return user
 
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    user = current_user(request)
-    if not access.is_staff_member(user):
-        raise Http404
-    tickets = selectors.ticket_queue_for_agent(user)
-    if request.GET.get("mine"):
-        tickets = tickets.filter(assignee=user)
-    elif request.GET.get("unassigned"):
-        tickets = tickets.filter(assignee__isnull=True)
-    page = Paginator(tickets, 50).get_page(request.GET.get("page"))
-    return render(request, "tickets/desk_queue.html", {"page": page, "now": timezone.now()})
+    """Open tickets of the agent's desks, nearest deadline first, with live SLA badges.
+
+    htmx asks for the table alone every 30 seconds (and on each filter change)."""
+    user = _staff(request)
+    view = request.GET.get("view", SavedView.ALL)
+    if view not in dict(SavedView.CHOICES):
+        view = SavedView.ALL
+    desks = access.desks_worked_by(user)
+    tickets = apply_saved_view(selectors.ticket_queue_for_agent(user), view, user)
+    filters = QueueFilter(request.GET, queryset=tickets, user=user, desks=desks)
+    page = Paginator(selectors.ticket_queue_page_related(filters.qs), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    now = timezone.now()
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "rows": selectors.queue_rows(list(page.object_list), now=now),
+        "now": now,
+        "filters": filters,
+        "view": view,
+        "views": SavedView.CHOICES,
+        "query": query.urlencode(),
+        "filtered": any(request.GET.get(name) for name in filters.filters),
+        "bulk_form": BulkForm(agents=_bulk_agents(desks)),
+    }
+    if request.headers.get("HX-Target") == "queue-table":
+        return render(request, "tickets/_queue_table.html", context)
+    return render(request, "tickets/desk_queue.html", context)
+
+
+def _bulk_agents(desks: QuerySet[Desk]) -> QuerySet[User]:
+    return (
+        User.objects.filter(Q(desks__in=desks) | Q(role=User.Role.MANAGER), is_active=True)
+        .distinct()
+        .order_by("first_name", "username")
+    )
+
+
+@login_required
+@require_POST
+def queue_bulk(request: HttpRequest) -> HttpResponse:
+    """Assign and/or change the status of the selected tickets, all or none."""
+    user = _staff(request)
+    form = BulkForm(request.POST, agents=_bulk_agents(access.desks_worked_by(user)))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("desk:queue")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(back)
+    wanted = form.cleaned_data["tickets"]
+    tickets = [t for t in access.visible_tickets(user).filter(pk__in=wanted) if t.pk in wanted]
+    if len(tickets) != len(set(wanted)):
+        messages.error(
+            request, _("Some selected tickets are not yours to change. Nothing changed.")
+        )
+        return redirect(back)
+    assignee = form.cleaned_data["assignee"]
+    try:
+        count = services.tickets_bulk_update(
+            tickets=tickets,
+            actor=user,
+            assignee=assignee if assignee not in (None, BulkForm.NOBODY) else None,
+            unassign=assignee == BulkForm.NOBODY,
+            status=form.cleaned_data["status"],
+        )
+    except TicketError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            ngettext("%(n)d ticket updated.", "%(n)d tickets updated.", count) % {"n": count},
+        )
+    return redirect(back)
 
 
 def agent_ticket_page(
@@ -131,3 +221,47 @@ def ticket_reclassify(request: HttpRequest, reference: str) -> HttpResponse:
             messages.success(request, _("Severity changed; the deadlines are recomputed."))
             return redirect("tickets:detail", reference=ticket.reference)
     return agent_ticket_page(request, ticket, reclassify_form=form, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def phone_call(request: HttpRequest) -> HttpResponse:
+    """Log a customer's call as a new ticket: phone channel, clocks from the time of the call."""
+    user = _staff(request)
+    contacts = access.contacts_served_by(user)
+    initial = {
+        "called_at": timezone.localtime().replace(second=0, microsecond=0),
+        "acknowledged": True,
+        "contact": request.GET.get("contact"),
+    }
+    form = PhoneCallForm(request.POST or None, contacts=contacts, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        contact = data["contact"]
+        desks = access.desks_to_open_for(user, contact)
+        default = services.default_desk_for(contact)
+        try:
+            with transaction.atomic():
+                ticket = services.ticket_create(
+                    requester=contact,
+                    subject=data["subject"],
+                    description=data["description"],
+                    severity=data["severity"],
+                    channel=Channel.PHONE,
+                    actor=user,
+                    desk=default if default in desks else desks[0],
+                    received_at=data["called_at"],
+                )
+                if data["acknowledged"]:
+                    services.ticket_acknowledge(ticket=ticket, actor=user)
+        except TicketError as error:
+            form_error(request, form, error)
+        else:
+            messages.success(request, _("Call logged as %(ref)s.") % {"ref": ticket.reference})
+            return redirect("tickets:detail", reference=ticket.reference)
+    return render(
+        request,
+        "tickets/phone_call.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -1,0 +1,163 @@
+"""The agent queue's filters and saved views (django-filter, bound to what the agent may see)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from sla.models import Clock
+from tickets.models import (
+    OPEN_STATUSES,
+    Desk,
+    Message,
+    Organization,
+    Severity,
+    Ticket,
+    User,
+)
+
+NOBODY = "none"
+
+
+class SlaFilter:
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+    CHOICES = ((AT_RISK, _("At risk")), (BREACHED, _("Breached")))
+
+
+class SavedView:
+    """The queue's tabs: each one a fixed set of filters."""
+
+    ALL = "all"
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+    CHOICES = (
+        (ALL, _("All open")),
+        (MINE, _("Mine")),
+        (UNASSIGNED, _("Unassigned")),
+        (AT_RISK, _("At risk")),
+        (BREACHED, _("Breached")),
+    )
+
+
+def breached_clocks() -> QuerySet[Clock]:
+    """Clocks of the outer ticket whose promise is broken: late while counting, or stopped late."""
+    now = timezone.now()
+    return Clock.objects.filter(ticket=OuterRef("pk")).filter(
+        Q(outcome=Clock.Outcome.BREACHED)
+        | Q(breached_at__isnull=False)
+        | (~Q(state=Clock.State.STOPPED) & Q(due_at__lte=now))
+    )
+
+
+def at_risk_clocks() -> QuerySet[Clock]:
+    """Running clocks of the outer ticket past their warning threshold, not yet due."""
+    now = timezone.now()
+    return Clock.objects.filter(
+        ticket=OuterRef("pk"),
+        state=Clock.State.RUNNING,
+        warn_at__lte=now,
+        due_at__gt=now,
+        breached_at__isnull=True,
+    )
+
+
+def text_search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
+    """Reference, subject, requester (name or address) and message text."""
+    query = " ".join(query.split())
+    if not query:
+        return tickets
+    ticket_id = Ticket.id_from_reference(query)
+    if ticket_id is None and query.isdigit():
+        ticket_id = int(query)
+    match: Q = (
+        Q(subject__icontains=query)
+        | Q(requester__name__icontains=query)
+        | Q(requester__email__icontains=query)
+        | Q(Exists(Message.objects.filter(ticket=OuterRef("pk"), body__icontains=query)))
+    )
+    if ticket_id is not None:
+        match |= Q(pk=ticket_id)
+    return tickets.filter(match)
+
+
+class QueueFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_text")
+    desk = django_filters.ModelChoiceFilter(
+        label=_("Desk"), queryset=Desk.objects.none(), empty_label=_("Every desk")
+    )
+    severity = django_filters.ChoiceFilter(
+        label=_("Severity"), choices=Severity.choices, empty_label=_("Any severity")
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=[(s.value, s.label) for s in OPEN_STATUSES],
+        empty_label=_("Any open status"),
+    )
+    assignee = django_filters.ChoiceFilter(
+        label=_("Assignee"), method="filter_assignee", empty_label=_("Anyone")
+    )
+    organization = django_filters.ModelChoiceFilter(
+        label=_("Organization"),
+        queryset=Organization.objects.none(),
+        empty_label=_("Every organization"),
+    )
+    sla = django_filters.ChoiceFilter(
+        label=_("SLA"), choices=SlaFilter.CHOICES, method="filter_sla", empty_label=_("Any")
+    )
+
+    class Meta:
+        model = Ticket
+        fields = ["q", "desk", "severity", "status", "assignee", "organization", "sla"]
+
+    def __init__(self, *args: Any, user: User, desks: QuerySet[Desk], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["desk"].queryset = desks  # type: ignore[attr-defined]  # ModelChoiceFilter
+        self.filters["organization"].queryset = (  # type: ignore[attr-defined]
+            Organization.objects.filter(desks__in=desks).distinct().order_by("name")
+        )
+        agents = (
+            User.objects.filter(desks__in=desks, is_active=True).distinct().order_by("first_name")
+        )
+        self.filters["assignee"].extra["choices"] = [
+            (str(user.pk), _("Me")),
+            (NOBODY, _("Nobody")),
+            *[
+                (str(agent.pk), agent.get_full_name() or agent.username)
+                for agent in agents
+                if agent.pk != user.pk
+            ],
+        ]
+
+    def filter_text(self, tickets: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return text_search(tickets, value)
+
+    def filter_assignee(self, tickets: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        if value == NOBODY:
+            return tickets.filter(assignee__isnull=True)
+        return tickets.filter(assignee_id=int(value))
+
+    def filter_sla(self, tickets: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        if value == SlaFilter.BREACHED:
+            return tickets.filter(Exists(breached_clocks()))
+        if value == SlaFilter.AT_RISK:
+            return tickets.filter(Exists(at_risk_clocks())).exclude(Exists(breached_clocks()))
+        return tickets
+
+
+def apply_saved_view(tickets: QuerySet[Ticket], view: str, user: User) -> QuerySet[Ticket]:
+    if view == SavedView.MINE:
+        return tickets.filter(assignee=user)
+    if view == SavedView.UNASSIGNED:
+        return tickets.filter(assignee__isnull=True)
+    if view == SavedView.AT_RISK:
+        return tickets.filter(Exists(at_risk_clocks())).exclude(Exists(breached_clocks()))
+    if view == SavedView.BREACHED:
+        return tickets.filter(Exists(breached_clocks()))
+    return tickets
