@@ -5,7 +5,17 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tickets.urls import desk_urlpatterns, file_urlpatterns, inbound_urlpatterns
-from tickets.views import account, notifications, portal
+from tickets.views import account, faq, notifications, portal
+
+faq_urlpatterns = (
+    [
+        path("", faq.faq_index, name="index"),
+        path("suggest/", faq.faq_suggest, name="suggest"),
+        path("area/<slug:slug>/", faq.faq_area, name="area"),
+        path("<slug:slug>/", faq.faq_article, name="article"),
+    ],
+    "faq",
+)
 
 urlpatterns = [
     path("", portal.home, name="home"),
@@ -19,6 +29,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("tickets/", include("tickets.urls")),
     path("desk/", include(desk_urlpatterns)),
+    path("faq/", include(faq_urlpatterns)),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notification_read_all, name="notifications-read-all"),
     path("notifications/<int:pk>/", notifications.notification_open, name="notification-open"),

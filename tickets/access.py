@@ -11,7 +11,17 @@ import hmac
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from tickets.models import Attachment, Contact, Desk, InboundMail, Message, Ticket, User
+from tickets.models import (
+    Article,
+    Attachment,
+    CannedReply,
+    Contact,
+    Desk,
+    InboundMail,
+    Message,
+    Ticket,
+    User,
+)
 
 
 def contact_of(user: User) -> Contact | None:
@@ -172,3 +182,23 @@ def desk_for_webhook(slug: str, authorization: str) -> Desk | None:
     if desk is None or not expected or scheme.lower() != "bearer" or not matches:
         return None
     return desk
+
+
+# --- canned replies and the FAQ ----------------------------------------------------------------
+
+
+def visible_canned_replies(user: User) -> QuerySet[CannedReply]:
+    """Canned replies for every desk and for the desks the user works."""
+    if not is_staff_member(user):
+        return CannedReply.objects.none()
+    return CannedReply.objects.filter(
+        Q(desk__isnull=True) | Q(desk__in=desks_worked_by(user))
+    ).select_related("desk")
+
+
+def visible_articles(user: User) -> QuerySet[Article]:
+    """FAQ articles: published ones for everyone (no login needed), drafts for staff too."""
+    articles = Article.objects.select_related("area")
+    if user.is_authenticated and is_staff_member(user):
+        return articles
+    return articles.filter(published=True)

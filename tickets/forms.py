@@ -8,10 +8,11 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Contact, Severity, Status, User
+from tickets.models import Article, CannedReply, Contact, Desk, Severity, Status, User
 
 SEVERITY_DEFINITIONS = {
     Severity.BLOCKING: _(
@@ -60,7 +61,20 @@ class SeverityRadio(forms.RadioSelect):
 
 
 class TicketCreateForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=200)
+    # While the customer types, htmx asks the FAQ for articles that may already answer it.
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "hx-get": reverse_lazy("faq:suggest"),
+                "hx-trigger": "input changed delay:400ms",
+                "hx-target": "#faq-suggestions",
+                "hx-swap": "outerHTML",
+                "autocomplete": "off",
+            }
+        ),
+    )
     severity = forms.ChoiceField(
         label=_("Severity"), choices=Severity.choices, widget=SeverityRadio
     )
@@ -111,6 +125,38 @@ class AssignForm(forms.Form):
 class ReclassifyForm(forms.Form):
     severity = forms.ChoiceField(label=_("New severity"), choices=Severity.choices)
     reason = forms.CharField(label=_("Reason"), max_length=500)
+    # Set by the preview's "Confirm" button; without it the change is only previewed.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class MergeForm(forms.Form):
+    target = forms.CharField(
+        label=_("Merge into ticket"),
+        max_length=20,
+        help_text=_("The reference of the ticket that stays, e.g. PAC-000123."),
+    )
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class CannedReplyForm(forms.ModelForm):  # type: ignore[type-arg]  # of CannedReply
+    class Meta:
+        model = CannedReply
+        fields = ["title", "body", "desk"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+
+    def __init__(self, *args: Any, desks: QuerySet[Desk], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["desk"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = desks
+        field.empty_label = _("Every desk")
+
+
+class ArticleForm(forms.ModelForm):  # type: ignore[type-arg]  # of Article
+    class Meta:
+        model = Article
+        fields = ["area", "title", "language", "body", "keywords", "published"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 14})}
 
 
 class BulkForm(forms.Form):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -22,7 +24,18 @@ from sla.calendar import CalendarSnapshot, ClockKind, elapsed
 from sla.models import Calendar, Clock, Metric
 from sla.selectors import calendar_snapshot
 from tickets import access
-from tickets.models import OPEN_STATUSES, Attachment, Message, Severity, Ticket, TicketEvent, User
+from tickets.models import (
+    OPEN_STATUSES,
+    Article,
+    Attachment,
+    Desk,
+    Message,
+    ProductArea,
+    Severity,
+    Ticket,
+    TicketEvent,
+    User,
+)
 
 SEVERITY_RANK = Case(
     When(severity=Severity.BLOCKING, then=Value(0)),
@@ -162,3 +175,137 @@ def ticket_timeline(user: User, ticket: Ticket) -> list[TimelineEntry]:
 
 def ticket_clocks(ticket: Ticket) -> list[Clock]:
     return list(Clock.objects.filter(ticket=ticket).order_by("metric"))
+
+
+# --- FAQ ---------------------------------------------------------------------------------------
+
+# Words too common to say what an article is about (English and French).
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "is",
+        "it",
+        "my",
+        "i",
+        "for",
+        "with",
+        "not",
+        "does",
+        "do",
+        "cannot",
+        "can't",
+        "le",
+        "la",
+        "les",
+        "un",
+        "une",
+        "des",
+        "de",
+        "du",
+        "et",
+        "est",
+        "en",
+        "ne",
+        "pas",
+        "sur",
+        "pour",
+        "dans",
+        "mon",
+        "ma",
+        "mes",
+        "je",
+        "au",
+        "aux",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class AreaArticles:
+    area: ProductArea
+    articles: list[Article]
+
+
+def faq_areas(articles: QuerySet[Article], *, language: str) -> list[AreaArticles]:
+    """Published articles by product area, in the reader's language first."""
+    rows = list(articles.order_by("area__position", "area__name", "title"))
+    preferred = [a for a in rows if a.language == language] or rows
+    grouped: dict[int, AreaArticles] = {}
+    for article in preferred:
+        grouped.setdefault(article.area_id, AreaArticles(article.area, [])).articles.append(article)
+    return list(grouped.values())
+
+
+def articles_matching(
+    articles: QuerySet[Article], query: str, *, language: str, limit: int = 20
+) -> list[Article]:
+    """Articles containing any of the query's words, best first: words in the title count
+    most, then keywords, then the text; the reader's language first on equal scores."""
+    words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 2 and w not in STOP_WORDS]
+    if not words:
+        return []
+    match = Q()
+    for word in words[:8]:
+        match |= Q(title__icontains=word) | Q(keywords__icontains=word) | Q(body__icontains=word)
+    candidates = list(articles.filter(match)[:200])
+
+    def score(article: Article) -> tuple[int, int]:
+        title, keywords, body = (
+            article.title.lower(),
+            article.keywords.lower(),
+            article.body.lower(),
+        )
+        points = sum(
+            (5 if w in title else 0) + (3 if w in keywords else 0) + (1 if w in body else 0)
+            for w in words
+        )
+        return (points, 1 if article.language == language else 0)
+
+    return sorted(candidates, key=score, reverse=True)[:limit]
+
+
+# --- support hours -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SupportHours:
+    """What the portal says of a desk's hours: the week, open now or when it opens next."""
+
+    desk: Desk
+    time_zone: str
+    week: list[tuple[str, str]]  # (weekday name, "09:00–12:30, 13:30–17:00" or "")
+    open_now: bool
+    next_opening: datetime | None
+
+
+def support_hours(desk: Desk, *, now: datetime) -> SupportHours:
+    from sla.calendar import NeverOpenError, is_open, next_opening
+    from sla.models import Weekday
+
+    calendar = Calendar.objects.prefetch_related("intervals", "closures", "extra_openings").get(
+        pk=desk.calendar_id
+    )
+    cal = calendar_snapshot(calendar)
+    week = [
+        (
+            str(Weekday(day).label),
+            ", ".join(
+                f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
+                for start, end in cal.weekly[day]
+            ),
+        )
+        for day in range(7)
+    ]
+    open_now = is_open(cal, now)
+    try:
+        opens = None if open_now else next_opening(cal, now)
+    except NeverOpenError:
+        opens = None
+    return SupportHours(desk, calendar.time_zone, week, open_now, opens)

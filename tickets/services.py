@@ -16,10 +16,11 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from sla.models import StopReason
+from sla.models import Clock, StopReason
 from sla.services import ClockChange, clocks_apply
 from tickets import access
 from tickets.exceptions import (
@@ -31,7 +32,9 @@ from tickets.exceptions import (
 )
 from tickets.mail import outbound
 from tickets.models import (
+    Article,
     Attachment,
+    CannedReply,
     Channel,
     Contact,
     Desk,
@@ -630,6 +633,168 @@ def tickets_bulk_update(
                 field=error.field,
             ) from error
     return len(tickets)
+
+
+@transaction.atomic
+def ticket_merge(*, source: Ticket, target: Ticket, actor: User, note: str = "") -> Ticket:
+    """Merge a duplicate into another ticket of the same contact: its messages, files and mail
+    threads move to the target (later replies by mail land there), the duplicate is closed
+    (its clocks stop) and points to the target. Returns the target."""
+    if source.pk == target.pk:
+        raise TicketError(_("A ticket cannot be merged into itself."), field="target")
+    locked = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update(of=("self",))
+        .select_related("desk", "requester")
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
+    }
+    source, target = locked[source.pk], locked[target.pk]
+    if not access.can_work(actor, source) or not access.can_work(actor, target):
+        raise PermissionDeniedError(_("You may not merge these tickets."))
+    if source.merged_into_id is not None:
+        raise TicketError(_("This ticket is already merged."), field="target")
+    if target.merged_into_id is not None:
+        raise TicketError(
+            _("%(ref)s was itself merged; merge into the ticket it points to.")
+            % {"ref": target.reference},
+            field="target",
+        )
+    if source.requester_id != target.requester_id:
+        # Another contact may not see the target: their own messages would disappear for them.
+        raise TicketError(
+            _("Only tickets of the same contact can be merged; %(ref)s is %(name)s's.")
+            % {"ref": target.reference, "name": target.requester.name},
+            field="target",
+        )
+    now = timezone.now()
+    Message.objects.filter(ticket=source).update(ticket=target)
+    Attachment.objects.filter(ticket=source).update(ticket=target)
+    MailThreadId.objects.filter(ticket=source).update(ticket=target)
+    source.merged_into = target
+    source.save(update_fields=["merged_into"])
+    _event(
+        source,
+        actor=actor,
+        kind=TicketEvent.Kind.MERGED,
+        at=now,
+        after=target.reference,
+        note=note.strip(),
+    )
+    _event(
+        target,
+        actor=actor,
+        kind=TicketEvent.Kind.MERGED,
+        at=now,
+        before=source.reference,
+        note=note.strip(),
+    )
+    if source.status != Status.CLOSED:
+        _set_status(source, Status.CLOSED, actor=actor, at=now, note=note.strip())
+    target.updated_at = now
+    target.save(update_fields=["updated_at"])
+    return target
+
+
+@dataclass(frozen=True)
+class DeadlinePreview:
+    """One clock's promise before and after a severity change that has not been made."""
+
+    metric: str
+    metric_label: str
+    kind: str
+    state: str
+    due_before: datetime | None
+    due_after: datetime | None
+    breached_after: bool
+
+
+class _DryRun(Exception):
+    pass
+
+
+def ticket_reclassify_preview(
+    *, ticket: Ticket, actor: User, severity: str, reason: str
+) -> list[DeadlinePreview]:
+    """The deadlines a reclassification would give, computed by making it inside a savepoint
+    that is then rolled back (so the preview is exactly what confirming will do; nothing is
+    written and no mail or notification leaves)."""
+    before = {c.metric: c.due_at for c in Clock.objects.filter(ticket=ticket)}
+    after: list[Clock] = []
+    try:
+        with transaction.atomic():
+            ticket_reclassify(ticket=ticket, actor=actor, severity=severity, reason=reason)
+            after = list(Clock.objects.filter(ticket=ticket).order_by("metric"))
+            raise _DryRun
+    except _DryRun:
+        pass
+    now = timezone.now()
+    return [
+        DeadlinePreview(
+            metric=clock.metric,
+            metric_label=clock.get_metric_display(),
+            kind=clock.kind,
+            state=clock.state,
+            due_before=before.get(clock.metric),
+            due_after=clock.due_at,
+            breached_after=bool(
+                clock.breached_at
+                or (clock.state != Clock.State.STOPPED and clock.due_at and clock.due_at <= now)
+            ),
+        )
+        for clock in after
+    ]
+
+
+@transaction.atomic
+def canned_reply_save(*, reply: CannedReply, actor: User) -> CannedReply:
+    """Create or update a canned reply, for one of the agent's desks or every desk."""
+    if not access.is_staff_member(actor):
+        raise PermissionDeniedError(_("Only support staff write canned replies."))
+    if (
+        reply.desk_id is not None
+        and not access.desks_worked_by(actor).filter(pk=reply.desk_id).exists()
+    ):
+        raise PermissionDeniedError(_("You do not work on this desk."))
+    if reply.created_by_id is None:
+        reply.created_by = actor
+    reply.updated_at = timezone.now()
+    reply.full_clean()
+    reply.save()
+    return reply
+
+
+@transaction.atomic
+def canned_reply_delete(*, reply: CannedReply, actor: User) -> None:
+    if not access.visible_canned_replies(actor).filter(pk=reply.pk).exists():
+        raise PermissionDeniedError(_("You may not delete this canned reply."))
+    reply.delete()
+
+
+@transaction.atomic
+def article_save(*, article: Article, actor: User) -> Article:
+    """Create or update a FAQ article; its address comes from the title on creation."""
+    if not access.is_staff_member(actor):
+        raise PermissionDeniedError(_("Only support staff write FAQ articles."))
+    if not article.slug:
+        base = slugify(article.title)[:180] or "article"
+        slug, n = base, 1
+        while Article.objects.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        article.slug = slug
+    article.author = actor
+    article.updated_at = timezone.now()
+    article.full_clean()
+    article.save()
+    return article
+
+
+@transaction.atomic
+def article_delete(*, article: Article, actor: User) -> None:
+    if not access.is_staff_member(actor):
+        raise PermissionDeniedError(_("Only support staff delete FAQ articles."))
+    article.delete()
 
 
 def user_set_language(*, user: User, language: str) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import clocks, desk, files, mail, portal
+from tickets.views import clocks, desk, files, mail, portal, workspace
 
 app_name = "tickets"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("<str:reference>/acknowledge/", desk.ticket_acknowledge, name="acknowledge"),
     path("<str:reference>/assign/", desk.ticket_assign, name="assign"),
     path("<str:reference>/reclassify/", desk.ticket_reclassify, name="reclassify"),
+    path("<str:reference>/merge/", workspace.ticket_merge, name="merge"),
     path("<str:reference>/clocks/<str:metric>/", clocks.clock_explain, name="clock-explain"),
 ]
 
@@ -21,6 +22,14 @@ desk_urlpatterns = (
         path("", desk.queue, name="queue"),
         path("bulk/", desk.queue_bulk, name="bulk"),
         path("call/", desk.phone_call, name="call"),
+        path("canned/", workspace.canned_list, name="canned-list"),
+        path("canned/new/", workspace.canned_edit, name="canned-new"),
+        path("canned/<int:pk>/", workspace.canned_edit, name="canned-edit"),
+        path("canned/<int:pk>/delete/", workspace.canned_delete, name="canned-delete"),
+        path("faq/", workspace.article_list_staff, name="faq-list"),
+        path("faq/new/", workspace.article_edit, name="faq-new"),
+        path("faq/<int:pk>/", workspace.article_edit, name="faq-edit"),
+        path("faq/<int:pk>/delete/", workspace.article_delete, name="faq-delete"),
         path("mail/", mail.mail_list, name="mail-list"),
         path("mail/<int:pk>/", mail.mail_detail, name="mail-detail"),
         path("mail/<int:pk>/original/", mail.mail_raw, name="mail-raw"),

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import World, open_ticket
+from sla.models import Clock
 from tickets.models import Message, Status
 
 pytestmark = pytest.mark.django_db
@@ -62,10 +63,23 @@ def test_agent_claims_replies_notes_and_reclassifies(world: World, agent: Client
         reverse("tickets:reclassify", args=[ref]), {"severity": "blocking", "reason": ""}
     )
     assert response.status_code == 400 and "This field is required" in response.content.decode()
-    agent.post(
+    before = {c.metric: c.due_at for c in Clock.objects.filter(ticket=ticket)}
+    preview = agent.post(
         reverse("tickets:reclassify", args=[ref]),
         {"severity": "blocking", "reason": "All users affected"},
     )
+    # First the new deadlines are shown, nothing changes; then the agent confirms.
+    assert preview.status_code == 200
+    assert "Confirm the change" in preview.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.severity == "major"
+    assert {c.metric: c.due_at for c in Clock.objects.filter(ticket=ticket)} == before
+    shown = [p.due_after for p in preview.context["preview"]]
+    agent.post(
+        reverse("tickets:reclassify", args=[ref]),
+        {"severity": "blocking", "reason": "All users affected", "confirm": "1"},
+    )
+    assert [c.due_at for c in Clock.objects.filter(ticket=ticket).order_by("metric")] == shown
     ticket.refresh_from_db()
     assert ticket.assignee == world.agent_eu
     assert ticket.status == Status.ACKNOWLEDGED and ticket.severity == "blocking"

@@ -1,4 +1,5 @@
-"""Tickets and their history (core), and the mail that carries them (mail)."""
+"""Tickets and their history (core), the mail that carries them (mail), and what agents write
+for reuse (workspace: canned replies, the FAQ)."""
 
 from tickets.models.core import (
     OPEN_STATUSES,
@@ -21,12 +22,15 @@ from tickets.models.core import (
     attachment_path,
 )
 from tickets.models.mail import AutoAnswer, InboundMail, Mailbox, MailThreadId, OutboundMail
+from tickets.models.workspace import Article, CannedReply, ProductArea
 
 __all__ = [
     "OPEN_STATUSES",
     "REFERENCE_RE",
+    "Article",
     "Attachment",
     "AutoAnswer",
+    "CannedReply",
     "Channel",
     "Contact",
     "Desk",
@@ -38,6 +42,7 @@ __all__ = [
     "Message",
     "Organization",
     "OutboundMail",
+    "ProductArea",
     "Region",
     "Severity",
     "Status",

@@ -250,6 +250,14 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     # The nearest due instant of a running SLA clock, kept by sla.services for the queue order.
     sla_due_at = models.DateTimeField(_("next SLA deadline"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+        verbose_name=_("merged into"),
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -391,6 +399,7 @@ class TicketEvent(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         CLOCK = "clock", _("SLA clock")
         ESCALATION = "escalation", _("Escalation")
+        MERGED = "merged", _("Merged")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

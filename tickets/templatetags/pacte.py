@@ -102,7 +102,23 @@ def event_summary(event: TicketEvent) -> SafeString:
             metric=_label(Metric, event.field),
             alert=_label(Notification.Kind, event.note),
         )
+    if kind == TicketEvent.Kind.MERGED:
+        if event.after:
+            return format_html(
+                _("{who} merged this ticket into {ref}"),
+                who=who,
+                ref=_reference_link(event.after),
+            )
+        return format_html(
+            _("{who} merged {ref} into this ticket"), who=who, ref=_reference_link(event.before)
+        )
     return format_html("{}", event.get_kind_display())
+
+
+def _reference_link(reference: str) -> SafeString:
+    return format_html(
+        '<a href="{}">{}</a>', reverse("tickets:detail", args=[reference]), reference
+    )
 
 
 @register.filter
@@ -121,6 +137,11 @@ def duration(value: timedelta | None) -> str:
     if minutes or not parts:
         parts.append(_("%(n)d min") % {"n": minutes})
     return " ".join(parts)
+
+
+@register.filter
+def severity_label(value: str) -> str:
+    return _label(Severity, value)
 
 
 @register.filter

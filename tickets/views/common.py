@@ -22,7 +22,7 @@ def current_user(request: HttpRequest) -> User:
     return user
 
 
-def form_error(request: HttpRequest, form: forms.Form, error: TicketError) -> None:
+def form_error(request: HttpRequest, form: forms.BaseForm, error: TicketError) -> None:
     """Show a domain error on the field it concerns, or as a page message."""
     if error.field and error.field in form.fields:
         form.add_error(error.field, error.message)

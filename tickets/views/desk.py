@@ -23,6 +23,7 @@ from tickets.filters import QueueFilter, SavedView, apply_saved_view
 from tickets.forms import (
     AssignForm,
     BulkForm,
+    MergeForm,
     PhoneCallForm,
     ReclassifyForm,
     ReplyForm,
@@ -130,6 +131,8 @@ def agent_ticket_page(
     *,
     reply_form: ReplyForm | None = None,
     reclassify_form: ReclassifyForm | None = None,
+    merge_form: MergeForm | None = None,
+    preview: list[services.DeadlinePreview] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = current_user(request)
@@ -152,6 +155,12 @@ def agent_ticket_page(
             "assign_form": AssignForm(agents=agents, initial={"assignee": ticket.assignee_id}),
             "reclassify_form": reclassify_form
             or ReclassifyForm(initial={"severity": ticket.severity}),
+            "merge_form": merge_form or MergeForm(),
+            "preview": preview,
+            "canned_replies": access.visible_canned_replies(user)
+            .filter(Q(desk__isnull=True) | Q(desk=ticket.desk_id))
+            .order_by("title"),
+            "merged_tickets": ticket.merged_tickets.order_by("pk"),
             "explain": True,
             "may_acknowledge": ticket.status == Status.NEW,
             "may_claim": ticket.assignee_id != user.pk,
@@ -160,7 +169,7 @@ def agent_ticket_page(
     )
 
 
-def _worked_ticket(request: HttpRequest, reference: str) -> Ticket:
+def worked_ticket(request: HttpRequest, reference: str) -> Ticket:
     ticket = access.ticket_or_404(current_user(request), reference)
     if not access.can_work(current_user(request), ticket):
         raise Http404
@@ -170,7 +179,7 @@ def _worked_ticket(request: HttpRequest, reference: str) -> Ticket:
 @login_required
 @require_POST
 def ticket_acknowledge(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _worked_ticket(request, reference)
+    ticket = worked_ticket(request, reference)
     try:
         services.ticket_acknowledge(ticket=ticket, actor=current_user(request))
     except TicketError as error:
@@ -184,7 +193,7 @@ def ticket_acknowledge(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
     user = current_user(request)
-    ticket = _worked_ticket(request, reference)
+    ticket = worked_ticket(request, reference)
     if request.POST.get("claim"):
         assignee = user
     else:
@@ -205,15 +214,20 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_POST
 def ticket_reclassify(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _worked_ticket(request, reference)
+    """First the new deadlines are shown; the change is made when the agent confirms them."""
+    ticket = worked_ticket(request, reference)
+    user = current_user(request)
     form = ReclassifyForm(request.POST)
     if form.is_valid():
+        data = form.cleaned_data
         try:
+            if not data["confirm"]:
+                preview = services.ticket_reclassify_preview(
+                    ticket=ticket, actor=user, severity=data["severity"], reason=data["reason"]
+                )
+                return agent_ticket_page(request, ticket, reclassify_form=form, preview=preview)
             services.ticket_reclassify(
-                ticket=ticket,
-                actor=current_user(request),
-                severity=form.cleaned_data["severity"],
-                reason=form.cleaned_data["reason"],
+                ticket=ticket, actor=user, severity=data["severity"], reason=data["reason"]
             )
         except TicketError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)

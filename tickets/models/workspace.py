@@ -1,0 +1,85 @@
+"""What agents write for reuse: canned replies, and the FAQ knowledge base customers read."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models.core import Desk, Language
+
+
+class CannedReply(models.Model):
+    """A ready answer an agent inserts into a reply; for one desk or, without one, every desk."""
+
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text"))
+    desk = models.ForeignKey(
+        Desk,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_replies",
+        verbose_name=_("desk"),
+        help_text=_("Leave empty to offer it on every desk."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["title"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProductArea(models.Model):
+    """A part of the product the FAQ is organized by (installation, billing, API…)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering: ClassVar = ["position", "name"]
+        verbose_name = _("product area")
+        verbose_name_plural = _("product areas")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Article(models.Model):
+    """A FAQ article: the SLA's first level of support, written by agents, read by customers."""
+
+    area = models.ForeignKey(
+        ProductArea, on_delete=models.PROTECT, related_name="articles", verbose_name=_("area")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    body = models.TextField(_("text"), help_text=_("Plain text; blank lines separate paragraphs."))
+    keywords = models.CharField(
+        _("keywords"), max_length=300, blank=True, help_text=_("Other words customers use.")
+    )
+    language = models.CharField(_("language"), max_length=8, choices=Language, default=Language.EN)
+    published = models.BooleanField(_("published"), default=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["area", "title"]
+        verbose_name = _("FAQ article")
+        verbose_name_plural = _("FAQ articles")
+        indexes: ClassVar = [models.Index(fields=["published", "language", "area"])]
+
+    def __str__(self) -> str:
+        return self.title

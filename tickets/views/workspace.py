@@ -1,0 +1,149 @@
+"""Agents' tools beside the queue: merging duplicates, canned replies, the FAQ they write."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tickets import access, services
+from tickets.exceptions import TicketError
+from tickets.forms import ArticleForm, CannedReplyForm, MergeForm
+from tickets.models import Article, CannedReply, Ticket
+from tickets.views.common import current_user, form_error
+from tickets.views.desk import agent_ticket_page, worked_ticket
+
+
+@login_required
+@require_POST
+def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
+    user = current_user(request)
+    source = worked_ticket(request, reference)
+    form = MergeForm(request.POST)
+    if form.is_valid():
+        target_id = Ticket.id_from_reference(form.cleaned_data["target"])
+        target = access.visible_tickets(user).filter(pk=target_id).first() if target_id else None
+        if target is None:
+            form.add_error("target", _("No ticket of yours has this reference."))
+        else:
+            try:
+                services.ticket_merge(
+                    source=source, target=target, actor=user, note=form.cleaned_data["note"]
+                )
+            except TicketError as error:
+                form_error(request, form, error)
+            else:
+                messages.success(
+                    request,
+                    _("%(source)s is merged into %(target)s.")
+                    % {"source": source.reference, "target": target.reference},
+                )
+                return redirect("tickets:detail", reference=target.reference)
+    return agent_ticket_page(request, source, merge_form=form, status=400)
+
+
+def _staff(request: HttpRequest) -> None:
+    if not access.is_staff_member(current_user(request)):
+        raise Http404
+
+
+@login_required
+def canned_list(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    replies = access.visible_canned_replies(current_user(request)).order_by("title")
+    return render(request, "tickets/canned_list.html", {"replies": replies})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def canned_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    _staff(request)
+    user = current_user(request)
+    reply = (
+        get_object_or_404(access.visible_canned_replies(user), pk=pk)
+        if pk is not None
+        else CannedReply()
+    )
+    form = CannedReplyForm(request.POST or None, instance=reply, desks=access.desks_worked_by(user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.canned_reply_save(reply=form.instance, actor=user)
+        except TicketError as error:
+            form_error(request, form, error)
+        else:
+            messages.success(request, _("Canned reply saved."))
+            return redirect("desk:canned-list")
+    return render(
+        request,
+        "tickets/workspace_form.html",
+        {
+            "form": form,
+            "title": _("Canned reply") if pk else _("New canned reply"),
+            "back": "desk:canned-list",
+            "delete_url": "desk:canned-delete" if pk else "",
+            "object": reply,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def canned_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff(request)
+    user = current_user(request)
+    reply = get_object_or_404(access.visible_canned_replies(user), pk=pk)
+    services.canned_reply_delete(reply=reply, actor=user)
+    messages.success(request, _("Canned reply deleted."))
+    return redirect("desk:canned-list")
+
+
+@login_required
+def article_list_staff(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    articles = access.visible_articles(current_user(request)).order_by(
+        "area__position", "area__name", "title"
+    )
+    return render(request, "tickets/article_list_staff.html", {"articles": articles})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def article_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    _staff(request)
+    user = current_user(request)
+    article = get_object_or_404(Article, pk=pk) if pk is not None else Article()
+    form = ArticleForm(request.POST or None, instance=article)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.article_save(article=form.instance, actor=user)
+        except TicketError as error:
+            form_error(request, form, error)
+        else:
+            messages.success(request, _("Article saved."))
+            return redirect("desk:faq-list")
+    return render(
+        request,
+        "tickets/workspace_form.html",
+        {
+            "form": form,
+            "title": _("FAQ article") if pk else _("New FAQ article"),
+            "back": "desk:faq-list",
+            "delete_url": "desk:faq-delete" if pk else "",
+            "object": article,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def article_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff(request)
+    article = get_object_or_404(Article, pk=pk)
+    services.article_delete(article=article, actor=current_user(request))
+    messages.success(request, _("Article deleted."))
+    return redirect("desk:faq-list")
