@@ -19,7 +19,8 @@ def po_entries() -> dict[str, list[str]]:
         for key, value in re.findall(
             r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d\])?) ((?:".*"\n?)+)', text, re.M
         ):
-            fields[key] = "".join(re.findall(r'"(.*)"', value))
+            raw = "".join(re.findall(r'"(.*)"', value))
+            fields[key] = raw.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
         if fields.get("msgid"):
             key = f"{fields.get('msgctxt', '')}\x04{fields['msgid']}"
             entries[key] = [v for k, v in fields.items() if k.startswith("msgstr")]

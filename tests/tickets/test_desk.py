@@ -11,8 +11,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import World, open_ticket
 from sla.models import Clock
+from tests.factories import World, open_ticket
 from tickets.models import Message, Status
 
 pytestmark = pytest.mark.django_db
