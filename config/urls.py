@@ -26,6 +26,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", account.language_switch, name="set_language"),
+    path("accounts/preferences/", account.preferences, name="preferences"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("tickets/", include("tickets.urls")),
     path("desk/", include(desk_urlpatterns)),

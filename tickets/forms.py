@@ -242,3 +242,27 @@ class PhoneCallForm(forms.Form):
         if value < now - timedelta(days=7):
             raise forms.ValidationError(_("Log calls within a week; older ones go in a note."))
         return value
+
+
+def _time_zone_choices() -> list[tuple[str, Any]]:  # Any: lazy or plain labels
+    import zoneinfo
+
+    zones = sorted(
+        z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc")
+    )
+    return [("", _("The support desk's time zone")), *[(z, z.replace("_", " ")) for z in zones]]
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("My browser's language")), ("en", "English"), ("fr", "Français")],
+        help_text=_("Pages and the mail we send you."),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        choices=_time_zone_choices,
+        help_text=_("Every date and time is shown in it."),
+    )

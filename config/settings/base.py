@@ -159,6 +159,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 10}
 PACTE_SWEEP_SECONDS = env.float("PACTE_SWEEP_SECONDS", default=60.0)
+# How often the agent queue refreshes its rows and SLA badges in the browser (htmx).
+PACTE_QUEUE_REFRESH_SECONDS = env.int("PACTE_QUEUE_REFRESH_SECONDS", default=30)
 SWEEP_INTERVAL = timedelta(seconds=PACTE_SWEEP_SECONDS)
 CELERY_BEAT_SCHEDULE = {
     "sla-clock-sweep": {

@@ -20,6 +20,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 WHITENOISE_USE_FINDERS = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("PACTE_TEST_CELERY_EAGER", default=True)
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+PACTE_QUEUE_REFRESH_SECONDS = 2  # the browser test watches a badge change without a reload
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory, so that a real Celery worker process can open the test database.

@@ -99,6 +99,14 @@ def test_customer_and_agent_journey(
     row = agent.locator("table.queue tbody tr", has_text=subject)
     expect(row.locator(".badge.sla-ok, .badge.sla-warning, .badge.sla-breached")).to_be_visible()
     agent.screenshot(path=screenshots / f"desk-queue-{language}.png", full_page=True)
+    # The queue refreshes itself: a change made elsewhere shows up without a reload.
+    from tickets import services
+
+    expect(row.locator("td").nth(7)).to_have_text("—")
+    services.ticket_assign(ticket=ticket, actor=agent_user, assignee=agent_user)
+    expect(row.locator("td").nth(7)).to_have_text(agent_user.get_full_name() or "agent_eu")
+    services.ticket_assign(ticket=ticket, actor=agent_user, assignee=None)
+    expect(row.locator("td").nth(7)).to_have_text("—")
     row.get_by_role("link", name=re.compile(re.escape(subject))).click()
     agent.get_by_role("button", name=t(language, "Claim")).click()
     expect(agent.get_by_text(t(language, "Assignment updated."))).to_be_visible()

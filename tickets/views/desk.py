@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -47,7 +48,8 @@ def _staff(request: HttpRequest) -> User:
 def queue(request: HttpRequest) -> HttpResponse:
     """Open tickets of the agent's desks, nearest deadline first, with live SLA badges.
 
-    htmx asks for the table alone every 30 seconds (and on each filter change)."""
+    htmx asks for the table alone every PACTE_QUEUE_REFRESH_SECONDS (and on each filter
+    change)."""
     user = _staff(request)
     view = request.GET.get("view", SavedView.ALL)
     if view not in dict(SavedView.CHOICES):
@@ -71,6 +73,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "filtered": any(request.GET.get(name) for name in filters.filters),
         "bulk_form": BulkForm(agents=_bulk_agents(desks)),
+        "refresh_seconds": settings.PACTE_QUEUE_REFRESH_SECONDS,
     }
     if request.headers.get("HX-Target") == "queue-table":
         return render(request, "tickets/_queue_table.html", context)
