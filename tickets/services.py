@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.text import slugify
@@ -41,6 +42,7 @@ from tickets.models import (
     Language,
     MailThreadId,
     Message,
+    QueueView,
     Severity,
     Status,
     SystemNote,
@@ -744,6 +746,39 @@ def ticket_reclassify_preview(
         )
         for clock in after
     ]
+
+
+QUEUE_VIEW_KEYS = ("view", "q", "desk", "severity", "status", "assignee", "organization", "sla")
+QUEUE_VIEWS_PER_USER = 20
+
+
+@transaction.atomic
+def queue_view_save(*, owner: User, name: str, query: QueryDict) -> QueueView:
+    """Save the queue's current filters under a name (the same name replaces the old one)."""
+    if not access.is_staff_member(owner):
+        raise PermissionDeniedError(_("Only support staff have a queue."))
+    name = " ".join(name.split())[:60]
+    if not name:
+        raise TicketError(_("Give the view a name."), field="name")
+    kept = QueryDict(mutable=True)
+    for key in QUEUE_VIEW_KEYS:
+        value = query.get(key, "").strip()
+        if value:
+            kept[key] = value[:200]
+    if not kept:
+        raise TicketError(_("Choose some filters first."), field="name")
+    existing = QueueView.objects.filter(owner=owner, name=name).first()
+    if existing is None and owner.queue_views.count() >= QUEUE_VIEWS_PER_USER:
+        raise TicketError(
+            _("You have %(n)d saved views already; delete one first.")
+            % {"n": QUEUE_VIEWS_PER_USER},
+            field="name",
+        )
+    view = existing or QueueView(owner=owner, name=name)
+    view.query = kept.urlencode()
+    view.full_clean(exclude=["owner"])
+    view.save()
+    return view
 
 
 @transaction.atomic

@@ -21,6 +21,8 @@ desk_urlpatterns = (
     [
         path("", desk.queue, name="queue"),
         path("bulk/", desk.queue_bulk, name="bulk"),
+        path("views/", desk.queue_view_save, name="view-save"),
+        path("views/<int:pk>/delete/", desk.queue_view_delete, name="view-delete"),
         path("call/", desk.phone_call, name="call"),
         path("canned/", workspace.canned_list, name="canned-list"),
         path("canned/new/", workspace.canned_edit, name="canned-new"),

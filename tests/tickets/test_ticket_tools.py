@@ -253,3 +253,41 @@ def test_a_phone_ticket_sends_the_opening_mail(world: World) -> None:
     )
     assert Ticket.objects.get(pk=ticket.pk).channel == "phone"
     assert OutboundMail.objects.filter(ticket=ticket).exists()
+
+
+# --- saved views --------------------------------------------------------------------------------
+
+
+def test_an_agent_saves_a_view_of_the_queue_and_deletes_it(world: World) -> None:
+    blocking = open_ticket(world.alice, subject="Blocking one", severity="blocking")
+    open_ticket(world.alice, subject="Minor one", severity="minor")
+    agent = client_for(world.agent_eu)
+    response = agent.post(
+        reverse("desk:view-save"),
+        {"name": "  Blocking  ", "severity": "blocking", "page": "3", "evil": "x"},
+    )
+    assert response.status_code == 302
+    view = world.agent_eu.queue_views.get()
+    assert (view.name, view.query) == ("Blocking", "severity=blocking")
+    page = agent.get(f"{reverse('desk:queue')}?{view.query}").content.decode()
+    assert blocking.subject in page and "Minor one" not in page
+    assert 'aria-current="page">Blocking</a>' in page
+    # Another agent neither sees nor deletes it.
+    other = client_for(world.agent_fr)
+    assert "Blocking</a>" not in other.get(reverse("desk:queue")).content.decode()
+    assert other.post(reverse("desk:view-delete", args=[view.pk])).status_code == 404
+    agent.post(reverse("desk:view-delete", args=[view.pk]))
+    assert not world.agent_eu.queue_views.exists()
+
+
+def test_a_view_needs_a_name_and_filters(world: World) -> None:
+    agent = client_for(world.agent_eu)
+    agent.post(reverse("desk:view-save"), {"name": "", "severity": "blocking"})
+    agent.post(reverse("desk:view-save"), {"name": "Nothing"})
+    assert not world.agent_eu.queue_views.exists()
+    assert (
+        client_for(world.alice.user)
+        .post(reverse("desk:view-save"), {"name": "x", "severity": "minor"})
+        .status_code
+        == 404
+    )

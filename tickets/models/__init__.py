@@ -22,7 +22,7 @@ from tickets.models.core import (
     attachment_path,
 )
 from tickets.models.mail import AutoAnswer, InboundMail, Mailbox, MailThreadId, OutboundMail
-from tickets.models.workspace import Article, CannedReply, ProductArea
+from tickets.models.workspace import Article, CannedReply, ProductArea, QueueView
 
 __all__ = [
     "OPEN_STATUSES",
@@ -43,6 +43,7 @@ __all__ = [
     "Organization",
     "OutboundMail",
     "ProductArea",
+    "QueueView",
     "Region",
     "Severity",
     "Status",

@@ -40,6 +40,28 @@ class CannedReply(models.Model):
         return self.title
 
 
+class QueueView(models.Model):
+    """An agent's own saved view of the queue: a name for a set of filters."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_views"
+    )
+    name = models.CharField(_("name"), max_length=60)
+    query = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["owner", "name"], name="queue_view_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ProductArea(models.Model):
     """A part of the product the FAQ is organized by (installation, billing, API…)."""
 

@@ -30,7 +30,7 @@ from tickets.forms import (
     ReplyForm,
     StatusForm,
 )
-from tickets.models import Channel, Desk, Status, Ticket, User
+from tickets.models import Channel, Desk, QueueView, Status, Ticket, User
 from tickets.views.common import clock_views, current_user, form_error
 from tickets.workflow import allowed_targets
 
@@ -74,10 +74,37 @@ def queue(request: HttpRequest) -> HttpResponse:
         "filtered": any(request.GET.get(name) for name in filters.filters),
         "bulk_form": BulkForm(agents=_bulk_agents(desks)),
         "refresh_seconds": settings.PACTE_QUEUE_REFRESH_SECONDS,
+        "my_views": list(user.queue_views.all()),
     }
     if request.headers.get("HX-Target") == "queue-table":
         return render(request, "tickets/_queue_table.html", context)
     return render(request, "tickets/desk_queue.html", context)
+
+
+@login_required
+@require_POST
+def queue_view_save(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    try:
+        view = services.queue_view_save(
+            owner=user, name=request.POST.get("name", ""), query=request.POST
+        )
+    except TicketError as error:
+        messages.error(request, error.message)
+        return redirect(f"{reverse('desk:queue')}?{request.POST.get('query', '')}")
+    messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
+    return redirect(f"{reverse('desk:queue')}?{view.query}")
+
+
+@login_required
+@require_POST
+def queue_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _staff(request)
+    deleted, _rows = QueueView.objects.filter(owner=user, pk=pk).delete()
+    if not deleted:
+        raise Http404
+    messages.success(request, _("View deleted."))
+    return redirect("desk:queue")
 
 
 def _bulk_agents(desks: QuerySet[Desk]) -> QuerySet[User]:
