@@ -57,10 +57,11 @@ def test_merging_a_duplicate_moves_its_messages_and_closes_it(world: World) -> N
     assert all(c.state == "stopped" for c in dup.clocks.all())
     page = agent.get(reverse("tickets:detail", args=[dup.reference])).content.decode()
     assert "was merged into" in page and keep.reference in page
-    customer_page = client_for(world.alice.user).get(
-        reverse("tickets:detail", args=[keep.reference])
-    )
+    customer = client_for(world.alice.user)
+    customer_page = customer.get(reverse("tickets:detail", args=[keep.reference]))
     assert "Same since noon." in customer_page.content.decode()
+    old_page = customer.get(reverse("tickets:detail", args=[dup.reference])).content.decode()
+    assert "was merged into" in old_page and keep.reference in old_page
 
 
 @pytest.mark.parametrize("case", ["itself", "other contact", "other desk", "unknown"])
