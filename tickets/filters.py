@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sla.models import Clock
+from tickets.forms import PlainSelect
 from tickets.models import (
     OPEN_STATUSES,
     Desk,
@@ -90,26 +91,41 @@ def text_search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
 class QueueFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_text")
     desk = django_filters.ModelChoiceFilter(
-        label=_("Desk"), queryset=Desk.objects.none(), empty_label=_("Every desk")
+        label=_("Desk"),
+        queryset=Desk.objects.none(),
+        empty_label=_("Every desk"),
+        widget=PlainSelect,
     )
     severity = django_filters.ChoiceFilter(
-        label=_("Severity"), choices=Severity.choices, empty_label=_("Any severity")
+        label=_("Severity"),
+        choices=Severity.choices,
+        empty_label=_("Any severity"),
+        widget=PlainSelect,
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"),
         choices=[(s.value, s.label) for s in OPEN_STATUSES],
         empty_label=_("Any open status"),
+        widget=PlainSelect,
     )
     assignee = django_filters.ChoiceFilter(
-        label=_("Assignee"), method="filter_assignee", empty_label=_("Anyone")
+        label=_("Assignee"),
+        method="filter_assignee",
+        empty_label=_("Anyone"),
+        widget=PlainSelect,
     )
     organization = django_filters.ModelChoiceFilter(
         label=_("Organization"),
         queryset=Organization.objects.none(),
         empty_label=_("Every organization"),
+        widget=PlainSelect,
     )
     sla = django_filters.ChoiceFilter(
-        label=_("SLA"), choices=SlaFilter.CHOICES, method="filter_sla", empty_label=_("Any")
+        label=_("SLA"),
+        choices=SlaFilter.CHOICES,
+        method="filter_sla",
+        empty_label=_("Any"),
+        widget=PlainSelect,
     )
 
     class Meta:

@@ -66,12 +66,7 @@ def ticket_queue_for_agent(user: User) -> QuerySet[Ticket]:
 
 def ticket_queue_page_related(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """What a queue row needs besides the ticket: its clocks and its desk's calendar."""
-    return tickets.select_related("desk__calendar").prefetch_related(
-        Prefetch("clocks", queryset=Clock.objects.order_by("due_at")),
-        "desk__calendar__intervals",
-        "desk__calendar__closures",
-        "desk__calendar__extra_openings",
-    )
+    return tickets.prefetch_related(Prefetch("clocks", queryset=Clock.objects.order_by("due_at")))
 
 
 class BadgeState:
@@ -121,15 +116,19 @@ def _badge(clocks: Sequence[Clock], cal: CalendarSnapshot, now: datetime) -> Sla
 
 def queue_rows(tickets: Sequence[Ticket], *, now: datetime) -> list[QueueRow]:
     """Rows of a queue page (tickets from `ticket_queue_page_related`), each with its badge."""
-    snapshots: dict[int, CalendarSnapshot] = {}
-    rows = []
-    for ticket in tickets:
-        calendar: Calendar = ticket.desk.calendar
-        if calendar.pk not in snapshots:
-            snapshots[calendar.pk] = calendar_snapshot(calendar)
-        badge = _badge(list(ticket.clocks.all()), snapshots[calendar.pk], now)
-        rows.append(QueueRow(ticket=ticket, badge=badge))
-    return rows
+    # The page's few calendars, once each (a prefetch through every ticket's desk walked the
+    # related descriptors 8,000 times a page: bench/queue.py).
+    calendars = Calendar.objects.filter(
+        pk__in={ticket.desk.calendar_id for ticket in tickets}
+    ).prefetch_related("intervals", "closures", "extra_openings")
+    snapshots: dict[int, CalendarSnapshot] = {c.pk: calendar_snapshot(c) for c in calendars}
+    return [
+        QueueRow(
+            ticket=ticket,
+            badge=_badge(list(ticket.clocks.all()), snapshots[ticket.desk.calendar_id], now),
+        )
+        for ticket in tickets
+    ]
 
 
 def ticket_list_for_customer(user: User) -> QuerySet[Ticket]:

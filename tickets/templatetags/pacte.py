@@ -144,14 +144,17 @@ def severity_label(value: str) -> str:
     return _label(Severity, value)
 
 
+CLOCK_KINDS = {
+    "wall": gettext_lazy("calendar time"),
+    "business_hours": gettext_lazy("business hours"),
+    "business_days": gettext_lazy("business days"),
+}
+
+
 @register.filter
 def clock_kind(kind: str) -> str:
     """How a clock counts, in words: its time left is given in that kind."""
-    return {
-        "wall": _("calendar time"),
-        "business_hours": _("business hours"),
-        "business_days": _("business days"),
-    }.get(kind, kind)
+    return str(CLOCK_KINDS.get(kind, kind))
 
 
 CID_SRC_RE = re.compile(r'src="cid:([^"]+)"')
