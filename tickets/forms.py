@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.forms.utils import flatatt
@@ -279,7 +280,8 @@ def _time_zone_choices() -> list[tuple[str, Any]]:  # Any: lazy or plain labels
     zones = sorted(
         z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc")
     )
-    return [("", _("The support desk's time zone")), *[(z, z.replace("_", " ")) for z in zones]]
+    default = _("Default (%(zone)s)") % {"zone": settings.TIME_ZONE}
+    return [("", default), *[(z, z.replace("_", " ")) for z in zones]]
 
 
 class PreferencesForm(forms.Form):

@@ -518,7 +518,11 @@ def ticket_receive_mail(
 
 
 @transaction.atomic
-def ticket_change_status(*, ticket: Ticket, actor: User, status: str, note: str = "") -> Ticket:
+def ticket_change_status(
+    *, ticket: Ticket, actor: User, status: str, note: str = "", at: datetime | None = None
+) -> Ticket:
+    """Move a ticket along the workflow; `at` (default now) dates a change that happened a
+    little earlier, such as an acknowledgement given during a phone call logged afterwards."""
     if status not in Status.values:
         raise TicketError(_("Unknown status: %(value)s.") % {"value": status}, field="status")
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
@@ -531,14 +535,23 @@ def ticket_change_status(*, ticket: Ticket, actor: User, status: str, note: str 
             % {"before": Status(ticket.status).label, "after": Status(status).label},
             field="status",
         )
-    _set_status(ticket, Status(status), actor=actor, at=timezone.now(), note=note)
+    now = timezone.now()
+    if at is None or at > now:
+        at = now
+    elif at < ticket.received_at:
+        raise TicketError(_("A change cannot predate the ticket."), field="at")
+    _set_status(ticket, Status(status), actor=actor, at=at, note=note)
     return ticket
 
 
-def ticket_acknowledge(*, ticket: Ticket, actor: User) -> Ticket:
-    """Explicit acknowledgement: stops the acknowledgement clock."""
+def ticket_acknowledge(*, ticket: Ticket, actor: User, at: datetime | None = None) -> Ticket:
+    """Explicit acknowledgement: stops the acknowledgement clock (at `at`, default now)."""
     return ticket_change_status(
-        ticket=ticket, actor=actor, status=Status.ACKNOWLEDGED, note=SystemNote.ACKNOWLEDGED
+        ticket=ticket,
+        actor=actor,
+        status=Status.ACKNOWLEDGED,
+        note=SystemNote.ACKNOWLEDGED,
+        at=at,
     )
 
 

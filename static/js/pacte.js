@@ -1,7 +1,7 @@
 /* Pacte: keyboard shortcuts and small helpers for the agent pages. No framework, no CDN.
  *
  * Queue:   j / k  next / previous ticket    Enter or o  open it    x  select it
- *          /      search                    ?           show the shortcuts
+ *          /      search
  * Ticket:  j / k  next / previous ticket of the last queue seen
  *          r      reply                     n           internal note
  *          u      back to the queue
@@ -114,11 +114,6 @@
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === "Escape" && typing(event)) { event.target.blur(); return; }
     if (typing(event)) return;
-    if (event.key === "?") {
-      var help = document.getElementById("shortcuts");
-      if (help) { help.hidden = !help.hidden; event.preventDefault(); }
-      return;
-    }
     var handled = document.querySelector("table.queue") ? onQueueKey(event)
       : document.body.hasAttribute("data-ticket") ? onTicketKey(event) : false;
     if (handled) event.preventDefault();

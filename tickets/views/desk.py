@@ -297,7 +297,7 @@ def phone_call(request: HttpRequest) -> HttpResponse:
                     received_at=data["called_at"],
                 )
                 if data["acknowledged"]:
-                    services.ticket_acknowledge(ticket=ticket, actor=user)
+                    services.ticket_acknowledge(ticket=ticket, actor=user, at=data["called_at"])
         except TicketError as error:
             form_error(request, form, error)
         else:
