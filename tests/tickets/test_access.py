@@ -43,6 +43,7 @@ def page_urls(ticket: Ticket) -> list[tuple[str, str]]:
         ("post", reverse("tickets:acknowledge", args=[ref])),
         ("post", reverse("tickets:assign", args=[ref])),
         ("post", reverse("tickets:reclassify", args=[ref])),
+        ("post", reverse("tickets:merge", args=[ref])),
     ] + [("get", reverse("files:download", args=[a.key])) for a in ticket.attachments.all()]
 
 
@@ -65,6 +66,7 @@ PAYLOADS = {
     "severity": "minor",
     "reason": "x",
     "assignee": "agent_fr",
+    "target": "PAC-000001",
 }
 
 
@@ -157,3 +159,30 @@ def test_malformed_and_unknown_references_are_404(world: World) -> None:
     client.force_login(world.manager)
     for ref in ["PAC-999999", "nonsense", "XYZ-000001", "PAC-", "PAC-00000000000000000001"]:
         assert client.get(f"/tickets/{ref}/").status_code == 404, ref
+
+
+STAFF_PAGES = [
+    ("get", "desk:queue"),
+    ("post", "desk:bulk"),
+    ("get", "desk:call"),
+    ("post", "desk:call"),
+    ("post", "desk:view-save"),
+    ("get", "desk:canned-list"),
+    ("get", "desk:canned-new"),
+    ("post", "desk:canned-new"),
+    ("get", "desk:faq-list"),
+    ("get", "desk:faq-new"),
+    ("post", "desk:faq-new"),
+]
+
+
+def test_customers_get_404_on_every_staff_page_and_anonymous_the_login(world: World) -> None:
+    customer = Client()
+    customer.force_login(world.amir.user)  # type: ignore[arg-type]  # an organization admin
+    anonymous = Client()
+    data = {"name": "x", "title": "x", "body": "x", "severity": "minor", "tickets": "1"}
+    for method, name in STAFF_PAGES:
+        url = reverse(name)
+        assert getattr(customer, method)(url, data).status_code == 404, (method, url)
+        response = getattr(anonymous, method)(url, data)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
