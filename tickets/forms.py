@@ -123,7 +123,17 @@ class ReplyForm(forms.Form):
     phone_call = forms.BooleanField(
         label=_("This records a phone call with the customer"), required=False
     )
+    called_at = forms.DateTimeField(
+        label=_("Time of the call"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("For a phone call: when it took place (default: now)."),
+    )
     attachments = MultipleFileField(label=_("Attachments"))
+
+    def clean_called_at(self) -> datetime | None:
+        value: datetime | None = self.cleaned_data.get("called_at")
+        return _recent_call(value) if value is not None else None
 
 
 class StatusForm(forms.Form):
@@ -265,13 +275,16 @@ class PhoneCallForm(forms.Form):
         field.queryset = contacts
 
     def clean_called_at(self) -> datetime:
-        value: datetime = self.cleaned_data["called_at"]
-        now = timezone.now()
-        if value > now + timedelta(minutes=1):
-            raise forms.ValidationError(_("The call cannot be in the future."))
-        if value < now - timedelta(days=7):
-            raise forms.ValidationError(_("Log calls within a week; older ones go in a note."))
-        return value
+        return _recent_call(self.cleaned_data["called_at"])
+
+
+def _recent_call(value: datetime) -> datetime:
+    now = timezone.now()
+    if value > now + timedelta(minutes=1):
+        raise forms.ValidationError(_("The call cannot be in the future."))
+    if value < now - timedelta(days=7):
+        raise forms.ValidationError(_("Log calls within a week; older ones go in a note."))
+    return min(value, now)
 
 
 def _time_zone_choices() -> list[tuple[str, Any]]:  # Any: lazy or plain labels

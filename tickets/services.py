@@ -431,7 +431,9 @@ def ticket_reply(
             _("This ticket is closed. Reopen it or open a new ticket."), field="body"
         )
     _validate_files(files)
-    now = received_at or timezone.now()
+    now = min(received_at or timezone.now(), timezone.now())
+    if now < ticket.received_at:
+        raise TicketError(_("A message cannot predate its ticket."), field="called_at")
     message = Message(
         ticket=ticket,
         author=author,

@@ -292,3 +292,37 @@ def test_a_view_needs_a_name_and_filters(world: World) -> None:
         .status_code
         == 404
     )
+
+
+# --- a phone call on an existing ticket ---------------------------------------------------------
+
+
+def test_a_call_logged_later_acknowledges_at_the_time_of_the_call(world: World) -> None:
+    monday = datetime(2026, 6, 8, 9, 0, tzinfo=BERLIN)
+    ticket = open_ticket(world.alice, received_at=monday)
+    agent = client_for(world.agent_eu)
+    with time_machine.travel(datetime(2026, 6, 8, 16, 0, tzinfo=BERLIN), tick=False):
+        response = agent.post(
+            reverse("tickets:reply", args=[ticket.reference]),
+            {"body": "Called Alice back.", "phone_call": "on", "called_at": "2026-06-08T10:30"},
+        )
+    assert response.status_code == 302
+    message = Message.objects.get(ticket=ticket, body="Called Alice back.")
+    assert message.channel == "phone"
+    assert message.received_at == datetime(2026, 6, 8, 10, 30, tzinfo=BERLIN)
+    ack = ticket.clocks.get(metric="acknowledgement")
+    assert ack.stopped_at == message.received_at and ack.outcome == "met"
+
+
+def test_a_call_before_the_ticket_or_in_the_future_is_refused(world: World) -> None:
+    monday = datetime(2026, 6, 8, 9, 0, tzinfo=BERLIN)
+    ticket = open_ticket(world.alice, received_at=monday)
+    agent = client_for(world.agent_eu)
+    with time_machine.travel(datetime(2026, 6, 8, 16, 0, tzinfo=BERLIN), tick=False):
+        for when in ("2026-06-08T08:00", "2026-06-08T18:00"):
+            response = agent.post(
+                reverse("tickets:reply", args=[ticket.reference]),
+                {"body": "Called.", "phone_call": "on", "called_at": when},
+            )
+            assert response.status_code == 400, when
+    assert not Message.objects.filter(ticket=ticket, body="Called.").exists()

@@ -116,6 +116,7 @@ def _customer_page(
     user = _user(request)
     form.fields.pop("internal", None)
     form.fields.pop("phone_call", None)
+    form.fields.pop("called_at", None)
     return render(
         request,
         "tickets/ticket_detail.html",
@@ -139,14 +140,16 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
     form = ReplyForm(request.POST, request.FILES)
     staff = access.can_work(user, ticket)
     if form.is_valid():
+        phone_call = staff and form.cleaned_data["phone_call"]
         try:
             services.ticket_reply(
                 ticket=ticket,
                 author=user,
                 body=form.cleaned_data["body"],
                 internal=staff and form.cleaned_data["internal"],
-                channel=Channel.PHONE if staff and form.cleaned_data["phone_call"] else Channel.WEB,
+                channel=Channel.PHONE if phone_call else Channel.WEB,
                 files=form.cleaned_data["attachments"],
+                received_at=form.cleaned_data["called_at"] if phone_call else None,
             )
         except TicketError as error:
             form_error(request, form, error)
