@@ -131,6 +131,15 @@ def test_customer_and_agent_journey(
     kept = t(language, "Kept on %(done)s (promised by %(due)s)").split("%")[0].strip()
     expect(customer.get_by_text(kept).first).to_be_visible()
     customer.screenshot(path=screenshots / f"portal-resolved-{language}.png", full_page=True)
+    # On a phone: nothing wider than the screen.
+    for page, name in ((customer, "portal"), (agent, "desk-queue")):
+        page.set_viewport_size({"width": 390, "height": 844})
+        if name == "desk-queue":
+            page.goto(f"{base}/desk/?view=all")
+        else:
+            page.goto(f"{base}/tickets/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=screenshots / f"{name}-phone-{language}.png", full_page=True)
     ticket.refresh_from_db()
     assert ticket.status == "resolved" and ticket.assignee == agent_user
     assert ticket.channel == "web"
