@@ -1,0 +1,262 @@
+"""The agent queue: saved views, filters, search, SLA badges, the live fragment, bulk changes,
+and logging a phone call as a new ticket."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from sla.calendar import ClockKind, elapsed
+from sla.models import Clock
+from sla.selectors import calendar_snapshot
+from tests.factories import World, open_ticket
+from tickets import services
+from tickets.models import Message, Status, Ticket
+from tickets.templatetags.pacte import duration
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+QUEUE = "/desk/"
+
+
+@pytest.fixture
+def agent(world: World) -> Client:
+    client = Client()
+    client.force_login(world.agent_eu)
+    return client
+
+
+def shown(client: Client, **params: str) -> str:
+    response = client.get(QUEUE, params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+# --- views, filters and search ------------------------------------------------------------------
+
+
+def test_saved_views(world: World, agent: Client) -> None:
+    mine = open_ticket(world.alice, subject="Mine to fix")
+    services.ticket_assign(ticket=mine, actor=world.agent_eu, assignee=world.agent_eu)
+    loose = open_ticket(world.alice, subject="Nobody has it")
+    late = open_ticket(world.alice, subject="Already late")
+    risky = open_ticket(world.alice, subject="Getting close")
+    now = timezone.now()
+    Clock.objects.filter(ticket=late, metric="acknowledgement").update(
+        due_at=now - timedelta(hours=1), warn_at=now - timedelta(hours=2)
+    )
+    Clock.objects.filter(ticket=risky, metric="acknowledgement").update(
+        due_at=now + timedelta(hours=1), warn_at=now - timedelta(minutes=5)
+    )
+    page = shown(agent, view="mine")
+    assert mine.subject in page and loose.subject not in page
+    page = shown(agent, view="unassigned")
+    assert loose.subject in page and mine.subject not in page
+    page = shown(agent, view="breached")
+    assert late.subject in page and risky.subject not in page and loose.subject not in page
+    page = shown(agent, view="at_risk")
+    assert risky.subject in page and late.subject not in page and loose.subject not in page
+    page = shown(agent, view="nonsense")
+    assert all(t.subject in page for t in (mine, loose, late, risky))
+
+
+def test_filters_narrow_and_never_widen(world: World, agent: Client) -> None:
+    blocking = open_ticket(world.alice, subject="Blocking one", severity="blocking")
+    minor = open_ticket(world.alice, subject="Minor one", severity="minor")
+    other = open_ticket(world.bob, subject="France desk ticket")
+    page = shown(agent, severity="blocking")
+    assert blocking.subject in page and minor.subject not in page
+    services.ticket_acknowledge(ticket=minor, actor=world.agent_eu)
+    page = shown(agent, status="acknowledged")
+    assert minor.subject in page and blocking.subject not in page
+    page = shown(agent, desk=str(world.france.pk))
+    assert other.subject not in page and "Select a valid choice" in page
+    page = shown(agent, organization=str(world.acme.pk))
+    assert blocking.subject in page
+    services.ticket_assign(ticket=minor, actor=world.agent_eu, assignee=world.agent_eu)
+    page = shown(agent, assignee="none")
+    assert blocking.subject in page and minor.subject not in page
+    page = shown(agent, assignee=str(world.agent_eu.pk))
+    assert minor.subject in page and blocking.subject not in page
+    assert other.subject not in shown(agent)
+
+
+def test_search_by_reference_subject_requester_and_text(world: World, agent: Client) -> None:
+    target = open_ticket(world.alice, subject="Printer jams", body="Paper tray 2 is stuck.")
+    decoy = open_ticket(world.amir, subject="Screen flickers")
+    hidden = open_ticket(world.bob, subject="Printer in Lyon")
+    services.ticket_reply(ticket=target, author=world.agent_eu, body="Try the blue lever.")
+    for query in (
+        target.reference,
+        str(target.pk),
+        "printer",
+        world.alice.name,
+        world.alice.email.upper(),
+        "tray 2",
+        "blue lever",
+    ):
+        page = shown(agent, q=query)
+        assert target.subject in page, query
+        assert decoy.subject not in page and hidden.subject not in page, query
+
+
+def test_the_htmx_fragment_is_the_table_alone(world: World, agent: Client) -> None:
+    blocking = open_ticket(world.alice, subject="Blocking one", severity="blocking")
+    minor = open_ticket(world.alice, subject="Minor one", severity="minor")
+    response = agent.get(QUEUE, {"severity": "blocking"}, headers={"HX-Target": "queue-table"})
+    html = response.content.decode()
+    assert 'id="queue-table"' in html and "<html" not in html
+    assert blocking.subject in html and minor.subject not in html
+    assert "severity=blocking" in html  # the next refresh keeps the filters
+
+
+# --- SLA badges ---------------------------------------------------------------------------------
+
+
+def test_badges_count_business_hours_left_then_amber_then_red(world: World, agent: Client) -> None:
+    monday = datetime(2026, 6, 8, 16, 0, tzinfo=BERLIN)
+    ticket = open_ticket(world.alice, severity="blocking", received_at=monday)
+    clock = ticket.clocks.get(metric="acknowledgement")
+    assert clock.kind == ClockKind.BUSINESS_HOURS and clock.due_at and clock.warn_at
+    at = datetime(2026, 6, 8, 16, 30, tzinfo=BERLIN)
+    with time_machine.travel(at, tick=False):
+        page = shown(agent)
+    left = elapsed(
+        calendar_snapshot(world.europe.calendar), ClockKind(clock.kind), at, clock.due_at
+    )
+    assert left < clock.due_at - at  # the night does not count
+    assert f"{duration(left)} left" in page and "badge sla-ok" in page
+    with time_machine.travel(clock.warn_at + timedelta(minutes=1), tick=False):
+        assert "badge sla-warning" in shown(agent)
+    with time_machine.travel(clock.due_at + timedelta(minutes=30), tick=False):
+        page = shown(agent)
+    assert "badge sla-breached" in page and "overdue by 30 min" in page
+
+
+def test_queue_queries_do_not_grow_with_rows(world: World, agent: Client) -> None:
+    def count(**params: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            agent.get(QUEUE, params)
+        return len(queries)
+
+    for i in range(3):
+        open_ticket(world.alice, subject=f"Ticket {i}")
+    few = (count(), count(severity="major"), count(q="Ticket"))
+    for i in range(27):
+        open_ticket(world.amir if i % 2 else world.alice, subject=f"Ticket {i + 3}")
+    assert (count(), count(severity="major"), count(q="Ticket")) == few
+
+
+# --- bulk ---------------------------------------------------------------------------------------
+
+
+def bulk(client: Client, tickets: list[Ticket], **data: str) -> str:
+    response = client.post(
+        reverse("desk:bulk"), {"tickets": [t.pk for t in tickets], "next": "/desk/", **data}
+    )
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def test_bulk_assign_unassign_and_status(world: World, agent: Client) -> None:
+    a, b = open_ticket(world.alice), open_ticket(world.amir)
+    bulk(agent, [a, b], assignee=str(world.agent_eu.pk))
+    assert {t.assignee for t in Ticket.objects.filter(pk__in=[a.pk, b.pk])} == {world.agent_eu}
+    bulk(agent, [a, b], status="acknowledged")
+    assert set(Ticket.objects.values_list("status", flat=True)) == {"acknowledged"}
+    bulk(agent, [a], assignee="none")
+    a.refresh_from_db()
+    assert a.assignee is None
+
+
+def test_bulk_is_all_or_nothing(world: World, agent: Client) -> None:
+    ok, refused = open_ticket(world.alice), open_ticket(world.alice)
+    services.ticket_acknowledge(ticket=ok, actor=world.agent_eu)
+    # "Waiting on customer" is allowed from acknowledged, not from new.
+    bulk(agent, [ok, refused], status="waiting_on_customer", assignee=str(world.agent_eu.pk))
+    ok.refresh_from_db()
+    refused.refresh_from_db()
+    assert ok.status == "acknowledged" and ok.assignee is None
+    assert refused.status == "new" and refused.assignee is None
+    messages = [str(m) for m in agent.get("/desk/").context["messages"]]
+    assert any(refused.reference in m and "Nothing was changed" in m for m in messages)
+
+
+def test_bulk_refusals_change_nothing(world: World, agent: Client) -> None:
+    mine, theirs = open_ticket(world.alice), open_ticket(world.bob)
+    bulk(agent, [mine, theirs], status="closed")
+    assert set(Ticket.objects.values_list("status", flat=True)) == {"new"}
+    bulk(agent, [], status="closed")
+    bulk(agent, [mine])
+    assert set(Ticket.objects.values_list("status", flat=True)) == {"new"}
+    assert bulk(agent, [mine], status="acknowledged").endswith("/desk/")
+    response = agent.post(
+        reverse("desk:bulk"),
+        {"tickets": [mine.pk], "status": "in_progress", "next": "https://evil.example/"},
+    )
+    assert response["Location"] == reverse("desk:queue")
+    customer = Client()
+    customer.force_login(world.alice.user)  # type: ignore[arg-type]
+    response = customer.post(reverse("desk:bulk"), {"tickets": [mine.pk], "status": "closed"})
+    assert response.status_code == 404
+
+
+# --- a phone call as a new ticket ---------------------------------------------------------------
+
+
+def call(client: Client, **data: str) -> int:
+    fields = {
+        "subject": "Called: kiosk offline",
+        "severity": "major",
+        "description": "Kiosk 12 is offline since 8:00.",
+        **data,
+    }
+    return client.post(reverse("desk:call"), fields).status_code
+
+
+def test_a_call_opens_a_ticket_on_the_phone_channel_from_the_time_of_the_call(
+    world: World, agent: Client
+) -> None:
+    assert agent.get(reverse("desk:call")).status_code == 200
+    with time_machine.travel(datetime(2026, 6, 8, 11, 0, tzinfo=BERLIN), tick=False):
+        status = call(
+            agent, contact=str(world.alice.pk), called_at="2026-06-08T10:15", acknowledged="on"
+        )
+    assert status == 302
+    ticket = Ticket.objects.get()
+    called = datetime(2026, 6, 8, 10, 15, tzinfo=BERLIN)
+    assert ticket.channel == "phone" and ticket.received_at == called
+    assert ticket.status == Status.ACKNOWLEDGED
+    ack = ticket.clocks.get(metric="acknowledgement")
+    assert ack.started_at == called and ack.stopped_at == called and ack.outcome == "met"
+    first = Message.objects.get(ticket=ticket)
+    assert first.author == world.agent_eu and first.author_contact == world.alice
+
+
+def test_a_call_not_acknowledged_stays_new(world: World, agent: Client) -> None:
+    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    assert call(agent, contact=str(world.alice.pk), called_at=now) == 302
+    assert Ticket.objects.get().status == Status.NEW
+
+
+def test_refused_calls_open_nothing(world: World, agent: Client) -> None:
+    now = timezone.localtime()
+    fmt = "%Y-%m-%dT%H:%M"
+    assert call(agent, contact=str(world.bob.pk), called_at=now.strftime(fmt)) == 400
+    future = (now + timedelta(hours=2)).strftime(fmt)
+    assert call(agent, contact=str(world.alice.pk), called_at=future) == 400
+    old = (now - timedelta(days=8)).strftime(fmt)
+    assert call(agent, contact=str(world.alice.pk), called_at=old) == 400
+    assert call(agent, contact=str(world.alice.pk), called_at="", subject="") == 400
+    assert not Ticket.objects.exists()
+    customer = Client()
+    customer.force_login(world.alice.user)  # type: ignore[arg-type]
+    assert customer.get(reverse("desk:call")).status_code == 404
