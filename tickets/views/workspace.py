@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -57,6 +61,47 @@ def canned_list(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/canned_list.html", {"replies": replies})
 
 
+@dataclass(frozen=True)
+class EditPage:
+    """What differs between the edit pages of canned replies and FAQ articles."""
+
+    title_new: str
+    title_edit: str
+    saved: str
+    list_url: str
+    delete_url: str
+
+
+def _edit_page(
+    request: HttpRequest,
+    form: forms.ModelForm,  # type: ignore[type-arg]  # of either model
+    save: Callable[[], object],
+    page: EditPage,
+    editing: bool,
+) -> HttpResponse:
+    """Validate, save through the service, and come back to the list; or show the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save()
+        except TicketError as error:
+            form_error(request, form, error)
+        else:
+            messages.success(request, page.saved)
+            return redirect(page.list_url)
+    return render(
+        request,
+        "tickets/workspace_form.html",
+        {
+            "form": form,
+            "title": page.title_edit if editing else page.title_new,
+            "back": page.list_url,
+            "delete_url": page.delete_url if editing else "",
+            "object": form.instance,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def canned_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
@@ -68,25 +113,19 @@ def canned_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else CannedReply()
     )
     form = CannedReplyForm(request.POST or None, instance=reply, desks=access.desks_worked_by(user))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.canned_reply_save(reply=form.instance, actor=user)
-        except TicketError as error:
-            form_error(request, form, error)
-        else:
-            messages.success(request, _("Canned reply saved."))
-            return redirect("desk:canned-list")
-    return render(
+    page = EditPage(
+        _("New canned reply"),
+        _("Canned reply"),
+        _("Canned reply saved."),
+        "desk:canned-list",
+        "desk:canned-delete",
+    )
+    return _edit_page(
         request,
-        "tickets/workspace_form.html",
-        {
-            "form": form,
-            "title": _("Canned reply") if pk else _("New canned reply"),
-            "back": "desk:canned-list",
-            "delete_url": "desk:canned-delete" if pk else "",
-            "object": reply,
-        },
-        status=400 if request.method == "POST" else 200,
+        form,
+        lambda: services.canned_reply_save(reply=form.instance, actor=user),
+        page,
+        pk is not None,
     )
 
 
@@ -117,25 +156,19 @@ def article_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     user = current_user(request)
     article = get_object_or_404(Article, pk=pk) if pk is not None else Article()
     form = ArticleForm(request.POST or None, instance=article)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.article_save(article=form.instance, actor=user)
-        except TicketError as error:
-            form_error(request, form, error)
-        else:
-            messages.success(request, _("Article saved."))
-            return redirect("desk:faq-list")
-    return render(
+    page = EditPage(
+        _("New FAQ article"),
+        _("FAQ article"),
+        _("Article saved."),
+        "desk:faq-list",
+        "desk:faq-delete",
+    )
+    return _edit_page(
         request,
-        "tickets/workspace_form.html",
-        {
-            "form": form,
-            "title": _("FAQ article") if pk else _("New FAQ article"),
-            "back": "desk:faq-list",
-            "delete_url": "desk:faq-delete" if pk else "",
-            "object": article,
-        },
-        status=400 if request.method == "POST" else 200,
+        form,
+        lambda: services.article_save(article=form.instance, actor=user),
+        page,
+        pk is not None,
     )
 
 
