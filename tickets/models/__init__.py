@@ -1,6 +1,7 @@
 """Tickets and their history (core), the mail that carries them (mail), and what agents write
 for reuse (workspace: canned replies, the FAQ)."""
 
+from tickets.models.chat import ChatMessageKey, ChatSession
 from tickets.models.core import (
     OPEN_STATUSES,
     REFERENCE_RE,
@@ -32,6 +33,8 @@ __all__ = [
     "AutoAnswer",
     "CannedReply",
     "Channel",
+    "ChatMessageKey",
+    "ChatSession",
     "Contact",
     "Desk",
     "DeskAddress",

@@ -1,0 +1,1 @@
+"""Live chat: services (`services.py`) and the WebSocket consumer (`consumers.py`)."""

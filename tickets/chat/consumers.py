@@ -1,0 +1,214 @@
+"""The WebSocket of one conversation, for its customer and its agents.
+
+Client → server (JSON): {"type": "message", "text": "…", "key": "<client id>"},
+{"type": "typing"}, {"type": "resume", "after": <last message id seen>}, {"type": "accept"}
+(agents), {"type": "end"}.
+Server → client: {"type": "message", "id", "text", "from": "agent"|"customer", "author",
+"at", "key"}, {"type": "typing", "from"}, {"type": "state", "state", "agent"},
+{"type": "error", "code", "detail"}.
+
+Every line is stored before it is broadcast, with the id the client resumes after: a client
+that reconnects sends {"type": "resume", "after": id} (or `?after=id` on the URL) and gets what
+it missed, once; a line sent again with the same key is stored once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+
+from tickets import access
+from tickets.chat import services
+from tickets.exceptions import TicketError
+from tickets.models import ChatSession, Message, User
+
+RATE_MESSAGES = 8  # at most this many lines …
+RATE_SECONDS = 10.0  # … in this many seconds, per connection
+HISTORY_LIMIT = 500
+
+
+def group_name(ticket_id: int) -> str:
+    return f"chat.{ticket_id}"
+
+
+def message_payload(message: Message, key: str = "") -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": message.pk,
+        "text": message.body,
+        "from": "agent" if message.from_agent else "customer",
+        "author": message.author_name,
+        "at": message.received_at.isoformat(),
+        "key": key,
+    }
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyped base
+    user: User
+    session: ChatSession
+    role: str
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        reference = self.scope["url_route"]["kwargs"]["reference"]
+        found = await self._find(user, reference)
+        if found is None:
+            await self.close(code=4404)
+            return
+        self.user, self.session, self.role = found
+        self.sent: deque[float] = deque(maxlen=RATE_MESSAGES)
+        self.seen: set[int] = set()  # ids of the lines this connection has sent
+        self.group = group_name(self.session.ticket_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json(await self._state())
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        after = query.get("after", ["0"])[0]
+        await self._history(int(after) if after.isdigit() else 0)
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            await self._error("bad_request", "Send a JSON object.")
+            return
+        kind = content.get("type")
+        if kind == "message":
+            await self._message(content)
+        elif kind == "typing":
+            await self.channel_layer.group_send(
+                self.group, {"type": "chat.typing", "from": self.role, "sender": self.channel_name}
+            )
+        elif kind == "resume":
+            after = content.get("after", 0)
+            await self._history(after if isinstance(after, int) and after >= 0 else 0)
+        elif kind in ("accept", "end"):
+            await self._change(kind)
+        else:
+            await self._error("bad_request", "Unknown type.")
+
+    # --- group events ---------------------------------------------------------------------
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        # A line stored while this connection was being set up comes both in the history and
+        # live: it is sent once.
+        payload = event["payload"]
+        if payload["id"] in self.seen:
+            return
+        self.seen.add(payload["id"])
+        await self.send_json(payload)
+
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        if event["sender"] != self.channel_name and event["from"] != self.role:
+            await self.send_json({"type": "typing", "from": event["from"]})
+
+    async def chat_state(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["payload"])
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    async def _message(self, content: dict[str, Any]) -> None:
+        text, key = content.get("text"), content.get("key", "")
+        if not isinstance(text, str) or not isinstance(key, str):
+            await self._error("bad_request", "text and key are strings.")
+            return
+        now = time.monotonic()
+        if len(self.sent) == RATE_MESSAGES and now - self.sent[0] < RATE_SECONDS:
+            await self._error("rate_limited", "Too many messages; wait a few seconds.")
+            return
+        self.sent.append(now)
+        try:
+            payload, new, state_changed = await self._post(text, key)
+        except TicketError as error:
+            await self._error("refused", error.message)
+            return
+        if new:
+            await self.channel_layer.group_send(
+                self.group, {"type": "chat.message", "payload": payload}
+            )
+            if state_changed:
+                await self.channel_layer.group_send(
+                    self.group, {"type": "chat.state", "payload": await self._state()}
+                )
+        else:
+            await self.send_json(payload)  # a resend: only the sender hears it again
+
+    async def _change(self, kind: str) -> None:
+        try:
+            await self._apply(kind)
+        except TicketError as error:
+            await self._error("refused", error.message)
+            return
+        await self.channel_layer.group_send(
+            self.group, {"type": "chat.state", "payload": await self._state()}
+        )
+
+    async def _error(self, code: str, detail: str) -> None:
+        await self.send_json({"type": "error", "code": code, "detail": detail})
+
+    @database_sync_to_async
+    def _find(self, user: Any, reference: str) -> tuple[User, ChatSession, str] | None:
+        if not isinstance(user, User) or not user.is_authenticated:
+            return None
+        try:
+            ticket = access.ticket_or_404(user, reference)
+        except Http404:
+            return None
+        session = ChatSession.objects.filter(ticket=ticket).first()
+        if session is None:
+            return None
+        if access.can_work(user, ticket):
+            return user, session, "agent"
+        if access.can_reply_as_customer(user, ticket):
+            return user, session, "customer"
+        return None
+
+    @database_sync_to_async
+    def _post(self, text: str, key: str) -> tuple[dict[str, Any], bool, bool]:
+        before = self.session.state
+        posted = services.chat_post(session=self.session, author=self.user, text=text, key=key)
+        self.session.refresh_from_db()
+        return message_payload(posted.message, key), posted.new, self.session.state != before
+
+    @database_sync_to_async
+    def _apply(self, kind: str) -> None:
+        if kind == "accept":
+            services.chat_accept(session=self.session, agent=self.user)
+        else:
+            services.chat_end(session=self.session, actor=self.user)
+        self.session.refresh_from_db()
+
+    @database_sync_to_async
+    def _state(self) -> dict[str, Any]:
+        session = ChatSession.objects.select_related("agent").get(pk=self.session.pk)
+        agent = session.agent
+        return {
+            "type": "state",
+            "state": session.state,
+            "agent": (agent.get_full_name() or agent.username) if agent else "",
+        }
+
+    async def _history(self, after: int) -> None:
+        for payload in await self._missed(after):
+            self.seen.add(payload["id"])
+            await self.send_json(payload)
+
+    @database_sync_to_async
+    def _missed(self, after: int) -> list[dict[str, Any]]:
+        messages = (
+            Message.objects.filter(ticket_id=self.session.ticket_id, pk__gt=after)
+            .exclude(is_internal=True)
+            .select_related("author", "author_contact", "chat_key")
+            .order_by("pk")[:HISTORY_LIMIT]
+        )
+        return [
+            message_payload(m, getattr(getattr(m, "chat_key", None), "key", "")) for m in messages
+        ]
