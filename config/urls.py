@@ -5,8 +5,16 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tickets.urls import desk_urlpatterns, file_urlpatterns, inbound_urlpatterns
-from tickets.views import account, faq, notifications, portal
+from tickets.views import account, chat, faq, notifications, portal
 
+chat_urlpatterns = (
+    [
+        path("", chat.chat_start, name="start"),
+        path("waiting/", chat.chat_waiting, name="waiting"),
+        path("<str:reference>/", chat.chat_room, name="room"),
+    ],
+    "chat",
+)
 faq_urlpatterns = (
     [
         path("", faq.faq_index, name="index"),
@@ -31,6 +39,7 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("desk/", include(desk_urlpatterns)),
     path("faq/", include(faq_urlpatterns)),
+    path("chat/", include(chat_urlpatterns)),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notification_read_all, name="notifications-read-all"),
     path("notifications/<int:pk>/", notifications.notification_open, name="notification-open"),

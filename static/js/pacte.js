@@ -145,7 +145,27 @@
     if (row && !event.target.closest("a, input, label, button")) select(row);
   });
 
-  function ready() { rememberQueue(); updateBulkCount(); }
+  // Waiting chats: a short tone when their number grows (the browser may block sound until
+  // the page has been clicked once; the red banner is there either way).
+  var waitingChats = null;
+  function ring() {
+    var box = document.getElementById("chat-waiting");
+    if (!box) return;
+    var n = parseInt(box.getAttribute("data-count") || "0", 10);
+    if (waitingChats !== null && n > waitingChats) {
+      try {
+        var audio = new (window.AudioContext || window.webkitAudioContext)();
+        var tone = audio.createOscillator();
+        tone.frequency.value = 880;
+        tone.connect(audio.destination);
+        tone.start();
+        tone.stop(audio.currentTime + 0.2);
+      } catch (e) { /* no sound available */ }
+    }
+    waitingChats = n;
+  }
+
+  function ready() { rememberQueue(); updateBulkCount(); ring(); }
   document.addEventListener("DOMContentLoaded", ready);
   // The live refresh replaces the table: keep the highlighted row (without taking the focus).
   var kept = null;

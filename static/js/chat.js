@@ -1,0 +1,138 @@
+/* Pacte live chat client: one conversation over a WebSocket.
+ *
+ * Every line carries the server's id; the client remembers the last id it showed and, after a
+ * dropped connection, reconnects with ?after=<id> so that it gets what it missed, once. Lines
+ * typed while offline wait in a queue and are sent again with the same key, which the server
+ * stores once. Everything a person typed is shown with textContent, never as HTML.
+ */
+(function () {
+  "use strict";
+  var root = document.getElementById("chat");
+  if (!root) return;
+  var role = root.getAttribute("data-role");
+  var lines = root.querySelector(".chat-lines");
+  var stateLine = root.querySelector(".chat-state");
+  var typingLine = root.querySelector(".chat-typing");
+  var errorLine = root.querySelector(".chat-error");
+  var form = root.querySelector(".chat-form");
+  var input = root.querySelector("#chat-text");
+  var lastId = 0, socket = null, retry = 0, typingTimer = null, lastTyping = 0;
+  var shown = {};     // id -> true: a line is shown once
+  var pending = [];   // {key, text} not yet confirmed by the server
+
+  function t(name) { return root.getAttribute("data-t-" + name) || ""; }
+
+  function key() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  function url() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    return scheme + location.host + "/ws/chat/" + encodeURIComponent(root.getAttribute("data-url")) + "/?after=" + lastId;
+  }
+
+  function addLine(msg) {
+    if (shown[msg.id]) return;
+    shown[msg.id] = true;
+    lastId = Math.max(lastId, msg.id);
+    pending = pending.filter(function (p) { return p.key !== msg.key; });
+    var waiting = lines.querySelector('[data-key="' + CSS.escape(msg.key || "-") + '"]');
+    if (waiting) waiting.remove();
+    var li = document.createElement("li");
+    li.className = "chat-line from-" + msg.from + (msg.from === role ? " mine" : "");
+    li.setAttribute("data-id", msg.id);
+    var who = document.createElement("span");
+    who.className = "who";
+    who.textContent = msg.from === role ? t("you") : msg.author;
+    var when = document.createElement("time");
+    when.dateTime = msg.at;
+    when.textContent = new Date(msg.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    var text = document.createElement("p");
+    text.textContent = msg.text;
+    li.append(who, " ", when, text);
+    lines.appendChild(li);
+    li.scrollIntoView({ block: "end" });
+  }
+
+  function showPending(item) {
+    var li = document.createElement("li");
+    li.className = "chat-line mine pending";
+    li.setAttribute("data-key", item.key);
+    var text = document.createElement("p");
+    text.textContent = item.text;
+    li.appendChild(text);
+    lines.appendChild(li);
+  }
+
+  function setState(msg) {
+    root.setAttribute("data-state", msg.state);
+    var label = msg.state === "active" ? t("active").replace("%(agent)s", msg.agent || "") : t(msg.state);
+    stateLine.textContent = label;
+    var ended = msg.state === "ended";
+    input.disabled = ended;
+    form.querySelector("button").disabled = ended;
+    var accept = document.querySelector("[data-chat-accept]");
+    if (accept) accept.hidden = msg.state !== "waiting";
+    var end = document.querySelector("[data-chat-end]");
+    if (end) end.hidden = ended;
+  }
+
+  function send(obj) {
+    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(obj)); return true; }
+    return false;
+  }
+
+  function connect() {
+    socket = new WebSocket(url());
+    socket.onopen = function () {
+      retry = 0;
+      root.classList.remove("offline");
+      errorLine.textContent = "";
+      pending.forEach(function (p) { send({ type: "message", text: p.text, key: p.key }); });
+    };
+    socket.onmessage = function (event) {
+      var msg = JSON.parse(event.data);
+      if (msg.type === "message") { addLine(msg); typingLine.textContent = ""; }
+      else if (msg.type === "state") setState(msg);
+      else if (msg.type === "typing") {
+        typingLine.textContent = t("typing");
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(function () { typingLine.textContent = ""; }, 3000);
+      } else if (msg.type === "error") errorLine.textContent = msg.detail;
+    };
+    socket.onclose = function (event) {
+      if (event.code === 4404) return; // not allowed here: do not hammer the server
+      root.classList.add("offline");
+      stateLine.textContent = t("offline");
+      retry = Math.min(retry + 1, 6);
+      setTimeout(connect, 300 * Math.pow(2, retry - 1));
+    };
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    var item = { key: key(), text: text };
+    pending.push(item);
+    showPending(item);
+    send({ type: "message", text: text, key: item.key });
+    input.value = "";
+    input.focus();
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); return; }
+    var now = Date.now();
+    if (now - lastTyping > 2000) { lastTyping = now; send({ type: "typing" }); }
+  });
+  document.querySelectorAll("[data-chat-accept]").forEach(function (b) {
+    b.addEventListener("click", function () { send({ type: "accept" }); });
+  });
+  document.querySelectorAll("[data-chat-end]").forEach(function (b) {
+    b.addEventListener("click", function () { send({ type: "end" }); });
+  });
+  // For the browser test: drop the connection as a network failure would.
+  window.pacteChatDrop = function () { if (socket) socket.close(); };
+  connect();
+})();
