@@ -189,7 +189,8 @@ class AsgiServer:
     """The product's ASGI application (HTTP and WebSockets) in a uvicorn process, on the test
     database: what `make run` serves, for browser tests that need WebSockets."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None) -> None:
+        self.extra_env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / "uvicorn.log"
@@ -200,6 +201,7 @@ class AsgiServer:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DATABASE_URL": database_url_for_subprocess(),
+            **self.extra_env,
         }
         uvicorn = shutil.which("uvicorn", path=str(Path(sys.executable).parent)) or "uvicorn"
         argv = [uvicorn, "config.asgi:application", "--host", "127.0.0.1", "--port", str(self.port)]
@@ -229,8 +231,8 @@ class AsgiServer:
 
 
 @contextmanager
-def asgi_server(workdir: Path) -> Iterator[AsgiServer]:
-    server = AsgiServer(workdir)
+def asgi_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator[AsgiServer]:
+    server = AsgiServer(workdir, env)
     server.start()
     try:
         yield server

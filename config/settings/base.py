@@ -140,9 +140,15 @@ ASGI_APPLICATION = "config.asgi.application"
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s channels-redis
+        # blocks on BZPOPMIN: every idle connection then failed with a read timeout
+        # (bench/chat.py). Reads may block longer than the pop.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
     }
 }
+# Live chat limits per connection: at most this many lines in this many seconds.
+PACTE_CHAT_RATE_MESSAGES = env.int("PACTE_CHAT_RATE_MESSAGES", default=8)
+PACTE_CHAT_RATE_SECONDS = env.float("PACTE_CHAT_RATE_SECONDS", default=10.0)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -17,7 +17,9 @@ if env("PACTE_TEST_EMAIL_DIR", default=""):
 if env.float("PACTE_TEST_SLOW_ESCALATION", default=0):
     CELERY_IMPORTS = ["tests.fault_injection"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+if not env.bool("PACTE_TEST_REDIS_CHANNEL_LAYER", default=False):
+    # One process: the in-memory layer (bench/chat.py measures through Redis instead).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 WHITENOISE_USE_FINDERS = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("PACTE_TEST_CELERY_EAGER", default=True)
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -13,11 +13,11 @@ import time_machine
 from asgiref.sync import async_to_sync
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.test import Client
 
 from tests.factories import World
 from tickets.chat import services
-from tickets.chat.consumers import RATE_MESSAGES
 from tickets.chat.routing import websocket_urlpatterns
 from tickets.models import ChatSession, Message, OutboundMail, Status, User
 
@@ -167,7 +167,7 @@ def test_limits_on_size_rate_and_input(world: World, chat: ChatSession) -> None:
         customer = await connect(world.alice.user, ref)
         await customer.connect()
         await receive_until(customer, "message")
-        for i in range(RATE_MESSAGES):
+        for i in range(settings.PACTE_CHAT_RATE_MESSAGES):
             await customer.send_json_to({"type": "message", "text": f"line {i}", "key": f"r{i}"})
             await receive_until(customer, "message")
         await customer.send_json_to({"type": "message", "text": "one too many"})

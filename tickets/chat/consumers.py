@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.http import Http404
 
 from tickets import access
@@ -28,8 +29,6 @@ from tickets.chat import services
 from tickets.exceptions import TicketError
 from tickets.models import ChatSession, Message, User
 
-RATE_MESSAGES = 8  # at most this many lines …
-RATE_SECONDS = 10.0  # … in this many seconds, per connection
 HISTORY_LIMIT = 500
 
 
@@ -62,7 +61,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyped
             await self.close(code=4404)
             return
         self.user, self.session, self.role = found
-        self.sent: deque[float] = deque(maxlen=RATE_MESSAGES)
+        self.rate = (settings.PACTE_CHAT_RATE_MESSAGES, settings.PACTE_CHAT_RATE_SECONDS)
+        self.sent: deque[float] = deque(maxlen=self.rate[0])
         self.seen: set[int] = set()  # ids of the lines this connection has sent
         self.group = group_name(self.session.ticket_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -121,7 +121,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyped
             await self._error("bad_request", "text and key are strings.")
             return
         now = time.monotonic()
-        if len(self.sent) == RATE_MESSAGES and now - self.sent[0] < RATE_SECONDS:
+        if len(self.sent) == self.rate[0] and now - self.sent[0] < self.rate[1]:
             await self._error("rate_limited", "Too many messages; wait a few seconds.")
             return
         self.sent.append(now)
