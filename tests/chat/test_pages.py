@@ -33,6 +33,10 @@ def test_a_customer_starts_a_chat_and_the_desk_sees_it_waiting(world: World) -> 
     ticket = Ticket.objects.get()
     assert response["Location"] == reverse("chat:room", args=[ticket.reference])
     assert ticket.channel == "chat" and ticket.chat.state == ChatSession.State.WAITING
+    assert (
+        reverse("chat:room", args=[ticket.reference])
+        in customer.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
+    )
     room = customer.get(response["Location"]).content.decode()
     assert 'id="chat"' in room and 'data-role="customer"' in room
     waiting = client_for(world.agent_eu).get(reverse("chat:waiting")).content.decode()
