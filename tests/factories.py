@@ -7,6 +7,7 @@ from datetime import datetime
 
 import factory
 from django.apps import apps
+from django.test import Client
 from django.utils import timezone
 
 from sla.defaults import seed_defaults
@@ -122,3 +123,11 @@ def open_ticket(
         actor=contact.user,
         received_at=received_at or timezone.now(),
     )
+
+
+def client_for(user: User | None) -> Client:
+    """A test client signed in as the user (a contact's user may be None: then anonymous)."""
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client

@@ -7,20 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.test import Client
 from django.urls import reverse
 
-from tests.factories import World
+from tests.factories import World, client_for
 from tickets.models import ChatSession, Ticket
 
 pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def client_for(user: object) -> Client:
-    client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
-    return client
 
 
 def test_a_customer_starts_a_chat_and_the_desk_sees_it_waiting(world: World) -> None:

@@ -11,7 +11,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import World, open_ticket
+from tests.factories import World, client_for, open_ticket
 from tickets import selectors, services
 from tickets.models import (
     Article,
@@ -27,12 +27,6 @@ from tickets.models import (
 
 pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def client_for(user: object) -> Client:
-    client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
-    return client
 
 
 # --- merge --------------------------------------------------------------------------------------
