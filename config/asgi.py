@@ -1,5 +1,5 @@
-"""HTTP through Django; WebSockets (live chat) through Channels, signed-in users only, from
-the allowed hosts only."""
+"""HTTP through Django; WebSockets (live chat) through Channels, from the allowed hosts only,
+for signed-in users (a session, or the embedded widget's credential)."""
 
 import os
 
@@ -13,13 +13,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from tickets.chat.middleware import WidgetCredentialMiddleware  # noqa: E402
 from tickets.chat.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_application,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(WidgetCredentialMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

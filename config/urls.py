@@ -5,12 +5,14 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tickets.urls import desk_urlpatterns, file_urlpatterns, inbound_urlpatterns
-from tickets.views import account, chat, faq, notifications, portal
+from tickets.views import account, chat, chat_widget, faq, notifications, portal
 
 chat_urlpatterns = (
     [
         path("", chat.chat_start, name="start"),
         path("waiting/", chat.chat_waiting, name="waiting"),
+        path("widget/", chat_widget.chat_widget, name="widget"),
+        path("widget/try/", chat_widget.chat_widget_try, name="widget-try"),
         path("<str:reference>/", chat.chat_room, name="room"),
     ],
     "chat",

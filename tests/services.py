@@ -238,3 +238,27 @@ def asgi_server(workdir: Path, env: dict[str, str] | None = None) -> Iterator[As
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def static_site(directory: Path) -> Iterator[str]:
+    """A plain web server for the files of a directory, on its own origin (a customer's
+    product page that embeds the chat widget); yields its address."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(directory))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        # "localhost", not Pacte's 127.0.0.1: another site, as a customer's product is.
+        yield f"http://localhost:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

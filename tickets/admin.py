@@ -3,9 +3,12 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from tickets import access
+from tickets.chat import widget
 from tickets.models import (
     Attachment,
     Contact,
@@ -126,6 +129,17 @@ class OrganizationAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type
     list_filter = ["under_contract", "sla_policy"]
     filter_horizontal = ["desks"]
     prepopulated_fields = {"slug": ["name"]}
+    actions = ["rotate_chat_secret"]
+
+    @admin.action(description=_("Generate a new chat widget secret"))
+    def rotate_chat_secret(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
+        for organization in queryset:
+            widget.organization_chat_secret_rotate(organization=organization)
+        self.message_user(
+            request,
+            _("New chat widget secrets for %(names)s: give them to their developers.")
+            % {"names": ", ".join(str(o) for o in queryset)},
+        )
 
 
 @admin.register(Contact)

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from sla.models import Calendar, SlaPolicy
 from tickets import services
+from tickets.chat import widget
 from tickets.mail.ingest import mail_receive
 from tickets.models import (
     Channel,
@@ -170,6 +171,9 @@ def demo_seed() -> list[DemoLogin]:
         },
     )
     eventia.desks.add(france)
+    for organization in (kiosk, eventia):
+        if not organization.chat_secret:  # managers try the widget at /chat/widget/try/
+            widget.organization_chat_secret_rotate(organization=organization)
 
     klaus = _contact(
         kiosk,

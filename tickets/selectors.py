@@ -28,6 +28,8 @@ from tickets.models import (
     OPEN_STATUSES,
     Article,
     Attachment,
+    ChatSession,
+    Contact,
     Desk,
     Message,
     ProductArea,
@@ -282,6 +284,19 @@ class SupportHours:
     week: list[tuple[str, str]]  # (weekday name, "09:00–12:30, 13:30–17:00" or "")
     open_now: bool
     next_opening: datetime | None
+
+
+def chat_open_for(contact: Contact) -> ChatSession | None:
+    """The contact's latest conversation still waiting for an agent or under way."""
+    return (
+        ChatSession.objects.filter(
+            ticket__requester=contact,
+            state__in=[ChatSession.State.WAITING, ChatSession.State.ACTIVE],
+        )
+        .select_related("ticket")
+        .order_by("-started_at")
+        .first()
+    )
 
 
 def support_hours(desk: Desk, *, now: datetime) -> SupportHours:

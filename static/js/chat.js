@@ -29,7 +29,9 @@
 
   function url() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    return scheme + location.host + "/ws/chat/" + encodeURIComponent(root.getAttribute("data-url")) + "/?after=" + lastId;
+    var credential = root.getAttribute("data-credential");  // the embedded widget: no cookie
+    return scheme + location.host + "/ws/chat/" + encodeURIComponent(root.getAttribute("data-url")) +
+      "/?after=" + lastId + (credential ? "&widget=" + encodeURIComponent(credential) : "");
   }
 
   function addLine(msg) {
@@ -76,6 +78,16 @@
     if (accept) accept.hidden = msg.state !== "waiting";
     var end = document.querySelector("[data-chat-end]");
     if (end) end.hidden = ended;
+    var again = document.querySelector("[data-chat-new]");
+    if (again) again.hidden = !ended;
+  }
+
+  // Inside the embedded widget: tell the host page (no content, only that a line came) so
+  // that its launcher can show a dot while the panel is closed.
+  function notifyHost(msg) {
+    if (window.parent !== window && msg.from !== role) {
+      window.parent.postMessage({ pacte: "chat-line" }, "*");
+    }
   }
 
   function send(obj) {
@@ -93,7 +105,11 @@
     };
     socket.onmessage = function (event) {
       var msg = JSON.parse(event.data);
-      if (msg.type === "message") { addLine(msg); typingLine.textContent = ""; }
+      if (msg.type === "message") {
+        if (!shown[msg.id]) notifyHost(msg);
+        addLine(msg);
+        typingLine.textContent = "";
+      }
       else if (msg.type === "state") setState(msg);
       else if (msg.type === "typing") {
         typingLine.textContent = t("typing");

@@ -43,6 +43,10 @@ class ChatSession(models.Model):
     def __str__(self) -> str:
         return f"chat {self.ticket_id} {self.state}"
 
+    @property
+    def is_ended(self) -> bool:
+        return self.state == self.State.ENDED
+
 
 class ChatMessageKey(models.Model):
     """The client's own id of a chat message: a message sent again after a reconnect is

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -151,6 +153,17 @@ class DeskAddress(models.Model):
         return self.email
 
 
+def validate_origins(value: str) -> None:
+    """One web origin a line: http(s)://host[:port], nothing after it."""
+    for line in value.split():
+        parts = urlsplit(line.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+            raise ValidationError(
+                _("%(origin)s is not an origin such as https://app.example.com."),
+                params={"origin": line},
+            )
+
+
 class Organization(models.Model):
     """A customer company under contract."""
 
@@ -175,6 +188,26 @@ class Organization(models.Model):
         default=Decimal("99.500"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    chat_secret = models.CharField(
+        _("chat widget secret"),
+        max_length=128,
+        blank=True,
+        validators=[MinLengthValidator(32)],
+        help_text=_(
+            "Shared with the organization's developers: their product signs its users' chat "
+            "tokens with it (HS256). Empty turns the embedded chat widget off; changing it "
+            "signs every widget out."
+        ),
+    )
+    chat_origins = models.TextField(
+        _("chat widget origins"),
+        blank=True,
+        validators=[validate_origins],
+        help_text=_(
+            "The addresses of the pages that may embed the chat widget, one per line "
+            "(scheme, host and port, e.g. https://app.example.com)."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -183,6 +216,10 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def chat_origin_list(self) -> list[str]:
+        return [line.strip().rstrip("/") for line in self.chat_origins.split() if line.strip()]
 
 
 class Contact(models.Model):
