@@ -8,6 +8,10 @@ run). Each conversation has a customer connection and an agent connection, all o
 every customer sends its lines one after the other, and a line's round trip is from the
 customer's send to the agent's connection receiving it — stored in the database, then
 broadcast through Redis. Exits 1 if a line is lost, repeated or refused.
+
+Then the embedded widget's sign-in: the frame's first request (POST /chat/widget/ with a token
+the organization's product signed), for users new to Pacte (a contact and a login are added)
+and for known ones, one after the other through the same server. Exits 1 if one is refused.
 """
 # ruff: noqa: E402  (the project's modules are imported once Django is set up, below)
 
@@ -24,6 +28,8 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
@@ -48,10 +54,12 @@ django.setup()
 import websockets
 from django.core.management import call_command
 from django.test import Client
+from django.utils.timezone import now as django_now
 
 from sla.models import Calendar, OpeningInterval, SlaPolicy
 from tests.services import asgi_server, redis_server
 from tickets.chat import services as chat
+from tickets.chat import widget
 from tickets.models import Contact, Desk, Organization, User
 
 
@@ -124,6 +132,29 @@ async def conversation(
         return times
 
 
+def widget_sign_ins(base: str, count: int) -> None:
+    """Sign-ins of the widget's frame, new users then the same users again."""
+    org = Organization.objects.get(slug="bench-org")
+    widget.organization_chat_secret_rotate(organization=org)
+    emails = [f"widget-{i}-{time.monotonic_ns()}@bench.test" for i in range(count)]
+    for label in ("new users", "known users"):
+        times = []
+        for email in emails:
+            token = widget.sign_token(org, email=email, now=django_now())
+            body = urlencode({"organization": org.slug, "token": token}).encode()
+            started = time.perf_counter()
+            with urlopen(Request(f"http://{base}/chat/widget/", data=body)) as response:
+                page = response.read()
+            times.append(time.perf_counter() - started)
+            if response.status != 200 or b'name="credential"' not in page:
+                sys.exit(f"widget sign-in refused for {email}")
+        times.sort()
+        print(
+            f"widget sign-in {label}: {count}, median {statistics.median(times) * 1000:.1f} ms  "
+            f"p95 {times[int(0.95 * count)] * 1000:.1f}  max {times[-1] * 1000:.1f}"
+        )
+
+
 async def run(base: str, agent_cookie: str, rooms: list[tuple[str, str]], lines: int) -> float:
     started = time.perf_counter()
     results = await asyncio.gather(
@@ -166,6 +197,7 @@ def main() -> None:
             print(f"load average   {os.getloadavg()[0]:.2f} before")
             asyncio.run(run(base, agent_cookie, rooms[:1], 5))  # warm-up: imports, first queries
             asyncio.run(run(base, agent_cookie, rooms, ARGS.messages))
+            widget_sign_ins(base, ARGS.conversations)
             print(f"load average   {os.getloadavg()[0]:.2f} after")
 
 

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import jwt
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Frame, Page, expect
 
+from sla.models import Calendar, OpeningInterval
 from tests.e2e.test_chat import always_open, sign_in
 from tests.factories import make_world
 from tests.services import asgi_server, static_site
 from tickets.chat import widget
-from tickets.models import ChatSession, Contact, Message
+from tickets.models import ChatSession, Contact, Message, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -145,3 +148,51 @@ def test_widget_on_a_customer_page_and_agent_console(
         "Tell me when you see it.",
         "Yes, it is back. Thanks!",
     ]
+
+
+def test_widget_outside_support_hours_in_french(
+    browser: Any, screenshots: Path, tmp_path: Path
+) -> None:
+    """Closed now: the widget says when support opens, in the user's language, and the
+    message left becomes a ticket."""
+    world = make_world()
+    today = timezone.localtime(timezone.now(), ZoneInfo("Europe/Paris")).weekday()
+    calendar = Calendar.objects.create(slug="later", name="Later", time_zone="Europe/Paris")
+    OpeningInterval.objects.create(
+        calendar=calendar, weekday=(today + 3) % 7, start_minute=9 * 60, end_minute=17 * 60
+    )
+    world.france.calendar = calendar
+    world.france.save(update_fields=["calendar"])
+    widget.organization_chat_secret_rotate(organization=world.globex)
+    site_dir = tmp_path / "product"
+    site_dir.mkdir()
+    with asgi_server(tmp_path) as server, static_site(site_dir) as product:
+        world.globex.chat_origins = product
+        world.globex.save(update_fields=["chat_origins"])
+        claims = {"email": "lea@globex.example", "name": "Léa Martin", "language": "fr"}
+        token = jwt.encode(
+            {**claims, "exp": int(timezone.now().timestamp()) + 600},
+            world.globex.chat_secret,
+            algorithm="HS256",
+        )
+        page = HOST_PAGE.format(pacte=server.url, token=token)
+        page = page.replace('lang="en"', 'lang="fr"').replace('"acme"', '"globex"')
+        (site_dir / "index.html").write_text(page)
+
+        customer: Page = browser.new_page(viewport={"width": 1100, "height": 800}, locale="fr-FR")
+        customer.goto(f"{product}/index.html")
+        customer.get_by_role("button", name="Discuter avec le support").click()
+        chat = customer.frame_locator("[data-pacte-chat] iframe")
+        expect(chat.get_by_text("Le support est fermé ; il ouvre le")).to_be_visible()
+        expect(chat.get_by_text("09:00")).to_be_visible()
+        customer.screenshot(path=screenshots / "chat-widget-closed-fr.png")
+        chat.locator("#id_text").fill("Les badges ne s'impriment plus")
+        chat.get_by_role("button", name="Laisser le message").click()
+        expect(chat.get_by_text("votre message est le ticket")).to_be_visible()
+        expect(chat.locator(".chat-line")).to_have_count(1)
+        expect(chat.locator(".chat-state")).to_contain_text("lea@globex.example")
+        customer.screenshot(path=screenshots / "chat-widget-left-fr.png")
+
+    ticket = Ticket.objects.get()
+    assert ticket.requester.email == "lea@globex.example" and ticket.requester.language == "fr"
+    assert ticket.chat.state == ChatSession.State.ENDED and ticket.clocks.count() == 2
