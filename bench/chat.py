@@ -28,8 +28,6 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
-from urllib.parse import urlencode
-from urllib.request import Request, urlopen
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
@@ -134,6 +132,11 @@ async def conversation(
 
 def widget_sign_ins(base: str, count: int) -> None:
     """Sign-ins of the widget's frame, new users then the same users again."""
+    # Imported here: urllib imports the standard library's `email`, which bench/email.py
+    # shadows until the path is set right at the top of this script.
+    from urllib.parse import urlencode
+    from urllib.request import Request, urlopen
+
     org = Organization.objects.get(slug="bench-org")
     widget.organization_chat_secret_rotate(organization=org)
     emails = [f"widget-{i}-{time.monotonic_ns()}@bench.test" for i in range(count)]

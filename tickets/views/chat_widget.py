@@ -30,10 +30,9 @@ from tickets.views.chat import ChatStartForm
 from tickets.views.common import current_user
 
 
-def _frame_ancestors(organization: Organization | None) -> str:
+def _frame_ancestors(organization: Organization) -> str:
     """Only the organization's own pages (and Pacte) may frame its chat."""
-    origins = organization.chat_origin_list if organization is not None else []
-    return "frame-ancestors " + " ".join(["'self'", *origins])
+    return "frame-ancestors " + " ".join(["'self'", *organization.chat_origin_list])
 
 
 @contextmanager
@@ -51,9 +50,10 @@ def _reader_locale(request: HttpRequest, contact: Contact) -> Iterator[None]:
         yield
 
 
-def _refused(request: HttpRequest, organization: Organization | None, reason: str) -> HttpResponse:
+def _refused(request: HttpRequest, reason: str) -> HttpResponse:
+    # Only a reason, no action: harmless in any frame, and the product's own frame shows it.
     response = render(request, "tickets/chat_widget_error.html", {"reason": reason}, status=403)
-    response["Content-Security-Policy"] = _frame_ancestors(organization)
+    response["Content-Security-Policy"] = "frame-ancestors *"
     return response
 
 
@@ -67,7 +67,7 @@ def chat_widget(request: HttpRequest) -> HttpResponse:
     if credential:
         contact = widget.contact_from_credential(credential)
         if contact is None:
-            return _refused(request, None, _("Your chat session has expired: reload the page."))
+            return _refused(request, _("Your chat session has expired: reload the page."))
     else:
         slug = request.POST.get("organization", "")
         try:
@@ -75,7 +75,7 @@ def chat_widget(request: HttpRequest) -> HttpResponse:
                 organization_slug=slug, token=request.POST.get("token", ""), now=timezone.now()
             )
         except TicketError as error:
-            return _refused(request, Organization.objects.filter(slug=slug).first(), error.message)
+            return _refused(request, error.message)
         credential = widget.credential_for(contact)
     assert contact.user is not None  # a contact the widget signs in has a login
     with _reader_locale(request, contact):
