@@ -29,9 +29,7 @@
 
   function url() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var credential = root.getAttribute("data-credential");  // the embedded widget: no cookie
-    return scheme + location.host + "/ws/chat/" + encodeURIComponent(root.getAttribute("data-url")) +
-      "/?after=" + lastId + (credential ? "&widget=" + encodeURIComponent(credential) : "");
+    return scheme + location.host + "/ws/chat/" + encodeURIComponent(root.getAttribute("data-url")) + "/?after=" + lastId;
   }
 
   function addLine(msg) {
@@ -96,7 +94,9 @@
   }
 
   function connect() {
-    socket = new WebSocket(url());
+    // The embedded widget has no cookie: it signs in with its credential as a subprotocol.
+    var credential = root.getAttribute("data-credential");
+    socket = credential ? new WebSocket(url(), ["pacte.widget", credential]) : new WebSocket(url());
     socket.onopen = function () {
       retry = 0;
       root.classList.remove("offline");

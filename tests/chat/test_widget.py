@@ -279,23 +279,29 @@ def test_the_websocket_signs_the_frame_in_by_its_credential(world: World) -> Non
     other = widget.credential_for(world.amir)  # the organization's admin: sees every ticket
     stranger = client_for(world.bob.user)
     cookie = f"sessionid={stranger.cookies['sessionid'].value}".encode()
-    path = f"/ws/chat/{session.ticket.reference}/?after=0&widget="
+    path = f"/ws/chat/{session.ticket.reference}/?after=0"
     origin = (b"origin", b"http://testserver")
 
+    def client(credential: str, *headers: tuple[bytes, bytes]) -> WebsocketCommunicator:
+        return WebsocketCommunicator(
+            application, path, headers=[origin, *headers], subprotocols=["pacte.widget", credential]
+        )
+
     async def scenario() -> None:
-        good = WebsocketCommunicator(application, path + credential, headers=[origin])
-        assert (await good.connect())[0]
+        good = client(credential)
+        assert await good.connect() == (True, "pacte.widget")  # named back, as browsers need
         assert (await good.receive_json_from(timeout=2))["type"] == "state"
         assert (await good.receive_json_from(timeout=2))["text"] == "Hello"
         await good.disconnect()
-        admin = WebsocketCommunicator(application, path + other, headers=[origin])
+        admin = client(other)
         assert (await admin.connect())[0]
         await admin.disconnect()
         # A bad credential decides, even beside a session cookie of another customer.
-        forged = WebsocketCommunicator(
-            application, path + "forged", headers=[origin, (b"cookie", cookie)]
-        )
+        forged = client(credential[:-3] + "abc", (b"cookie", cookie))
         assert not (await forged.connect())[0]
+        # Never on the URL: a credential there is ignored.
+        on_url = WebsocketCommunicator(application, f"{path}&widget={credential}", headers=[origin])
+        assert not (await on_url.connect())[0]
 
     async_to_sync(scenario)()
 

@@ -26,6 +26,7 @@ from django.http import Http404
 
 from tickets import access
 from tickets.chat import services
+from tickets.chat.widget import WEBSOCKET_PROTOCOL
 from tickets.exceptions import TicketError
 from tickets.models import ChatSession, Message, User
 
@@ -66,7 +67,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyped
         self.seen: set[int] = set()  # ids of the lines this connection has sent
         self.group = group_name(self.session.ticket_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
+        # The widget's frame signs in with a subprotocol (tickets/chat/middleware.py): the
+        # browser needs it named back.
+        widget = WEBSOCKET_PROTOCOL in (self.scope.get("subprotocols") or [])
+        await self.accept(subprotocol=WEBSOCKET_PROTOCOL if widget else None)
         await self.send_json(await self._state())
         query = parse_qs(self.scope.get("query_string", b"").decode())
         after = query.get("after", ["0"])[0]

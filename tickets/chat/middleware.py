@@ -1,16 +1,16 @@
-"""WebSocket sign-in for the embedded widget: its frame has no session cookie (browsers keep
-cookies from third-party frames), so it names its credential on the URL (``?widget=…``)."""
+"""WebSocket sign-in for the embedded widget: its frame has no session cookie (browsers block
+cookies in third-party frames), so it offers the subprotocols ``pacte.widget`` and its
+credential; the URL stays free of it (servers log URLs)."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.contrib.auth.models import AnonymousUser
 
-from tickets.chat.widget import contact_from_credential
+from tickets.chat.widget import WEBSOCKET_PROTOCOL, contact_from_credential
 from tickets.models import User
 
 
@@ -22,9 +22,10 @@ def _user_for(credential: str) -> User | AnonymousUser:
 
 class WidgetCredentialMiddleware(BaseMiddleware):  # type: ignore[misc]  # untyped base
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        query = parse_qs(scope.get("query_string", b"").decode())
-        credential = query.get("widget", [""])[0]
-        if credential:
-            # A credential decides alone: a bad one is anonymous, whatever cookie came along.
-            scope = dict(scope, user=await _user_for(credential))
+        offered = list(scope.get("subprotocols") or [])
+        if WEBSOCKET_PROTOCOL in offered:
+            others = [p for p in offered if p != WEBSOCKET_PROTOCOL]
+            # The credential decides alone: a bad one is anonymous, whatever cookie came along.
+            user = await _user_for(others[0]) if len(others) == 1 else AnonymousUser()
+            scope = dict(scope, user=user)
         return await super().__call__(scope, receive, send)

@@ -4,8 +4,8 @@ The product signs a short-lived token for its signed-in user with the organizati
 secret (a JWT, HS256: ``email`` and ``exp`` required, ``name``, ``language`` and ``region``
 optional). The widget hands it to Pacte once; Pacte checks it, finds the organization's contact
 with that address (or adds one) and answers with a *credential*: Pacte's own signed value that
-the widget's frame sends with every later request and on its WebSocket. A credential dies when
-it is 12 hours old or when the organization's secret changes.
+the widget's frame sends with every later request and on its WebSocket (as a subprotocol). A
+credential dies when it is 12 hours old or when the organization's secret changes.
 """
 
 from __future__ import annotations
@@ -165,15 +165,21 @@ def _secret_mark(organization: Organization) -> str:
     return salted_hmac(_SALT, organization.chat_secret).hexdigest()[:16]
 
 
+# "." between the parts: a credential is then a valid WebSocket subprotocol token, the way
+# the frame hands it to the WebSocket (never on the URL, which servers write in their logs).
+_SIGNER = signing.TimestampSigner(salt=_SALT, sep=".")
+WEBSOCKET_PROTOCOL = "pacte.widget"
+
+
 def credential_for(contact: Contact) -> str:
-    return signing.dumps({"c": contact.pk, "s": _secret_mark(contact.organization)}, salt=_SALT)
+    return _SIGNER.sign_object({"c": contact.pk, "s": _secret_mark(contact.organization)})
 
 
 def contact_from_credential(credential: str) -> Contact | None:
     """The contact a credential stands for, or None when it is forged, too old, or its
     organization's secret has changed since."""
     try:
-        data = signing.loads(credential, salt=_SALT, max_age=CREDENTIAL_SECONDS)
+        data = _SIGNER.unsign_object(credential, max_age=CREDENTIAL_SECONDS)
     except signing.BadSignature:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("c"), int):
