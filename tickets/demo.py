@@ -171,8 +171,10 @@ def demo_seed() -> list[DemoLogin]:
         },
     )
     eventia.desks.add(france)
-    for organization in (kiosk, eventia):
+    for organization, domain in ((kiosk, "kiosk-vision.example"), (eventia, "eventia.example")):
         if not organization.chat_secret:  # managers try the widget at /chat/widget/try/
+            organization.chat_domains = domain
+            organization.save(update_fields=["chat_domains"])
             widget.organization_chat_secret_rotate(organization=organization)
 
     klaus = _contact(

@@ -13,6 +13,7 @@ import time_machine
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +27,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 OPEN = datetime(2026, 6, 8, 10, 0, tzinfo=BERLIN)  # Monday morning: the europe desk is open
 SATURDAY = datetime(2026, 6, 6, 10, 0, tzinfo=BERLIN)
 PRODUCT = "https://app.acme.example"
+PACTE = "http://testserver"
 URL = "/chat/widget/"
 
 
@@ -33,8 +35,15 @@ URL = "/chat/widget/"
 def acme(world: World) -> Organization:
     widget.organization_chat_secret_rotate(organization=world.acme)
     world.acme.chat_origins = f"{PRODUCT}\nhttp://localhost:3000"
-    world.acme.save(update_fields=["chat_origins"])
+    world.acme.chat_domains = "acme.example"
+    world.acme.save(update_fields=["chat_origins", "chat_domains"])
     return world.acme
+
+
+def identify(token: str, *, slug: str = "acme", origin: str = PRODUCT) -> Contact:
+    return widget.chat_widget_identify(
+        organization_slug=slug, token=token, origin=origin, own_origin=PACTE, now=timezone.now()
+    )
 
 
 def signed(
@@ -75,7 +84,7 @@ def test_a_token_of_the_organizations_product_says_who_its_user_is(acme: Organiz
         (lambda o: "", "not valid"),
         (lambda o: signed(o, {"exp": claims()["exp"]}), "not valid"),  # no email
         (lambda o: signed(o, {"email": "dana@acme.example"}), "not valid"),  # no expiry
-        (lambda o: signed(o, claims(exp=int(timezone.now().timestamp()) + 2 * 86400)), "24 hours"),
+        (lambda o: signed(o, claims(exp=int(timezone.now().timestamp()) + 7200)), "within an hour"),
         (lambda o: signed(o, claims(email="not an address")), "valid email"),
         (lambda o: signed(o, claims(email=["a@b.example"])), "valid email"),
         (lambda o: signed(o, claims(language="de")), "unknown language"),
@@ -101,12 +110,12 @@ def test_an_organization_without_a_secret_has_no_widget(world: World) -> None:
 @pytest.mark.django_db
 def test_a_new_user_becomes_a_contact_with_a_login_that_has_no_password(acme: Organization) -> None:
     token = signed(acme, claims(name="Dana Scott", region="north-america"))
-    contact = widget.chat_widget_identify(organization_slug="acme", token=token, now=timezone.now())
+    contact = identify(token)
     assert contact.organization == acme and contact.name == "Dana Scott"
     assert contact.region == "north-america" and contact.role == Contact.Role.MEMBER
     assert contact.user is not None and contact.user.is_customer
     assert not contact.user.has_usable_password()
-    again = widget.chat_widget_identify(organization_slug="acme", token=token, now=timezone.now())
+    again = identify(token)
     assert again.pk == contact.pk and User.objects.filter(email="dana@acme.example").count() == 1
 
 
@@ -115,7 +124,7 @@ def test_a_known_contact_is_found_by_address_whatever_its_case(
     world: World, acme: Organization
 ) -> None:
     token = signed(acme, claims(email=world.alice.email.upper()))
-    contact = widget.chat_widget_identify(organization_slug="acme", token=token, now=timezone.now())
+    contact = identify(token)
     assert contact.pk == world.alice.pk and contact.user == world.alice.user
 
 
@@ -131,11 +140,7 @@ def test_an_address_of_another_organization_or_of_staff_is_refused(
             )
             contacts += 1
         with pytest.raises(WidgetTokenError, match="cannot use"):
-            widget.chat_widget_identify(
-                organization_slug="acme",
-                token=signed(acme, claims(email=email)),
-                now=timezone.now(),
-            )
+            identify(signed(acme, claims(email=email)))
     assert Contact.objects.count() == contacts
 
 
@@ -143,11 +148,11 @@ def test_an_address_of_another_organization_or_of_staff_is_refused(
 def test_an_organization_unknown_or_without_contract_is_refused(acme: Organization) -> None:
     token = signed(acme, claims())
     with pytest.raises(WidgetTokenError, match="not enabled"):
-        widget.chat_widget_identify(organization_slug="nobody", token=token, now=timezone.now())
+        identify(token, slug="nobody")
     acme.under_contract = False
     acme.save(update_fields=["under_contract"])
-    with pytest.raises(WidgetTokenError, match="no support contract"):
-        widget.chat_widget_identify(organization_slug="acme", token=token, now=timezone.now())
+    with pytest.raises(WidgetTokenError, match="not enabled"):  # the same answer: nothing to probe
+        identify(token)
     assert not Contact.objects.filter(email="dana@acme.example").exists()
 
 
@@ -175,13 +180,21 @@ def frame(token: str = "", credential: str = "", **data: str) -> dict[str, str]:
     return {"organization": "acme", "token": token, "credential": credential, **data}
 
 
+def post(data: dict[str, str], origin: str = "") -> HttpResponse:
+    """The frame's requests as a browser sends them: the token from the product's page, the
+    credential from the frame's own (Pacte's) pages."""
+    origin = origin or (PACTE if data.get("credential") else PRODUCT)
+    # No CSRF token: the host page's form cannot have one.
+    client = Client(enforce_csrf_checks=True)
+    return client.post(URL, data, HTTP_ORIGIN=origin)  # type: ignore[return-value]
+
+
 @pytest.mark.django_db
 def test_the_frame_opens_for_a_signed_user_and_only_inside_the_organizations_pages(
     acme: Organization,
 ) -> None:
-    client = Client(enforce_csrf_checks=True)  # the host page's form has no CSRF token
     with time_machine.travel(OPEN, tick=False):
-        response = client.post(URL, frame(signed(acme, claims())))
+        response = post(frame(signed(acme, claims())))
     page = response.content.decode()
     assert response.status_code == 200
     assert "Support is open now" in page and "Start the chat" in page
@@ -191,31 +204,30 @@ def test_the_frame_opens_for_a_signed_user_and_only_inside_the_organizations_pag
     )
     assert "X-Frame-Options" not in response
     assert not response.cookies  # nothing is kept in the browser: the credential is the key
-    assert client.get(URL).status_code == 405
+    assert Client().get(URL).status_code == 405
 
 
 @pytest.mark.django_db
 def test_a_refused_token_shows_why_and_writes_nothing(acme: Organization) -> None:
     contacts, users = Contact.objects.count(), User.objects.count()
-    response = Client().post(URL, frame(signed(acme, claims(), key="z" * 40)))
+    response = post(frame(signed(acme, claims(), key="z" * 40)))
     assert response.status_code == 403
     assert "The chat token is not valid." in response.content.decode()
-    stale = Client().post(URL, {"credential": "forged"})
+    stale = post({"credential": "forged"})
     assert stale.status_code == 403 and "reload the page" in stale.content.decode()
     assert (Contact.objects.count(), User.objects.count()) == (contacts, users)
 
 
 @pytest.mark.django_db
 def test_starting_a_chat_from_the_frame_and_finding_it_again(acme: Organization) -> None:
-    client = Client()
     with time_machine.travel(OPEN, tick=False):
-        client.post(URL, frame(signed(acme, claims())))
+        post(frame(signed(acme, claims())))
         dana = Contact.objects.get(email="dana@acme.example")
         credential = widget.credential_for(dana)
-        empty = client.post(URL, frame(credential=credential, action="start", severity="major"))
+        empty = post(frame(credential=credential, action="start", severity="major"))
         assert empty.status_code == 400 and not Ticket.objects.exists()
         start = frame(credential=credential, action="start", severity="major", text="Kiosk down")
-        room = client.post(URL, start)
+        room = post(start)
         assert room.status_code == 200
         session = ChatSession.objects.get()
         assert session.ticket.requester == dana and session.ticket.channel == "chat"
@@ -224,16 +236,13 @@ def test_starting_a_chat_from_the_frame_and_finding_it_again(acme: Organization)
         assert f'data-url="{session.ticket.reference}"' in page
         assert f'data-credential="{credential}"' in page
         # Sent twice (a double click) or the page reloaded: the same conversation, no other.
-        assert client.post(URL, start).status_code == 200
-        assert (
-            session.ticket.reference
-            in client.post(URL, frame(signed(acme, claims()))).content.decode()
-        )
+        assert post(start).status_code == 200
+        assert session.ticket.reference in post(frame(signed(acme, claims()))).content.decode()
         assert ChatSession.objects.count() == 1
         # Once it has ended, a new chat can start.
         services.chat_end(session=session, actor=dana.user)  # type: ignore[arg-type]
-        assert "Start the chat" in client.post(URL, frame(credential=credential)).content.decode()
-        client.post(URL, {**start, "text": "Another question"})
+        assert "Start the chat" in post(frame(credential=credential)).content.decode()
+        post({**start, "text": "Another question"})
     assert ChatSession.objects.count() == 2
 
 
@@ -241,14 +250,12 @@ def test_starting_a_chat_from_the_frame_and_finding_it_again(acme: Organization)
 def test_outside_hours_the_frame_says_when_support_opens_and_takes_a_message(
     acme: Organization,
 ) -> None:
-    client = Client()
     with time_machine.travel(SATURDAY, tick=False):
-        page = client.post(URL, frame(signed(acme, claims()), tz="Europe/Berlin")).content.decode()
+        page = post(frame(signed(acme, claims()), tz="Europe/Berlin")).content.decode()
         assert "Support is closed; it opens on Monday 8 June, 09:00." in page
         assert "Leave the message" in page
         credential = widget.credential_for(Contact.objects.get(email="dana@acme.example"))
-        left = client.post(
-            URL,
+        left = post(
             frame(credential=credential, action="start", severity="minor", text="Weekend question"),
         ).content.decode()
     ticket = Ticket.objects.get()
@@ -259,7 +266,7 @@ def test_outside_hours_the_frame_says_when_support_opens_and_takes_a_message(
 @pytest.mark.django_db
 def test_the_frame_speaks_the_contacts_language(world: World, acme: Organization) -> None:
     with time_machine.travel(OPEN, tick=False):
-        page = Client().post(URL, frame(signed(acme, claims(language="fr")))).content.decode()
+        page = post(frame(signed(acme, claims(language="fr")))).content.decode()
     assert '<html lang="fr">' in page and "Discuter avec le support" in page
 
 
@@ -341,6 +348,75 @@ def test_origins_are_checked_one_a_line() -> None:
     from tickets.models.core import validate_origins
 
     validate_origins("https://app.example.com\nhttp://localhost:3000/")
-    for bad in ("app.example.com", "https://app.example.com/path", "javascript:alert(1)"):
+    for bad in (
+        "app.example.com",
+        "https://app.example.com/path",
+        "javascript:alert(1)",
+        "https://*",
+        "https://*.com",
+        "https://user@app.example.com",
+        "https://app.example.com?x",
+        "https://app.example.com#x",
+        "https://app.example.com:99999",
+    ):
         with pytest.raises(ValidationError):
             validate_origins(bad)
+
+
+# --- what the review found ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_new_contacts_only_in_the_organizations_mail_domains(acme: Organization) -> None:
+    with pytest.raises(WidgetTokenError, match="cannot use"):
+        identify(signed(acme, claims(email="ceo@othercorp.example")))
+    acme.chat_domains = ""
+    acme.save(update_fields=["chat_domains"])
+    with pytest.raises(WidgetTokenError, match="cannot use"):
+        identify(signed(acme, claims()))
+    assert not Contact.objects.filter(email__in=["ceo@othercorp.example", "dana@acme.example"])
+
+
+@pytest.mark.django_db
+def test_a_token_is_taken_only_from_the_organizations_pages_or_pactes(acme: Organization) -> None:
+    token = signed(acme, claims())
+    for origin in ("https://evil.example", "null", ""):
+        with pytest.raises(WidgetTokenError, match="may not open"):
+            identify(token, origin=origin)
+    assert identify(token, origin="HTTPS://APP.ACME.EXAMPLE").email == "dana@acme.example"
+    assert identify(token, origin=PACTE).email == "dana@acme.example"  # the sample page
+    with time_machine.travel(OPEN, tick=False):
+        # Another site posting the form at the top level (a login CSRF) gets nothing.
+        assert post(frame(token), origin="https://evil.example").status_code == 403
+        credential = widget.credential_for(Contact.objects.get(email="dana@acme.example"))
+        # The frame's own forms come from Pacte's pages only.
+        assert post(frame(credential=credential), origin=PRODUCT).status_code == 403
+        assert post(frame(credential=credential)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_never_sign_in_through_the_widget(world: World, acme: Organization) -> None:
+    root = User.objects.create_superuser("root", "root@acme.example", "pw")  # role: customer
+    contact = Contact.objects.create(
+        organization=acme, name="Root", email="root@acme.example", user=root
+    )
+    with pytest.raises(WidgetTokenError, match="cannot use"):
+        identify(signed(acme, claims(email="root@acme.example")))
+    assert widget.contact_from_credential(widget.credential_for(contact)) is None
+
+
+@pytest.mark.django_db
+def test_odd_but_valid_input_never_fails(acme: Organization) -> None:
+    contact = identify(signed(acme, claims(email="o'brien+kiosk@acme.example")))
+    assert contact.user is not None and contact.user.username.startswith("chat-")
+    with pytest.raises(WidgetTokenError, match="valid email"):
+        identify(signed(acme, claims(name="Nul\x00l")))
+    with time_machine.travel(OPEN, tick=False):
+        for data in (
+            frame(signed(acme, claims()), organization="ac\x00me"),
+            frame(signed(acme, claims()), organization="x" * 5000),
+            {"credential": "a.b.c\x00"},
+        ):
+            assert post(data).status_code == 403
+        page = post(frame(signed(acme, claims()), tz="Not/AZone\x00")).content.decode()
+        assert "Start the chat" in page

@@ -52,7 +52,8 @@ def test_widget_on_a_customer_page_and_agent_console(
     site_dir.mkdir()
     with asgi_server(tmp_path) as server, static_site(site_dir) as product:
         world.acme.chat_origins = product
-        world.acme.save(update_fields=["chat_origins"])
+        world.acme.chat_domains = "acme.example"
+        world.acme.save(update_fields=["chat_origins", "chat_domains"])
         # The product's own server signs a token for its signed-in user, new to Pacte.
         token = widget.sign_token(
             world.acme, email="dana@acme.example", name="Dana Scott", now=timezone.now()
@@ -168,7 +169,8 @@ def test_widget_outside_support_hours_in_french(
     site_dir.mkdir()
     with asgi_server(tmp_path) as server, static_site(site_dir) as product:
         world.globex.chat_origins = product
-        world.globex.save(update_fields=["chat_origins"])
+        world.globex.chat_domains = "globex.example"
+        world.globex.save(update_fields=["chat_origins", "chat_domains"])
         claims = {"email": "lea@globex.example", "name": "Léa Martin", "language": "fr"}
         token = jwt.encode(
             {**claims, "exp": int(timezone.now().timestamp()) + 600},

@@ -153,14 +153,38 @@ class DeskAddress(models.Model):
         return self.email
 
 
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+
+
 def validate_origins(value: str) -> None:
-    """One web origin a line: http(s)://host[:port], nothing after it."""
+    """One web origin a line: http(s)://host[:port], nothing before the host nor after it."""
     for line in value.split():
-        parts = urlsplit(line.rstrip("/"))
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+        try:
+            parts = urlsplit(line.rstrip("/"))
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if (
+            parts.scheme not in ("http", "https")
+            or not _HOST.match(parts.hostname or "")
+            or not port_ok
+            or "@" in parts.netloc
+            or parts.path
+            or parts.query
+            or parts.fragment
+        ):
             raise ValidationError(
                 _("%(origin)s is not an origin such as https://app.example.com."),
                 params={"origin": line},
+            )
+
+
+def validate_domains(value: str) -> None:
+    """One mail domain a line (example.com)."""
+    for line in value.split():
+        if not _HOST.match(line.lower()) or "." not in line:
+            raise ValidationError(
+                _("%(domain)s is not a mail domain such as example.com."), params={"domain": line}
             )
 
 
@@ -199,6 +223,16 @@ class Organization(models.Model):
             "signs every widget out."
         ),
     )
+    chat_domains = models.TextField(
+        _("chat widget mail domains"),
+        blank=True,
+        validators=[validate_domains],
+        help_text=_(
+            "The widget adds a contact for a new user of the organization's product only when "
+            "their address is in one of these domains, one per line (e.g. example.com); "
+            "empty: only the organization's existing contacts may chat from the widget."
+        ),
+    )
     chat_origins = models.TextField(
         _("chat widget origins"),
         blank=True,
@@ -219,7 +253,11 @@ class Organization(models.Model):
 
     @property
     def chat_origin_list(self) -> list[str]:
-        return [line.strip().rstrip("/") for line in self.chat_origins.split() if line.strip()]
+        return [line.rstrip("/").lower() for line in self.chat_origins.split()]
+
+    def may_add_chat_contact(self, email: str) -> bool:
+        domain = email.rpartition("@")[2].lower()
+        return domain in {line.lower() for line in self.chat_domains.split()}
 
 
 class Contact(models.Model):

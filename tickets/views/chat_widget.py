@@ -57,22 +57,33 @@ def _refused(request: HttpRequest, reason: str) -> HttpResponse:
     return response
 
 
-@csrf_exempt  # no cookie is read: the signed token or credential in the form is the proof
+# No cookie is read, so Django's CSRF check has nothing to protect: the signed token or
+# credential says who, and the Origin header says which page sent it (checked below).
+@csrf_exempt
 @xframe_options_exempt  # framed by the organization's pages; the CSP below names which
 @require_POST
 def chat_widget(request: HttpRequest) -> HttpResponse:
     """Identify the product's user, then show their open conversation, or the form to start
     one (outside support hours: to leave a message that becomes a ticket)."""
     credential = request.POST.get("credential", "")
+    origin, own_origin = (
+        request.headers.get("Origin", ""),
+        f"{request.scheme}://{request.get_host()}",
+    )
     if credential:
-        contact = widget.contact_from_credential(credential)
+        # The frame's own forms: from Pacte's pages only, never another site's.
+        contact = widget.contact_from_credential(credential) if origin == own_origin else None
         if contact is None:
             return _refused(request, _("Your chat session has expired: reload the page."))
     else:
         slug = request.POST.get("organization", "")
         try:
             contact = widget.chat_widget_identify(
-                organization_slug=slug, token=request.POST.get("token", ""), now=timezone.now()
+                organization_slug=slug,
+                token=request.POST.get("token", ""),
+                origin=origin,
+                own_origin=own_origin,
+                now=timezone.now(),
             )
         except TicketError as error:
             return _refused(request, error.message)
@@ -110,7 +121,13 @@ def _page(request: HttpRequest, contact: Contact, credential: str) -> HttpRespon
     return render(
         request,
         "tickets/chat_widget.html",
-        {"form": form, "hours": hours, "credential": credential, "contact": contact},
+        {
+            "form": form,
+            "hours": hours,
+            "credential": credential,
+            "contact": contact,
+            "tz": request.POST.get("tz", "")[:64],
+        },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
 
@@ -131,6 +148,7 @@ def _room(
             "session": session,
             "credential": credential,
             "contact": contact,
+            "tz": request.POST.get("tz", "")[:64],
             "left_message": left_message,
             "role": "customer",
             "max_chars": MAX_CHARS,
