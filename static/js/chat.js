@@ -93,6 +93,10 @@
     return false;
   }
 
+  // Accept and end clicked while the connection is (re)opening are sent once it is open.
+  var controls = [];
+  function control(obj) { if (!send(obj)) controls.push(obj); }
+
   function connect() {
     // The embedded widget has no cookie: it signs in with its credential as a subprotocol.
     var credential = root.getAttribute("data-credential");
@@ -102,6 +106,7 @@
       root.classList.remove("offline");
       errorLine.textContent = "";
       pending.forEach(function (p) { send({ type: "message", text: p.text, key: p.key }); });
+      controls.splice(0).forEach(send);
     };
     socket.onmessage = function (event) {
       var msg = JSON.parse(event.data);
@@ -143,10 +148,10 @@
     if (now - lastTyping > 2000) { lastTyping = now; send({ type: "typing" }); }
   });
   document.querySelectorAll("[data-chat-accept]").forEach(function (b) {
-    b.addEventListener("click", function () { send({ type: "accept" }); });
+    b.addEventListener("click", function () { control({ type: "accept" }); });
   });
   document.querySelectorAll("[data-chat-end]").forEach(function (b) {
-    b.addEventListener("click", function () { send({ type: "end" }); });
+    b.addEventListener("click", function () { control({ type: "end" }); });
   });
   // For the browser test: drop the connection as a network failure would.
   window.pacteChatDrop = function () { if (socket) socket.close(); };

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jwt
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Frame, Page, expect
@@ -19,7 +18,7 @@ from tests.e2e.test_chat import always_open, sign_in
 from tests.factories import make_world
 from tests.services import asgi_server, static_site
 from tickets.chat import widget
-from tickets.models import ChatSession, Contact, Message, Ticket
+from tickets.models import ChatSession, Contact, Message, Organization, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,6 +34,14 @@ padding: 1rem 2rem; }} main {{ padding: 2rem; }} .chat-line {{ display: none; }}
 """
 
 
+def embed(organization: Organization, product: str, domain: str) -> None:
+    """What the organization's managers set: a secret, the product's origin, its mail domain."""
+    widget.organization_chat_secret_rotate(organization=organization)
+    organization.chat_origins = product
+    organization.chat_domains = domain
+    organization.save(update_fields=["chat_origins", "chat_domains"])
+
+
 def widget_frame(page: Page) -> Frame:
     name = page.locator("[data-pacte-chat] iframe").get_attribute("name")
     frame = page.frame(name=name)
@@ -47,13 +54,10 @@ def test_widget_on_a_customer_page_and_agent_console(
 ) -> None:
     world = make_world()
     always_open(world)
-    widget.organization_chat_secret_rotate(organization=world.acme)
     site_dir = tmp_path / "product"
     site_dir.mkdir()
     with asgi_server(tmp_path) as server, static_site(site_dir) as product:
-        world.acme.chat_origins = product
-        world.acme.chat_domains = "acme.example"
-        world.acme.save(update_fields=["chat_origins", "chat_domains"])
+        embed(world.acme, product, "acme.example")
         # The product's own server signs a token for its signed-in user, new to Pacte.
         token = widget.sign_token(
             world.acme, email="dana@acme.example", name="Dana Scott", now=timezone.now()
@@ -81,6 +85,7 @@ def test_widget_on_a_customer_page_and_agent_console(
         banner = agent.locator(".chat-alert")
         expect(banner).to_contain_text("1 chat waiting for an agent", timeout=15_000)
         banner.get_by_role("link").click()
+        # Clicked at once, before the agent's connection is open: sent when it opens.
         agent.get_by_role("button", name="Accept").click()
         expect(chat.locator(".chat-state")).to_contain_text("In conversation with")
 
@@ -164,18 +169,16 @@ def test_widget_outside_support_hours_in_french(
     )
     world.france.calendar = calendar
     world.france.save(update_fields=["calendar"])
-    widget.organization_chat_secret_rotate(organization=world.globex)
     site_dir = tmp_path / "product"
     site_dir.mkdir()
     with asgi_server(tmp_path) as server, static_site(site_dir) as product:
-        world.globex.chat_origins = product
-        world.globex.chat_domains = "globex.example"
-        world.globex.save(update_fields=["chat_origins", "chat_domains"])
-        claims = {"email": "lea@globex.example", "name": "Léa Martin", "language": "fr"}
-        token = jwt.encode(
-            {**claims, "exp": int(timezone.now().timestamp()) + 600},
-            world.globex.chat_secret,
-            algorithm="HS256",
+        embed(world.globex, product, "globex.example")
+        token = widget.sign_token(
+            world.globex,
+            email="lea@globex.example",
+            name="Léa Martin",
+            language="fr",
+            now=timezone.now(),
         )
         page = HOST_PAGE.format(pacte=server.url, token=token)
         page = page.replace('lang="en"', 'lang="fr"').replace('"acme"', '"globex"')

@@ -80,13 +80,18 @@ def read_token(organization: Organization, token: str, *, now: datetime) -> Iden
 
 
 def sign_token(
-    organization: Organization, *, email: str, now: datetime, name: str = "", seconds: int = 600
+    organization: Organization,
+    *,
+    email: str,
+    now: datetime,
+    name: str = "",
+    language: str = "",
+    seconds: int = 600,
 ) -> str:
     """A token as the organization's product signs it (for trying the widget, and tests)."""
     claims: dict[str, Any] = {"email": email, "iat": int(now.timestamp())}
     claims["exp"] = claims["iat"] + seconds
-    if name:
-        claims["name"] = name
+    claims.update((k, v) for k, v in (("name", name), ("language", language)) if v)
     return jwt.encode(claims, organization.chat_secret, algorithm=TOKEN_ALGORITHM)
 
 

@@ -8,17 +8,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from tickets import access, selectors, services
+from tickets import access
 from tickets.chat import services as chat_services
 from tickets.chat.services import MAX_CHARS
 from tickets.exceptions import TicketError
 from tickets.models import ChatSession, Severity
-from tickets.views.common import current_user, form_error
+from tickets.views.common import contact_support_hours, current_user, form_error
 
 
 class ChatStartForm(forms.Form):
@@ -58,10 +57,7 @@ def chat_start(request: HttpRequest) -> HttpResponse:
                     % {"ref": session.ticket.reference},
                 )
             return redirect("chat:room", reference=session.ticket.reference)
-    try:
-        hours = selectors.support_hours(services.default_desk_for(contact), now=timezone.now())
-    except TicketError:
-        hours = None
+    hours = contact_support_hours(contact)
     return render(
         request,
         "tickets/chat_start.html",

@@ -20,14 +20,14 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from tickets import access, selectors, services
+from tickets import access, selectors
 from tickets.chat import services as chat_services
 from tickets.chat import widget
 from tickets.chat.services import MAX_CHARS
 from tickets.exceptions import TicketError
 from tickets.models import ChatSession, Contact, Organization
 from tickets.views.chat import ChatStartForm
-from tickets.views.common import current_user
+from tickets.views.common import contact_support_hours, current_user
 
 
 def _frame_ancestors(organization: Organization) -> str:
@@ -114,10 +114,7 @@ def _page(request: HttpRequest, contact: Contact, credential: str) -> HttpRespon
             return _room(request, contact, credential, session, left_message=session.is_ended)
     if session is not None and not session.is_ended:
         return _room(request, contact, credential, session)
-    try:
-        hours = selectors.support_hours(services.default_desk_for(contact), now=timezone.now())
-    except TicketError:
-        hours = None
+    hours = contact_support_hours(contact)
     return render(
         request,
         "tickets/chat_widget.html",

@@ -12,14 +12,26 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from sla.models import Clock
+from tickets import selectors, services
 from tickets.exceptions import TicketError
-from tickets.models import User
+from tickets.models import Contact, User
 
 
 def current_user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)  # the views using it are login_required
     return user
+
+
+def contact_support_hours(contact: Contact | None) -> selectors.SupportHours | None:
+    """The hours of the contact's desk, or None when the organization has no desk yet."""
+    if contact is None:
+        return None
+    try:
+        desk = services.default_desk_for(contact)
+    except TicketError:
+        return None
+    return selectors.support_hours(desk, now=timezone.now())
 
 
 def form_error(request: HttpRequest, form: forms.BaseForm, error: TicketError) -> None:

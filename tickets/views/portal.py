@@ -8,15 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tickets import access, selectors, services
 from tickets.exceptions import TicketError
 from tickets.forms import SEVERITY_DEFINITIONS, ReplyForm, StatusForm, TicketCreateForm
-from tickets.models import Channel, Contact, Status, Ticket
-from tickets.views.common import clock_views, form_error
+from tickets.models import Channel, Status, Ticket
+from tickets.views.common import clock_views, contact_support_hours, form_error
 from tickets.views.common import current_user as _user
 from tickets.views.desk import agent_ticket_page
 
@@ -43,20 +42,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "contact": contact,
             "may_file": contact is not None and contact.organization.under_contract,
-            "hours": _hours(contact),
+            "hours": contact_support_hours(contact),
         },
     )
-
-
-def _hours(contact: Contact | None) -> selectors.SupportHours | None:
-    """The contact's desk hours, or None when the organization has no desk yet."""
-    if contact is None:
-        return None
-    try:
-        desk = services.default_desk_for(contact)
-    except TicketError:
-        return None
-    return selectors.support_hours(desk, now=timezone.now())
 
 
 @login_required
@@ -91,7 +79,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
             "form": form,
             "definitions": SEVERITY_DEFINITIONS,
             "contact": contact,
-            "hours": _hours(contact),
+            "hours": contact_support_hours(contact),
             "limits": {
                 "count": settings.PACTE_ATTACHMENTS_PER_MESSAGE,
                 "size": settings.PACTE_ATTACHMENT_MAX_BYTES,
