@@ -1,12 +1,25 @@
 """Calendars and policies, edited by managers; clocks shown read-only."""
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext as _
 
-from sla.models import Calendar, Clock, Closure, ExtraOpening, OpeningInterval, SlaPolicy, SlaTarget
+from sla.models import (
+    Calendar,
+    Clock,
+    Closure,
+    ExtraOpening,
+    MaintenanceWindow,
+    OpeningInterval,
+    Outage,
+    SlaPolicy,
+    SlaTarget,
+)
+from sla.outages import blocking_tickets_checked
 from tickets.admin import ManagerEditable, ReadOnly
+from tickets.exceptions import TicketError
 
 
 class NoOverlapFormSet(BaseInlineFormSet):  # type: ignore[type-arg]  # any interval model
@@ -77,3 +90,35 @@ class ClockAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["ticket", "metric", "kind", "state", "due_at", "outcome", "breached_at"]
     list_filter = ["metric", "state", "outcome"]
     list_select_related = ["ticket"]
+
+
+class OutageForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Outage
+        fields = ["organization", "title", "started_at", "ended_at", "tickets"]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        organization, tickets = data.get("organization"), data.get("tickets")
+        if organization is not None and tickets:
+            try:
+                blocking_tickets_checked(organization, tickets)
+            except TicketError as error:
+                self.add_error("tickets", error.message)
+        return data
+
+
+@admin.register(Outage)
+class OutageAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
+    form = OutageForm
+    list_display = ["title", "organization", "started_at", "ended_at"]
+    list_filter = ["organization"]
+    list_select_related = ["organization"]
+    raw_id_fields = ["tickets"]  # a hundred thousand tickets: no select of them all
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["title", "organization", "starts_at", "ends_at", "announced_at"]
+    list_filter = ["organization"]
+    list_select_related = ["organization"]

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 
+from sla import availability
 from sla.calendar import CalendarSnapshot, ClockKind
 from sla.calendar import Closure as ClosureValue
 from sla.calendar import ExtraOpening as ExtraOpeningValue
 from sla.deadlines import Explanation, Run, counted, explain
-from sla.models import Calendar, Clock, EscalationLevel, SlaTarget
-from tickets.models import Ticket, TicketEvent
+from sla.models import Calendar, Clock, EscalationLevel, MaintenanceWindow, Outage, SlaTarget
+from tickets.models import Organization, Ticket, TicketEvent
 
 
 def calendar_snapshot(calendar: Calendar) -> CalendarSnapshot:
@@ -143,3 +145,42 @@ def clocks_to_escalate(*, now: datetime, limit: int = 5000) -> list[int]:
     for queryset in crossed:
         ids.update(queryset.order_by().values_list("pk", flat=True)[:limit])
     return sorted(ids)[:limit]
+
+
+# --- availability ---------------------------------------------------------------------------
+
+
+def availability_of(
+    organization: Organization, *, start: datetime, end: datetime, now: datetime
+) -> availability.Availability:
+    """Measured availability of the organization's service over [start, end), up to now: two
+    queries, the outages and maintenance windows that overlap the period."""
+    outages = Outage.objects.filter(organization=organization, started_at__lt=end).exclude(
+        ended_at__lte=start
+    )
+    windows = MaintenanceWindow.objects.filter(
+        organization=organization, starts_at__lt=end, ends_at__gt=start
+    )
+    return availability.availability(
+        start=start,
+        end=end,
+        outages=[availability.Outage(o.started_at, o.ended_at) for o in outages],
+        maintenance=[
+            availability.Maintenance(w.announced_at, w.starts_at, w.ends_at) for w in windows
+        ],
+        now=now,
+    )
+
+
+def error_budget_of(
+    organization: Organization, *, year: int, zone: ZoneInfo, now: datetime
+) -> availability.ErrorBudget:
+    """The downtime the organization's yearly commitment allows, and what is left of it."""
+    start, end = availability.year_bounds(year, zone)
+    measured = availability_of(organization, start=start, end=end, now=now)
+    return availability.error_budget(
+        commitment_percent=organization.availability_commitment,
+        year=year,
+        zone=zone,
+        downtime=measured.downtime,
+    )

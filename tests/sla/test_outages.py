@@ -1,0 +1,125 @@
+"""Outages and maintenance windows: the services' rules, and availability measured from the
+database in two queries."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from sla import outages
+from sla.models import MaintenanceWindow, Outage
+from sla.selectors import availability_of, error_budget_of
+from tests.factories import World, client_for, open_ticket
+from tickets.exceptions import TicketError
+from tickets.models import User
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+JUNE = datetime(2026, 6, 1, tzinfo=BERLIN)
+H = timedelta(hours=1)
+
+
+def test_an_outage_names_the_blocking_tickets_of_its_organization(world: World) -> None:
+    blocking = open_ticket(world.alice, severity="blocking")
+    outage = outages.outage_record(
+        organization=world.acme, title="API down", started_at=JUNE, tickets=[blocking]
+    )
+    assert outage.is_ongoing and list(outage.tickets.all()) == [blocking]
+    minor = open_ticket(world.alice, severity="minor")
+    foreign = open_ticket(world.bob, severity="blocking")
+    for ticket, reason in ((minor, "not a blocking ticket"), (foreign, "another organization")):
+        with pytest.raises(TicketError, match=reason):
+            outages.outage_link_tickets(outage=outage, tickets=[ticket])
+        with pytest.raises(TicketError, match=reason):
+            outages.outage_record(
+                organization=world.acme, title="x", started_at=JUNE, tickets=[ticket]
+            )
+    assert Outage.objects.count() == 1 and outage.tickets.count() == 1
+
+
+def test_an_outage_ends_once_and_after_it_began(world: World) -> None:
+    outage = outages.outage_record(organization=world.acme, title="Down", started_at=JUNE)
+    with pytest.raises(TicketError, match="ends after it starts") as error:
+        outages.outage_end(outage=outage, ended_at=JUNE - H)
+    assert error.value.field == "ended_at"
+    outages.outage_end(outage=outage, ended_at=JUNE + H)
+    with pytest.raises(TicketError, match="already ended"):
+        outages.outage_end(outage=outage, ended_at=JUNE + 2 * H)
+    outage.refresh_from_db()
+    assert outage.ended_at == JUNE + H
+
+
+def test_a_maintenance_window_ends_after_it_starts(world: World) -> None:
+    with pytest.raises(TicketError, match="ends after it starts"):
+        outages.maintenance_announce(
+            organization=world.acme,
+            title="Upgrade",
+            starts_at=JUNE,
+            ends_at=JUNE,
+            announced_at=JUNE - 24 * H,
+        )
+    assert not MaintenanceWindow.objects.exists()
+
+
+def test_availability_from_the_database(world: World, django_assert_num_queries: object) -> None:
+    acme = world.acme
+    outages.outage_record(
+        organization=acme, title="DB failover", started_at=JUNE + 10 * H, ended_at=JUNE + 12 * H
+    )
+    outages.outage_record(  # before the period: not counted
+        organization=acme, title="Old", started_at=JUNE - 48 * H, ended_at=JUNE - 47 * H
+    )
+    outages.outage_record(  # another organization's
+        organization=world.globex, title="Globex", started_at=JUNE, ended_at=JUNE + 5 * H
+    )
+    outages.maintenance_announce(
+        organization=acme,
+        title="Release 4.2",
+        starts_at=JUNE + 11 * H,
+        ends_at=JUNE + 13 * H,
+        announced_at=JUNE - 72 * H,
+    )
+    outages.maintenance_announce(  # announced too late: not planned
+        organization=acme,
+        title="Hotfix",
+        starts_at=JUNE + 20 * H,
+        ends_at=JUNE + 21 * H,
+        announced_at=JUNE + 20 * H,
+    )
+    end = JUNE + 24 * H
+    with django_assert_num_queries(2):  # type: ignore[operator]
+        figures = availability_of(acme, start=JUNE, end=end, now=end)
+    assert figures.downtime == H and figures.planned == 2 * H
+    assert figures.ratio == 1 - Decimal(1) / 22
+
+
+def test_error_budget_of_an_organization(world: World) -> None:
+    world.acme.availability_commitment = Decimal("99.800")
+    world.acme.save(update_fields=["availability_commitment"])
+    outages.outage_record(
+        organization=world.acme, title="Down", started_at=JUNE, ended_at=JUNE + 5 * H
+    )
+    budget = error_budget_of(world.acme, year=2026, zone=BERLIN, now=JUNE + 30 * 24 * H)
+    assert budget.allowed == timedelta(hours=17, minutes=31, seconds=12)
+    assert budget.used == 5 * H and budget.left == timedelta(hours=12, minutes=31, seconds=12)
+
+
+def test_managers_record_outages_in_the_admin_with_the_same_rules(world: World) -> None:
+    admin = User.objects.create_superuser("root", "root@pacte.example", "pw", role="manager")
+    minor = open_ticket(world.alice, severity="minor")
+    response = client_for(admin).post(
+        reverse("admin:sla_outage_add"),
+        {
+            "organization": world.acme.pk,
+            "title": "Portal down",
+            "started_at_0": "2026-06-01",
+            "started_at_1": "10:00:00",
+            "tickets": [minor.pk],
+        },
+    )
+    assert response.status_code == 200 and "not a blocking ticket" in response.content.decode()
+    assert not Outage.objects.exists()
