@@ -5,7 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tickets.urls import desk_urlpatterns, file_urlpatterns, inbound_urlpatterns
-from tickets.views import account, chat, chat_widget, faq, notifications, portal
+from tickets.views import account, chat, chat_widget, faq, notifications, portal, status
 
 chat_urlpatterns = (
     [
@@ -42,6 +42,7 @@ urlpatterns = [
     path("desk/", include(desk_urlpatterns)),
     path("faq/", include(faq_urlpatterns)),
     path("chat/", include(chat_urlpatterns)),
+    path("status/<slug:slug>/", status.status_page, name="status"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notification_read_all, name="notifications-read-all"),
     path("notifications/<int:pk>/", notifications.notification_open, name="notification-open"),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
@@ -183,4 +184,70 @@ def error_budget_of(
         year=year,
         zone=zone,
         downtime=measured.downtime,
+    )
+
+
+@dataclass(frozen=True)
+class StatusDay:
+    day: date
+    figures: availability.Availability
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """What an organization's public status page shows."""
+
+    state: str  # "operational", "maintenance" or "outage"
+    ongoing: list[Outage]
+    past: list[Outage]
+    maintenance: list[MaintenanceWindow]  # announced, not over yet
+    days: list[StatusDay]
+    overall: availability.Availability
+
+
+def service_status(
+    organization: Organization, *, now: datetime, zone: ZoneInfo, days: int = 90
+) -> ServiceStatus:
+    """The service's state now and its availability day by day over the last ``days`` days
+    (local days of ``zone``): two queries, whatever the number of days."""
+    today = now.astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time(0), tzinfo=zone)
+    outages = list(
+        Outage.objects.filter(organization=organization, started_at__lt=now)
+        .exclude(ended_at__lte=start)
+        .order_by("-started_at")
+    )
+    windows = list(
+        MaintenanceWindow.objects.filter(
+            organization=organization, ends_at__gt=start, announced_at__lte=now
+        ).order_by("starts_at")
+    )
+    spans = [availability.Outage(o.started_at, o.ended_at) for o in outages]
+    planned = [availability.Maintenance(w.announced_at, w.starts_at, w.ends_at) for w in windows]
+    history = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        day_start = datetime.combine(day, time(0), tzinfo=zone)
+        day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+        history.append(
+            StatusDay(
+                day,
+                availability.availability(
+                    start=day_start, end=day_end, outages=spans, maintenance=planned, now=now
+                ),
+            )
+        )
+    ongoing = [o for o in outages if o.ended_at is None]
+    in_maintenance = any(w.starts_at <= now < w.ends_at for w in windows)
+    state = "outage" if ongoing else "maintenance" if in_maintenance else "operational"
+    return ServiceStatus(
+        state=state,
+        ongoing=ongoing,
+        past=[o for o in outages if o.ended_at is not None],
+        maintenance=[w for w in windows if w.ends_at > now],
+        days=history,
+        overall=availability.availability(
+            start=start, end=now, outages=spans, maintenance=planned, now=now
+        ),
     )
