@@ -263,6 +263,9 @@ class Clock(models.Model):
     warn_at = models.DateTimeField(null=True, blank=True)
     escalate_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
+    # Counted time in the clock's own kind when it stopped (None while it runs): what reports
+    # aggregate (medians, percentiles, how late) without replaying runs through calendars.
+    elapsed = models.DurationField(null=True, blank=True)
     outcome = models.CharField(max_length=8, choices=Outcome, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
     stop_reason = models.CharField(max_length=16, choices=StopReason, blank=True)

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sla.calendar import CalendarSnapshot, ClockKind, NeverOpenError, clock_start
-from sla.deadlines import Run, deadlines, instant_reaching
+from sla.deadlines import Run, counted, deadlines, instant_reaching
 from sla.escalation import crossed_level
 from sla.models import Clock, EscalationLevel, Metric, Notification, StopReason
 from sla.selectors import calendar_snapshot_for_ticket, clock_runs, sla_targets_for
@@ -112,6 +112,7 @@ def _stop(
     before = clock.state
     clock.state = Clock.State.STOPPED
     clock.stopped_at = at
+    clock.elapsed = counted(cal, ClockKind(clock.kind), runs, at)
     clock.runs = _dump_runs(runs)
     clock.due_at = due or clock.due_at  # unreached: keep the promise as it stood
     clock.warn_at = None
@@ -125,6 +126,7 @@ def _stop(
         update_fields=[
             "state",
             "stopped_at",
+            "elapsed",
             "runs",
             "due_at",
             "warn_at",
@@ -160,6 +162,7 @@ def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | Non
     if reopened:
         clock.cycle += 1
         clock.stopped_at = None
+        clock.elapsed = None
         clock.outcome = ""
         clock.stop_reason = ""
         clock.stop_message = None
@@ -178,6 +181,7 @@ def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | Non
             "breached_at",
             "cycle",
             "stopped_at",
+            "elapsed",
             "outcome",
             "stop_reason",
             "stop_message",
@@ -218,6 +222,8 @@ def _recompute(
             due if due is not None and clock.stopped_at and due < clock.stopped_at else None
         )
         clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
+        if clock.stopped_at is not None:  # counted again in the new kind
+            clock.elapsed = counted(cal, ClockKind(clock.kind), runs, clock.stopped_at)
     else:
         clock.breached_at = None
         _refresh(clock, cal, runs, at)
@@ -238,6 +244,7 @@ def _recompute(
             "warn_at",
             "breached_at",
             "outcome",
+            "elapsed",
             "escalation_level",
         ]
     )

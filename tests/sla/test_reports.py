@@ -1,0 +1,111 @@
+"""SLA reports from aggregate queries: counts, shares within target, medians and 90th
+percentiles in each clock's own kind, breaches and how late, tickets at risk, months."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from sla import reports
+from sla.models import Clock
+from tests.factories import World, open_ticket
+from tickets import services
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+MONDAY = datetime(2026, 6, 8, 9, 0, tzinfo=BERLIN)  # europe desk: Mon–Thu 9–17, Fri 9–16
+H = timedelta(hours=1)
+
+
+def acknowledged_after(world: World, hours: float, *, severity: str = "blocking") -> Ticket:
+    with time_machine.travel(MONDAY, tick=False):
+        ticket = open_ticket(world.alice, severity=severity, received_at=MONDAY)
+    with time_machine.travel(MONDAY + hours * H, tick=False):
+        services.ticket_acknowledge(ticket=ticket, actor=world.agent_eu)
+    return ticket
+
+
+def period() -> reports.ReportFilter:
+    return reports.ReportFilter(start=MONDAY - 24 * H, end=MONDAY + 30 * 24 * H)
+
+
+def test_shares_medians_and_percentiles_per_severity_and_metric(
+    world: World, django_assert_num_queries: object
+) -> None:
+    # Blocking: 5 business hours to acknowledge. Acknowledged after 1, 2, 3, 4 and 7 hours
+    # (7 h: Monday 16:00, within the day, breached).
+    for hours in (1, 2, 3, 4, 7):
+        acknowledged_after(world, hours)
+    tickets = reports.report_tickets(Ticket.objects.all(), period())
+    with django_assert_num_queries(5):  # type: ignore[operator]
+        report = reports.sla_report(tickets, zone=BERLIN)
+    assert report.received == 5
+    ack = next(g for g in report.groups if g.metric == "acknowledgement")
+    assert (ack.severity, ack.kind, ack.clocks, ack.stopped, ack.met, ack.breached) == (
+        "blocking",
+        "business_hours",
+        5,
+        5,
+        4,
+        1,
+    )
+    assert ack.median == 3 * H and ack.p90 == 7 * H  # ranks ⌈2.5⌉ = 3 and ⌈4.5⌉ = 5
+    assert ack.met_share == Decimal("0.8") == report.share("acknowledgement")
+    correction = next(g for g in report.groups if g.metric == "correction")
+    assert correction.stopped == 0 and correction.met_share is None and correction.median is None
+    assert [(m.month.month, m.received) for m in report.months] == [(6, 5)]
+
+
+def test_time_is_counted_in_the_clocks_kind(world: World) -> None:
+    # Thursday 16:00 + 2 h of wall time = Friday 09:00 + 1 business hour... counted: 1 h.
+    thursday = datetime(2026, 6, 11, 16, 0, tzinfo=BERLIN)
+    with time_machine.travel(thursday, tick=False):
+        ticket = open_ticket(world.alice, severity="blocking", received_at=thursday)
+    with time_machine.travel(datetime(2026, 6, 12, 9, 0, tzinfo=BERLIN), tick=False):
+        services.ticket_acknowledge(ticket=ticket, actor=world.agent_eu)
+    clock = ticket.clocks.get(metric="acknowledgement")
+    assert clock.elapsed == H  # 16:00–17:00 Thursday; the night does not count
+
+
+def test_breaches_say_how_late_in_the_clocks_kind(world: World) -> None:
+    late = acknowledged_after(world, 7)
+    acknowledged_after(world, 1)
+    tickets = reports.report_tickets(Ticket.objects.all(), period())
+    listed = list(reports.breaches(tickets))
+    assert [c.ticket_id for c in listed] == [late.pk]
+    assert listed[0].metric == "acknowledgement" and reports.late_by(listed[0]) == 2 * H
+
+
+def test_filters_narrow_the_report(world: World) -> None:
+    acknowledged_after(world, 1)
+    acknowledged_after(world, 1, severity="minor")
+    base = Ticket.objects.all()
+    only_minor = reports.report_tickets(
+        base, reports.ReportFilter(**{**period().__dict__, "severity": "minor"})
+    )
+    assert only_minor.count() == 1
+    other_org = reports.report_tickets(
+        base, reports.ReportFilter(**{**period().__dict__, "organization_id": world.globex.pk})
+    )
+    assert other_org.count() == 0
+    later = reports.report_tickets(
+        base, reports.ReportFilter(start=MONDAY + H, end=MONDAY + 48 * H)
+    )
+    assert later.count() == 0
+
+
+def test_tickets_at_risk_now(world: World) -> None:
+    with time_machine.travel(MONDAY, tick=False):
+        ticket = open_ticket(world.alice, severity="blocking", received_at=MONDAY)
+    clock = ticket.clocks.get(metric="acknowledgement")
+    assert clock.warn_at is not None and clock.due_at is not None
+    tickets = Ticket.objects.all()
+    assert list(reports.at_risk(tickets, now=clock.warn_at - H)) == []
+    assert list(reports.at_risk(tickets, now=clock.warn_at + timedelta(minutes=1))) == [clock]
+    assert list(reports.at_risk(tickets, now=clock.due_at + H)) == []
+    assert Clock.objects.filter(elapsed__isnull=False).count() == 0
