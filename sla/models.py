@@ -301,6 +301,14 @@ class Clock(models.Model):
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.metric} {self.state}"
 
+    @property
+    def late_by(self) -> timedelta | None:
+        """How far past its target a stopped clock counted, in its own kind (None while it
+        runs: only the ticket's calendar can count that)."""
+        if self.elapsed is None:
+            return None
+        return max(timedelta(0), self.elapsed - self.target)
+
 
 class Notification(models.Model):
     """An alert for one staff member: listed in the app at once, mailed when it is due.

@@ -201,11 +201,3 @@ def at_risk(tickets: QuerySet[Ticket], *, now: datetime) -> QuerySet[Clock]:
         .select_related("ticket__organization", "ticket__desk", "ticket__assignee")
         .order_by("due_at", "pk")
     )
-
-
-def late_by(clock: Clock) -> timedelta | None:
-    """How late a stopped clock was, in its own kind (None while it runs: see the ticket)."""
-    if clock.elapsed is None:
-        return None
-    return max(timedelta(0), clock.elapsed - clock.target)
-

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import clocks, desk, files, mail, portal, workspace
+from tickets.views import clocks, desk, files, mail, portal, reports, workspace
 
 app_name = "tickets"
 
@@ -24,6 +24,8 @@ desk_urlpatterns = (
         path("views/", desk.queue_view_save, name="view-save"),
         path("views/<int:pk>/delete/", desk.queue_view_delete, name="view-delete"),
         path("call/", desk.phone_call, name="call"),
+        path("reports/", reports.sla_report, name="reports"),
+        path("reports/sla.csv", reports.sla_report_csv, name="reports-csv"),
         path("canned/", workspace.canned_list, name="canned-list"),
         path("canned/new/", workspace.canned_edit, name="canned-new"),
         path("canned/<int:pk>/", workspace.canned_edit, name="canned-edit"),

@@ -1,0 +1,124 @@
+"""The managers' SLA report page and its CSV: who may read them, periods, filters, the chart,
+constant queries."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import World, client_for, open_ticket
+from tickets import services
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+MONDAY = datetime(2026, 6, 8, 9, 0, tzinfo=BERLIN)
+URL = "/desk/reports/"
+
+
+def tickets(world: World, n: int) -> None:
+    for i in range(n):
+        with time_machine.travel(MONDAY, tick=False):
+            ticket = open_ticket(world.alice, severity="blocking", received_at=MONDAY)
+        with time_machine.travel(MONDAY + timedelta(hours=1 + 6 * (i % 2)), tick=False):
+            services.ticket_acknowledge(ticket=ticket, actor=world.agent_eu)
+
+
+def get(client: Client, **params: str) -> tuple[int, str]:
+    with time_machine.travel(MONDAY + timedelta(days=2), tick=False):
+        response = client.get(URL, params)
+    return response.status_code, response.content.decode()
+
+
+def test_managers_read_the_report_of_a_month(world: World) -> None:
+    tickets(world, 4)  # acknowledged after 1 h, 7 h, 1 h, 7 h: half within the 5 h target
+    status, html = get(client_for(world.manager), period="month", on="2026-06-15")
+    assert status == 200
+    assert "June 1, 2026 – June 30, 2026" in html
+    assert '<p class="kpi-value">4</p>' in html and "50 %" in html
+    assert html.count('class="bar"') == 1  # June
+    assert "late acknowledgement" in html and "2 h" in html  # 7 h − 5 h, in business hours
+    assert reverse("desk:reports-csv") in html
+
+
+def test_only_managers_read_reports(world: World) -> None:
+    assert get(client_for(world.agent_eu))[0] == 404
+    assert get(client_for(world.alice.user))[0] == 404
+    assert Client().get(URL).status_code == 302
+    assert Client().get(reverse("desk:reports-csv")).status_code == 302
+
+
+def test_a_custom_range_is_checked(world: World) -> None:
+    manager = client_for(world.manager)
+    status, html = get(manager, period="custom", start="2026-06-10", end="2026-06-01")
+    assert status == 400 and "ends before it starts" in html
+    assert get(manager, period="custom", start="2026-06-10")[0] == 400
+    assert get(manager, period="custom", start="2020-01-01", end="2026-06-01")[0] == 400
+    assert get(manager, period="quarter", severity="nonsense")[0] == 400
+
+
+def test_filters_narrow_and_quarters_and_years(world: World) -> None:
+    tickets(world, 2)
+    manager = client_for(world.manager)
+    assert '<p class="kpi-value">2</p>' in get(manager, period="quarter", on="2026-05-01")[1]
+    assert '<p class="kpi-value">0</p>' in get(manager, period="quarter", on="2026-07-01")[1]
+    assert '<p class="kpi-value">2</p>' in get(manager, period="year", on="2026-01-01")[1]
+    minor = get(manager, period="year", on="2026-01-01", severity="minor")[1]
+    assert '<p class="kpi-value">0</p>' in minor
+    other = get(manager, period="year", on="2026-01-01", organization=str(world.globex.pk))[1]
+    assert '<p class="kpi-value">0</p>' in other
+
+
+def test_the_csv_carries_the_same_figures(world: World) -> None:
+    tickets(world, 4)
+    with time_machine.travel(MONDAY + timedelta(days=2), tick=False):
+        response = client_for(world.manager).get(
+            reverse("desk:reports-csv"), {"period": "month", "on": "2026-06-15"}
+        )
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="sla-report-2026-06-01-2026-06-30.csv"' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1] == ["tickets received", "4"]
+    ack = next(r for r in rows if r[:2] == ["blocking", "acknowledgement"])
+    assert ack[2:] == ["business_hours", "4", "4", "2", "2", "50.0", "1.00", "7.00"]
+    late = [r for r in rows if len(r) == 7 and r[0].startswith("PAC-")]
+    assert len(late) == 2 and all(r[6] == "2.00" for r in late)
+    bad = client_for(world.manager).get(reverse("desk:reports-csv"), {"period": "custom"})
+    assert bad.status_code == 400
+
+
+def test_the_page_costs_the_same_queries_for_more_tickets(
+    world: World, django_assert_max_num_queries: object
+) -> None:
+    manager = client_for(world.manager)
+    tickets(world, 2)
+    with time_machine.travel(MONDAY + timedelta(days=2), tick=False):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as few:
+            manager.get(URL, {"period": "month", "on": "2026-06-15"})
+    tickets(world, 20)
+    with (
+        time_machine.travel(MONDAY + timedelta(days=2), tick=False),
+        django_assert_max_num_queries(len(few)),  # type: ignore[operator]
+    ):
+        manager.get(URL, {"period": "month", "on": "2026-06-15"})
+
+
+def test_the_report_in_french_keeps_svg_numbers_plain(world: World) -> None:
+    world.manager.language = "fr"
+    world.manager.save(update_fields=["language"])
+    tickets(world, 3)
+    html = get(client_for(world.manager), period="month", on="2026-06-15")[1]
+    assert "Rapport SLA" in html
+    import re
+
+    numbers = re.findall(r'<rect x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', html)
+    assert numbers and all("," not in value for row in numbers for value in row)

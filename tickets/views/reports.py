@@ -1,0 +1,289 @@
+"""Managers' SLA report: a period and filters, figures from aggregate queries (sla/reports.py),
+a chart of the months, the breaches and the tickets at risk; the same figures as CSV."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sla import reports
+from sla.models import Metric
+from tickets import access
+from tickets.models import Desk, Organization, Severity, User
+from tickets.views.common import current_user
+
+MAX_DAYS = 3 * 366
+
+
+class Period:
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+    CUSTOM = "custom"
+    CHOICES = (
+        (MONTH, gettext_lazy("Month")),
+        (QUARTER, gettext_lazy("Quarter")),
+        (YEAR, gettext_lazy("Year")),
+        (CUSTOM, gettext_lazy("Custom range")),
+    )
+
+
+class ReportForm(forms.Form):
+    period = forms.ChoiceField(label=gettext_lazy("Period"), choices=Period.CHOICES)
+    on = forms.DateField(
+        label=gettext_lazy("Containing the day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    start = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To (inclusive)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    desk: forms.ModelChoiceField[Desk] = forms.ModelChoiceField(
+        label=gettext_lazy("Desk"), queryset=Desk.objects.none(), required=False
+    )
+    organization = forms.ModelChoiceField(
+        label=gettext_lazy("Organization"),
+        queryset=Organization.objects.order_by("name"),
+        required=False,
+    )
+    severity = forms.ChoiceField(
+        label=gettext_lazy("Severity"),
+        choices=[("", "—"), *Severity.choices],
+        required=False,
+    )
+    agent: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        label=gettext_lazy("Agent"), queryset=User.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        desk, agent = self.fields["desk"], self.fields["agent"]
+        assert isinstance(desk, forms.ModelChoiceField)
+        assert isinstance(agent, forms.ModelChoiceField)
+        desk.queryset = access.desks_worked_by(user)
+        agent.queryset = User.objects.filter(
+            role__in=[User.Role.AGENT, User.Role.MANAGER], is_active=True
+        ).order_by("first_name", "username")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("period") == Period.CUSTOM:
+            start, end = data.get("start"), data.get("end")
+            if not start or not end:
+                raise forms.ValidationError(_("A custom range needs its first and last day."))
+            if end < start:
+                raise forms.ValidationError(_("The range ends before it starts."))
+            if (end - start).days > MAX_DAYS:
+                raise forms.ValidationError(_("A range covers three years at most."))
+        return data
+
+    def days(self, today: date) -> tuple[date, date]:
+        """First day and the day after the last, of the chosen period."""
+        data = self.cleaned_data
+        period, on = data.get("period") or Period.MONTH, data.get("on") or today
+        if period == Period.CUSTOM:
+            return data["start"], data["end"] + timedelta(days=1)
+        if period == Period.YEAR:
+            return date(on.year, 1, 1), date(on.year + 1, 1, 1)
+        months = 3 if period == Period.QUARTER else 1
+        first_month = (on.month - 1) // months * months + 1
+        first = date(on.year, first_month, 1)
+        after = first_month - 1 + months
+        return first, date(on.year + after // 12, after % 12 + 1, 1)
+
+    def report_filter(self, zone: ZoneInfo, today: date) -> reports.ReportFilter:
+        first, after = self.days(today)
+        data = self.cleaned_data
+        return reports.ReportFilter(
+            start=datetime.combine(first, time(0), tzinfo=zone),
+            end=datetime.combine(after, time(0), tzinfo=zone),
+            desk_id=data["desk"].pk if data.get("desk") else None,
+            organization_id=data["organization"].pk if data.get("organization") else None,
+            severity=data.get("severity") or "",
+            agent_id=data["agent"].pk if data.get("agent") else None,
+        )
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    """SVG numbers as strings: a template would localize them ("12,5" in French)."""
+
+    x: str
+    y: str
+    height: str
+    label: str
+    month: str
+
+
+CHART_W, CHART_H, CHART_PAD = 640, 180, 24
+
+
+def _chart(months: list[reports.MonthFigures]) -> dict[str, Any]:
+    """Tickets received each month as bars, the share of corrections on time as a line."""
+    if not months:
+        return {}
+    top = max(m.received for m in months) or 1
+    step = (CHART_W - 2 * CHART_PAD) / len(months)
+    plot = CHART_H - 2 * CHART_PAD
+    bars: list[ChartBar] = []
+    points: list[tuple[float, float]] = []
+    for i, m in enumerate(months):
+        x = CHART_PAD + i * step
+        height = plot * m.received / top
+        name = formats.date_format(m.month, "YEAR_MONTH_FORMAT")
+        share = m.met_share
+        label = _("%(month)s: %(n)d tickets") % {"month": name, "n": m.received}
+        if share is not None:
+            label += " · " + _("%(share)s %% corrected on time") % {
+                "share": formats.number_format(share * 100, 1)
+            }
+            points.append((x + step / 2, CHART_PAD + plot * (1 - float(share))))
+        top_y = CHART_PAD + plot - height
+        bars.append(
+            ChartBar(f"{x + step * 0.15:.1f}", f"{top_y:.1f}", f"{height:.1f}", label, name)
+        )
+    return {
+        "bars": bars,
+        "bar_width": f"{step * 0.7:.1f}",
+        "line": " ".join(f"{px:.1f},{py:.1f}" for px, py in points),
+        "points": [(f"{px:.1f}", f"{py:.1f}") for px, py in points],
+        "width": CHART_W,
+        "height": CHART_H,
+        "top": top,
+        "pad": CHART_PAD,
+        "base": CHART_H - CHART_PAD,
+        "label_y": CHART_H - 6,
+    }
+
+
+def _report_context(request: HttpRequest) -> dict[str, Any]:
+    user = current_user(request)
+    if not access.sees_everything(user):
+        raise Http404
+    form = ReportForm(request.GET or {"period": Period.MONTH}, user=user)
+    zone = timezone.get_current_timezone()
+    today = timezone.localdate()
+    if not form.is_valid():
+        return {"form": form}
+    filters = form.report_filter(zone, today)
+    tickets = reports.report_tickets(access.visible_tickets(user), filters)
+    report = reports.sla_report(tickets, zone=zone)
+    breaches = reports.breaches(tickets)
+    return {
+        "form": form,
+        "filters": filters,
+        "last_day": (filters.end - timedelta(days=1)).date(),
+        "report": report,
+        "ack_share": report.share(Metric.ACKNOWLEDGEMENT),
+        "correction_share": report.share(Metric.CORRECTION),
+        "tickets_breaches": breaches,
+        "breaches": Paginator(breaches, 50).get_page(request.GET.get("page")),
+        "at_risk": list(reports.at_risk(tickets, now=timezone.now())[:20]),
+        "chart": _chart(report.months),
+        "query": _without_page(request),
+    }
+
+
+def _without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@login_required
+def sla_report(request: HttpRequest) -> HttpResponse:
+    context = _report_context(request)
+    return render(request, "sla/report.html", context, status=200 if "report" in context else 400)
+
+
+def _share(value: Any) -> str:
+    return "" if value is None else f"{value * 100:.1f}"
+
+
+def _hours(value: timedelta | None) -> str:
+    """Hours with two decimals: a spreadsheet sums and sorts them."""
+    return "" if value is None else f"{value.total_seconds() / 3600:.2f}"
+
+
+@login_required
+def sla_report_csv(request: HttpRequest) -> HttpResponse:
+    """The report's figures, one row per severity × metric × clock kind, then the breaches."""
+    context = _report_context(request)
+    if "report" not in context:
+        return HttpResponse(
+            "; ".join(str(e) for errors in context["form"].errors.values() for e in errors),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    filters = context["filters"]
+    name = f"sla-report-{filters.start.date()}-{context['last_day']}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(["period", filters.start.date(), context["last_day"]])
+    writer.writerow(["tickets received", context["report"].received])
+    writer.writerow([])
+    writer.writerow(
+        [
+            "severity",
+            "metric",
+            "clock kind",
+            "clocks",
+            "stopped",
+            "met",
+            "breached",
+            "met %",
+            "median (h)",
+            "p90 (h)",
+        ]  # fmt: skip
+    )
+    for g in context["report"].groups:
+        writer.writerow(
+            [
+                g.severity,
+                g.metric,
+                g.kind,
+                g.clocks,
+                g.stopped,
+                g.met,
+                g.breached,
+                _share(g.met_share),
+                _hours(g.median),
+                _hours(g.p90),
+            ]  # fmt: skip
+        )
+    writer.writerow([])
+    writer.writerow(
+        ["ticket", "organization", "severity", "metric", "clock kind", "due", "late by (h)"]
+    )
+    for clock in context["tickets_breaches"].iterator(chunk_size=2000):
+        late = clock.late_by
+        writer.writerow(
+            [
+                clock.ticket.reference,
+                clock.ticket.organization.name,
+                clock.ticket.severity,
+                clock.metric,
+                clock.kind,
+                clock.due_at.isoformat() if clock.due_at else "",
+                _hours(late) if late is not None else "running",
+            ]
+        )
+    return response
