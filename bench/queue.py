@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import random
 import statistics
 import sys
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().parent
 # This file is named queue.py: its folder on sys.path would hide the standard library's queue.
@@ -30,37 +26,15 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != H
 SQLITE_FILE = ROOT / "var" / "bench-queue.sqlite3"
 HELPDESK_LIST_MS = 824.0  # django-helpdesk's staff list at 100,000 tickets on this machine
 TARGET_MS = HELPDESK_LIST_MS / 15
-BATCH = 5_000
-# Weights of new, acknowledged, in progress, waiting, resolved and closed, by age in days.
-STATUSES = [(2, (40, 30, 20, 10, 0, 0)), (30, (5, 10, 20, 15, 30, 20)), (366, (0, 0, 1, 1, 8, 90))]
 
-
-def use_database(url: str | None) -> None:
-    """Point Django at the bench database, before setup; recreate it when it is ours."""
-    if url is None:
-        SQLITE_FILE.parent.mkdir(exist_ok=True)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{SQLITE_FILE}"
-    elif url.startswith(("postgres://", "postgresql://")) and "bench" in urlsplit(url).path:
-        import psycopg
-        from psycopg import sql
-
-        name = sql.Identifier(urlsplit(url).path.lstrip("/"))
-        with psycopg.connect(urlsplit(url)._replace(path="/postgres").geturl()) as server:
-            server.autocommit = True
-            server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-            server.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-
+from bench.benchdb import machine_facts, use_database
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--tickets", type=int, default=100_000)
 parser.add_argument("--runs", type=int, default=30)
 parser.add_argument("--database-url", help="postgres://… (default: var/bench-queue.sqlite3)")
 ARGS = parser.parse_args()
-use_database(ARGS.database_url)
+use_database(ARGS.database_url, SQLITE_FILE)
 warnings.filterwarnings("ignore", message="No directory at")  # whitenoise, without collectstatic
 
 import django
@@ -68,222 +42,22 @@ import django
 django.setup()
 
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
-from sla.calendar import ClockKind, clock_start
-from sla.deadlines import instant_reaching
-from sla.models import Calendar, Clock, Metric, SlaPolicy
-from sla.selectors import calendar_snapshot
+from bench.seeding import Seeder
 from tickets import services
 from tickets.models import (
     Channel,
-    Contact,
-    Desk,
-    Message,
-    Organization,
     Severity,
-    Status,
     Ticket,
     User,
 )
 
 if TYPE_CHECKING:  # what django.test.Client returns
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
-
-
-def machine_facts() -> list[str]:
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    cpu = next((line.split(":")[1].strip() for line in lines if "model name" in line), "")
-    with connection.cursor() as cursor:
-        sqlite = connection.vendor == "sqlite"
-        cursor.execute("SELECT 'SQLite ' || sqlite_version()" if sqlite else "SELECT version()")
-        database = cursor.fetchone()[0]
-    return [
-        f"date      {datetime.now(UTC).astimezone():%Y-%m-%d %H:%M %Z}",
-        f"python    {platform.python_version()}, Django {django.get_version()}",
-        f"cpu       {cpu or platform.processor()}, {os.cpu_count()} cores",
-        f"database  {database}",
-        f"system    {platform.platform()}",
-    ]
-
-
-class Seeder:
-    """Bulk rows shaped as tickets.demo and the services would leave them, over one year."""
-
-    def __init__(self) -> None:
-        self.rng, self.now, self.seeded = random.Random(2024), datetime.now(UTC), 0
-        policy = SlaPolicy.objects.get(slug="standard")
-        self.warning = policy.warning_percent
-        self.targets = {(t.severity, t.metric): t for t in policy.targets.all()}
-        calendars = Calendar.objects.prefetch_related("intervals", "closures", "extra_openings")
-        self.calendars = {c.slug: calendar_snapshot(c) for c in calendars}
-        self.cache: dict[tuple[object, ...], datetime] = {}
-        self.people = {"maya": User.objects.create(username="maya", role=User.Role.MANAGER)}
-        self.agents: dict[int, list[User]] = {}
-        desks = {}
-        for slug, lead in [("europe", "anna"), ("north-america", "nate"), ("france", "fanny")]:
-            staff = [User(username=f"{slug}-{i}" if i else lead, role="agent") for i in range(6)]
-            User.objects.bulk_create(staff)
-            desks[slug] = desk = Desk.objects.create(
-                slug=slug,
-                name=slug.replace("-", " ").title(),
-                email=f"{slug}@pacte.example",
-                lead=staff[0],
-                region="north-america" if slug == "north-america" else "europe",
-                calendar=Calendar.objects.get(slug=slug),
-            )
-            desk.agents.add(*staff)
-            self.agents[desk.pk], self.people[lead] = staff, staff[0]
-        self.pool: list[tuple[Contact, Desk]] = []  # Kiosk Vision, first, has a tenth of all
-        for i in range(200):
-            served = (
-                [desks["europe"], desks["north-america"]]
-                if i == 0
-                else [desks["france"]]
-                if i % 7 == 1
-                else [desks[self.rng.choice(["europe", "north-america"])]]
-            )
-            org = Organization.objects.create(
-                name=f"Customer {i:03d}" if i else "Kiosk Vision",
-                slug=f"org-{i}",
-                sla_policy=policy,
-            )
-            org.desks.add(*served)
-            users = [
-                User(username=f"org-{i}-{n}" if i or n else "klaus", role="customer")
-                for n in range(self.rng.randint(3, 6))
-            ]
-            contacts = [
-                Contact(
-                    organization=org,
-                    user=user,
-                    name=user.username.title(),
-                    email=f"{user.username}@customer.example",
-                    region=served[n % len(served)].region,
-                    role=Contact.Role.MEMBER if n else Contact.Role.ADMIN,
-                )
-                for n, user in enumerate(User.objects.bulk_create(users))
-            ]
-            Contact.objects.bulk_create(contacts)
-            self.people.setdefault("klaus", users[0])
-            weight = 20 if i == 0 else 1
-            self.pool += [(c, served[n % len(served)]) for n, c in enumerate(contacts)] * weight
-
-    def reach(self, desk: str, kind: str, start: datetime, amount: timedelta) -> datetime:
-        """When a clock running since `start` has counted `amount` (sla.deadlines)."""
-        key = (desk, kind, start, amount)
-        if key not in self.cache:  # business clocks of tickets sent when closed share a start
-            due = instant_reaching(self.calendars[desk], ClockKind(kind), [(start, None)], amount)
-            assert due is not None
-            self.cache[key] = due
-        return self.cache[key]
-
-    def clock(self, ticket: Ticket, metric: str, end: datetime | None, paused: bool) -> Clock:
-        """A clock as sla.services leaves it: running, or paused or stopped at `end`."""
-        target, desk = self.targets[(ticket.severity, metric)], ticket.desk.slug
-        start = clock_start(self.calendars[desk], ClockKind(target.kind), ticket.received_at)
-        due = self.reach(desk, target.kind, start, target.duration)
-        stop = None if end is None else max(end, start)
-        clock = Clock(
-            ticket=ticket,
-            metric=metric,
-            kind=target.kind,
-            target=target.duration,
-            warning_percent=self.warning,
-            started_at=start,
-            due_at=due,
-            runs=[[start.isoformat(), stop and stop.isoformat()]],
-        )
-        if stop is None or paused:
-            warning = target.duration * self.warning / 100
-            clock.warn_at = self.reach(desk, target.kind, start, warning)
-            clock.breached_at = due if due < self.now else None  # as the sweep marks it
-        if stop is not None and paused:  # instants the closed run does not reach are unknown
-            clock.state = Clock.State.PAUSED
-            clock.due_at = clock.breached_at = due if due <= stop else None
-            clock.warn_at = clock.warn_at if clock.warn_at and clock.warn_at <= stop else None
-        elif stop is not None:
-            clock.state, clock.stopped_at = Clock.State.STOPPED, end
-            clock.breached_at = due if due < stop else None
-            clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
-        return clock
-
-    def ticket(self, age: float) -> tuple[Ticket, list[Message | Clock]]:
-        rng, now = self.rng, self.now
-        contact, desk = rng.choice(self.pool)
-        status = rng.choices(list(Status), next(w for days, w in STATUSES if age < days))[0]
-        received = now - timedelta(days=age)
-        acked = min(received + timedelta(minutes=rng.uniform(5, 36 * 60)), now)
-        later = min(acked + timedelta(hours=rng.uniform(1, 240)), now)
-        ticket = Ticket(
-            subject=f"Kiosk {rng.randrange(10_000)} shows a blank screen",
-            status=status,
-            severity=rng.choices(list(Severity), (10, 35, 55))[0],
-            desk=desk,
-            channel=rng.choices(list(Channel), (50, 30, 5, 5, 10))[0],
-            requester=contact,
-            organization=contact.organization,
-            received_at=received,
-            updated_at=received if status == Status.NEW else later,
-        )
-        if status != Status.NEW or rng.random() < 0.3:
-            ticket.assignee = rng.choice(self.agents[desk.pk])
-        working = status in (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
-        clocks = [
-            self.clock(
-                ticket,
-                Metric.ACKNOWLEDGEMENT,
-                None if status == Status.NEW else acked,
-                paused=False,
-            ),
-            self.clock(
-                ticket,
-                Metric.CORRECTION,
-                None if working else later,
-                paused=status == Status.WAITING_ON_CUSTOMER,
-            ),
-        ]
-        running = [c.due_at for c in clocks if c.state == Clock.State.RUNNING and c.due_at]
-        ticket.sla_due_at = min(running, default=None)
-        rows: list[Message | Clock] = [
-            *clocks,
-            Message(
-                ticket=ticket,
-                author=contact.user,
-                author_contact=contact,
-                channel=ticket.channel,
-                body="Since the update, our kiosks show a blank screen.",
-                received_at=received,
-            ),
-        ]
-        if status != Status.NEW:
-            rows.append(
-                Message(
-                    ticket=ticket,
-                    author=ticket.assignee,
-                    from_agent=True,
-                    channel=Channel.WEB,
-                    body="We reproduce it.",
-                    received_at=acked,
-                )
-            )
-        return ticket, rows
-
-    def seed(self, total: int) -> None:
-        """Add tickets up to `total`, received over the past year, oldest first, in batches."""
-        ages = sorted((self.rng.uniform(0, 365) for _ in range(total - self.seeded)), reverse=True)
-        self.seeded = total
-        for first in range(0, len(ages), BATCH):
-            batch = [self.ticket(age) for age in ages[first : first + BATCH]]
-            rows = [row for _, ticket_rows in batch for row in ticket_rows]
-            with transaction.atomic():
-                Ticket.objects.bulk_create([ticket for ticket, _ in batch])
-                Message.objects.bulk_create([r for r in rows if isinstance(r, Message)])
-                Clock.objects.bulk_create([r for r in rows if isinstance(r, Clock)])
 
 
 def on_top(people: dict[str, User], step: int, reference: str | None) -> str:

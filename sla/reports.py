@@ -1,8 +1,9 @@
 """SLA compliance reports: aggregate queries over tickets and their clocks.
 
-Nothing here loads every ticket of a period: counts and shares come from one grouped query,
-medians and 90th percentiles from window functions (nearest rank: the value at rank ⌈p·n⌉ of
-the counted times in each group), the breach list and the tickets at risk are pages. Times are
+Nothing here loads every ticket of a period: counts, shares, medians and 90th percentiles
+(nearest rank: the value at rank ⌈p·n⌉ of the counted times in each group) come from one query
+grouped by the minute of the counted time, the months from conditional counts; the breach list
+and the tickets at risk are pages. Times are
 the clocks' ``elapsed``, counted in each clock's own kind (calendar time, business hours or
 business days) when it stopped, so a group is always one kind: severity × metric × kind.
 """
@@ -14,8 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber, TruncMonth
+from django.db.models import Count, F, Q, QuerySet
 
 from sla.models import Clock, Metric
 from tickets.models import OPEN_STATUSES, Severity, Ticket
@@ -98,84 +98,112 @@ def _late() -> Q:
     return Q(outcome=Clock.Outcome.BREACHED) | Q(breached_at__isnull=False)
 
 
-def _percentiles(clocks: QuerySet[Clock], percent: int) -> dict[tuple[str, str, str], timedelta]:
-    """The value at rank ⌈percent·n/100⌉ of each group's counted times, in one query."""
-    group = [F("ticket__severity"), F("metric"), F("kind")]
-    ranked = (
-        clocks.filter(elapsed__isnull=False)
-        .annotate(
-            rank=Window(RowNumber(), partition_by=group, order_by=[F("elapsed").asc(), F("pk")]),
-            size=Window(Count("pk"), partition_by=group),
-        )
-        # The first rank at or past the share, in integers: 100·rank ≥ p·n > 100·(rank − 1).
-        .alias(rank100=F("rank") * 100, share=F("size") * percent)
-        .filter(rank100__gte=F("share"), rank100__lt=F("share") + 100)
-        .values_list("ticket__severity", "metric", "kind", "elapsed")
-    )
-    return {
-        (severity, metric, kind): value
-        for severity, metric, kind, value in ranked
-        if value is not None  # filtered out above; the type does not know it
-    }
+def _nearest_rank(buckets: list[tuple[int, int]], total: int, percent: int) -> timedelta | None:
+    """The minute bucket holding rank ⌈percent·total/100⌉ of sorted (minute, count) pairs."""
+    if not total:
+        return None
+    rank = -(-total * percent // 100)
+    seen = 0
+    for minute, count in buckets:
+        seen += count
+        if seen >= rank:
+            return timedelta(minutes=minute)
+    return None
 
 
-def sla_report(tickets: QuerySet[Ticket], *, zone: ZoneInfo) -> Report:
+def _month_starts(start: datetime, end: datetime, zone: ZoneInfo) -> list[datetime]:
+    local = start.astimezone(zone)
+    month = datetime(local.year, local.month, 1, tzinfo=zone)
+    starts = []
+    while month < end:
+        starts.append(month)
+        month = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=zone)
+    return starts
+
+
+def sla_report(
+    tickets: QuerySet[Ticket], *, start: datetime, end: datetime, zone: ZoneInfo
+) -> Report:
     """Counts, shares within target, medians and 90th percentiles per severity × metric ×
-    kind, and the months of the period: five queries, whatever the number of tickets."""
+    kind, and the months of [start, end): three queries, whatever the number of tickets.
+
+    The clocks are grouped by the minute of their counted time as well: the sorted minutes
+    with their counts give each group's exact nearest-rank percentiles (to the minute, as
+    pages show them) from a few thousand rows instead of every clock.
+    """
     clocks = Clock.objects.filter(ticket__in=tickets)
     rows = (
-        clocks.values("ticket__severity", "metric", "kind")
+        clocks.values_list("ticket__severity", "metric", "kind")
         .annotate(
+            minute=F("elapsed_seconds") / 60,
             clocks=Count("pk"),
             stopped=Count("pk", filter=Q(state=Clock.State.STOPPED)),
             met=Count("pk", filter=Q(state=Clock.State.STOPPED, outcome=Clock.Outcome.MET)),
             breached=Count("pk", filter=_late()),
         )
-        .order_by()
+        .order_by("ticket__severity", "metric", "kind", "minute")
     )
-    medians = _percentiles(clocks, 50)
-    p90s = _percentiles(clocks, 90)
-    groups = sorted(
-        (
+    totals: dict[tuple[str, str, str], list[int]] = {}
+    buckets: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
+    for severity, metric, kind, minute, count, stopped, met, breached in rows:
+        key = (severity, metric, kind)
+        sums = totals.get(key)
+        if sums is None:
+            sums = totals[key] = [0, 0, 0, 0]
+        sums[0] += count
+        sums[1] += stopped
+        sums[2] += met
+        sums[3] += breached
+        if minute is not None:
+            buckets.setdefault(key, []).append((minute, count))
+    groups = []
+    for key, (count, stopped, met, breached) in totals.items():
+        counted_clocks = buckets.get(key, [])
+        n = sum(c for _, c in counted_clocks)
+        groups.append(
             GroupFigures(
-                severity=row["ticket__severity"],
-                metric=row["metric"],
-                kind=row["kind"],
-                clocks=row["clocks"],
-                stopped=row["stopped"],
-                met=row["met"],
-                breached=row["breached"],
-                median=medians.get((row["ticket__severity"], row["metric"], row["kind"])),
-                p90=p90s.get((row["ticket__severity"], row["metric"], row["kind"])),
+                *key,
+                clocks=count,
+                stopped=stopped,
+                met=met,
+                breached=breached,
+                median=_nearest_rank(counted_clocks, n, 50),
+                p90=_nearest_rank(counted_clocks, n, 90),
             )
-            for row in rows
-        ),
-        key=lambda g: (SEVERITY_ORDER.get(g.severity, 9), METRIC_ORDER.get(g.metric, 9), g.kind),
-    )
-    received = {
-        row["month"]: row["n"]
-        for row in tickets.annotate(month=TruncMonth("received_at", tzinfo=zone))
-        .values("month")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-    # Correction clocks by the month their ticket came in: was the promise kept?
-    kept = {
-        row["month"]: (row["stopped"], row["met"])
-        for row in clocks.filter(metric=Metric.CORRECTION)
-        .annotate(month=TruncMonth("ticket__received_at", tzinfo=zone))
-        .values("month")
-        .annotate(
-            stopped=Count("pk", filter=Q(state=Clock.State.STOPPED)),
-            met=Count("pk", filter=Q(state=Clock.State.STOPPED, outcome=Clock.Outcome.MET)),
         )
-        .order_by()
-    }
-    months = [
-        MonthFigures(month, received[month], *kept.get(month, (0, 0)))
-        for month in sorted(received)
+    groups.sort(
+        key=lambda g: (SEVERITY_ORDER.get(g.severity, 9), METRIC_ORDER.get(g.metric, 9), g.kind)
+    )
+    # Months by conditional counts over plain comparisons: no date function per row.
+    starts = _month_starts(start, end, zone)
+    bounds = [
+        (m, max(m, start), min(n, end)) for m, n in zip(starts, [*starts[1:], end], strict=True)
     ]
-    return Report(received=sum(received.values()), groups=groups, months=months)
+    received = tickets.aggregate(
+        **{
+            f"r{i}": Count("pk", filter=Q(received_at__gte=a, received_at__lt=b))
+            for i, (_, a, b) in enumerate(bounds)
+        }  # fmt: skip
+    )
+    corrections = clocks.filter(metric=Metric.CORRECTION, state=Clock.State.STOPPED)
+    kept = (
+        corrections.aggregate(
+            **{
+                f"{name}{i}": Count(
+                    "pk", filter=Q(ticket__received_at__gte=a, ticket__received_at__lt=b, **extra)
+                )
+                for i, (_, a, b) in enumerate(bounds)
+                for name, extra in (("s", {}), ("k", {"outcome": Clock.Outcome.MET}))
+            }
+        )
+        if bounds
+        else {}
+    )
+    months = [
+        MonthFigures(month, received[f"r{i}"], kept[f"s{i}"], kept[f"k{i}"])
+        for i, (month, _, _) in enumerate(bounds)
+    ]
+    return Report(received=sum(m.received for m in months), groups=groups, months=months)
 
 
 def breaches(tickets: QuerySet[Ticket]) -> QuerySet[Clock]:

@@ -126,7 +126,7 @@ def _stop(
         update_fields=[
             "state",
             "stopped_at",
-            "elapsed",
+            "elapsed_seconds",
             "runs",
             "due_at",
             "warn_at",
@@ -181,7 +181,7 @@ def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | Non
             "breached_at",
             "cycle",
             "stopped_at",
-            "elapsed",
+            "elapsed_seconds",
             "outcome",
             "stop_reason",
             "stop_message",
@@ -244,7 +244,7 @@ def _recompute(
             "warn_at",
             "breached_at",
             "outcome",
-            "elapsed",
+            "elapsed_seconds",
             "escalation_level",
         ]
     )

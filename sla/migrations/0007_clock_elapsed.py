@@ -14,7 +14,7 @@ def count_stopped_clocks(apps, schema_editor):
     Clock = apps.get_model("sla", "Clock")
     Calendar = apps.get_model("sla", "Calendar")
     snapshots = {}
-    clocks = Clock.objects.filter(state="stopped", elapsed__isnull=True).select_related(
+    clocks = Clock.objects.filter(state="stopped", elapsed_seconds__isnull=True).select_related(
         "ticket__desk"
     )
     for clock in clocks.iterator(chunk_size=2000):
@@ -24,10 +24,11 @@ def count_stopped_clocks(apps, schema_editor):
                 "intervals", "closures", "extra_openings"
             ).get(pk=calendar_id)
             snapshots[calendar_id] = calendar_snapshot(calendar)
-        clock.elapsed = counted(
+        elapsed = counted(
             snapshots[calendar_id], ClockKind(clock.kind), clock_runs(clock), clock.stopped_at
         )
-        clock.save(update_fields=["elapsed"])
+        clock.elapsed_seconds = int(elapsed.total_seconds())
+        clock.save(update_fields=["elapsed_seconds"])
 
 
 class Migration(migrations.Migration):
@@ -38,8 +39,8 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name="clock",
-            name="elapsed",
-            field=models.DurationField(blank=True, null=True),
+            name="elapsed_seconds",
+            field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.RunPython(count_stopped_clocks, migrations.RunPython.noop),
     ]

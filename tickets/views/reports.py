@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sla import reports
-from sla.models import Metric
+from sla.models import Clock, Metric
 from tickets import access
-from tickets.models import Desk, Organization, Severity, User
+from tickets.models import Desk, Organization, Severity, Ticket, User
 from tickets.views.common import current_user
 
 MAX_DAYS = 3 * 366
@@ -184,7 +184,7 @@ def _report_context(request: HttpRequest) -> dict[str, Any]:
         return {"form": form}
     filters = form.report_filter(zone, today)
     tickets = reports.report_tickets(access.visible_tickets(user), filters)
-    report = reports.sla_report(tickets, zone=zone)
+    report = reports.sla_report(tickets, start=filters.start, end=filters.end, zone=zone)
     breaches = reports.breaches(tickets)
     return {
         "form": form,
@@ -273,16 +273,28 @@ def sla_report_csv(request: HttpRequest) -> HttpResponse:
     writer.writerow(
         ["ticket", "organization", "severity", "metric", "clock kind", "due", "late by (h)"]
     )
-    for clock in context["tickets_breaches"].iterator(chunk_size=2000):
-        late = clock.late_by
+    rows = context["tickets_breaches"].values_list(
+        "ticket_id",
+        "ticket__organization__name",
+        "ticket__severity",
+        "metric",
+        "kind",
+        "due_at",
+        "elapsed_seconds",
+        "target",
+    )
+    for ticket_id, organization, severity, metric, kind, due, seconds, target in rows.iterator(
+        chunk_size=5000
+    ):
+        late = Clock(elapsed_seconds=seconds, target=target).late_by
         writer.writerow(
             [
-                clock.ticket.reference,
-                clock.ticket.organization.name,
-                clock.ticket.severity,
-                clock.metric,
-                clock.kind,
-                clock.due_at.isoformat() if clock.due_at else "",
+                Ticket(pk=ticket_id).reference,
+                organization,
+                severity,
+                metric,
+                kind,
+                due.isoformat() if due else "",
                 _hours(late) if late is not None else "running",
             ]
         )
