@@ -297,8 +297,6 @@ class Clock(models.Model):
             models.Index(
                 fields=["state", "escalation_level", "escalate_at"], name="clock_sweep_escalate"
             ),
-            # The report's missed deadlines, latest first, a page at a time.
-            models.Index(fields=["due_at"], name="clock_due"),
         ]
 
     def __str__(self) -> str:
