@@ -62,6 +62,11 @@ class ErrorBudget:
     left: timedelta  # allowed − used; negative once the commitment is broken
 
     @property
+    def overrun(self) -> timedelta:
+        """Downtime beyond what the commitment allows (zero while within it)."""
+        return max(timedelta(0), -self.left)
+
+    @property
     def left_ratio(self) -> Decimal:
         """Share of the budget still there (0 when spent or overspent)."""
         if self.allowed <= timedelta(0):

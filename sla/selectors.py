@@ -251,3 +251,55 @@ def service_status(
             start=start, end=now, outages=spans, maintenance=planned, now=now
         ),
     )
+
+
+@dataclass(frozen=True)
+class OrganizationAvailability:
+    organization: Organization
+    months: list[availability.Availability]  # January to the current month
+    year_to_date: availability.Availability
+    budget: availability.ErrorBudget
+
+
+def availability_overview(
+    organizations: QuerySet[Organization], *, year: int, zone: ZoneInfo, now: datetime
+) -> list[OrganizationAvailability]:
+    """Each organization's availability month by month and year to date, with its error
+    budget: three queries for any number of organizations."""
+    start, end = availability.year_bounds(year, zone)
+    orgs = list(organizations)
+    outages: dict[int, list[availability.Outage]] = defaultdict(list)
+    for o in Outage.objects.filter(organization__in=orgs, started_at__lt=end).exclude(
+        ended_at__lte=start
+    ):
+        outages[o.organization_id].append(availability.Outage(o.started_at, o.ended_at))
+    windows: dict[int, list[availability.Maintenance]] = defaultdict(list)
+    for w in MaintenanceWindow.objects.filter(
+        organization__in=orgs, starts_at__lt=end, ends_at__gt=start
+    ):
+        windows[w.organization_id].append(
+            availability.Maintenance(w.announced_at, w.starts_at, w.ends_at)
+        )
+    last_month = 12 if now >= end else now.astimezone(zone).month
+    overview = []
+    for org in orgs:
+        down, planned = outages[org.pk], windows[org.pk]
+        months = [
+            availability.availability(
+                start=month_start, end=month_end, outages=down, maintenance=planned, now=now
+            )
+            for month_start, month_end in (
+                availability.month_bounds(year, m, zone) for m in range(1, last_month + 1)
+            )
+        ]
+        ytd = availability.availability(
+            start=start, end=end, outages=down, maintenance=planned, now=now
+        )
+        budget = availability.error_budget(
+            commitment_percent=org.availability_commitment,
+            year=year,
+            zone=zone,
+            downtime=ytd.downtime,
+        )
+        overview.append(OrganizationAvailability(org, months, ytd, budget))
+    return overview

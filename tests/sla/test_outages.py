@@ -8,6 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from sla import outages
@@ -123,3 +124,42 @@ def test_managers_record_outages_in_the_admin_with_the_same_rules(world: World) 
     )
     assert response.status_code == 200 and "not a blocking ticket" in response.content.decode()
     assert not Outage.objects.exists()
+
+
+def test_managers_see_each_organizations_availability_and_budget(world: World) -> None:
+    world.acme.availability_commitment = Decimal("99.800")
+    world.acme.save(update_fields=["availability_commitment"])
+    outages.outage_record(  # 20 h down: more than the 17 h 31 min 12 s allowed
+        organization=world.acme,
+        title="Data centre flood",
+        started_at=JUNE,
+        ended_at=JUNE + 20 * H,
+    )
+    outages.outage_record(
+        organization=world.globex, title="Blip", started_at=JUNE, ended_at=JUNE + H
+    )
+    url = reverse("desk:availability")
+    with time_machine.travel(JUNE + 30 * 24 * H, tick=False):
+        response = client_for(world.manager).get(url, {"year": "2026"})
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "over by 2 h 28 min" in html and 'class="budget-broken"' in html
+        assert "Globex" in html and html.count("<tr") == 3  # header and two organizations
+        assert client_for(world.agent_eu).get(url).status_code == 404
+        assert client_for(world.manager).get(url, {"year": "nonsense"}).status_code == 200
+
+
+def test_the_overview_costs_three_queries_for_any_number_of_organizations(
+    world: World, django_assert_num_queries: object
+) -> None:
+    for org in (world.acme, world.globex):
+        outages.outage_record(organization=org, title="x", started_at=JUNE, ended_at=JUNE + H)
+    from sla.selectors import availability_overview
+    from tickets.models import Organization
+
+    with django_assert_num_queries(3):  # type: ignore[operator]
+        rows = availability_overview(
+            Organization.objects.all(), year=2026, zone=BERLIN, now=JUNE + 24 * H
+        )
+    assert [r.year_to_date.downtime for r in rows] == [H, H]
+    assert len(rows[0].months) == 6  # January to June

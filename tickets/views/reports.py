@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from sla import reports
 from sla.models import Clock, Metric
+from sla.selectors import availability_overview
 from tickets import access
 from tickets.models import Desk, Organization, Severity, Ticket, User
 from tickets.views.common import current_user
@@ -299,3 +301,43 @@ def sla_report_csv(request: HttpRequest) -> HttpResponse:
             ]
         )
     return response
+
+
+BUDGET_WARNING = Decimal("0.25")  # under a quarter of the year's budget left: shown amber
+
+
+@login_required
+def availability_report(request: HttpRequest) -> HttpResponse:
+    """Every organization's availability this year against its commitment, month by month,
+    and the downtime still allowed (the error budget)."""
+    if not access.sees_everything(current_user(request)):
+        raise Http404
+    now, zone = timezone.now(), timezone.get_current_timezone()
+    this_year = timezone.localdate().year
+    try:
+        year = int(request.GET.get("year", this_year))
+    except ValueError:
+        year = this_year
+    if not 2000 <= year <= this_year:
+        year = this_year
+    rows = availability_overview(
+        Organization.objects.filter(under_contract=True).order_by("name"),
+        year=year,
+        zone=zone,
+        now=now,
+    )
+    months = [
+        formats.date_format(date(year, m, 1), "M")
+        for m in range(1, (len(rows[0].months) if rows else 0) + 1)
+    ]
+    return render(
+        request,
+        "sla/availability.html",
+        {
+            "rows": rows,
+            "year": year,
+            "years": list(range(this_year, this_year - 5, -1)),
+            "months": months,
+            "warning": BUDGET_WARNING,
+        },
+    )
