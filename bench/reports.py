@@ -64,6 +64,8 @@ def measure(client: Client, url: str, runs: int) -> tuple[list[float], int, int]
 
 
 def main() -> int:
+    if connection.introspection.table_names():
+        sys.exit("The database is not empty: give an empty one, or one whose name has 'bench'.")
     call_command("migrate", verbosity=0)
     print("\n".join(machine_facts()))
     seeder = Seeder()
