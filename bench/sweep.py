@@ -30,12 +30,14 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().parent
 # bench/queue.py would hide the standard library's queue if this folder stayed on sys.path.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 SQLITE_FILE = ROOT / "var" / "bench-sweep.sqlite3"
+
+from bench.benchdb import use_database
+
 SELECTOR_TARGET_MS = 50.0
 BATCH = 5_000
 STEP, SPAN = timedelta(minutes=10), timedelta(days=14)  # the arrivals tried at each desk
@@ -45,32 +47,12 @@ DUE_MIX = {(1, 0): 600, (2, 0): 150, (2, 1): 200, (3, 0): 10, (3, 2): 40}
 HANDLED = 4  # per cent of tickets whose crossed thresholds were all escalated already
 
 
-def use_database(url: str | None) -> None:
-    """Point Django at the bench database, before setup; recreate it when it is ours."""
-    if url is None:
-        SQLITE_FILE.parent.mkdir(exist_ok=True)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{SQLITE_FILE}"
-    elif url.startswith(("postgres://", "postgresql://")) and "bench" in urlsplit(url).path:
-        import psycopg
-        from psycopg import sql
-
-        name = sql.Identifier(urlsplit(url).path.lstrip("/"))
-        with psycopg.connect(urlsplit(url)._replace(path="/postgres").geturl()) as server:
-            server.autocommit = True
-            server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-            server.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-
-
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--tickets", type=int, default=100_000)
 parser.add_argument("--runs", type=int, default=20)
 parser.add_argument("--database-url", help="postgres://… (default: var/bench-sweep.sqlite3)")
 ARGS = parser.parse_args()
-use_database(ARGS.database_url)
+use_database(ARGS.database_url, SQLITE_FILE)
 warnings.filterwarnings("ignore", message="No directory at")  # whitenoise, without collectstatic
 
 import django

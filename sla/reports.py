@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Q, QuerySet
 
+from sla import availability
 from sla.models import Clock, Metric
 from tickets.models import OPEN_STATUSES, Severity, Ticket
 
@@ -111,14 +112,17 @@ def _nearest_rank(buckets: list[tuple[int, int]], total: int, percent: int) -> t
     return None
 
 
-def _month_starts(start: datetime, end: datetime, zone: ZoneInfo) -> list[datetime]:
+def _months(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """The local months that [start, end) touches, as (first instant, next month's)."""
     local = start.astimezone(zone)
-    month = datetime(local.year, local.month, 1, tzinfo=zone)
-    starts = []
-    while month < end:
-        starts.append(month)
-        month = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=zone)
-    return starts
+    year, month = local.year, local.month
+    months: list[tuple[datetime, datetime]] = []
+    while True:
+        first, following = availability.month_bounds(year, month, zone)
+        if first >= end:
+            return months
+        months.append((first, following))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
 def sla_report(
@@ -175,10 +179,7 @@ def sla_report(
         key=lambda g: (SEVERITY_ORDER.get(g.severity, 9), METRIC_ORDER.get(g.metric, 9), g.kind)
     )
     # Months by conditional counts over plain comparisons: no date function per row.
-    starts = _month_starts(start, end, zone)
-    bounds = [
-        (m, max(m, start), min(n, end)) for m, n in zip(starts, [*starts[1:], end], strict=True)
-    ]
+    bounds = [(m, max(m, start), min(n, end)) for m, n in _months(start, end, zone)]
     received = tickets.aggregate(
         **{
             f"r{i}": Count("pk", filter=Q(received_at__gte=a, received_at__lt=b))
