@@ -27,6 +27,7 @@ desk_urlpatterns = (
         path("reports/", reports.sla_report, name="reports"),
         path("reports/sla.csv", reports.sla_report_csv, name="reports-csv"),
         path("reports/availability/", reports.availability_report, name="availability"),
+        path("reports/monthly/<slug:slug>/", reports.monthly_report, name="monthly-report"),
         path("canned/", workspace.canned_list, name="canned-list"),
         path("canned/new/", workspace.canned_edit, name="canned-new"),
         path("canned/<int:pk>/", workspace.canned_edit, name="canned-edit"),

@@ -60,6 +60,17 @@ def test_report_dashboard_and_status_page(
         page.get_by_role("link", name=t(language, "Download CSV")).click()
     assert download.value.suggested_filename.endswith(".csv")
 
+    # The monthly report of one organization prints without the application around it.
+    month = timezone.localdate().strftime("%Y-%m")
+    page.goto(f"{live_server.url}/desk/reports/monthly/acme/?month={month}")
+    expect(page.locator(".monthly-report h1")).to_contain_text("Acme")
+    page.emulate_media(media="print")
+    expect(page.locator(".topbar")).to_be_hidden()
+    expect(page.locator(".no-print")).to_be_hidden()
+    pdf = screenshots / f"monthly-report-{language}.pdf"
+    page.pdf(path=pdf, format="A4", print_background=True)
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+
     status: Page = browser.new_page(viewport={"width": 1100, "height": 900}, locale=locale)
     status.goto(f"{live_server.url}/status/acme/")
     expect(status.get_by_text(t(language, "All systems operational"))).to_be_visible()

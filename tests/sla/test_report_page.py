@@ -122,3 +122,19 @@ def test_the_report_in_french_keeps_svg_numbers_plain(world: World) -> None:
 
     numbers = re.findall(r'<rect x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', html)
     assert numbers and all("," not in value for row in numbers for value in row)
+
+
+def test_the_monthly_report_of_one_organization(world: World) -> None:
+    tickets(world, 4)
+    open_ticket(world.bob, severity="minor", received_at=MONDAY)  # Globex: not in Acme's report
+    url = reverse("desk:monthly-report", args=["acme"])
+    with time_machine.travel(MONDAY + timedelta(days=40), tick=False):
+        manager = client_for(world.manager)
+        html = manager.get(url, {"month": "2026-06"}).content.decode()
+        assert "Acme — June 2026" in html
+        assert '<p class="kpi-value">4</p>' in html and "50 %" in html
+        assert "late acknowledgement" in html and "Print or save as PDF" in html
+        assert world.bob.email not in html
+        assert "June 2026" in manager.get(url, {"month": "nonsense"}).content.decode()  # last month
+        assert manager.get(reverse("desk:monthly-report", args=["nobody"])).status_code == 404
+        assert client_for(world.agent_eu).get(url).status_code == 404

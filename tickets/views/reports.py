@@ -14,14 +14,14 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sla import reports
+from sla import availability, reports
 from sla.models import Clock, Metric
-from sla.selectors import availability_overview
+from sla.selectors import availability_of, availability_overview, error_budget_of
 from tickets import access
 from tickets.models import Desk, Organization, Severity, Ticket, User
 from tickets.views.common import current_user
@@ -339,5 +339,44 @@ def availability_report(request: HttpRequest) -> HttpResponse:
             "years": list(range(this_year, this_year - 5, -1)),
             "months": months,
             "warning": BUDGET_WARNING,
+        },
+    )
+
+
+@login_required
+def monthly_report(request: HttpRequest, slug: str) -> HttpResponse:
+    """One organization's month, to print (or save as PDF) and send to the customer: the
+    promises kept, the misses, and the availability against the commitment."""
+    user = current_user(request)
+    if not access.sees_everything(user):
+        raise Http404
+    organization = get_object_or_404(Organization, slug=slug)
+    zone, today = timezone.get_current_timezone(), timezone.localdate()
+    try:
+        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+        date(year, month, 1)
+    except ValueError:
+        previous = today.replace(day=1) - timedelta(days=1)
+        year, month = previous.year, previous.month
+    start, end = availability.month_bounds(year, month, zone)
+    filters = reports.ReportFilter(start=start, end=end, organization_id=organization.pk)
+    tickets = reports.report_tickets(access.visible_tickets(user), filters)
+    now = timezone.now()
+    report = reports.sla_report(tickets, start=start, end=end, zone=zone)
+    return render(
+        request,
+        "sla/monthly_report.html",
+        {
+            "organization": organization,
+            "month_start": start,
+            "last_day": (end - timedelta(days=1)).date(),
+            "month_value": f"{year:04d}-{month:02d}",
+            "report": report,
+            "ack_share": report.share(Metric.ACKNOWLEDGEMENT),
+            "correction_share": report.share(Metric.CORRECTION),
+            "breaches": list(reports.breaches(tickets)[:200]),
+            "availability": availability_of(organization, start=start, end=end, now=now),
+            "budget": error_budget_of(organization, year=year, zone=zone, now=min(now, end)),
+            "generated": now,
         },
     )
