@@ -7,6 +7,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext as _
 
 from sla.models import (
+    BudgetAlert,
     Calendar,
     Clock,
     Closure,
@@ -121,4 +122,11 @@ class OutageAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
 class MaintenanceWindowAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["title", "organization", "starts_at", "ends_at", "announced_at"]
     list_filter = ["organization"]
+    list_select_related = ["organization"]
+
+
+@admin.register(BudgetAlert)
+class BudgetAlertAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["organization", "year", "level", "left", "created_at", "emailed_at"]
+    list_filter = ["level", "year"]
     list_select_related = ["organization"]

@@ -451,3 +451,34 @@ class MaintenanceWindow(models.Model):
     @property
     def announced_in_advance(self) -> bool:
         return self.announced_at < self.starts_at
+
+
+class BudgetAlert(models.Model):
+    """Managers were told, once a year per level, that an organization's error budget is low
+    or spent (a unique row: however often the watch runs, one alert, one mail)."""
+
+    class Level(models.TextChoices):
+        LOW = "low", _("Error budget low")
+        SPENT = "spent", _("Error budget spent")
+
+    organization = models.ForeignKey(
+        "tickets.Organization", on_delete=models.CASCADE, related_name="budget_alerts"
+    )
+    year = models.PositiveSmallIntegerField()
+    level = models.CharField(max_length=8, choices=Level)
+    left = models.DurationField(help_text=_("Downtime still allowed when the alert was raised."))
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("error budget alert")
+        verbose_name_plural = _("error budget alerts")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organization", "year", "level"], name="budget_alert_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.year} {self.level}"

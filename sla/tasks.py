@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from sla.budget import budget_alert_mail, budget_alerts_raise
 from sla.escalation import clock_escalate
 from sla.notifications import notifications_deliver
 from sla.selectors import clocks_to_escalate
@@ -45,3 +47,18 @@ def sla_clock_escalate_task(clock_id: int) -> int | None:
 def notifications_deliver_task(recipient_ids: list[int] | None = None) -> int:
     """Every minute (beat), and at once for a blocking breach: mail what is due."""
     return notifications_deliver(now=timezone.now(), recipient_ids=recipient_ids)
+
+
+@shared_task
+def sla_budget_watch_task() -> int:
+    """Hourly (beat): record the error-budget levels crossed; mail each new one after commit."""
+    with transaction.atomic():
+        raised = budget_alerts_raise(now=timezone.now(), zone=timezone.get_default_timezone())
+        for alert_id in raised:
+            transaction.on_commit(partial(sla_budget_alert_mail_task.delay, alert_id))
+    return len(raised)
+
+
+@shared_task
+def sla_budget_alert_mail_task(alert_id: int) -> bool:
+    return budget_alert_mail(alert_id=alert_id, now=timezone.now())

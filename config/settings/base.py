@@ -196,7 +196,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.mailboxes_poll_task",
         "schedule": timedelta(seconds=env.float("PACTE_MAIL_POLL_SECONDS", default=60.0)),
     },
+    # Managers are mailed when an organization's yearly error budget runs low or out.
+    "budget-watch": {
+        "task": "sla.tasks.sla_budget_watch_task",
+        "schedule": timedelta(hours=1),
+    },
 }
+# Under this share of the year's error budget left, managers get one warning a year.
+PACTE_BUDGET_WARNING_PERCENT = env.int("PACTE_BUDGET_WARNING_PERCENT", default=25)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -163,3 +164,34 @@ def test_the_overview_costs_three_queries_for_any_number_of_organizations(
         )
     assert [r.year_to_date.downtime for r in rows] == [H, H]
     assert len(rows[0].months) == 6  # January to June
+
+
+def test_managers_are_warned_once_when_the_error_budget_runs_low_then_out(
+    world: World, mailoutbox: list[object], django_capture_on_commit_callbacks: Any
+) -> None:
+    from sla.models import BudgetAlert
+    from sla.tasks import sla_budget_watch_task
+
+    world.manager.email = "maya@pacte.example"
+    world.manager.save(update_fields=["email"])
+    world.acme.availability_commitment = Decimal("99.800")  # 17 h 31 min 12 s a year
+    world.acme.save(update_fields=["availability_commitment"])
+    outage = outages.outage_record(
+        organization=world.acme, title="Long outage", started_at=JUNE, ended_at=JUNE + 5 * H
+    )
+    later = JUNE + 30 * 24 * H
+    with time_machine.travel(later, tick=False):
+        assert sla_budget_watch_task() == 0  # 12 h 31 min left of 17 h 31 min: fine
+    Outage.objects.filter(pk=outage.pk).update(ended_at=JUNE + 15 * H)  # 2 h 31 min left
+    with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert sla_budget_watch_task() == 1
+        assert sla_budget_watch_task() == 0  # run twice: one alert, one mail
+    assert [a.level for a in BudgetAlert.objects.all()] == ["low"]
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.subject == "Error budget low: Acme" and mail.to == ["maya@pacte.example"]  # type: ignore[attr-defined]
+    assert "2 h 31 min of downtime left in 2026" in mail.body  # type: ignore[attr-defined]
+    Outage.objects.filter(pk=outage.pk).update(ended_at=JUNE + 20 * H)
+    with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert sla_budget_watch_task() == 1
+    assert len(mailoutbox) == 2 and "used up" in mailoutbox[1].body  # type: ignore[attr-defined]
