@@ -12,7 +12,7 @@ import time_machine
 
 from sla import reports
 from sla.models import Clock
-from tests.factories import World, open_ticket
+from tests.factories import World, client_for, open_ticket
 from tickets import services
 from tickets.models import Ticket
 
@@ -110,3 +110,36 @@ def test_tickets_at_risk_now(world: World) -> None:
     assert list(reports.at_risk(tickets, now=clock.warn_at + timedelta(minutes=1))) == [clock]
     assert list(reports.at_risk(tickets, now=clock.due_at + H)) == []
     assert Clock.objects.filter(elapsed_seconds__isnull=False).count() == 0
+
+
+def test_severity_changes_call_out_the_downgrades_that_avoided_a_breach(world: World) -> None:
+    # Blocking (acknowledge within 5 business hours) downgraded to major (1 business day),
+    # then acknowledged after 7 hours: met now, missed under the old severity.
+    with time_machine.travel(MONDAY, tick=False):
+        saved = open_ticket(world.alice, severity="blocking", received_at=MONDAY)
+        harmless = open_ticket(world.alice, severity="blocking", received_at=MONDAY)
+        raised = open_ticket(world.alice, severity="minor", received_at=MONDAY)
+    with time_machine.travel(MONDAY + H, tick=False):
+        for ticket, severity in ((saved, "major"), (harmless, "major"), (raised, "blocking")):
+            services.ticket_reclassify(
+                ticket=ticket, actor=world.agent_eu, severity=severity, reason="Checked"
+            )
+        services.ticket_acknowledge(ticket=harmless, actor=world.agent_eu)  # within 5 h anyway
+    with time_machine.travel(MONDAY + 7 * H, tick=False):
+        services.ticket_acknowledge(ticket=saved, actor=world.agent_eu)
+    tickets = reports.report_tickets(Ticket.objects.all(), period())
+    rows = {
+        r.event.ticket_id: r
+        for r in reports.severity_change_rows(list(reports.severity_changes(tickets)))
+    }
+    assert rows[saved.pk].downgrade and rows[saved.pk].avoided == ["acknowledgement"]
+    assert rows[harmless.pk].downgrade and rows[harmless.pk].avoided == []
+    assert not rows[raised.pk].downgrade and rows[raised.pk].avoided == []
+    with time_machine.travel(MONDAY + 8 * H, tick=False):
+        html = (
+            client_for(world.manager)
+            .get("/desk/reports/", {"period": "month", "on": "2026-06-10"})
+            .content.decode()
+        )
+    assert html.count("downgrade that avoided a breach") == 1
+    assert "Blocking → Major" in html and "Minor → Blocking" in html

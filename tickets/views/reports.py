@@ -198,6 +198,9 @@ def _report_context(request: HttpRequest) -> dict[str, Any]:
         "tickets_breaches": breaches,
         "breaches": Paginator(breaches, 50).get_page(request.GET.get("page")),
         "at_risk": list(reports.at_risk(tickets, now=timezone.now())[:20]),
+        "severity_changes": reports.severity_change_rows(
+            list(reports.severity_changes(tickets)[:50])
+        ),
         "chart": _chart(report.months),
         "query": _without_page(request),
     }
