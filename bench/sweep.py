@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import platform
 import random
 import socket
 import statistics
@@ -27,7 +26,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().paren
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 SQLITE_FILE = ROOT / "var" / "bench-sweep.sqlite3"
 
-from bench.benchdb import use_database
+from bench.benchdb import machine_facts, use_database
 
 SELECTOR_TARGET_MS = 50.0
 BATCH = 5_000
@@ -105,22 +104,11 @@ def redis_broker() -> Iterator[tuple[redis.Redis, str]]:
             process.wait(10)
 
 
-def machine_facts(broker: redis.Redis) -> list[str]:
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    cpu = next((line.split(":")[1].strip() for line in lines if "model name" in line), "")
-    with connection.cursor() as cursor:
-        sqlite = connection.vendor == "sqlite"
-        cursor.execute("SELECT 'SQLite ' || sqlite_version()" if sqlite else "SELECT version()")
-        database = cursor.fetchone()[0]
-    return [
-        f"date      {datetime.now(UTC).astimezone():%Y-%m-%d %H:%M %Z}",
-        f"python    {platform.python_version()}, Django {django.get_version()}",
-        f"cpu       {cpu or platform.processor()}, {os.cpu_count()} cores",
-        f"database  {database}",
-        f"broker    redis-server {broker.info()['redis_version']} (private, loopback)",
-        f"system    {platform.platform()}",
-    ]
+def sweep_machine_facts(broker: redis.Redis) -> list[str]:
+    """The common facts, and the broker the sweep fans out through."""
+    facts = machine_facts()
+    broker_line = f"broker    redis-server {broker.info()['redis_version']} (private, loopback)"
+    return [*facts[:-1], broker_line, facts[-1]]
 
 
 def load() -> str:
@@ -353,7 +341,7 @@ def main() -> int:
     mix = ", ".join(f"{k}: {n}" for k, n in sorted(Counter(due_clocks.values()).items()))
     rows: list[tuple[str, str, int, str, bool]] = []
     with redis_broker() as (broker, broker_url):
-        print("\n".join(machine_facts(broker)))
+        print("\n".join(sweep_machine_facts(broker)))
         print(
             f"seeded    {tickets:,} open tickets, {Clock.objects.count():,} running clocks in "
             f"{time.perf_counter() - started:.0f} s: {due:,} with a clock due, {handled:,} "
