@@ -297,6 +297,28 @@ class Clock(models.Model):
             models.Index(
                 fields=["state", "escalation_level", "escalate_at"], name="clock_sweep_escalate"
             ),
+            # The SLA report reads its figures from this index alone, never from the rows
+            # (whose runs make them wide): a year of clocks is one pass over narrow entries.
+            models.Index(
+                fields=[
+                    "ticket",
+                    "metric",
+                    "kind",
+                    "elapsed_seconds",
+                    "state",
+                    "outcome",
+                    "breached_at",
+                ],  # fmt: skip
+                name="clock_report",
+            ),
+            # The report's missed deadlines, latest first, read in order: a page stops after
+            # its rows instead of sorting every breach of the period. No bound parameter in
+            # the condition, so SQLite's planner uses it too.
+            models.Index(
+                fields=["-due_at", "-id"],
+                condition=models.Q(breached_at__isnull=False),
+                name="clock_breached_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,20 +11,36 @@ business days) when it stopped, so a group is always one kind: severity × metri
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from sla import availability
 from sla.calendar import CalendarSnapshot, ClockKind, clock_start
-from sla.deadlines import instant_reaching
+from sla.deadlines import counted, instant_reaching
 from sla.models import Clock, Metric, SlaTarget
-from sla.selectors import calendar_snapshot_for_ticket, clock_runs
+from sla.selectors import calendar_snapshot_by_id, calendar_snapshot_for_ticket, clock_runs
 from tickets.models import OPEN_STATUSES, Severity, Ticket, TicketEvent
+
+M = TypeVar("M", bound=Model)
 
 SEVERITY_ORDER = {s: i for i, s in enumerate(Severity.values)}
 METRIC_ORDER = {m: i for i, m in enumerate(Metric.values)}
@@ -78,6 +94,11 @@ class Report:
     groups: list[GroupFigures]
     months: list[MonthFigures]
 
+    @property
+    def breached(self) -> int:
+        """Clocks that missed their deadline: as many as ``breaches()`` lists."""
+        return sum(g.breached for g in self.groups)
+
     def share(self, metric: str) -> Decimal | None:
         stopped = sum(g.stopped for g in self.groups if g.metric == metric)
         met = sum(g.met for g in self.groups if g.metric == metric)
@@ -101,7 +122,10 @@ def report_tickets(tickets: QuerySet[Ticket], filters: ReportFilter) -> QuerySet
 
 
 def _late() -> Q:
-    return Q(outcome=Clock.Outcome.BREACHED) | Q(breached_at__isnull=False)
+    """Missed: stopped late (sla.services sets ``breached_at`` with the BREACHED outcome), or
+    running past a deadline the sweep has marked. Written as the clock_breached_due index's
+    condition, so that the breach list reads that index."""
+    return Q(breached_at__isnull=False)
 
 
 def _nearest_rank(buckets: list[tuple[int, int]], total: int, percent: int) -> timedelta | None:
@@ -134,7 +158,7 @@ def sla_report(
     tickets: QuerySet[Ticket], *, start: datetime, end: datetime, zone: ZoneInfo
 ) -> Report:
     """Counts, shares within target, medians and 90th percentiles per severity × metric ×
-    kind, and the months of [start, end): three queries, whatever the number of tickets.
+    kind, and the months of [start, end): two queries, whatever the number of tickets.
 
     The clocks are grouped by the minute of their counted time as well: the sorted minutes
     with their counts give each group's exact nearest-rank percentiles (to the minute, as
@@ -183,55 +207,95 @@ def sla_report(
     groups.sort(
         key=lambda g: (SEVERITY_ORDER.get(g.severity, 9), METRIC_ORDER.get(g.metric, 9), g.kind)
     )
-    # Months by conditional counts over plain comparisons: no date function per row.
-    bounds = [(m, max(m, start), min(n, end)) for m, n in _months(start, end, zone)]
-    received = tickets.aggregate(
-        **{
-            f"r{i}": Count("pk", filter=Q(received_at__gte=a, received_at__lt=b))
-            for i, (_, a, b) in enumerate(bounds)
-        }  # fmt: skip
-    )
-    corrections = clocks.filter(metric=Metric.CORRECTION, state=Clock.State.STOPPED)
-    kept = (
-        corrections.aggregate(
-            **{
-                f"{name}{i}": Count(
-                    "pk", filter=Q(ticket__received_at__gte=a, ticket__received_at__lt=b, **extra)
-                )
-                for i, (_, a, b) in enumerate(bounds)
-                for name, extra in (("s", {}), ("k", {"outcome": Clock.Outcome.MET}))
-            }
+    # The months in one pass over the period's tickets, each with its stopped correction
+    # clock (one at most): a month is the first bound a ticket is received before.
+    bounds = [(month, min(following, end)) for month, following in _months(start, end, zone)]
+    per_month = {
+        row["month"]: row
+        for row in tickets.annotate(
+            correction=FilteredRelation(
+                "clocks",
+                condition=Q(clocks__metric=Metric.CORRECTION, clocks__state=Clock.State.STOPPED),
+            ),
+            month=Case(
+                *(When(received_at__lt=b, then=Value(i)) for i, (_, b) in enumerate(bounds)),
+                output_field=IntegerField(),
+            ),
         )
-        if bounds
-        else {}
-    )
+        .order_by()
+        .values("month")
+        .annotate(
+            received=Count("pk"),
+            stopped=Count("correction"),
+            met=Count("correction", filter=Q(correction__outcome=Clock.Outcome.MET)),
+        )
+    }
+    empty = {"received": 0, "stopped": 0, "met": 0}
     months = [
-        MonthFigures(month, received[f"r{i}"], kept[f"s{i}"], kept[f"k{i}"])
-        for i, (month, _, _) in enumerate(bounds)
+        MonthFigures(month, **{k: per_month.get(i, empty)[k] for k in empty})
+        for i, (month, _) in enumerate(bounds)
     ]
     return Report(received=sum(m.received for m in months), groups=groups, months=months)
+
+
+def _of(rows: QuerySet[M], tickets: QuerySet[Ticket]) -> QuerySet[M]:
+    """The rows of the report's tickets, each checked by its ticket's primary key: SQLite then
+    reads the rows in the order of an index that serves the list's own order and condition
+    (clock_breached_due, clock_sweep_*, ticketevent_kind_created) and stops at the end of the
+    page, instead of collecting every ticket of the period first and sorting their rows."""
+    return rows.filter(Exists(tickets.filter(pk=OuterRef("ticket_id"))))
 
 
 def breaches(tickets: QuerySet[Ticket]) -> QuerySet[Clock]:
     """Every clock of the report that missed its deadline, latest deadline first."""
     return (
-        Clock.objects.filter(ticket__in=tickets)
-        .filter(_late())
+        _of(Clock.objects.filter(_late()), tickets)
         .select_related("ticket__organization", "ticket__desk", "ticket__assignee")
         .order_by("-due_at", "-pk")
     )
 
 
+class Lateness:
+    """How far past its target a missed clock counted, in its own kind: at its stop, or so
+    far while it runs (counted now with its desk's calendar, one load per calendar)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.calendars: dict[int, CalendarSnapshot] = {}
+
+    def __call__(self, clock: Clock, calendar_id: int) -> timedelta:
+        if clock.late_by is not None:
+            return clock.late_by
+        if calendar_id not in self.calendars:
+            self.calendars[calendar_id] = calendar_snapshot_by_id(calendar_id)
+        spent = counted(
+            self.calendars[calendar_id], ClockKind(clock.kind), clock_runs(clock), self.now
+        )
+        return max(timedelta(0), spent - clock.target)
+
+
+@dataclass(frozen=True)
+class BreachRow:
+    clock: Clock
+    late_by: timedelta
+    running: bool  # still counting: ``late_by`` grows until the promise is kept
+
+
+def breach_rows(clocks: Iterable[Clock], *, now: datetime) -> list[BreachRow]:
+    """A page of breaches (with their tickets' desks selected) and how late each is."""
+    lateness = Lateness(now)
+    return [
+        BreachRow(clock, lateness(clock, clock.ticket.desk.calendar_id), clock.late_by is None)
+        for clock in clocks
+    ]
+
+
 def at_risk(tickets: QuerySet[Ticket], *, now: datetime) -> QuerySet[Clock]:
     """Running clocks of open tickets past their warning threshold, not yet late: nearest
     deadline first."""
+    running = Clock.objects.filter(state=Clock.State.RUNNING, warn_at__lte=now, due_at__gt=now)
     return (
-        Clock.objects.filter(
-            ticket__in=tickets.filter(status__in=OPEN_STATUSES),
-            state=Clock.State.RUNNING,
-            warn_at__lte=now,
-            due_at__gt=now,
-        )
+        _of(running, tickets.filter(status__in=OPEN_STATUSES))
         .select_related("ticket__organization", "ticket__desk", "ticket__assignee")
         .order_by("due_at", "pk")
     )
@@ -247,7 +311,7 @@ class SeverityChange:
 def severity_changes(tickets: QuerySet[Ticket]) -> QuerySet[TicketEvent]:
     """Reclassifications of the report's tickets, latest first."""
     return (
-        TicketEvent.objects.filter(ticket__in=tickets, kind=TicketEvent.Kind.SEVERITY)
+        _of(TicketEvent.objects.filter(kind=TicketEvent.Kind.SEVERITY), tickets)
         .select_related("ticket__organization", "ticket__desk", "actor")
         .order_by("-created_at", "-pk")
     )

@@ -42,8 +42,12 @@ def calendar_snapshot(calendar: Calendar) -> CalendarSnapshot:
 
 
 def calendar_snapshot_for_ticket(ticket: Ticket) -> CalendarSnapshot:
+    return calendar_snapshot_by_id(ticket.desk.calendar_id)
+
+
+def calendar_snapshot_by_id(calendar_id: int) -> CalendarSnapshot:
     calendar = Calendar.objects.prefetch_related("intervals", "closures", "extra_openings").get(
-        pk=ticket.desk.calendar_id
+        pk=calendar_id
     )
     return calendar_snapshot(calendar)
 

@@ -13,6 +13,8 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
+from sla.escalation import clock_escalate
+from sla.models import Clock
 from tests.factories import World, client_for, open_ticket
 from tickets import services
 
@@ -87,10 +89,31 @@ def test_the_csv_carries_the_same_figures(world: World) -> None:
     assert rows[1] == ["tickets received", "4"]
     ack = next(r for r in rows if r[:2] == ["blocking", "acknowledgement"])
     assert ack[2:] == ["business_hours", "4", "4", "2", "2", "50.0", "1.00", "7.00"]
-    late = [r for r in rows if len(r) == 7 and r[0].startswith("PAC-")]
-    assert len(late) == 2 and all(r[6] == "2.00" for r in late)
+    late = [r for r in rows if len(r) == 8 and r[0].startswith("PAC-")]
+    assert len(late) == 2 and all(r[6:] == ["2.00", ""] for r in late)
     bad = client_for(world.manager).get(reverse("desk:reports-csv"), {"period": "custom"})
     assert bad.status_code == 400
+
+
+def test_a_breach_still_running_shows_how_late_it_is_so_far(world: World) -> None:
+    """Never acknowledged: 5 business hours were due at 14:00; at 16:30 it is 2 h 30 late and
+    counting, on the page and in the CSV."""
+    with time_machine.travel(MONDAY, tick=False):
+        ticket = open_ticket(world.alice, severity="blocking", received_at=MONDAY)
+    clock = Clock.objects.get(ticket=ticket, metric="acknowledgement")
+    clock_escalate(clock_id=clock.pk, now=MONDAY + timedelta(hours=5, minutes=1))
+    manager = client_for(world.manager)
+    with time_machine.travel(MONDAY + timedelta(hours=7, minutes=30), tick=False):
+        html = manager.get(URL, {"period": "month", "on": "2026-06-15"}).content.decode()
+        response = manager.get(reverse("desk:reports-csv"), {"period": "month", "on": "2026-06-15"})
+    assert "late acknowledgement" in html
+    row = html[html.index(ticket.reference, html.index("Missed deadlines")) :]
+    assert (
+        "2 h 30 min" in row[: row.index("</tr>")] and "still running" in row[: row.index("</tr>")]
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    late = next(r for r in rows if r[:1] == [ticket.reference] and r[3] == "acknowledgement")
+    assert late[6:] == ["2.50", "running"]
 
 
 def test_the_page_costs_the_same_queries_for_more_tickets(

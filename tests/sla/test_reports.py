@@ -42,7 +42,7 @@ def test_shares_medians_and_percentiles_per_severity_and_metric(
     for hours in (1, 2, 3, 4, 7):
         acknowledged_after(world, hours)
     tickets = reports.report_tickets(Ticket.objects.all(), period())
-    with django_assert_num_queries(3):  # type: ignore[operator]
+    with django_assert_num_queries(2):  # type: ignore[operator]
         report = reports.sla_report(tickets, start=period().start, end=period().end, zone=BERLIN)
     assert report.received == 5
     ack = next(g for g in report.groups if g.metric == "acknowledgement")

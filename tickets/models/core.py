@@ -343,6 +343,10 @@ class Ticket(models.Model):
             # Newest-first lists (API, portal) read these in order instead of sorting.
             models.Index(fields=["-received_at", "-id"], name="ticket_received_desc"),
             models.Index(fields=["desk", "-received_at", "-id"], name="ticket_desk_received_desc"),
+            # The SLA report's tickets of a period, with what it groups them by, from the index.
+            models.Index(
+                fields=["received_at", "merged_into", "severity"], name="ticket_report_received"
+            ),
             # PostgreSQL counts and orders open tickets from it (SQLite cannot use it when the
             # statuses are bound parameters, hence the plain sla_due_at index above).
             models.Index(
@@ -491,7 +495,11 @@ class TicketEvent(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
-        indexes: ClassVar = [models.Index(fields=["ticket", "created_at"])]
+        indexes: ClassVar = [
+            models.Index(fields=["ticket", "created_at"]),
+            # The SLA report's severity changes, latest first, without sorting them all.
+            models.Index(fields=["kind", "-created_at", "-id"], name="ticketevent_kind_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind} {self.before} → {self.after}"

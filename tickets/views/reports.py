@@ -188,6 +188,9 @@ def _report_context(request: HttpRequest) -> dict[str, Any]:
     tickets = reports.report_tickets(access.visible_tickets(user), filters)
     report = reports.sla_report(tickets, start=filters.start, end=filters.end, zone=zone)
     breaches = reports.breaches(tickets)
+    pages = Paginator(breaches, 50)
+    pages.count = report.breached  # known from the figures: no second pass to count them
+    page, now = pages.get_page(request.GET.get("page")), timezone.now()
     return {
         "form": form,
         "filters": filters,
@@ -196,8 +199,9 @@ def _report_context(request: HttpRequest) -> dict[str, Any]:
         "ack_share": report.share(Metric.ACKNOWLEDGEMENT),
         "correction_share": report.share(Metric.CORRECTION),
         "tickets_breaches": breaches,
-        "breaches": Paginator(breaches, 50).get_page(request.GET.get("page")),
-        "at_risk": list(reports.at_risk(tickets, now=timezone.now())[:20]),
+        "breaches": page,
+        "breach_rows": reports.breach_rows(page, now=now),
+        "at_risk": list(reports.at_risk(tickets, now=now)[:20]),
         "severity_changes": reports.severity_change_rows(
             list(reports.severity_changes(tickets)[:50])
         ),
@@ -276,7 +280,16 @@ def sla_report_csv(request: HttpRequest) -> HttpResponse:
         )
     writer.writerow([])
     writer.writerow(
-        ["ticket", "organization", "severity", "metric", "clock kind", "due", "late by (h)"]
+        [
+            "ticket",
+            "organization",
+            "severity",
+            "metric",
+            "clock kind",
+            "due",
+            "late by (h)",
+            "still running",
+        ]
     )
     rows = context["tickets_breaches"].values_list(
         "ticket_id",
@@ -287,11 +300,13 @@ def sla_report_csv(request: HttpRequest) -> HttpResponse:
         "due_at",
         "elapsed_seconds",
         "target",
+        "runs",
+        "ticket__desk__calendar_id",
     )
-    for ticket_id, organization, severity, metric, kind, due, seconds, target in rows.iterator(
-        chunk_size=5000
-    ):
-        late = Clock(elapsed_seconds=seconds, target=target).late_by
+    lateness = reports.Lateness(timezone.now())
+    for row in rows.iterator(chunk_size=5000):
+        ticket_id, organization, severity, metric, kind, due, seconds, target, runs, calendar = row
+        clock = Clock(kind=kind, elapsed_seconds=seconds, target=target, runs=runs)
         writer.writerow(
             [
                 Ticket(pk=ticket_id).reference,
@@ -300,7 +315,8 @@ def sla_report_csv(request: HttpRequest) -> HttpResponse:
                 metric,
                 kind,
                 due.isoformat() if due else "",
-                _hours(late) if late is not None else "running",
+                _hours(lateness(clock, calendar)),
+                "" if seconds is not None else "running",
             ]
         )
     return response
@@ -377,7 +393,7 @@ def monthly_report(request: HttpRequest, slug: str) -> HttpResponse:
             "report": report,
             "ack_share": report.share(Metric.ACKNOWLEDGEMENT),
             "correction_share": report.share(Metric.CORRECTION),
-            "breaches": list(reports.breaches(tickets)[:200]),
+            "breach_rows": reports.breach_rows(reports.breaches(tickets)[:200], now=now),
             "availability": availability_of(organization, start=start, end=end, now=now),
             "budget": error_budget_of(organization, year=year, zone=zone, now=min(now, end)),
             "generated": now,
