@@ -132,3 +132,22 @@ def explain(
         target=target,
         due_at=instant_reaching(cal, kind, runs, target) if runs else None,
     )
+
+
+def spared_by_downgrade(
+    cal: CalendarSnapshot,
+    received_at: datetime,
+    runs: Sequence[Run],
+    stopped_at: datetime,
+    earlier: Sequence[tuple[str, ClockKind, timedelta]],
+) -> str:
+    """Of the severities a ticket was downgraded from (``earlier``: severity, kind and target
+    of each, latest downgrade first), the first whose promise a clock met at ``stopped_at``
+    would have missed: counted again on the same runs, from where that kind starts counting.
+    "" when the clock would have met them all."""
+    for severity, kind, target in earlier:
+        old_runs = [(clock_start(cal, kind, received_at), runs[0][1]), *runs[1:]]
+        due = instant_reaching(cal, kind, old_runs, target)
+        if due is not None and due < stopped_at:
+            return severity
+    return ""

@@ -268,6 +268,9 @@ class Clock(models.Model):
     # through calendars; an integer, so that SQL buckets it by the minute on every database.
     elapsed_seconds = models.PositiveIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=8, choices=Outcome, blank=True)
+    # Met after a downgrade, but the severity before it (the latest such) would have missed:
+    # the report counts the breaches that reclassifications avoided from it.
+    spared_from = models.CharField(max_length=16, choices=Severity, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
     stop_reason = models.CharField(max_length=16, choices=StopReason, blank=True)
     stop_message = models.ForeignKey(

@@ -34,10 +34,10 @@ from django.db.models import (
 )
 
 from sla import availability
-from sla.calendar import CalendarSnapshot, ClockKind, clock_start
-from sla.deadlines import counted, instant_reaching
-from sla.models import Clock, Metric, SlaTarget
-from sla.selectors import calendar_snapshot_by_id, calendar_snapshot_for_ticket, clock_runs
+from sla.calendar import CalendarSnapshot, ClockKind
+from sla.deadlines import counted
+from sla.models import Clock, Metric
+from sla.selectors import calendar_snapshot_by_id, clock_runs
 from tickets.models import OPEN_STATUSES, Severity, Ticket, TicketEvent
 
 M = TypeVar("M", bound=Model)
@@ -67,6 +67,7 @@ class GroupFigures:
     stopped: int
     met: int
     breached: int  # stopped late, or running past the deadline
+    spared: int  # met after a downgrade, missed under the severity before it
     median: timedelta | None
     p90: timedelta | None
 
@@ -98,6 +99,11 @@ class Report:
     def breached(self) -> int:
         """Clocks that missed their deadline: as many as ``breaches()`` lists."""
         return sum(g.breached for g in self.groups)
+
+    @property
+    def spared(self) -> int:
+        """Promises kept only because the ticket was downgraded first."""
+        return sum(g.spared for g in self.groups)
 
     def share(self, metric: str) -> Decimal | None:
         stopped = sum(g.stopped for g in self.groups if g.metric == metric)
@@ -173,24 +179,26 @@ def sla_report(
             stopped=Count("pk", filter=Q(state=Clock.State.STOPPED)),
             met=Count("pk", filter=Q(state=Clock.State.STOPPED, outcome=Clock.Outcome.MET)),
             breached=Count("pk", filter=_late()),
+            spared=Count("pk", filter=~Q(spared_from="")),
         )
         .order_by("ticket__severity", "metric", "kind", "minute")
     )
     totals: dict[tuple[str, str, str], list[int]] = {}
     buckets: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
-    for severity, metric, kind, minute, count, stopped, met, breached in rows:
+    for severity, metric, kind, minute, count, stopped, met, breached, spared in rows:
         key = (severity, metric, kind)
         sums = totals.get(key)
         if sums is None:
-            sums = totals[key] = [0, 0, 0, 0]
+            sums = totals[key] = [0, 0, 0, 0, 0]
         sums[0] += count
         sums[1] += stopped
         sums[2] += met
         sums[3] += breached
+        sums[4] += spared
         if minute is not None:
             buckets.setdefault(key, []).append((minute, count))
     groups = []
-    for key, (count, stopped, met, breached) in totals.items():
+    for key, (count, stopped, met, breached, spared) in totals.items():
         counted_clocks = buckets.get(key, [])
         n = sum(c for _, c in counted_clocks)
         groups.append(
@@ -200,6 +208,7 @@ def sla_report(
                 stopped=stopped,
                 met=met,
                 breached=breached,
+                spared=spared,
                 median=_nearest_rank(counted_clocks, n, 50),
                 p90=_nearest_rank(counted_clocks, n, 90),
             )
@@ -319,42 +328,23 @@ def severity_changes(tickets: QuerySet[Ticket]) -> QuerySet[TicketEvent]:
 
 def severity_change_rows(events: Sequence[TicketEvent]) -> list[SeverityChange]:
     """A page of reclassifications; for each downgrade, the promises it saved: clocks met
-    under the new severity that the old one would have missed (counted again with the old
-    target and kind on the same runs). Three queries and one calendar per desk, a page."""
-    downgraded = [
-        e for e in events if SEVERITY_ORDER.get(e.after, 9) > SEVERITY_ORDER.get(e.before, 9)
-    ]
-    downgrade_ids = {e.pk for e in downgraded}
-    clocks: defaultdict[int, list[Clock]] = defaultdict(list)
-    for clock in Clock.objects.filter(
-        ticket__in=[e.ticket_id for e in downgraded],
-        state=Clock.State.STOPPED,
-        outcome=Clock.Outcome.MET,
-    ):
-        clocks[clock.ticket_id].append(clock)
-    targets = {
-        (t.policy_id, t.severity, t.metric): t
-        for t in SlaTarget.objects.filter(
-            policy__in={e.ticket.organization.sla_policy_id for e in downgraded}
-        )
+    under the new severity that the one before would have missed (``Clock.spared_from``,
+    recorded by sla.services). One query, a page."""
+    downgrade_ids = {
+        e.pk for e in events if SEVERITY_ORDER.get(e.after, 9) > SEVERITY_ORDER.get(e.before, 9)
     }
-    calendars: dict[int, CalendarSnapshot] = {}
-    rows = []
-    for event in events:
-        avoided = []
-        if event.pk in downgrade_ids:
-            ticket = event.ticket
-            for clock in clocks[ticket.pk]:
-                old = targets.get((ticket.organization.sla_policy_id, event.before, clock.metric))
-                if old is None or clock.stopped_at is None:
-                    continue
-                if ticket.desk_id not in calendars:
-                    calendars[ticket.desk_id] = calendar_snapshot_for_ticket(ticket)
-                cal, kind = calendars[ticket.desk_id], ClockKind(old.kind)
-                runs = clock_runs(clock)
-                runs[0] = (clock_start(cal, kind, ticket.received_at), runs[0][1])
-                due = instant_reaching(cal, kind, runs, old.duration)
-                if due is not None and due < clock.stopped_at:
-                    avoided.append(clock.metric)
-        rows.append(SeverityChange(event, event.pk in downgrade_ids, avoided))
-    return rows
+    spared: defaultdict[int, list[Clock]] = defaultdict(list)
+    for clock in Clock.objects.filter(
+        ticket__in={e.ticket_id for e in events if e.pk in downgrade_ids}
+    ).exclude(spared_from=""):
+        spared[clock.ticket_id].append(clock)
+    return [
+        SeverityChange(
+            event,
+            event.pk in downgrade_ids,
+            [c.metric for c in spared[event.ticket_id] if c.spared_from == event.before]
+            if event.pk in downgrade_ids
+            else [],
+        )
+        for event in events
+    ]

@@ -9,12 +9,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sla.calendar import CalendarSnapshot, ClockKind, NeverOpenError, clock_start
-from sla.deadlines import Run, counted, deadlines, instant_reaching
+from sla.deadlines import Run, counted, deadlines, instant_reaching, spared_by_downgrade
 from sla.escalation import crossed_level
-from sla.models import Clock, EscalationLevel, Metric, Notification, StopReason
+from sla.models import Clock, EscalationLevel, Metric, Notification, SlaTarget, StopReason
 from sla.selectors import calendar_snapshot_for_ticket, clock_runs, sla_targets_for
 from tickets.exceptions import TicketError
-from tickets.models import Message, Ticket, TicketEvent, User
+from tickets.models import Message, Severity, Ticket, TicketEvent, User
 
 
 class ClockChange(enum.StrEnum):
@@ -97,6 +97,38 @@ def _start(ticket: Ticket, cal: CalendarSnapshot, at: datetime, actor: User | No
         )
 
 
+def _spared_from(ticket: Ticket, clock: Clock, cal: CalendarSnapshot) -> str:
+    """For a clock just met: the severity before the latest downgrade of the ticket whose
+    target it would have missed (see ``spared_by_downgrade``), else ""."""
+    if clock.outcome != Clock.Outcome.MET or clock.stopped_at is None:
+        return ""
+    order = {severity: i for i, severity in enumerate(Severity.values)}
+    changes = TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.SEVERITY)
+    downgraded = [
+        before
+        for before, after in changes.order_by("-created_at", "-pk").values_list("before", "after")
+        if order.get(after, -1) > order.get(before, len(order))
+    ]
+    if not downgraded:
+        return ""
+    targets = {
+        t.severity: t
+        for t in SlaTarget.objects.filter(
+            policy_id=ticket.organization.sla_policy_id,
+            metric=clock.metric,
+            severity__in=downgraded,
+        )
+    }
+    earlier = [
+        (severity, ClockKind(targets[severity].kind), targets[severity].duration)
+        for severity in downgraded
+        if severity in targets
+    ]
+    return spared_by_downgrade(
+        cal, ticket.received_at, clock_runs(clock), clock.stopped_at, earlier
+    )
+
+
 def _stop(
     clock: Clock,
     cal: CalendarSnapshot,
@@ -120,6 +152,7 @@ def _stop(
     if due is not None and due < at:
         clock.breached_at = clock.breached_at or due
     clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
+    clock.spared_from = _spared_from(clock.ticket, clock, cal)
     clock.stop_reason = reason
     clock.stop_message = message
     clock.save(
@@ -133,6 +166,7 @@ def _stop(
             "escalate_at",
             "breached_at",
             "outcome",
+            "spared_from",
             "stop_reason",
             "stop_message",
         ]
@@ -164,6 +198,7 @@ def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | Non
         clock.stopped_at = None
         clock.elapsed = None
         clock.outcome = ""
+        clock.spared_from = ""
         clock.stop_reason = ""
         clock.stop_message = None
     clock.state = Clock.State.RUNNING
@@ -224,6 +259,7 @@ def _recompute(
         clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
         if clock.stopped_at is not None:  # counted again in the new kind
             clock.elapsed = counted(cal, ClockKind(clock.kind), runs, clock.stopped_at)
+        clock.spared_from = _spared_from(ticket, clock, cal)
     else:
         clock.breached_at = None
         _refresh(clock, cal, runs, at)
@@ -244,6 +280,7 @@ def _recompute(
             "warn_at",
             "breached_at",
             "outcome",
+            "spared_from",
             "elapsed_seconds",
             "escalation_level",
         ]
@@ -304,6 +341,8 @@ def _change(
     message: Message | None,
 ) -> None:
     clocks = {c.metric: c for c in Clock.objects.select_for_update().filter(ticket=ticket)}
+    for each in clocks.values():
+        each.ticket = ticket
     ack = clocks.get(Metric.ACKNOWLEDGEMENT)
     correction = clocks.get(Metric.CORRECTION)
     running = Clock.State.RUNNING

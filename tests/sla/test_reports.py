@@ -135,6 +135,10 @@ def test_severity_changes_call_out_the_downgrades_that_avoided_a_breach(world: W
     assert rows[saved.pk].downgrade and rows[saved.pk].avoided == ["acknowledgement"]
     assert rows[harmless.pk].downgrade and rows[harmless.pk].avoided == []
     assert not rows[raised.pk].downgrade and rows[raised.pk].avoided == []
+    # Counted over the whole period, not only the page of changes shown.
+    report = reports.sla_report(tickets, start=period().start, end=period().end, zone=BERLIN)
+    assert report.spared == 1
+    assert Clock.objects.get(ticket=saved, metric="acknowledgement").spared_from == "blocking"
     with time_machine.travel(MONDAY + 8 * H, tick=False):
         html = (
             client_for(world.manager)
@@ -142,4 +146,5 @@ def test_severity_changes_call_out_the_downgrades_that_avoided_a_breach(world: W
             .content.decode()
         )
     assert html.count("downgrade that avoided a breach") == 1
+    assert "1 promise was kept only because its ticket had been downgraded" in html
     assert "Blocking → Major" in html and "Minor → Blocking" in html

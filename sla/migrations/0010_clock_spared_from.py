@@ -1,0 +1,74 @@
+from django.db import migrations, models
+
+SEVERITIES = ("blocking", "major", "minor")
+
+
+def mark_spared_clocks(apps, schema_editor):
+    """Met clocks of downgraded tickets learn whether the downgrade spared them a breach, as
+    sla.services now records it when a clock stops or is recomputed.
+
+    The arithmetic is the product's own (pure functions on a calendar snapshot); the rows are
+    the migration's historical models.
+    """
+    from sla.calendar import ClockKind
+    from sla.deadlines import spared_by_downgrade
+    from sla.selectors import calendar_snapshot, clock_runs
+
+    Clock = apps.get_model("sla", "Clock")
+    Calendar = apps.get_model("sla", "Calendar")
+    SlaTarget = apps.get_model("sla", "SlaTarget")
+    TicketEvent = apps.get_model("tickets", "TicketEvent")
+    order = {severity: i for i, severity in enumerate(SEVERITIES)}
+    downgrades = {}
+    for ticket_id, before, after in (
+        TicketEvent.objects.filter(kind="severity")
+        .order_by("-created_at", "-pk")
+        .values_list("ticket_id", "before", "after")
+    ):
+        if order.get(after, -1) > order.get(before, len(order)):
+            downgrades.setdefault(ticket_id, []).append(before)
+    targets = {
+        (t.policy_id, t.severity, t.metric): t for t in SlaTarget.objects.all()
+    }
+    snapshots = {}
+    clocks = Clock.objects.filter(
+        ticket__in=list(downgrades), state="stopped", outcome="met"
+    ).select_related("ticket__desk", "ticket__organization")
+    for clock in clocks.iterator(chunk_size=2000):
+        ticket = clock.ticket
+        calendar_id = ticket.desk.calendar_id
+        if calendar_id not in snapshots:
+            calendar = Calendar.objects.prefetch_related(
+                "intervals", "closures", "extra_openings"
+            ).get(pk=calendar_id)
+            snapshots[calendar_id] = calendar_snapshot(calendar)
+        earlier = [
+            (severity, ClockKind(target.kind), target.duration)
+            for severity in downgrades[ticket.pk]
+            if (target := targets.get((ticket.organization.sla_policy_id, severity, clock.metric)))
+        ]
+        clock.spared_from = spared_by_downgrade(
+            snapshots[calendar_id], ticket.received_at, clock_runs(clock), clock.stopped_at, earlier
+        )
+        if clock.spared_from:
+            clock.save(update_fields=["spared_from"])
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("sla", "0009_report_indexes"),
+        ("tickets", "0011_report_indexes"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="clock",
+            name="spared_from",
+            field=models.CharField(
+                blank=True,
+                choices=[("blocking", "Blocking"), ("major", "Major"), ("minor", "Minor")],
+                max_length=16,
+            ),
+        ),
+        migrations.RunPython(mark_spared_clocks, migrations.RunPython.noop),
+    ]
