@@ -311,7 +311,8 @@ class Clock(models.Model):
                     "state",
                     "outcome",
                     "breached_at",
-                ],  # fmt: skip
+                    "spared_from",
+                ],
                 name="clock_report",
             ),
             # The report's missed deadlines, latest first, read in order: a page stops after
