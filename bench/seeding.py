@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 
 from sla.calendar import ClockKind, clock_start
-from sla.deadlines import counted, instant_reaching
+from sla.deadlines import counted, instant_reaching, spared_by_downgrade
 from sla.models import Calendar, Clock, Metric, SlaPolicy
 from sla.selectors import calendar_snapshot
 from tickets.models import (
@@ -21,10 +21,12 @@ from tickets.models import (
     Severity,
     Status,
     Ticket,
+    TicketEvent,
     User,
 )
 
 BATCH = 5_000
+RECLASSIFIED = 0.03  # share of tickets downgraded an hour after arrival, by their agent
 # Weights of new, acknowledged, in progress, waiting, resolved and closed, by age in days.
 STATUSES = [(2, (40, 30, 20, 10, 0, 0)), (30, (5, 10, 20, 15, 30, 20)), (366, (0, 0, 1, 1, 8, 90))]
 
@@ -133,7 +135,38 @@ class Seeder:
             clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
         return clock
 
-    def ticket(self, age: float) -> tuple[Ticket, list[Message | Clock]]:
+    def downgrade(self, ticket: Ticket, clocks: list[Clock]) -> TicketEvent | None:
+        """A reclassification to the ticket's severity from the one above, an hour in; its
+        clocks (counted from the arrival, as after sla.services' recompute) learn whether
+        the old severity would have missed them."""
+        order = list(Severity)
+        if ticket.severity == order[0] or ticket.assignee is None:
+            return None
+        before = order[order.index(Severity(ticket.severity)) - 1]
+        desk = ticket.desk.slug
+        for clock in clocks:
+            if clock.outcome == Clock.Outcome.MET and clock.stopped_at is not None:
+                old = self.targets[(before, clock.metric)]
+                earlier = [(before.value, ClockKind(old.kind), old.duration)]
+                clock.spared_from = spared_by_downgrade(
+                    self.calendars[desk],
+                    ticket.received_at,
+                    [(clock.started_at, clock.stopped_at)],
+                    clock.stopped_at,
+                    earlier,
+                )
+        return TicketEvent(
+            ticket=ticket,
+            actor=ticket.assignee,
+            kind=TicketEvent.Kind.SEVERITY,
+            field="severity",
+            before=before,
+            after=ticket.severity,
+            note="Only one kiosk is affected.",
+            created_at=min(ticket.received_at + timedelta(hours=1), self.now),
+        )
+
+    def ticket(self, age: float) -> tuple[Ticket, list[Message | Clock | TicketEvent]]:
         rng, now = self.rng, self.now
         contact, desk = rng.choice(self.pool)
         status = rng.choices(list(Status), next(w for days, w in STATUSES if age < days))[0]
@@ -170,7 +203,7 @@ class Seeder:
         ]
         running = [c.due_at for c in clocks if c.state == Clock.State.RUNNING and c.due_at]
         ticket.sla_due_at = min(running, default=None)
-        rows: list[Message | Clock] = [
+        rows: list[Message | Clock | TicketEvent] = [
             *clocks,
             Message(
                 ticket=ticket,
@@ -181,6 +214,8 @@ class Seeder:
                 received_at=received,
             ),
         ]
+        if rng.random() < RECLASSIFIED and (event := self.downgrade(ticket, clocks)):
+            rows.append(event)
         if status != Status.NEW:
             rows.append(
                 Message(
@@ -205,3 +240,4 @@ class Seeder:
                 Ticket.objects.bulk_create([ticket for ticket, _ in batch])
                 Message.objects.bulk_create([r for r in rows if isinstance(r, Message)])
                 Clock.objects.bulk_create([r for r in rows if isinstance(r, Clock)])
+                TicketEvent.objects.bulk_create([r for r in rows if isinstance(r, TicketEvent)])
