@@ -131,7 +131,7 @@ class ChartBar:
     y: str
     height: str
     label: str
-    month: str
+    tick: str  # the axis label under the bar, "" on the bars between labels
 
 
 CHART_W, CHART_H, CHART_PAD = 640, 180, 24
@@ -146,10 +146,15 @@ def _chart(months: list[reports.MonthFigures]) -> dict[str, Any]:
     plot = CHART_H - 2 * CHART_PAD
     bars: list[ChartBar] = []
     points: list[tuple[float, float]] = []
+    # Axis labels that fit under their bars: the full month for a quarter, its abbreviation
+    # for a year, and month/year on one bar in ``every`` beyond a year.
+    axis = "YEAR_MONTH_FORMAT" if len(months) <= 4 else "M" if len(months) <= 12 else "m/y"
+    every = -(-len(months) // 12)
     for i, m in enumerate(months):
         x = CHART_PAD + i * step
         height = plot * m.received / top
         name = formats.date_format(m.month, "YEAR_MONTH_FORMAT")
+        tick = formats.date_format(m.month, axis) if i % every == 0 else ""
         share = m.met_share
         label = _("%(month)s: %(n)d tickets") % {"month": name, "n": m.received}
         if share is not None:
@@ -159,7 +164,7 @@ def _chart(months: list[reports.MonthFigures]) -> dict[str, Any]:
             points.append((x + step / 2, CHART_PAD + plot * (1 - float(share))))
         top_y = CHART_PAD + plot - height
         bars.append(
-            ChartBar(f"{x + step * 0.15:.1f}", f"{top_y:.1f}", f"{height:.1f}", label, name)
+            ChartBar(f"{x + step * 0.15:.1f}", f"{top_y:.1f}", f"{height:.1f}", label, tick)
         )
     return {
         "bars": bars,
