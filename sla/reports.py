@@ -173,6 +173,7 @@ def sla_report(
     # From the tickets' side: one join driven by the period's range on ticket_report_received,
     # each ticket's clocks read from clock_report; no list of the period's tickets first.
     is_stopped = Q(clocks__state=Clock.State.STOPPED)
+    is_met = is_stopped & Q(clocks__outcome=Clock.Outcome.MET)
     rows = (
         tickets.filter(clocks__isnull=False)
         .values_list("severity", "clocks__metric", "clocks__kind")
@@ -180,9 +181,9 @@ def sla_report(
             minute=F("clocks__elapsed_seconds") / 60,
             number=Count("clocks"),
             stopped=Count("clocks", filter=is_stopped),
-            met=Count("clocks", filter=is_stopped & Q(clocks__outcome=Clock.Outcome.MET)),
+            met=Count("clocks", filter=is_met),
             breached=Count("clocks", filter=Q(clocks__breached_at__isnull=False)),
-            spared=Count("clocks", filter=~Q(clocks__spared_from="")),
+            spared=Count("clocks", filter=is_met & ~Q(clocks__spared_from="")),
         )
         .order_by("severity", "clocks__metric", "clocks__kind", "minute")
     )
@@ -290,14 +291,19 @@ class Lateness:
 class BreachRow:
     clock: Clock
     late_by: timedelta
-    running: bool  # still counting: ``late_by`` grows until the promise is kept
+    running: bool  # still counting: ``late_by`` grows until the promise is kept (a paused
+    # clock, waiting on the customer, keeps the lateness it had at the pause)
 
 
 def breach_rows(clocks: Iterable[Clock], *, now: datetime) -> list[BreachRow]:
     """A page of breaches (with their tickets' desks selected) and how late each is."""
     lateness = Lateness(now)
     return [
-        BreachRow(clock, lateness(clock, clock.ticket.desk.calendar_id), clock.late_by is None)
+        BreachRow(
+            clock,
+            lateness(clock, clock.ticket.desk.calendar_id),
+            clock.state == Clock.State.RUNNING,
+        )
         for clock in clocks
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from functools import cached_property
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -97,36 +98,43 @@ def _start(ticket: Ticket, cal: CalendarSnapshot, at: datetime, actor: User | No
         )
 
 
-def _spared_from(ticket: Ticket, clock: Clock, cal: CalendarSnapshot) -> str:
-    """For a clock just met: the severity before the latest downgrade of the ticket whose
-    target it would have missed (see ``spared_by_downgrade``), else ""."""
-    if clock.outcome != Clock.Outcome.MET or clock.stopped_at is None:
-        return ""
-    order = {severity: i for i, severity in enumerate(Severity.values)}
-    changes = TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.SEVERITY)
-    downgraded = [
-        before
-        for before, after in changes.order_by("-created_at", "-pk").values_list("before", "after")
-        if order.get(after, -1) > order.get(before, len(order))
-    ]
-    if not downgraded:
-        return ""
-    targets = {
-        t.severity: t
-        for t in SlaTarget.objects.filter(
-            policy_id=ticket.organization.sla_policy_id,
-            metric=clock.metric,
-            severity__in=downgraded,
+class _Downgrades:
+    """The severities above its current one that a ticket was downgraded from, latest first,
+    with their targets: read once per change, and only when a clock is met."""
+
+    def __init__(self, ticket: Ticket) -> None:
+        self.ticket = ticket
+
+    @cached_property
+    def targets(self) -> list[SlaTarget]:
+        order = {severity: i for i, severity in enumerate(Severity.values)}
+        current = order.get(self.ticket.severity, len(order))
+        changes = TicketEvent.objects.filter(ticket=self.ticket, kind=TicketEvent.Kind.SEVERITY)
+        severities: list[str] = []
+        for before, after in changes.order_by("-created_at", "-pk").values_list("before", "after"):
+            rank = order.get(before, len(order))
+            if rank < order.get(after, -1) and rank < current and before not in severities:
+                severities.append(before)
+        if not severities:
+            return []
+        targets = SlaTarget.objects.filter(
+            policy_id=self.ticket.organization.sla_policy_id, severity__in=severities
         )
-    }
-    earlier = [
-        (severity, ClockKind(targets[severity].kind), targets[severity].duration)
-        for severity in downgraded
-        if severity in targets
-    ]
-    return spared_by_downgrade(
-        cal, ticket.received_at, clock_runs(clock), clock.stopped_at, earlier
-    )
+        return sorted(targets, key=lambda t: severities.index(t.severity))
+
+    def spared(self, clock: Clock, cal: CalendarSnapshot) -> str:
+        """For a clock just met: the severity before the latest downgrade whose target it
+        would have missed (see ``spared_by_downgrade``), else ""."""
+        if clock.outcome != Clock.Outcome.MET or clock.stopped_at is None or not self.targets:
+            return ""
+        earlier = [
+            (t.severity, ClockKind(t.kind), t.duration)
+            for t in self.targets
+            if t.metric == clock.metric
+        ]
+        return spared_by_downgrade(
+            cal, self.ticket.received_at, clock_runs(clock), clock.stopped_at, earlier
+        )
 
 
 def _stop(
@@ -136,6 +144,7 @@ def _stop(
     actor: User | None,
     reason: StopReason,
     message: Message | None,
+    downgrades: _Downgrades,
 ) -> None:
     runs = clock_runs(clock)
     if runs and runs[-1][1] is None:
@@ -152,7 +161,7 @@ def _stop(
     if due is not None and due < at:
         clock.breached_at = clock.breached_at or due
     clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
-    clock.spared_from = _spared_from(clock.ticket, clock, cal)
+    clock.spared_from = downgrades.spared(clock, cal)
     clock.stop_reason = reason
     clock.stop_message = message
     clock.save(
@@ -218,6 +227,7 @@ def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | Non
             "stopped_at",
             "elapsed_seconds",
             "outcome",
+            "spared_from",
             "stop_reason",
             "stop_message",
             "escalation_level",
@@ -229,7 +239,12 @@ def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | Non
 
 
 def _recompute(
-    ticket: Ticket, clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None
+    ticket: Ticket,
+    clock: Clock,
+    cal: CalendarSnapshot,
+    at: datetime,
+    actor: User | None,
+    downgrades: _Downgrades,
 ) -> None:
     target = sla_targets_for(ticket).get(clock.metric)
     if target is None:
@@ -259,7 +274,7 @@ def _recompute(
         clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
         if clock.stopped_at is not None:  # counted again in the new kind
             clock.elapsed = counted(cal, ClockKind(clock.kind), runs, clock.stopped_at)
-        clock.spared_from = _spared_from(ticket, clock, cal)
+        clock.spared_from = downgrades.spared(clock, cal)
     else:
         clock.breached_at = None
         _refresh(clock, cal, runs, at)
@@ -341,14 +356,13 @@ def _change(
     message: Message | None,
 ) -> None:
     clocks = {c.metric: c for c in Clock.objects.select_for_update().filter(ticket=ticket)}
-    for each in clocks.values():
-        each.ticket = ticket
+    downgrades = _Downgrades(ticket)
     ack = clocks.get(Metric.ACKNOWLEDGEMENT)
     correction = clocks.get(Metric.CORRECTION)
     running = Clock.State.RUNNING
     if change is ClockChange.ACKNOWLEDGED:
         if ack is not None and ack.state == running:
-            _stop(ack, cal, at, actor, reason, message)
+            _stop(ack, cal, at, actor, reason, message, downgrades)
     elif change is ClockChange.WAITING:
         if correction is not None and correction.state == running:
             _pause(correction, cal, at, actor)
@@ -358,11 +372,11 @@ def _change(
     elif change is ClockChange.RESOLVED:
         for clock in (ack, correction):
             if clock is not None and clock.state != Clock.State.STOPPED:
-                _stop(clock, cal, at, actor, reason, message)
+                _stop(clock, cal, at, actor, reason, message, downgrades)
     elif change is ClockChange.REOPENED:
         if correction is not None and correction.state != running:
             _resume(correction, cal, at, actor)
     elif change is ClockChange.RECLASSIFIED:
         for clock in (ack, correction):
             if clock is not None:
-                _recompute(ticket, clock, cal, at, actor)
+                _recompute(ticket, clock, cal, at, actor, downgrades)

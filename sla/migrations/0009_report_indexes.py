@@ -1,6 +1,15 @@
+from datetime import timedelta
+
 from django.db import migrations, models
 
 SEVERITIES = ("blocking", "major", "minor")
+
+
+def duration(target):
+    """SlaTarget.duration (a property, which historical models do not carry)."""
+    if target.kind == "business_days":
+        return timedelta(days=target.amount)
+    return timedelta(hours=target.amount)
 
 
 def mark_spared_clocks(apps, schema_editor):
@@ -19,11 +28,10 @@ def mark_spared_clocks(apps, schema_editor):
     SlaTarget = apps.get_model("sla", "SlaTarget")
     TicketEvent = apps.get_model("tickets", "TicketEvent")
     order = {severity: i for i, severity in enumerate(SEVERITIES)}
+    changes = TicketEvent.objects.filter(kind="severity")
     downgrades = {}
-    for ticket_id, before, after in (
-        TicketEvent.objects.filter(kind="severity")
-        .order_by("-created_at", "-pk")
-        .values_list("ticket_id", "before", "after")
+    for ticket_id, before, after in changes.order_by("-created_at", "-pk").values_list(
+        "ticket_id", "before", "after"
     ):
         if order.get(after, -1) > order.get(before, len(order)):
             downgrades.setdefault(ticket_id, []).append(before)
@@ -32,7 +40,7 @@ def mark_spared_clocks(apps, schema_editor):
     }
     snapshots = {}
     clocks = Clock.objects.filter(
-        ticket__in=list(downgrades), state="stopped", outcome="met"
+        ticket__in=changes.values("ticket_id"), state="stopped", outcome="met"
     ).select_related("ticket__desk", "ticket__organization")
     for clock in clocks.iterator(chunk_size=2000):
         ticket = clock.ticket
@@ -42,10 +50,12 @@ def mark_spared_clocks(apps, schema_editor):
                 "intervals", "closures", "extra_openings"
             ).get(pk=calendar_id)
             snapshots[calendar_id] = calendar_snapshot(calendar)
+        current = order.get(ticket.severity, len(order))
         earlier = [
-            (severity, ClockKind(target.kind), target.duration)
-            for severity in downgrades[ticket.pk]
-            if (target := targets.get((ticket.organization.sla_policy_id, severity, clock.metric)))
+            (severity, ClockKind(target.kind), duration(target))
+            for severity in downgrades.get(ticket.pk, [])
+            if order[severity] < current
+            and (target := targets.get((ticket.organization.sla_policy_id, severity, clock.metric)))
         ]
         clock.spared_from = spared_by_downgrade(
             snapshots[calendar_id], ticket.received_at, clock_runs(clock), clock.stopped_at, earlier

@@ -148,3 +148,39 @@ def test_severity_changes_call_out_the_downgrades_that_avoided_a_breach(world: W
     assert html.count("downgrade that avoided a breach") == 1
     assert "1 promise was kept only because its ticket had been downgraded" in html
     assert "Blocking → Major" in html and "Minor → Blocking" in html
+
+
+def test_a_reopened_clock_loses_its_save_and_the_migration_finds_saves_again(
+    world: World,
+) -> None:
+    """Blocking, downgraded to major an hour in, resolved on Tuesday afternoon: the correction
+    is met under major, missed under blocking. Reopened, it is no longer a save."""
+    import importlib
+
+    from django.apps import apps
+
+    with time_machine.travel(MONDAY, tick=False):
+        ticket = open_ticket(world.alice, severity="blocking", received_at=MONDAY)
+    with time_machine.travel(MONDAY + H, tick=False):
+        services.ticket_reclassify(
+            ticket=ticket, actor=world.agent_eu, severity="major", reason="One kiosk only"
+        )
+    with time_machine.travel(MONDAY + 30 * H, tick=False):
+        services.ticket_change_status(ticket=ticket, actor=world.agent_eu, status="resolved")
+    correction = Clock.objects.get(ticket=ticket, metric="correction")
+    assert (correction.outcome, correction.spared_from) == ("met", "blocking")
+
+    migration = importlib.import_module("sla.migrations.0009_report_indexes")
+    Clock.objects.update(spared_from="")
+    migration.mark_spared_clocks(apps, None)  # the backfill of databases from before the field
+    correction.refresh_from_db()
+    assert correction.spared_from == "blocking"
+
+    with time_machine.travel(MONDAY + 31 * H, tick=False):
+        services.ticket_change_status(ticket=ticket, actor=world.agent_eu, status="in_progress")
+    correction.refresh_from_db()
+    assert (correction.state, correction.spared_from) == ("running", "")
+    tickets = reports.report_tickets(Ticket.objects.all(), period())
+    assert (
+        reports.sla_report(tickets, start=period().start, end=period().end, zone=BERLIN).spared == 0
+    )
