@@ -30,6 +30,10 @@ def test_report_dashboard_and_status_page(
         ticket = open_ticket(
             world.alice, severity=severity, received_at=now - timedelta(days=3 + i)
         )
+        if i == 0:
+            services.ticket_reclassify(
+                ticket=ticket, actor=world.agent_eu, severity="major", reason="One kiosk only"
+            )
         services.ticket_acknowledge(ticket=ticket, actor=world.agent_eu)
     outages.outage_record(
         organization=world.acme,
@@ -55,6 +59,9 @@ def test_report_dashboard_and_status_page(
     expect(page.locator(".kpi-value").first).to_have_text("5")
     expect(page.locator("svg.report-chart rect.bar")).not_to_have_count(0)
     assert page.locator("svg.report-chart").bounding_box()["height"] > 100  # type: ignore[index]
+    changes = page.locator("section[aria-labelledby=changes-title] tbody tr")
+    expect(changes).to_have_count(1)
+    expect(changes.first).to_contain_text("One kiosk only")
     page.screenshot(path=screenshots / f"report-dashboard-{language}.png", full_page=True)
     with page.expect_download() as download:
         page.get_by_role("link", name=t(language, "Download CSV")).click()

@@ -147,8 +147,8 @@ def _chart(months: list[reports.MonthFigures]) -> dict[str, Any]:
     bars: list[ChartBar] = []
     points: list[tuple[float, float]] = []
     # Axis labels that fit under their bars: the full month for a quarter, its abbreviation
-    # for a year, and month/year on one bar in ``every`` beyond a year.
-    axis = "YEAR_MONTH_FORMAT" if len(months) <= 4 else "M" if len(months) <= 12 else "m/y"
+    # (press style: "juin", "juil.") for a year, and month/year on one bar in ``every`` beyond.
+    axis = "YEAR_MONTH_FORMAT" if len(months) <= 4 else "N" if len(months) <= 12 else "m/y"
     every = -(-len(months) // 12)
     for i, m in enumerate(months):
         x = CHART_PAD + i * step
