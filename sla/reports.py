@@ -296,14 +296,25 @@ class Lateness:
         self.calendars: dict[int, CalendarSnapshot] = {}
 
     def __call__(self, clock: Clock, calendar_id: int) -> timedelta:
-        if clock.late_by is not None:
-            return clock.late_by
+        return self.of(clock.kind, clock.target, clock.elapsed_seconds, clock.runs, calendar_id)
+
+    def of(
+        self,
+        kind: str,
+        target: timedelta,
+        elapsed_seconds: int | None,
+        runs: list[list[str | None]],
+        calendar_id: int,
+    ) -> timedelta:
+        """The same from a clock's stored values (an export reads them without models)."""
+        if elapsed_seconds is not None:
+            return max(timedelta(0), timedelta(seconds=elapsed_seconds) - target)
         if calendar_id not in self.calendars:
             self.calendars[calendar_id] = calendar_snapshot_by_id(calendar_id)
         spent = counted(
-            self.calendars[calendar_id], ClockKind(clock.kind), clock_runs(clock), self.now
+            self.calendars[calendar_id], ClockKind(kind), clock_runs(Clock(runs=runs)), self.now
         )
-        return max(timedelta(0), spent - clock.target)
+        return max(timedelta(0), spent - target)
 
 
 @dataclass(frozen=True)

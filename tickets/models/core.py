@@ -372,7 +372,12 @@ class Ticket(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"{settings.PACTE_TICKET_PREFIX}-{self.pk:06d}"
+        return self.reference_for(self.pk)
+
+    @staticmethod
+    def reference_for(pk: int) -> str:
+        """The reference of the ticket with this id, without a model instance (exports)."""
+        return f"{settings.PACTE_TICKET_PREFIX}-{pk:06d}"
 
     @staticmethod
     def id_from_reference(reference: str) -> int | None:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sla import availability, reports
-from sla.models import Clock, Metric
+from sla.models import Metric
 from sla.selectors import availability_of, availability_overview, error_budget_of
 from tickets import access
 from tickets.models import Desk, Organization, Severity, Ticket, User
@@ -316,18 +316,18 @@ def sla_report_csv(request: HttpRequest) -> HttpResponse:
     )
     lateness = reports.Lateness(timezone.now())
     for row in rows.iterator(chunk_size=5000):
-        clock = Clock(
-            kind=row.kind, elapsed_seconds=row.elapsed_seconds, target=row.target, runs=row.runs
+        late = lateness.of(
+            row.kind, row.target, row.elapsed_seconds, row.runs, row.ticket__desk__calendar_id
         )
         writer.writerow(
             [
-                Ticket(pk=row.ticket_id).reference,
+                Ticket.reference_for(row.ticket_id),
                 row.ticket__organization__name,
                 row.ticket__severity,
                 row.metric,
                 row.kind,
                 row.due_at.isoformat() if row.due_at else "",
-                _hours(lateness(clock, row.ticket__desk__calendar_id)),
+                _hours(late),
                 row.state,
             ]
         )
