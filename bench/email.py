@@ -33,7 +33,6 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != H
 
 import argparse
 import os
-import platform
 import random
 import subprocess
 import time
@@ -44,32 +43,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
-SQLITE_FILE = ROOT / "var" / "bench-email.sqlite3"
-
-
-def use_database(url: str | None) -> str:
-    """Point Django at the bench database, before setup; recreate it when it is ours."""
-    if url is None:
-        SQLITE_FILE.parent.mkdir(exist_ok=True)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{SQLITE_FILE}"
-    elif url.startswith(("postgres://", "postgresql://")) and "bench" in urlsplit(url).path:
-        import psycopg
-        from psycopg import sql
-
-        name = sql.Identifier(urlsplit(url).path.lstrip("/"))
-        with psycopg.connect(urlsplit(url)._replace(path="/postgres").geturl()) as server:
-            server.autocommit = True
-            server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-            server.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    else:
-        sys.exit("bench/email.py recreates its database: give a PostgreSQL URL naming *bench*")
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["PACTE_MAIL_DEFAULT_DESK"] = "eu"
-    return url
-
+from bench.benchdb import machine_facts, use_database
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--messages", type=int, default=1000)
@@ -78,7 +52,14 @@ parser.add_argument("--seed", type=int, default=2026)
 parser.add_argument("--parts", default="service,poller,pipe", help="which to run, in order")
 parser.add_argument("--database-url", help="postgres://…bench… (default: SQLite in var/)")
 ARGS = parser.parse_args()
-DATABASE_URL = use_database(ARGS.database_url)
+BENCH_POSTGRES = ("postgres://", "postgresql://")
+if ARGS.database_url and not (
+    ARGS.database_url.startswith(BENCH_POSTGRES) and "bench" in urlsplit(ARGS.database_url).path
+):
+    sys.exit("bench/email.py recreates its database: give a PostgreSQL URL naming *bench*")
+use_database(ARGS.database_url, ROOT / "var" / "bench-email.sqlite3")
+DATABASE_URL = os.environ["DATABASE_URL"]
+os.environ["PACTE_MAIL_DEFAULT_DESK"] = "eu"
 warnings.filterwarnings("ignore", message="No directory at")
 
 import django
@@ -86,7 +67,6 @@ import django
 django.setup()
 
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from sla.defaults import seed_defaults
@@ -284,10 +264,7 @@ def run_poller(count: int) -> bool:
 
 
 def main() -> int:
-    print(f"date      {time.strftime('%Y-%m-%d %H:%M %Z')}")
-    cpu = platform.processor() or platform.machine()
-    print(f"machine   {cpu}, {os.cpu_count()} cores, {platform.platform()}")
-    print(f"database  {connection.vendor} ({DATABASE_URL.split('@')[-1]})")
+    print("\n".join(machine_facts()))
     setup_world()
     runs = {"service": run_service, "poller": run_poller, "pipe": run_pipe}
     ok = True
