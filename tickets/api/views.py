@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -32,6 +33,24 @@ class TokenApi(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
+
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
+        # Refusals are answered, not raised: a raised error would roll the request's
+        # transaction back, and with it the wrong password django-axes has just counted.
+        serializer = self.get_serializer(data=request.data)
+        if serializer.is_valid():
+            token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+            return Response({"token": token.key})
+        if getattr(request, "axes_locked_out", False):  # set by django-axes' backend
+            return Response(
+                {
+                    "detail": _(
+                        "Too many wrong passwords: signing in to this account from here is paused."
+                    )
+                },
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
 
 
 class TicketsApi(generics.ListAPIView):
