@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import PurePath
 
 from django.conf import settings
@@ -33,6 +33,7 @@ from tickets.exceptions import (
 )
 from tickets.mail import outbound
 from tickets.models import (
+    ATTACHMENTS_DIR,
     Article,
     Attachment,
     CannedReply,
@@ -188,6 +189,31 @@ def _save_files(
         attachment.file.save(attachment.key, upload, save=False)
         stored.append(attachment.file.name)
         attachment.save()
+
+
+# A stored file that no attachment row names is left alone this long: the write that stored
+# it may still be about to commit.
+ORPHAN_GRACE = timedelta(hours=24)
+
+
+def attachments_sweep(*, now: datetime, grace: timedelta = ORPHAN_GRACE) -> int:
+    """Delete the stored attachment files that no attachment names any more — a deleted
+    ticket's or message's, or a write's that failed after storing them (a crash, or a
+    request rolled back later) — once older than ``grace``; the number deleted. Through the
+    storage API, so it works on any storage backend; one query for the names in use."""
+    root = ATTACHMENTS_DIR
+    if not default_storage.exists(root):
+        return 0
+    named = set(Attachment.objects.values_list("file", flat=True).iterator(chunk_size=10_000))
+    deleted = 0
+    for folder in default_storage.listdir(root)[0]:
+        for name in default_storage.listdir(f"{root}/{folder}")[1]:
+            path = f"{root}/{folder}/{name}"
+            if path in named or now - default_storage.get_modified_time(path) < grace:
+                continue
+            default_storage.delete(path)
+            deleted += 1
+    return deleted
 
 
 def _event(

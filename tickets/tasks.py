@@ -12,6 +12,7 @@ from tickets.mail.imap import mailbox_poll, mailboxes_to_poll
 from tickets.mail.ingest import mail_process, mail_unprocessed
 from tickets.mail.outbound import outbound_due, outbound_send
 from tickets.models import Mailbox
+from tickets.services import attachments_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -46,3 +47,12 @@ def mailbox_poll_task(mailbox_id: int) -> int:
     if not Mailbox.objects.filter(pk=mailbox_id, active=True).exists():
         return 0
     return mailbox_poll(mailbox_id=mailbox_id).handled
+
+
+@shared_task
+def attachments_sweep_task() -> int:
+    """Daily (beat): delete the stored files no attachment names any more."""
+    deleted = attachments_sweep(now=timezone.now())
+    if deleted:
+        logger.info("attachments sweep: %d stored files no attachment names, deleted", deleted)
+    return deleted

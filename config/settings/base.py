@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sla.tasks.sla_budget_watch_task",
         "schedule": timedelta(hours=1),
     },
+    # Stored files of deleted tickets and messages, or of writes that failed, are deleted.
+    "attachments-sweep": {
+        "task": "tickets.tasks.attachments_sweep_task",
+        "schedule": timedelta(hours=24),
+    },
 }
 # Under this share of the year's error budget left, managers get one warning a year.
 PACTE_BUDGET_WARNING_PERCENT = env.int("PACTE_BUDGET_WARNING_PERCENT", default=25)

@@ -3,6 +3,7 @@ for reuse (workspace: canned replies, the FAQ)."""
 
 from tickets.models.chat import ChatMessageKey, ChatSession
 from tickets.models.core import (
+    ATTACHMENTS_DIR,
     OPEN_STATUSES,
     REFERENCE_RE,
     Attachment,
@@ -26,6 +27,7 @@ from tickets.models.mail import AutoAnswer, InboundMail, Mailbox, MailThreadId, 
 from tickets.models.workspace import Article, CannedReply, ProductArea, QueueView
 
 __all__ = [
+    "ATTACHMENTS_DIR",
     "OPEN_STATUSES",
     "REFERENCE_RE",
     "Article",

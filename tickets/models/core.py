@@ -444,9 +444,12 @@ class Message(models.Model):
         return self.sender
 
 
+ATTACHMENTS_DIR = "attachments"  # in the default storage: one folder per ticket
+
+
 def attachment_path(instance: Attachment, filename: str) -> str:
     # The stored name is random; the original file name is kept in the row.
-    return f"attachments/{instance.ticket_id}/{instance.key}"
+    return f"{ATTACHMENTS_DIR}/{instance.ticket_id}/{instance.key}"
 
 
 class Attachment(models.Model):
