@@ -38,7 +38,7 @@ from sla.calendar import CalendarSnapshot, ClockKind
 from sla.deadlines import counted
 from sla.models import Clock, Metric
 from sla.selectors import calendar_snapshot_by_id, clock_runs
-from tickets.models import OPEN_STATUSES, Severity, Ticket, TicketEvent
+from tickets.models import OPEN_STATUSES, Severity, Ticket, TicketEvent, more_urgent
 
 M = TypeVar("M", bound=Model)
 
@@ -369,9 +369,7 @@ def severity_change_rows(events: Sequence[TicketEvent]) -> list[SeverityChange]:
     """A page of reclassifications; for each downgrade, the promises it saved: clocks met
     under the new severity that the one before would have missed (``Clock.spared_from``,
     recorded by sla.services). One query, a page."""
-    downgrade_ids = {
-        e.pk for e in events if SEVERITY_ORDER.get(e.after, 9) > SEVERITY_ORDER.get(e.before, 9)
-    }
+    downgrade_ids = {e.pk for e in events if more_urgent(e.before, e.after)}
     spared: defaultdict[int, list[Clock]] = defaultdict(list)
     for clock in Clock.objects.filter(
         ticket__in={e.ticket_id for e in events if e.pk in downgrade_ids}

@@ -15,7 +15,7 @@ from sla.escalation import crossed_level
 from sla.models import Clock, EscalationLevel, Metric, Notification, SlaTarget, StopReason
 from sla.selectors import calendar_snapshot_for_ticket, clock_runs, sla_targets_for
 from tickets.exceptions import TicketError
-from tickets.models import Message, Severity, Ticket, TicketEvent, User
+from tickets.models import Message, Ticket, TicketEvent, User, more_urgent
 
 
 class ClockChange(enum.StrEnum):
@@ -107,13 +107,12 @@ class _Downgrades:
 
     @cached_property
     def targets(self) -> list[SlaTarget]:
-        order = {severity: i for i, severity in enumerate(Severity.values)}
-        current = order.get(self.ticket.severity, len(order))
+        current = self.ticket.severity
         changes = TicketEvent.objects.filter(ticket=self.ticket, kind=TicketEvent.Kind.SEVERITY)
         severities: list[str] = []
         for before, after in changes.order_by("-created_at", "-pk").values_list("before", "after"):
-            rank = order.get(before, len(order))
-            if rank < order.get(after, -1) and rank < current and before not in severities:
+            downgrade = more_urgent(before, after)
+            if downgrade and more_urgent(before, current) and before not in severities:
                 severities.append(before)
         if not severities:
             return []

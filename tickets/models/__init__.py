@@ -22,6 +22,7 @@ from tickets.models.core import (
     TicketEvent,
     User,
     attachment_path,
+    more_urgent,
 )
 from tickets.models.mail import AutoAnswer, InboundMail, Mailbox, MailThreadId, OutboundMail
 from tickets.models.workspace import Article, CannedReply, ProductArea, QueueView
@@ -57,4 +58,5 @@ __all__ = [
     "TicketEvent",
     "User",
     "attachment_path",
+    "more_urgent",
 ]

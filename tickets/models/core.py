@@ -35,6 +35,13 @@ class Severity(models.TextChoices):
     MINOR = "minor", _("Minor")
 
 
+def more_urgent(severity: str, than: str) -> bool:
+    """Whether a severity is more urgent than another, both known (a downgrade goes from the
+    more urgent to the less)."""
+    values = Severity.values
+    return severity in values and than in values and values.index(severity) < values.index(than)
+
+
 class Status(models.TextChoices):
     NEW = "new", _("New")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
