@@ -88,17 +88,18 @@ def contacts_served_by(user: User) -> QuerySet[Contact]:
 
 
 def visible_messages(user: User, ticket: Ticket) -> QuerySet[Message]:
-    """Messages of a ticket the user may read; customers never see internal notes."""
+    """Messages of a ticket the user may read; customers never see internal notes, nor mail
+    from outside their organization (anyone holding a Message-ID of the thread can send one)."""
     messages = Message.objects.filter(ticket=ticket)
     if not is_staff_member(user):
-        messages = messages.filter(is_internal=False)
+        messages = messages.filter(is_internal=False, from_outside=False)
     return messages
 
 
 def visible_attachments(user: User) -> QuerySet[Attachment]:
     attachments = Attachment.objects.filter(ticket__in=visible_tickets(user))
     if not is_staff_member(user):
-        attachments = attachments.filter(message__is_internal=False)
+        attachments = attachments.filter(message__is_internal=False, message__from_outside=False)
     return attachments
 
 

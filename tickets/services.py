@@ -486,7 +486,7 @@ def _after_reply(ticket: Ticket, message: Message, *, author: User | None, now: 
     ticket.updated_at = now
     ticket.save(update_fields=["updated_at"])
     from_agent, channel = message.from_agent, message.channel
-    if message.is_internal or message.is_automatic:
+    if message.is_internal or message.is_automatic or message.from_outside:
         return
     if from_agent and ticket.status == Status.NEW:
         qualifier = (
@@ -518,12 +518,14 @@ def ticket_receive_mail(
     mail: MailContent,
     received_at: datetime,
     automatic: bool = False,
+    outside: bool = False,
 ) -> Message:
-    """A mail that threads into a ticket: the customer's answer (or a machine's, which
-    changes nothing). Threading headers, or a reference from the ticket's organization,
-    are what authorizes it (tickets.mail decides); there is no signed-in user."""
+    """A mail that threads into a ticket: the customer's answer (or a machine's, or one from
+    outside the organization, which change nothing). Threading headers, or a reference from
+    the ticket's organization, are what authorizes it (tickets.mail decides); there is no
+    signed-in user."""
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
-    if ticket.status == Status.CLOSED and not automatic:
+    if ticket.status == Status.CLOSED and not (automatic or outside):
         raise InvalidTransition(_("This ticket is closed."))
     message = Message(
         ticket=ticket,
@@ -531,6 +533,7 @@ def ticket_receive_mail(
         author_contact=contact,
         sender="" if contact is not None else mail.sender,
         is_automatic=automatic,
+        from_outside=outside,
         channel=Channel.EMAIL,
         body=body.strip() or _("(no text)"),
         body_html=mail.body_html,

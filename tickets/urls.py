@@ -40,6 +40,7 @@ desk_urlpatterns = (
         path("mail/<int:pk>/", mail.mail_detail, name="mail-detail"),
         path("mail/<int:pk>/original/", mail.mail_raw, name="mail-raw"),
         path("mail/<int:pk>/accept/", mail.mail_accept, name="mail-accept"),
+        path("mail/<int:pk>/attach/", mail.mail_attach, name="mail-attach"),
         path("mail/<int:pk>/discard/", mail.mail_discard, name="mail-discard"),
         path("mail/<int:pk>/retry/", mail.mail_retry_view, name="mail-retry"),
     ],

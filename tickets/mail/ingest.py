@@ -9,12 +9,17 @@ then `mail_process` decides in one transaction what the mail is:
   ticket as an automatic message when it threads into one, else ignored;
 - a reply: it threads into its ticket through In-Reply-To/References against every
   Message-ID Pacte sent or received for it, or through a [PAC-000123] reference in the
-  subject when the sender belongs to that ticket's organization;
+  subject when the sender belongs to that ticket's organization. A reply from someone who
+  is neither a contact of that organization nor staff is kept on an open ticket marked as
+  from outside the organization (it changes no status nor clock, and the customer does not
+  see it); on a resolved or closed ticket it waits for review, linked to the ticket;
 - from a contact of an organization under contract: a new ticket on the desk the recipient
   address names;
 - anything else waits for review, and its sender gets one polite answer a day.
 
-A mail that cannot be handled is quarantined with the error, kept whole, and can be retried.
+A mail that cannot be handled is quarantined with the error, kept whole, and can be retried;
+so is a mail with several From headers (RFC 5322 allows one: a second one is how a forged
+sender slips past DMARC, which checks only one of them).
 """
 
 from __future__ import annotations
@@ -33,8 +38,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tickets import services
-from tickets.exceptions import TicketError
+from tickets import access, services
+from tickets.exceptions import PermissionDeniedError, TicketError
 from tickets.mail import outbound
 from tickets.mail.parsing import MailParseError, ParsedMail, header_key, parse
 from tickets.models import (
@@ -44,6 +49,7 @@ from tickets.models import (
     DeskAddress,
     InboundMail,
     MailThreadId,
+    Message,
     Severity,
     Status,
     Ticket,
@@ -68,10 +74,16 @@ SEVERITY_TAG_RE = re.compile(r"\[(" + "|".join(SEVERITY_TAGS) + r")\]", re.IGNOR
 # Why a mail waits for review (stored in English, shown translated: REASON_LABELS).
 UNKNOWN_SENDER = "unknown sender"
 NOT_UNDER_CONTRACT = "organization not under contract"
+FROM_OUTSIDE = "from outside the organization"
 REASON_LABELS = {
     UNKNOWN_SENDER: gettext_lazy("unknown sender"),
     NOT_UNDER_CONTRACT: gettext_lazy("organization not under contract"),
+    FROM_OUTSIDE: gettext_lazy("from outside the organization"),
 }
+# Why a mail was quarantined, when Pacte refused it on purpose (stored in English too).
+SEVERAL_FROM = "several From headers"
+ERROR_LABELS = {SEVERAL_FROM: gettext_lazy("several From headers")}
+STAFF_ROLES = (User.Role.AGENT, User.Role.MANAGER)
 # Temporary failures: the sender (MTA, poller, webhook client) should try again later.
 TEMPORARY_ERRORS = (OperationalError, InterfaceError, OSError)
 
@@ -181,6 +193,9 @@ def _handle(inbound: InboundMail) -> None:
     inbound.subject = parsed.subject[:255]
     inbound.mail_id = parsed.message_id
     inbound.error = ""
+    if parsed.from_headers > 1:
+        # Which From is the sender? A DMARC check passed on one, the first may name a customer.
+        raise MailParseError(SEVERAL_FROM)
     desk = _route(inbound, parsed)
     inbound.desk = desk
     contact = (
@@ -195,6 +210,16 @@ def _handle(inbound: InboundMail) -> None:
             _append(inbound, parsed, ticket, contact, automatic=True)
         else:
             inbound.status = InboundMail.Status.IGNORED
+        return
+    if ticket is not None and _from_outside(ticket, contact, parsed.sender):
+        # Holding a Message-ID of the thread is no proof of being the customer: kept for
+        # agents, changing nothing; never reopening a resolved or closed ticket.
+        inbound.reason = FROM_OUTSIDE
+        inbound.ticket = ticket
+        if ticket.status in (Status.RESOLVED, Status.CLOSED):
+            inbound.status = InboundMail.Status.REVIEW
+        else:
+            _append(inbound, parsed, ticket, None, automatic=False, outside=True)
         return
     if ticket is not None and ticket.status != Status.CLOSED:
         _append(inbound, parsed, ticket, contact, automatic=False)
@@ -217,9 +242,14 @@ def default_desk() -> Desk:
 
 
 def _route(inbound: InboundMail, parsed: ParsedMail) -> Desk:
-    """The desk of the first recipient address a desk owns; else the mailbox's or webhook's
-    desk; else the default desk."""
-    candidates = [a for a in (inbound.recipient, *parsed.recipients) if a]
+    """The desk of the first desk address in To (in Cc when To names none); when neither
+    names one (a Bcc), the envelope recipient's, then this copy's Delivered-To or
+    X-Original-To; else the mailbox's or webhook's desk; else the default desk.
+
+    A mail sent to two desks arrives twice, one copy per desk, with the same headers: the
+    headers decide, so the mail belongs to the same desk whichever copy arrives first."""
+    groups = (parsed.to, parsed.cc, (inbound.recipient,), parsed.delivered_to)
+    candidates = list(dict.fromkeys(a for group in groups for a in group if a))
     if candidates:
         by_address = Q(email__iexact=candidates[0])
         for address in candidates[1:]:
@@ -229,10 +259,11 @@ def _route(inbound: InboundMail, parsed: ParsedMail) -> Desk:
             a.email.lower(): a.desk
             for a in DeskAddress.objects.select_related("desk").filter(by_address)
         }
-        for address in candidates:
-            desk = desks.get(address) or aliases.get(address)
-            if desk is not None:
-                return desk
+        for group in groups:
+            for address in group:
+                desk = desks.get(address) or aliases.get(address)
+                if desk is not None:
+                    return desk
     if inbound.desk_id is not None:
         return inbound.desk  # type: ignore[return-value]  # set with desk_id
     return default_desk()
@@ -262,6 +293,16 @@ def _thread(parsed: ParsedMail, contact: Contact | None) -> Ticket | None:
         if ticket is not None:
             return ticket
     return None
+
+
+def _from_outside(ticket: Ticket, contact: Contact | None, sender: str) -> bool:
+    """Neither a contact of the ticket's organization nor staff (an active agent or manager)."""
+    if contact is not None and contact.organization_id == ticket.organization_id:
+        return False
+    staff = User.objects.filter(email__iexact=sender, is_active=True).filter(
+        Q(role__in=STAFF_ROLES) | Q(is_superuser=True)
+    )
+    return not (sender and staff.exists())
 
 
 def _mail_content(parsed: ParsedMail, *, whole: bool) -> tuple[str, services.MailContent]:
@@ -346,7 +387,8 @@ def _append(
     contact: Contact | None,
     *,
     automatic: bool,
-) -> None:
+    outside: bool = False,
+) -> Message:
     body, content = _mail_content(parsed, whole=False)
     author = (
         contact
@@ -360,10 +402,12 @@ def _append(
         mail=content,
         received_at=inbound.received_at,
         automatic=automatic,
+        outside=outside,
     )
     inbound.status = InboundMail.Status.APPENDED
     inbound.ticket = ticket
     inbound.message = message
+    return message
 
 
 # --- review ------------------------------------------------------------------------------------
@@ -398,6 +442,27 @@ def mail_review_accept(
     inbound.processed_at = timezone.now()
     inbound.save(update_fields=["status", "ticket", "message", "processed_at"])
     return ticket
+
+
+@transaction.atomic
+def mail_review_attach(*, inbound: InboundMail, actor: User) -> Message:
+    """An agent keeps a held reply on the ticket it answers, marked as from outside the
+    organization: like one on an open ticket, it changes no status nor clock and the customer
+    does not see it (the agent reopens the ticket by hand if the mail calls for it)."""
+    inbound = InboundMail.objects.select_for_update().select_related("ticket").get(pk=inbound.pk)
+    if inbound.status != InboundMail.Status.REVIEW:
+        raise TicketError(_("This mail has already been handled."))
+    ticket = inbound.ticket
+    if ticket is None:
+        raise TicketError(_("This mail answers no ticket; open one from it instead."))
+    if not access.can_work(actor, ticket):
+        raise PermissionDeniedError(_("You may not add to this ticket."))
+    parsed = parse(bytes(inbound.raw))
+    message = _append(inbound, parsed, ticket, None, automatic=False, outside=True)
+    inbound.reason = FROM_OUTSIDE
+    inbound.processed_at = timezone.now()
+    inbound.save(update_fields=["status", "reason", "ticket", "message", "processed_at"])
+    return message
 
 
 @transaction.atomic

@@ -86,6 +86,10 @@ class ParsedMail:
     sender: str  # lower case
     sender_name: str
     recipients: tuple[str, ...]  # Delivered-To, X-Original-To, To, Cc; lower case
+    to: tuple[str, ...]  # the To addresses, in order; lower case
+    cc: tuple[str, ...]  # the Cc addresses, in order; lower case
+    delivered_to: tuple[str, ...]  # Delivered-To, X-Original-To: this copy's; lower case
+    from_headers: int  # how many From headers the message has (RFC 5322: exactly one)
     date: datetime | None
     auto_reason: str  # why this is a machine's mail ("" for a person's)
     text: str  # the whole text version
@@ -168,6 +172,11 @@ def _addresses(message: Message, *names: str) -> list[tuple[str, str]]:
         except Exception:
             continue
     return [(n, a.strip().lower()) for n, a in getaddresses(values) if "@" in a]
+
+
+def _unique(pairs: list[tuple[str, str]]) -> tuple[str, ...]:
+    """The addresses of (name, address) pairs, in order, each once."""
+    return tuple(dict.fromkeys(address for _name, address in pairs))
 
 
 def _auto_reason(message: Message, sender: str) -> str:
@@ -412,10 +421,9 @@ def parse(raw: bytes) -> ParsedMail:
     if not senders:
         raise MailParseError("no sender address (From) in the message")
     sender_name, sender = senders[0]
-    recipients: list[str] = []
-    for _, address in _addresses(message, "Delivered-To", "X-Original-To", "To", "Cc"):
-        if address not in recipients:
-            recipients.append(address)
+    to = _unique(_addresses(message, "To"))
+    cc = _unique(_addresses(message, "Cc"))
+    delivered_to = _unique(_addresses(message, "Delivered-To", "X-Original-To"))
     try:
         date = parsedate_to_datetime(_header(message, "Date")) if _header(message, "Date") else None
         if date is not None and date.tzinfo is None:
@@ -436,7 +444,11 @@ def parse(raw: bytes) -> ParsedMail:
         subject=_header(message, "Subject"),
         sender=sender,
         sender_name=_storable(" ".join(sender_name.split())),
-        recipients=tuple(recipients),
+        recipients=tuple(dict.fromkeys([*delivered_to, *to, *cc])),
+        to=to,
+        cc=cc,
+        delivered_to=delivered_to,
+        from_headers=len(message.get_all("From", failobj=[])),
         date=date,
         auto_reason=_auto_reason(message, sender),
         text=text.strip(),

@@ -425,6 +425,9 @@ class Message(models.Model):
     quoted = models.TextField(_("quoted text"), blank=True)
     # A sender who is neither a user nor a contact (a colleague answering a thread by mail).
     sender = models.CharField(_("sender"), max_length=254, blank=True)
+    # A reply by mail from someone who is neither a contact of the ticket's organization nor
+    # staff: kept for agents, never shown to the customer, and it changes no status nor clock.
+    from_outside = models.BooleanField(_("from outside the organization"), default=False)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
 
     class Meta:

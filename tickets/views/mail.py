@@ -1,5 +1,6 @@
 """Received mail: the inbound webhook, and the staff pages for mail held for review or
-quarantined (turn into a ticket, discard, retry, download the original)."""
+quarantined (turn into a ticket, add a reply from outside to its ticket, discard, retry,
+download the original)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -17,12 +19,14 @@ from django.views.decorators.http import require_POST
 from tickets import access
 from tickets.exceptions import TicketError
 from tickets.mail.ingest import (
+    ERROR_LABELS,
     TEMPORARY_ERRORS,
     EmptyMail,
     MailTooLarge,
     mail_receive,
     mail_retry,
     mail_review_accept,
+    mail_review_attach,
     mail_review_discard,
 )
 from tickets.mail.parsing import MailParseError, parse
@@ -141,6 +145,10 @@ def _detail(
                 )
             ),
             "form": form or _accept_form(inbound),
+            "error": ERROR_LABELS.get(inbound.error, inbound.error),
+            "may_attach": inbound.status == InboundMail.Status.REVIEW
+            and inbound.ticket is not None
+            and access.can_work(current_user(request), inbound.ticket),
         },
         status=status,
     )
@@ -184,6 +192,22 @@ def mail_accept(request: HttpRequest, pk: int) -> HttpResponse:
         return _detail(request, inbound, form=form, status=400)
     messages.success(request, _("Ticket %(ref)s opened from the mail.") % {"ref": ticket.reference})
     return redirect("tickets:detail", ticket.reference)
+
+
+@login_required
+@require_POST
+def mail_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep a held reply from outside the organization on the ticket it answers."""
+    user = _staff(request)
+    inbound = access.inbound_mail_or_404(user, pk)
+    try:
+        message = mail_review_attach(inbound=inbound, actor=user)
+    except TicketError as error:
+        messages.error(request, error.message)
+        return redirect("desk:mail-detail", inbound.pk)
+    reference = message.ticket.reference
+    messages.success(request, _("The mail was added to %(ref)s.") % {"ref": reference})
+    return redirect(reverse("tickets:detail", args=[reference]) + f"#m{message.pk}")
 
 
 @login_required

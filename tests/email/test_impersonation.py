@@ -1,0 +1,328 @@
+"""Mail that cannot impersonate (issue 16, point 1): a second From header is refused, a reply
+from outside the ticket's organization changes nothing, and the To header — not the copy that
+arrives first — picks the desk. Raw messages as Outlook, Gmail and Apple Mail write them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from sla.models import Clock
+from tests.email.clients import apple_mail, gmail, outlook
+from tests.email.conftest import MailWorld
+from tickets import services
+from tickets.mail.ingest import FROM_OUTSIDE, SEVERAL_FROM, mail_receive, mail_retry
+from tickets.models import InboundMail, Message, OutboundMail, Status, Ticket, User
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PIPE = InboundMail.Source.PIPE
+# A Monday morning in Berlin, inside the europe desk's hours.
+MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+EVE = "Eve Dupont <eve@unknown.test>"
+OPENING = "<CAB1opening5aPq=Lk7wq@mail.gmail.com>"
+
+
+@pytest.fixture(autouse=True)
+def monday() -> Iterator[None]:
+    with time_machine.travel(MONDAY):
+        yield
+
+
+def receive(raw: bytes, recipient: str = "") -> InboundMail:
+    return mail_receive(raw=raw, source=PIPE, recipient=recipient).inbound
+
+
+def open_by_mail() -> tuple[Ticket, OutboundMail]:
+    """Alice opens a ticket from Gmail; Pacte's confirmation carries a Message-ID of ours."""
+    inbound = receive(gmail(subject="L'export comptable", message_id=OPENING))
+    assert inbound.status == InboundMail.Status.TICKETED and inbound.ticket is not None
+    return inbound.ticket, OutboundMail.objects.get(ticket=inbound.ticket)
+
+
+def clocks(ticket: Ticket) -> list[tuple[str, str, object, object]]:
+    return [
+        (c.metric, c.state, c.runs, c.due_at)
+        for c in Clock.objects.filter(ticket=ticket).order_by("metric")
+    ]
+
+
+def page(user: User, ticket: Ticket) -> str:
+    client = Client()
+    client.force_login(user)
+    response = client.get(reverse("tickets:detail", args=[ticket.reference]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+# --- several From headers ------------------------------------------------------------------------
+
+
+def test_a_mail_with_two_from_headers_is_quarantined_not_credited_to_the_customer(
+    mail_world: MailWorld,
+) -> None:
+    ticket, confirmation = open_by_mail()
+    mails_before = OutboundMail.objects.count()
+    # The DMARC bypass: the forger's own domain passes DMARC on one From, the other names Alice.
+    forged = outlook(
+        froms=("Alice Martin <alice@acme.test>", "Mallory <mallory@evil.test>"),
+        in_reply_to=confirmation.mail_id,
+        references=f"{OPENING} {confirmation.mail_id}",
+        body="Merci de changer l'IBAN de facturation : FR76 0000 0000 0000.",
+    )
+    inbound = receive(forged)
+    assert inbound.status == InboundMail.Status.QUARANTINED
+    assert inbound.error == SEVERAL_FROM == "several From headers"
+    assert inbound.ticket is None and inbound.message is None
+    assert bytes(inbound.raw) == forged  # kept whole
+    assert ticket.messages.count() == 1  # nothing under Alice's name
+    assert not Message.objects.filter(body__contains="IBAN").exists()
+    assert OutboundMail.objects.count() == mails_before  # nobody is answered
+    # Nor does it open a ticket in her name when it threads into nothing.
+    new = receive(
+        outlook(
+            froms=("Alice Martin <alice@acme.test>", "<mallory@evil.test>"),
+            message_id="<second-forgery@evil.test>",
+        )
+    )
+    assert new.status == InboundMail.Status.QUARANTINED and Ticket.objects.count() == 1
+    # Retrying changes nothing: the message itself is at fault.
+    assert mail_retry(inbound=inbound).status == InboundMail.Status.QUARANTINED
+    # Staff read why, in their language.
+    agent = mail_world.world.agent_eu
+    agent.language = "fr"
+    agent.save()
+    client = Client()
+    client.force_login(agent)
+    detail = client.get(reverse("desk:mail-detail", args=[inbound.pk])).content.decode()
+    assert "plusieurs en-têtes From" in detail
+
+
+# --- replies from outside the organization -------------------------------------------------------
+
+
+def test_a_stranger_holding_a_message_id_cannot_reopen_a_resolved_ticket(
+    mail_world: MailWorld,
+) -> None:
+    ticket, _ = open_by_mail()
+    agent = mail_world.world.agent_eu
+    services.ticket_reply(ticket=ticket, author=agent, body="Corrigé dans la version 4.2.")
+    services.ticket_change_status(ticket=ticket, actor=agent, status=Status.RESOLVED)
+    resolution = OutboundMail.objects.filter(ticket=ticket).last()
+    assert resolution is not None and resolution.kind == OutboundMail.Kind.RESOLVED
+    before, mails_before = clocks(ticket), OutboundMail.objects.count()
+    assert ("correction", Clock.State.STOPPED) in [(m, s) for m, s, *_ in before]
+
+    stranger = apple_mail(
+        sender=EVE,
+        message_id="<5E3F2A1B-0000-4A8B-9C0D-EVE@unknown.test>",
+        in_reply_to=resolution.mail_id,
+        references=f"{OPENING} {resolution.mail_id}",
+        body="Hello,\n\nThe export still fails, please reopen.",
+    )
+    inbound = receive(stranger)
+    assert inbound.status == InboundMail.Status.REVIEW
+    assert (inbound.reason, inbound.ticket) == (FROM_OUTSIDE, ticket)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
+    assert clocks(ticket) == before  # the correction clock did not restart
+    assert ticket.messages.count() == 2  # the opening and the agent's reply
+    assert OutboundMail.objects.count() == mails_before  # nothing sent, to anyone
+
+    # It waits under Mail → To review, linked to the ticket.
+    client = Client()
+    client.force_login(agent)
+    listing = client.get(reverse("desk:mail-list") + "?tab=review").content.decode()
+    assert reverse("desk:mail-detail", args=[inbound.pk]) in listing
+    assert reverse("tickets:detail", args=[ticket.reference]) in listing
+    assert "from outside the organization" in listing
+    detail = client.get(reverse("desk:mail-detail", args=[inbound.pk])).content.decode()
+    assert reverse("desk:mail-attach", args=[inbound.pk]) in detail
+
+    # The agent keeps it on the ticket: marked, and still changing nothing.
+    response = client.post(reverse("desk:mail-attach", args=[inbound.pk]))
+    assert response.status_code == 302
+    inbound.refresh_from_db()
+    assert inbound.status == InboundMail.Status.APPENDED and inbound.message is not None
+    message = inbound.message
+    assert message.from_outside and message.sender == "eve@unknown.test"
+    assert message.author_contact is None and message.body.startswith("Hello")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED and clocks(ticket) == before
+    assert "please reopen" in page(agent, ticket)
+    assert "From outside the organization" in page(agent, ticket)
+    assert "please reopen" not in page(mail_world.alice.user, ticket)  # type: ignore[arg-type]
+    # Twice is refused, clearly.
+    again = client.post(reverse("desk:mail-attach", args=[inbound.pk]), follow=True)
+    assert "already been handled" in again.content.decode()
+    assert ticket.messages.count() == 3
+
+    # The customer herself still reopens it by answering.
+    own = receive(
+        gmail(
+            message_id="<CAB1alice-again@mail.gmail.com>",
+            in_reply_to=resolution.mail_id,
+            references=f"{OPENING} {resolution.mail_id}",
+        )
+    )
+    assert own.status == InboundMail.Status.APPENDED
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_PROGRESS
+
+
+def test_a_reply_from_outside_on_an_open_ticket_is_kept_for_agents_and_changes_nothing(
+    mail_world: MailWorld,
+) -> None:
+    ticket, _ = open_by_mail()
+    agent = mail_world.world.agent_eu
+    services.ticket_reply(ticket=ticket, author=agent, body="Pouvez-vous envoyer le journal ?")
+    services.ticket_change_status(ticket=ticket, actor=agent, status=Status.WAITING_ON_CUSTOMER)
+    question = OutboundMail.objects.get(ticket=ticket, kind=OutboundMail.Kind.REPLY)
+    before, mails_before = clocks(ticket), OutboundMail.objects.count()
+    # Bob is a customer under contract — of another organization.
+    bob = receive(
+        gmail(
+            sender="Bob Stone <bob@globex.test>",
+            message_id="<CAB1bob5aPq@mail.gmail.com>",
+            in_reply_to=question.mail_id,
+            references=f"{OPENING} {question.mail_id}",
+            body="Voici un lien pour vous connecter : https://evil.test/login",
+        )
+    )
+    assert bob.status == InboundMail.Status.APPENDED and bob.reason == FROM_OUTSIDE
+    message = bob.message
+    assert message is not None and message.ticket == ticket
+    assert message.from_outside and not message.is_internal and not message.from_agent
+    assert message.author_contact is None and message.sender == "bob@globex.test"
+    ticket.refresh_from_db()
+    assert ticket.status == Status.WAITING_ON_CUSTOMER  # not "the customer answered"
+    assert clocks(ticket) == before  # the correction clock stays paused
+    assert OutboundMail.objects.count() == mails_before  # nothing mailed to the customer
+    agent_page = page(agent, ticket)
+    assert "evil.test/login" in agent_page and "From outside the organization" in agent_page
+    assert "evil.test/login" not in page(mail_world.alice.user, ticket)  # type: ignore[arg-type]
+    # Alice's own answer resumes the clock as before.
+    receive(
+        outlook(
+            message_id="<PR3alice-answer@PR3P192MB0714.EURP192.PROD.OUTLOOK.COM>",
+            in_reply_to=question.mail_id,
+            references=f"{OPENING} {question.mail_id}",
+        )
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_PROGRESS
+
+
+def test_a_reply_from_outside_on_a_closed_ticket_waits_for_review_rather_than_opening_one(
+    mail_world: MailWorld,
+) -> None:
+    ticket, confirmation = open_by_mail()
+    agent = mail_world.world.agent_eu
+    services.ticket_change_status(ticket=ticket, actor=agent, status=Status.CLOSED)
+    before = clocks(ticket)
+    bob = receive(
+        outlook(
+            froms=("Bob Stone <bob@globex.test>",),
+            in_reply_to=confirmation.mail_id,
+            references=f"{OPENING} {confirmation.mail_id}",
+        )
+    )
+    assert bob.status == InboundMail.Status.REVIEW
+    assert (bob.reason, bob.ticket) == (FROM_OUTSIDE, ticket)
+    assert Ticket.objects.count() == 1  # not a ticket for Bob, not a reopened one
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED and clocks(ticket) == before
+    # Discarding it keeps it listed, linked, and sends nothing.
+    client = Client()
+    client.force_login(agent)
+    assert client.post(reverse("desk:mail-discard", args=[bob.pk])).status_code == 302
+    bob.refresh_from_db()
+    assert bob.status == InboundMail.Status.DISCARDED and bob.ticket == ticket
+
+
+def test_staff_answering_from_their_own_mailbox_are_not_from_outside(
+    mail_world: MailWorld,
+) -> None:
+    ticket, confirmation = open_by_mail()
+    agent = mail_world.world.agent_eu
+    inbound = receive(
+        outlook(
+            froms=(f"Agent <{agent.email}>",),
+            in_reply_to=confirmation.mail_id,
+            references=f"{OPENING} {confirmation.mail_id}",
+        )
+    )
+    assert inbound.status == InboundMail.Status.APPENDED and inbound.reason == ""
+    assert inbound.message is not None and not inbound.message.from_outside
+
+
+# --- which desk --------------------------------------------------------------------------------
+
+
+def test_the_first_desk_in_to_picks_the_desk_whichever_copy_arrives_first(
+    mail_world: MailWorld,
+) -> None:
+    both = '"Support NA" <support-na@pacte.test>, "Support EU" <support-eu@pacte.test>'
+    raw = outlook(froms=("Bob Stone <bob@globex.test>",), to=both, subject="Export")
+    # The copy delivered to the European address arrives first...
+    first = mail_receive(raw=raw, source=PIPE, recipient="support-eu@pacte.test")
+    # ...then the North American one: the same mail, a duplicate.
+    second = mail_receive(raw=raw, source=PIPE, recipient="support-na@pacte.test")
+    assert second.duplicate and Ticket.objects.count() == 1
+    assert first.inbound.desk == mail_world.north_america
+    assert first.inbound.ticket is not None
+    assert first.inbound.ticket.desk == mail_world.north_america
+    # The other way round, the same desk.
+    other = outlook(
+        froms=("Bob Stone <bob@globex.test>",),
+        to=both,
+        subject="Import",
+        message_id="<PR3other@PR3P192MB0714.EURP192.PROD.OUTLOOK.COM>",
+    )
+    reversed_first = receive(other, recipient="support-na@pacte.test")
+    assert receive(other, recipient="support-eu@pacte.test").pk == reversed_first.pk
+    assert reversed_first.desk == mail_world.north_america
+
+
+def test_cc_counts_when_to_names_no_desk_and_the_envelope_only_when_neither_does(
+    mail_world: MailWorld,
+) -> None:
+    # Gmail, to a colleague with both desks in Cc, this copy delivered to North America.
+    cc = receive(
+        gmail(
+            sender="Bob Stone <bob@globex.test>",
+            to="Carla <carla@globex.test>",
+            cc="support-eu@pacte.test, support-na@pacte.test",
+            delivered_to="support-na@pacte.test",
+            message_id="<CAB1cc@mail.gmail.com>",
+        ),
+        recipient="support-na@pacte.test",
+    )
+    assert cc.desk == mail_world.europe
+    # Apple Mail, the desk in Bcc: only the envelope names it.
+    bcc = receive(
+        apple_mail(
+            sender="Bob Stone <bob@globex.test>",
+            to="Carla <carla@globex.test>",
+            message_id="<BCC-0001@globex.test>",
+        ),
+        recipient="support-na@pacte.test",
+    )
+    assert bcc.desk == mail_world.north_america
+    # A desk in To wins over one in Cc.
+    to_first = receive(
+        apple_mail(
+            sender="Bob Stone <bob@globex.test>",
+            to="support-na@pacte.test",
+            cc="support-eu@pacte.test",
+            message_id="<TO-0001@globex.test>",
+        ),
+        recipient="support-eu@pacte.test",
+    )
+    assert to_first.desk == mail_world.north_america
