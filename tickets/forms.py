@@ -174,7 +174,20 @@ class MergeForm(forms.Form):
         max_length=20,
         help_text=_("The reference of the ticket that stays, e.g. PAC-000123."),
     )
-    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=500,
+        required=False,
+        help_text=_("For support staff, unless you share it."),
+    )
+    share_note = forms.BooleanField(
+        label=_("Share the note with the customer"),
+        required=False,
+        help_text=_(
+            "The customer is told of the merge by mail in any case; shared, the note is in "
+            "that mail and on their ticket."
+        ),
+    )
 
 
 class CannedReplyForm(forms.ModelForm):  # type: ignore[type-arg]  # of CannedReply

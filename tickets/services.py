@@ -372,6 +372,7 @@ def _set_status(
     at: datetime,
     note: str = "",
     message: Message | None = None,
+    notify: bool = True,
 ) -> None:
     before = ticket.status
     _change_field(
@@ -395,7 +396,7 @@ def _set_status(
             reason=_stop_reason(status, message),
             message=message,
         )
-    if message is None and actor is not None and access.is_staff_member(actor):
+    if notify and message is None and actor is not None and access.is_staff_member(actor):
         # The customer hears of what support did; a reply already says it in its own mail.
         outbound.mail_status_changed(ticket=ticket, before=Status(before), actor=actor)
 
@@ -683,10 +684,14 @@ def tickets_bulk_update(
 
 
 @transaction.atomic
-def ticket_merge(*, source: Ticket, target: Ticket, actor: User, note: str = "") -> Ticket:
+def ticket_merge(
+    *, source: Ticket, target: Ticket, actor: User, note: str = "", share_note: bool = False
+) -> Ticket:
     """Merge a duplicate into another ticket of the same contact: its messages, files and mail
     threads move to the target (later replies by mail land there), the duplicate is closed
-    (its clocks stop) and points to the target. Returns the target."""
+    (its clocks stop) and points to the target. The customer is told by mail which ticket
+    goes on; the note is for staff unless `share_note`, then it is in that mail and on the
+    customer's history too. Returns the target."""
     if source.pk == target.pk:
         raise TicketError(_("A ticket cannot be merged into itself."), field="target")
     locked = {
@@ -715,31 +720,33 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User, note: str = "")
             field="target",
         )
     now = timezone.now()
+    note = note.strip()
+    if share_note and not note:
+        raise TicketError(_("Write the note to share, or do not share it."), field="note")
     Message.objects.filter(ticket=source).update(ticket=target)
     Attachment.objects.filter(ticket=source).update(ticket=target)
     MailThreadId.objects.filter(ticket=source).update(ticket=target)
     source.merged_into = target
     source.save(update_fields=["merged_into"])
-    _event(
-        source,
-        actor=actor,
-        kind=TicketEvent.Kind.MERGED,
-        at=now,
-        after=target.reference,
-        note=note.strip(),
-    )
-    _event(
-        target,
-        actor=actor,
-        kind=TicketEvent.Kind.MERGED,
-        at=now,
-        before=source.reference,
-        note=note.strip(),
-    )
+    for ticket, before, after in ((source, "", target.reference), (target, source.reference, "")):
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=actor,
+            kind=TicketEvent.Kind.MERGED,
+            before=before,
+            after=after,
+            note=note,
+            note_shared=share_note,
+            created_at=now,
+        )
     if source.status != Status.CLOSED:
-        _set_status(source, Status.CLOSED, actor=actor, at=now, note=note.strip())
+        # The merge mail below says what happened; "went from New to Closed" would not.
+        _set_status(
+            source, Status.CLOSED, actor=actor, at=now, note=SystemNote.MERGED, notify=False
+        )
     target.updated_at = now
     target.save(update_fields=["updated_at"])
+    outbound.mail_ticket_merged(source=source, target=target, note=note if share_note else "")
     return target
 
 

@@ -28,6 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from sla.models import Clock
+from tickets import access
 from tickets.models import (
     Contact,
     Desk,
@@ -183,6 +184,31 @@ def mail_status_changed(*, ticket: Ticket, before: Status, actor: User) -> Outbo
             "after": Status(ticket.status).label,
             "resolved": resolved,
             "waiting": ticket.status == Status.WAITING_ON_CUSTOMER,
+        },
+        automatic=True,
+    )
+
+
+def mail_ticket_merged(*, source: Ticket, target: Ticket, note: str) -> OutboundMail | None:
+    """The customer's duplicate was merged: which ticket goes on (linked when they may see
+    it), and the agent's note only when it was shared. In the thread of the ticket that
+    stays, which now holds the duplicate's Message-IDs too, so a reply lands there."""
+    user = source.requester.user if source.requester.user_id else None
+    visible = (
+        user is not None
+        and user.is_active
+        and access.visible_tickets(user).filter(pk=target.pk).exists()
+    )
+    return _write(
+        kind=OutboundMail.Kind.MERGED,
+        ticket=target,
+        message=None,
+        template="ticket_merged",
+        subject=lambda: _subject(target, reply=True),
+        context={
+            "source": source,
+            "note": note,
+            "url": _ticket_url(target) if visible else "",
         },
         automatic=True,
     )

@@ -67,6 +67,7 @@ class SystemNote(models.TextChoices):
     CUSTOMER_ANSWERED = "customer answered", _("customer answered")
     REOPENED_BY_REPLY = "reopened by the customer's reply", _("reopened by the customer's reply")
     ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    MERGED = "merged into another ticket", _("merged into another ticket")
 
 
 class Channel(models.TextChoices):
@@ -507,6 +508,8 @@ class TicketEvent(models.Model):
     before = models.CharField(max_length=200, blank=True)
     after = models.CharField(max_length=200, blank=True)
     note = models.TextField(blank=True)
+    # The customer may read the note (a merge note the agent chose to share); else staff only.
+    note_shared = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

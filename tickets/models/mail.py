@@ -103,6 +103,7 @@ class OutboundMail(models.Model):
         REPLY = "reply", _("Reply from support")
         STATUS = "status", _("Status changed")
         RESOLVED = "resolved", _("Ticket resolved")
+        MERGED = "merged", _("Ticket merged")
         UNKNOWN_SENDER = "unknown_sender", _("Answer to an unknown sender")
 
     class State(models.TextChoices):

@@ -35,7 +35,11 @@ def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
         else:
             try:
                 services.ticket_merge(
-                    source=source, target=target, actor=user, note=form.cleaned_data["note"]
+                    source=source,
+                    target=target,
+                    actor=user,
+                    note=form.cleaned_data["note"],
+                    share_note=form.cleaned_data["share_note"],
                 )
             except TicketError as error:
                 form_error(request, form, error)
