@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -49,6 +50,12 @@ def _claim(recipient_id: int, now: datetime) -> list[Notification]:
     return rows
 
 
+def staff_mail_id() -> str:
+    """A Message-ID of Pacte's mail domain for a staff alert (Django's default names the
+    machine, often "localhost", which spam filters hold against the mail)."""
+    return make_msgid(idstring="pacte-alert", domain=settings.PACTE_MAIL_DOMAIN)
+
+
 def _message(recipient: User, items: list[Notification]) -> EmailMultiAlternatives:
     language = recipient.language or settings.LANGUAGE_CODE
     try:
@@ -70,7 +77,9 @@ def _message(recipient: User, items: list[Notification]) -> EmailMultiAlternativ
         context = {"recipient": recipient, "items": items, "base_url": settings.PACTE_BASE_URL}
         text = render_to_string("sla/email/alerts.txt", context)
         html = render_to_string("sla/email/alerts.html", context)
-    mail = EmailMultiAlternatives(subject, text, to=[recipient.email])
+    mail = EmailMultiAlternatives(
+        subject, text, to=[recipient.email], headers={"Message-ID": staff_mail_id()}
+    )
     mail.attach_alternative(html, "text/html")
     return mail
 

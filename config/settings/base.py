@@ -254,8 +254,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Pacte itself.
-# The address people use to reach Pacte, for links in mails.
-PACTE_BASE_URL = env("PACTE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The address people use to reach Pacte, for links in mails; by default where `make run`
+# serves it (PORT=8080 make run exports PACTE_PORT=8080 to every process).
+PACTE_BASE_URL = env(
+    "PACTE_BASE_URL", default=f"http://127.0.0.1:{env.int('PACTE_PORT', default=8000)}"
+).rstrip("/")
 PACTE_TICKET_PREFIX = env("PACTE_TICKET_PREFIX", default="PAC")
 PACTE_ATTACHMENT_MAX_BYTES = env.int("PACTE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 PACTE_ATTACHMENTS_PER_MESSAGE = env.int("PACTE_ATTACHMENTS_PER_MESSAGE", default=10)
