@@ -12,12 +12,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from sla.models import BudgetAlert
+from sla.notifications import staff_mail_id
 from sla.selectors import availability_overview
 from tickets.models import Organization, User
 
@@ -77,5 +78,11 @@ def budget_alert_mail(*, alert_id: int, now: datetime) -> bool:
         "sla/email/budget_alert.txt",
         {"alert": alert, "base_url": settings.PACTE_BASE_URL},
     )
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    EmailMessage(
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        recipients,
+        headers={"Message-ID": staff_mail_id()},
+    ).send()
     return True

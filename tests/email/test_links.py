@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from sla.budget import budget_alert_mail
 from sla.escalation import clock_escalate
-from sla.models import Clock
+from sla.models import BudgetAlert, Clock
 from sla.notifications import notifications_deliver
 from tests.email.conftest import MailWorld
 from tests.factories import open_ticket
@@ -74,3 +75,20 @@ def test_staff_alerts_carry_message_ids_of_the_mail_domain(
     for alert in alerts:
         assert alert["Message-ID"].endswith("@mail.pacte.test>"), alert["Message-ID"]
     assert len({alert["Message-ID"] for alert in alerts}) == len(alerts)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_error_budget_alerts_carry_message_ids_of_the_mail_domain(
+    mail_world: MailWorld, smtp: SmtpSink, settings: object
+) -> None:
+    settings.PACTE_MAIL_DOMAIN = "mail.pacte.test"  # type: ignore[attr-defined]
+    alert = BudgetAlert.objects.create(
+        organization=mail_world.acme,
+        year=2026,
+        level=BudgetAlert.Level.LOW,
+        left=timedelta(hours=3),
+    )
+    assert budget_alert_mail(alert_id=alert.pk, now=MONDAY)
+    (sent,) = smtp.wait_for(1)
+    assert mail_world.world.manager.email in sent.rcpt_tos
+    assert sent.message["Message-ID"].endswith("@mail.pacte.test>"), sent.message["Message-ID"]
