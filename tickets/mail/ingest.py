@@ -449,7 +449,11 @@ def mail_review_attach(*, inbound: InboundMail, actor: User) -> Message:
     """An agent keeps a held reply on the ticket it answers, marked as from outside the
     organization: like one on an open ticket, it changes no status nor clock and the customer
     does not see it (the agent reopens the ticket by hand if the mail calls for it)."""
-    inbound = InboundMail.objects.select_for_update().select_related("ticket").get(pk=inbound.pk)
+    inbound = (
+        InboundMail.objects.select_for_update(of=("self",))
+        .select_related("ticket")
+        .get(pk=inbound.pk)
+    )
     if inbound.status != InboundMail.Status.REVIEW:
         raise TicketError(_("This mail has already been handled."))
     ticket = inbound.ticket
