@@ -209,7 +209,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyped
     def _missed(self, after: int) -> list[dict[str, Any]]:
         messages = (
             Message.objects.filter(ticket_id=self.session.ticket_id, pk__gt=after)
-            .exclude(is_internal=True)
+            .filter(is_internal=False, from_outside=False)  # the customer reads this too
             .select_related("author", "author_contact", "chat_key")
             .order_by("pk")[:HISTORY_LIMIT]
         )
