@@ -187,6 +187,10 @@ PACTE_EMAIL_CA_FILE = env("PACTE_EMAIL_CA_FILE", default="")
 # Seconds a mail server may stay silent before Pacte gives up (the mail waits for a retry).
 EMAIL_TIMEOUT = env.float("DJANGO_EMAIL_TIMEOUT", default=30.0)
 PACTE_IMAP_TIMEOUT = env.float("PACTE_IMAP_TIMEOUT", default=30.0)
+# Secrets at rest (mailbox passwords, webhook and chat secrets): Fernet keys, comma-separated,
+# the first encrypts, all decrypt (docs/ARCHITECTURE.md, "Secrets at rest"). local.py and
+# test.py set a public key; production.py requires PACTE_ENCRYPTION_KEYS.
+PACTE_ENCRYPTION_KEYS: list[str] = []
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Pacte <support@pacte.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

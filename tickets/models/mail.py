@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tickets.crypto import EncryptedTextField
 from tickets.mail.tls import is_loopback, validate_ca_bundle
 from tickets.models.core import Desk, Language, Message, Ticket
 
@@ -177,7 +178,7 @@ class Mailbox(models.Model):
     port = models.PositiveIntegerField(_("port"), default=993)
     security = models.CharField(_("security"), max_length=8, choices=Security, default=Security.SSL)
     username = models.CharField(_("user name"), max_length=200)
-    password = models.CharField(_("password"), max_length=200)
+    password = EncryptedTextField(_("password"), max_length=200)
     ca_bundle = models.TextField(
         _("CA certificates"),
         blank=True,
