@@ -47,7 +47,8 @@ def _multi(keys: tuple[str, ...]) -> MultiFernet:
     if not keys:
         raise ImproperlyConfigured(
             f"{SETTING} is empty: set it to one or more Fernet keys, comma-separated, the newest "
-            "first (python manage.py secrets_reencrypt --generate-key prints a new one)."
+            'first. Make one with: python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"'
         )
     fernets = []
     for position, key in enumerate(keys, start=1):
