@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import trustme
+from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
@@ -170,6 +171,24 @@ def test_a_silent_imap_server_is_a_timeout_on_the_mailbox_not_a_stalled_poller(
     box.refresh_from_db()
     assert box.last_error == result.error
     assert result.error.startswith(f"no answer from 127.0.0.1:{silent.port} in time (timeout)")
+
+
+@pytest.mark.django_db
+def test_a_password_no_key_opens_is_an_error_on_the_mailbox(
+    mail_world: MailWorld, settings: object
+) -> None:
+    box = Mailbox.objects.create(
+        desk=mail_world.europe,
+        host="127.0.0.1",
+        port=1,
+        security=Mailbox.Security.NONE,
+        username=DESK,
+        password=DESK_PASSWORD,
+    )
+    settings.PACTE_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # type: ignore[attr-defined]
+    result = mailbox_poll(mailbox_id=box.pk)
+    assert result.error.startswith("The stored tickets.Mailbox.password cannot be decrypted")
+    assert Mailbox.objects.filter(pk=box.pk, last_error=result.error).exists()
 
 
 # --- SMTP -------------------------------------------------------------------------------------

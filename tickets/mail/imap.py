@@ -20,6 +20,7 @@ from django.utils import timezone
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError, MailboxLoginError
 
+from tickets.crypto import SecretUnreadable
 from tickets.mail.ingest import TEMPORARY_ERRORS, EmptyMail, MailTooLarge, mail_receive
 from tickets.mail.tls import client_context, describe_tls_error, is_loopback
 from tickets.models import InboundMail, Mailbox
@@ -82,11 +83,18 @@ def _mark(box: BaseMailBox, mailbox: Mailbox, uid: str, keyword: str) -> None:
 
 def mailbox_poll(*, mailbox_id: int) -> PollResult:
     """Fetch and handle every new message of one mailbox; errors are recorded on it."""
-    mailbox = Mailbox.objects.select_related("desk").get(pk=mailbox_id)
+    # Secrets are decrypted when read, inside the try: one no key opens is an error recorded
+    # on the mailbox like any other.
+    mailbox = (
+        Mailbox.objects.select_related("desk")
+        .defer("password", "desk__inbound_secret")
+        .get(pk=mailbox_id)
+    )
     fetched = handled = rejected = 0
     error = ""
     try:
-        with _connect(mailbox).login(mailbox.username, mailbox.password, mailbox.folder) as box:
+        password = mailbox.password  # decrypted before any connection
+        with _connect(mailbox).login(mailbox.username, password, mailbox.folder) as box:
             uids = box.uids(f"NOT KEYWORD {HANDLED} NOT KEYWORD {REJECTED} NOT DELETED")
             for uid in uids[:BATCH]:
                 raw = _raw(box.client, uid)
@@ -111,6 +119,8 @@ def mailbox_poll(*, mailbox_id: int) -> PollResult:
                     break
                 _mark(box, mailbox, uid, HANDLED)
                 handled += 1
+    except SecretUnreadable as exc:
+        error = str(exc)
     except MailboxLoginError as exc:
         error = f"login failed: {exc}"
     except (OSError, imaplib.IMAP4.error, ssl.SSLError, ImapToolsError) as exc:
