@@ -8,6 +8,11 @@ one pytest process without touching a Dovecot started by the system.
 ``SmtpSink`` is an aiosmtpd server on a free loopback port that keeps every message delivered
 to it.
 
+Both speak TLS when given a ``TlsIdentity`` (a certificate chain and its key, made at test time:
+``tls_identity(ca, ...)`` from a trustme CA, or ``self_signed_identity()``): Dovecot offers
+STARTTLS on its port and implicit TLS on ``tls_port``; the sink offers STARTTLS (required) or
+implicit TLS. ``SilentServer`` accepts connections and never says a word.
+
 Fixtures are wired elsewhere; ``dovecot_server(users)`` and ``smtp_sink()`` are generator
 functions meant as their bodies::
 
@@ -21,11 +26,14 @@ from __future__ import annotations
 import email
 import email.policy
 import imaplib
+import ipaddress
 import os
 import pwd
 import re
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -33,6 +41,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from functools import cached_property
 from pathlib import Path
@@ -40,7 +49,12 @@ from types import TracebackType
 from typing import Any, cast
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from imap_tools.imap_utf7 import utf7_decode, utf7_encode
 
 from tests.services import free_port
@@ -48,6 +62,73 @@ from tests.services import free_port
 DOVECOT = "/usr/sbin/dovecot"
 DOVECONF = "/usr/bin/doveconf"
 SKIP_REASON = "Dovecot is not installed (apt-get install dovecot-imapd; .ci/run does)"
+
+# ---------------------------------------------------------------------------------------------
+# TLS identities (made at test time: no key file is committed)
+# ---------------------------------------------------------------------------------------------
+
+LOCAL_NAMES = ("127.0.0.1", "localhost")
+
+
+@dataclass(frozen=True)
+class TlsIdentity:
+    """What a TLS server presents: its certificate chain (leaf first) and private key, in PEM;
+    ``ca_pem`` is the certificate a client must trust to accept it."""
+
+    chain_pem: bytes
+    key_pem: bytes
+    ca_pem: str
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        with tempfile.TemporaryDirectory() as directory:
+            chain, key = Path(directory) / "chain.pem", Path(directory) / "key.pem"
+            chain.write_bytes(self.chain_pem)
+            key.write_bytes(self.key_pem)
+            context.load_cert_chain(chain, key)
+        return context
+
+
+def tls_identity(ca: trustme.CA, *names: str) -> TlsIdentity:
+    """A certificate for ``names`` (127.0.0.1 and localhost by default) issued by ``ca``."""
+    cert = ca.issue_cert(*(names or LOCAL_NAMES))
+    chain = b"".join(blob.bytes() for blob in cert.cert_chain_pems)
+    return TlsIdentity(
+        chain_pem=chain, key_pem=cert.private_key_pem.bytes(), ca_pem=ca.cert_pem.bytes().decode()
+    )
+
+
+def self_signed_identity(*names: str) -> TlsIdentity:
+    """A self-signed certificate for ``names`` (127.0.0.1 and localhost by default)."""
+    names = names or LOCAL_NAMES
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    alternatives: list[x509.GeneralName] = []
+    for name in names:
+        try:
+            alternatives.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            alternatives.append(x509.DNSName(name))
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(alternatives), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return TlsIdentity(chain_pem=pem, key_pem=key_pem, ca_pem=pem.decode())
+
 
 # ---------------------------------------------------------------------------------------------
 # Dovecot
@@ -75,7 +156,7 @@ state_dir = {root}/state
 instance_name = pacte-test
 protocols = imap
 listen = {host}
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -99,7 +180,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = {host}
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -162,17 +244,27 @@ class DovecotServer:
     """A private Dovecot IMAP server on 127.0.0.1, plaintext LOGIN, Maildir storage.
 
     ``users`` maps each login (e.g. ``support-eu@pacte.test``) to its password. Messages
-    appended by the helpers get CRLF line endings (imaplib converts bare LF)."""
+    appended by the helpers get CRLF line endings (imaplib converts bare LF). With ``tls``,
+    ``port`` also offers STARTTLS and ``tls_port`` speaks implicit TLS (IMAPS), both presenting
+    that identity; the helpers keep using the plain port."""
 
     host = "127.0.0.1"
 
-    def __init__(self, users: Mapping[str, str], *, startup_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        users: Mapping[str, str],
+        *,
+        startup_timeout: float = 10.0,
+        tls: TlsIdentity | None = None,
+    ) -> None:
         for user, password in users.items():
             if not user or any(c in user + password for c in ":\r\n"):
                 raise ValueError(f"unusable Dovecot user or password for {user!r}")
         self.users = dict(users)
         self.startup_timeout = startup_timeout
+        self.tls = tls
         self.port = 0
+        self.tls_port = 0
         self.directory: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -242,8 +334,24 @@ class DovecotServer:
         os.chown(passwd, 0, account.pw_gid)
         passwd.chmod(0o640)
         self.port = free_port()
+        ssl_lines = "ssl = no"
+        self.tls_port = 0
+        if self.tls is not None:
+            # Read by the master as root when it starts ("<" includes the file's content).
+            for name, content in (("cert.pem", self.tls.chain_pem), ("key.pem", self.tls.key_pem)):
+                (root / name).write_bytes(content)
+                (root / name).chmod(0o600)
+            ssl_lines = f"ssl = yes\nssl_cert = <{root}/cert.pem\nssl_key = <{root}/key.pem"
+            self.tls_port = free_port()
         self.config_path.write_text(
-            _CONFIG.format(root=root, host=self.host, port=self.port, uid=account.pw_uid)
+            _CONFIG.format(
+                root=root,
+                host=self.host,
+                port=self.port,
+                tls_port=self.tls_port,
+                uid=account.pw_uid,
+                ssl=ssl_lines,
+            )
         )
         check = subprocess.run(
             [DOVECONF, "-c", str(self.config_path), "-n"],
@@ -428,10 +536,12 @@ class DovecotServer:
         return sorted(names)
 
 
-def dovecot_server(users: Mapping[str, str]) -> Iterator[DovecotServer]:
+def dovecot_server(
+    users: Mapping[str, str], *, tls: TlsIdentity | None = None
+) -> Iterator[DovecotServer]:
     """A fixture body: a started DovecotServer, stopped afterwards; a skip when Dovecot
     cannot run here."""
-    server = DovecotServer(users)
+    server = DovecotServer(users, tls=tls)
     try:
         server.start()
     except DovecotUnavailable as exc:
@@ -482,16 +592,42 @@ class _SinkHandler:
         return "250 Message accepted for delivery"
 
 
+class _Controller(Controller):
+    def _trigger_server(self) -> None:
+        # aiosmtpd wraps its start-up probe with the *server's* context, which cannot verify
+        # the server: probe with a client context that trusts anything (this probe only).
+        if self.ssl_context is None:
+            super()._trigger_server()
+            return
+        probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        probe.check_hostname = False
+        probe.verify_mode = ssl.CERT_NONE
+        with (
+            socket.create_connection((self.hostname, self.port), 1.0) as raw,
+            probe.wrap_socket(raw) as wrapped,
+        ):
+            wrapped.recv(1024)
+
+
 class SmtpSink:
     """An SMTP server on 127.0.0.1 (a free port) keeping every message delivered to it.
 
     8BITMIME and SMTPUTF8 are advertised; messages up to ``data_size_limit`` bytes (40 MiB by
-    default, advertised as SIZE) are accepted. No AUTH, no STARTTLS. Thread-safe."""
+    default, advertised as SIZE) are accepted. No AUTH. Thread-safe. With ``tls``, STARTTLS is
+    offered and required before MAIL, or with ``implicit_tls`` the whole session is TLS."""
 
     host = "127.0.0.1"
 
-    def __init__(self, *, data_size_limit: int = MAX_MESSAGE_BYTES) -> None:
+    def __init__(
+        self,
+        *,
+        data_size_limit: int = MAX_MESSAGE_BYTES,
+        tls: TlsIdentity | None = None,
+        implicit_tls: bool = False,
+    ) -> None:
         self.data_size_limit = data_size_limit
+        self.tls = tls
+        self.implicit_tls = implicit_tls and tls is not None
         self.port = 0
         self._messages: list[ReceivedMessage] = []
         self._condition = threading.Condition()
@@ -514,7 +650,12 @@ class SmtpSink:
             raise RuntimeError("the SMTP sink is already running")
         for attempt in range(3):  # another process may take the free port first
             port = free_port()
-            controller = Controller(
+            tls: dict[str, Any] = {}
+            if self.tls is not None and self.implicit_tls:
+                tls = {"ssl_context": self.tls.server_context()}
+            elif self.tls is not None:
+                tls = {"tls_context": self.tls.server_context(), "require_starttls": True}
+            controller = _Controller(
                 _SinkHandler(self),
                 hostname=self.host,
                 port=port,
@@ -522,6 +663,7 @@ class SmtpSink:
                 data_size_limit=self.data_size_limit,
                 enable_SMTPUTF8=True,
                 decode_data=False,
+                **tls,
             )
             try:
                 controller.start()
@@ -566,7 +708,62 @@ class SmtpSink:
             self._messages.clear()
 
 
-def smtp_sink() -> Iterator[SmtpSink]:
+def smtp_sink(*, tls: TlsIdentity | None = None, implicit_tls: bool = False) -> Iterator[SmtpSink]:
     """A fixture body: a running SmtpSink, stopped afterwards."""
-    with SmtpSink() as sink:
+    with SmtpSink(tls=tls, implicit_tls=implicit_tls) as sink:
         yield sink
+
+
+# ---------------------------------------------------------------------------------------------
+# A server that never answers
+# ---------------------------------------------------------------------------------------------
+
+
+class SilentServer:
+    """Accepts TCP connections on 127.0.0.1 (a free port) and never sends a byte: a mail
+    server that hangs after the handshake. Connections are held until ``stop``; ``accepted``
+    counts them."""
+
+    host = "127.0.0.1"
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.accepted = 0
+        self._listener: socket.socket | None = None
+        self._connections: list[socket.socket] = []
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> SilentServer:
+        listener = socket.socket()
+        listener.bind((self.host, 0))
+        listener.listen(16)
+        listener.settimeout(0.05)
+        self._listener, self.port = listener, int(listener.getsockname()[1])
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+        return self
+
+    def _accept(self) -> None:
+        while (listener := self._listener) is not None:
+            try:
+                connection, _address = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._connections.append(connection)
+            self.accepted += 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        listener, self._listener = self._listener, None
+        if self._thread is not None:
+            self._thread.join(2)
+        if listener is not None:
+            listener.close()
+        for connection in self._connections:
+            connection.close()

@@ -31,6 +31,7 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY="x" * 20 + "-a-long-random-production-secret-value-0123456789",
         DJANGO_ALLOWED_HOSTS="support.example.com",
+        PACTE_ENCRYPTION_KEYS="ZGVwbG95LWNoZWNrLWtleS1vZi10aGUtdGVzdHMtMDE=",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -7,13 +7,16 @@ import os
 import re
 import smtplib
 import socket
+import ssl
 import threading
+import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
+import trustme
 from django.core.mail import EmailMultiAlternatives, get_connection
-from imap_tools import MailBoxUnencrypted, MailMessageFlags
+from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
 from imap_tools.errors import MailboxLoginError
 
 from tests import mailservers
@@ -22,9 +25,12 @@ from tests.mailservers import (
     SKIP_REASON,
     DovecotNotInstalled,
     DovecotServer,
+    SilentServer,
     SmtpSink,
     dovecot_server,
+    self_signed_identity,
     smtp_sink,
+    tls_identity,
 )
 
 EU = "support-eu@pacte.test"
@@ -205,3 +211,50 @@ def test_the_sink_takes_a_message_of_nearly_40_mib_and_refuses_a_larger_one(
     assert "552" in str(refused.value)
     [received] = sink.wait_for(1)
     assert received.raw == big
+
+
+def test_dovecot_with_a_certificate_speaks_imaps_and_starttls() -> None:
+    ca = trustme.CA()
+    trusting = ssl.create_default_context(cadata=ca.cert_pem.bytes().decode())
+    for server in dovecot_server(USERS, tls=tls_identity(ca)):
+        assert server.tls_port and server.tls_port != server.port
+        with MailBox(server.host, server.tls_port, ssl_context=trusting).login(EU, "secret") as box:
+            assert box.client.sock.version() in ("TLSv1.2", "TLSv1.3")
+        with MailBoxStartTls(server.host, server.port, ssl_context=trusting).login(EU, "secret"):
+            pass
+        assert server.append(EU, customer_mail("TLS", "ok\n", "<tls@acme.test>")) == 1
+    for server in dovecot_server(USERS, tls=self_signed_identity()):
+        with pytest.raises(ssl.SSLCertVerificationError, match="self-signed"):
+            MailBox(server.host, server.tls_port, ssl_context=ssl.create_default_context())
+
+
+def test_the_sink_requires_starttls_or_speaks_implicit_tls() -> None:
+    ca = trustme.CA()
+    trusting = ssl.create_default_context(cadata=ca.cert_pem.bytes().decode())
+    raw = b"From: a@acme.test\r\nTo: b@pacte.test\r\nSubject: tls\r\n\r\nok\r\n"
+    for sink in smtp_sink(tls=tls_identity(ca)):
+        with (
+            smtplib.SMTP(sink.host, sink.port, timeout=10) as client,
+            pytest.raises(smtplib.SMTPSenderRefused, match="STARTTLS"),
+        ):
+            client.sendmail("a@acme.test", ["b@pacte.test"], raw)
+        with smtplib.SMTP(sink.host, sink.port, timeout=10) as client:
+            client.starttls(context=trusting)
+            client.sendmail("a@acme.test", ["b@pacte.test"], raw)
+        assert [m.raw for m in sink.wait_for(1)] == [raw]
+    for sink in smtp_sink(tls=tls_identity(ca), implicit_tls=True):
+        with smtplib.SMTP_SSL(sink.host, sink.port, context=trusting, timeout=10) as client:
+            client.sendmail("a@acme.test", ["b@pacte.test"], raw)
+        assert len(sink.wait_for(1)) == 1
+
+
+def test_the_silent_server_accepts_and_never_answers() -> None:
+    with SilentServer() as silent:
+        with socket.create_connection((silent.host, silent.port), timeout=0.2) as client:
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                client.recv(1)
+            assert time.monotonic() - started >= 0.15
+        assert silent.accepted == 1
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((silent.host, silent.port), timeout=1).close()

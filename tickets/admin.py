@@ -83,9 +83,41 @@ class DeskAddressInline(ManagerEditable, admin.TabularInline):  # type: ignore[t
     extra = 0
 
 
-class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
-    # The stored password is never sent back to the browser; left empty, it stays as it was.
-    password = forms.CharField(widget=forms.PasswordInput(render_value=False), required=False)
+KEEP_HELP = _("Stored encrypted and never shown; leave empty to keep the current one.")
+
+
+def _secret_input(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text=KEEP_HELP,
+    )
+
+
+class SecretsForm(forms.ModelForm):  # type: ignore[type-arg]  # any model
+    """Secrets are never sent back to the browser. A secret field left empty keeps the stored
+    value; `<name>_clear`, where the form declares it, empties it (turns the feature off)."""
+
+    secrets: tuple[str, ...] = ()
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        for name in self.secrets:
+            if cleaned.get(name):
+                continue
+            if cleaned.get(f"{name}_clear"):
+                cleaned[name] = ""
+            elif self.instance.pk:
+                cleaned[name] = getattr(self.instance, name)
+            elif not self.instance._meta.get_field(name).blank:
+                self.add_error(name, forms.Field.default_error_messages["required"])
+        return cleaned
+
+
+class MailboxForm(SecretsForm):
+    secrets = ("password",)
+    password = _secret_input(_("password"))
 
     class Meta:
         model = Mailbox
@@ -93,20 +125,13 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
             "host",
             "port",
             "security",
+            "ca_bundle",
             "username",
             "password",
             "folder",
             "done_folder",
             "active",
         ]
-
-    def clean_password(self) -> str:
-        password: str = self.cleaned_data.get("password") or ""
-        if not password and self.instance.pk:
-            return self.instance.password
-        if not password:
-            raise forms.ValidationError(forms.Field.default_error_messages["required"])
-        return password
 
 
 class MailboxInline(ManagerEditable, admin.StackedInline):  # type: ignore[type-arg]
@@ -116,15 +141,41 @@ class MailboxInline(ManagerEditable, admin.StackedInline):  # type: ignore[type-
     readonly_fields = ["last_polled_at", "last_error"]
 
 
+class DeskForm(SecretsForm):
+    secrets = ("inbound_secret",)
+    inbound_secret = _secret_input(_("inbound webhook secret"))
+    inbound_secret_clear = forms.BooleanField(
+        label=_("Remove the webhook secret (turns the webhook off)"), required=False
+    )
+
+    class Meta:
+        model = Desk
+        fields = "__all__"  # noqa: DJ007  # every field, as the admin's default form; new ones too
+
+
 @admin.register(Desk)
 class DeskAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
+    form = DeskForm
     list_display = ["name", "region", "email", "calendar", "lead"]
     filter_horizontal = ["agents"]
     inlines = [DeskAddressInline, MailboxInline]
 
 
+class OrganizationForm(SecretsForm):
+    secrets = ("chat_secret",)
+    chat_secret = _secret_input(_("chat widget secret"))
+    chat_secret_clear = forms.BooleanField(
+        label=_("Remove the chat widget secret (turns the widget off)"), required=False
+    )
+
+    class Meta:
+        model = Organization
+        fields = "__all__"  # noqa: DJ007  # every field, as the admin's default form; new ones too
+
+
 @admin.register(Organization)
 class OrganizationAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
+    form = OrganizationForm
     list_display = ["name", "under_contract", "sla_policy", "availability_commitment"]
     list_filter = ["under_contract", "sla_policy"]
     filter_horizontal = ["desks"]
@@ -133,12 +184,15 @@ class OrganizationAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type
 
     @admin.action(description=_("Generate a new chat widget secret"))
     def rotate_chat_secret(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
-        for organization in queryset:
+        # Shown this once (the form never shows a stored secret).
+        rotated = [
             widget.organization_chat_secret_rotate(organization=organization)
+            for organization in queryset
+        ]
         self.message_user(
             request,
-            _("New chat widget secrets for %(names)s: give them to their developers.")
-            % {"names": ", ".join(str(o) for o in queryset)},
+            _("New chat widget secrets, shown only now: give them to their developers. %(list)s")
+            % {"list": "; ".join(f"{o}: {o.chat_secret}" for o in rotated)},
         )
 
 

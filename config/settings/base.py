@@ -177,7 +177,20 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Email: EMAIL_URL such as smtp://user:pass@host:587 or smtp+tls://…; unset, mail is printed.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# SMTP goes through Pacte's backend: the server's certificate and name are verified against
+# the system's CA store, or PACTE_EMAIL_CA_FILE; no TLS only to a server on this machine.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+if _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+    _email["EMAIL_BACKEND"] = "tickets.mail.smtp.EmailBackend"
+vars().update(_email)
+PACTE_EMAIL_CA_FILE = env("PACTE_EMAIL_CA_FILE", default="")
+# Seconds a mail server may stay silent before Pacte gives up (the mail waits for a retry).
+EMAIL_TIMEOUT = env.float("DJANGO_EMAIL_TIMEOUT", default=30.0)
+PACTE_IMAP_TIMEOUT = env.float("PACTE_IMAP_TIMEOUT", default=30.0)
+# Secrets at rest (mailbox passwords, webhook and chat secrets): Fernet keys, comma-separated,
+# the first encrypts, all decrypt (docs/ARCHITECTURE.md, "Secrets at rest"). local.py and
+# test.py set a public key; production.py requires PACTE_ENCRYPTION_KEYS.
+PACTE_ENCRYPTION_KEYS: list[str] = []
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Pacte <support@pacte.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -7,6 +7,7 @@ from .base import env
 
 DEBUG = False
 SECRET_KEY = "pacte-test-key"
+PACTE_ENCRYPTION_KEYS = ["cGFjdGUtdGVzdC1zdWl0ZS1vbmx5LWtleS0wMDAwMDE="]  # public, tests only
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -14,12 +14,15 @@ import logging
 import ssl
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError, MailboxLoginError
 
+from tickets.crypto import SecretUnreadable
 from tickets.mail.ingest import TEMPORARY_ERRORS, EmptyMail, MailTooLarge, mail_receive
+from tickets.mail.tls import client_context, describe_tls_error, is_loopback
 from tickets.models import InboundMail, Mailbox
 
 logger = logging.getLogger(__name__)
@@ -27,7 +30,10 @@ logger = logging.getLogger(__name__)
 HANDLED = "$PacteHandled"
 REJECTED = "$PacteRejected"  # too large or empty: kept in the mailbox for a person to see
 BATCH = 200
-TIMEOUT = 30
+
+
+class PlaintextRefused(OSError):
+    """A mailbox without TLS on a server that is not on this machine."""
 
 
 @dataclass(frozen=True)
@@ -39,11 +45,22 @@ class PollResult:
 
 
 def _connect(mailbox: Mailbox) -> BaseMailBox:
+    """A connected client. TLS always verifies the certificate and the host name, against the
+    mailbox's CA bundle or else the system's store; every wait on the server is bounded by
+    PACTE_IMAP_TIMEOUT seconds (connect, greeting, each answer)."""
+    timeout = settings.PACTE_IMAP_TIMEOUT
     if mailbox.security == Mailbox.Security.SSL:
-        return MailBox(mailbox.host, mailbox.port, timeout=TIMEOUT)
+        context = client_context(ca_pem=mailbox.ca_bundle)
+        return MailBox(mailbox.host, mailbox.port, timeout=timeout, ssl_context=context)
     if mailbox.security == Mailbox.Security.STARTTLS:
-        return MailBoxStartTls(mailbox.host, mailbox.port, timeout=TIMEOUT)
-    return MailBoxUnencrypted(mailbox.host, mailbox.port, timeout=TIMEOUT)
+        context = client_context(ca_pem=mailbox.ca_bundle)
+        return MailBoxStartTls(mailbox.host, mailbox.port, timeout=timeout, ssl_context=context)
+    if not is_loopback(mailbox.host):
+        raise PlaintextRefused(
+            f"refusing IMAP without TLS to {mailbox.host}: choose TLS or STARTTLS "
+            "(no TLS is for a server on this machine only)"
+        )
+    return MailBoxUnencrypted(mailbox.host, mailbox.port, timeout=timeout)
 
 
 def _raw(client: imaplib.IMAP4, uid: str) -> bytes | None:
@@ -66,11 +83,18 @@ def _mark(box: BaseMailBox, mailbox: Mailbox, uid: str, keyword: str) -> None:
 
 def mailbox_poll(*, mailbox_id: int) -> PollResult:
     """Fetch and handle every new message of one mailbox; errors are recorded on it."""
-    mailbox = Mailbox.objects.select_related("desk").get(pk=mailbox_id)
+    # Secrets are decrypted when read, inside the try: one no key opens is an error recorded
+    # on the mailbox like any other.
+    mailbox = (
+        Mailbox.objects.select_related("desk")
+        .defer("password", "desk__inbound_secret")
+        .get(pk=mailbox_id)
+    )
     fetched = handled = rejected = 0
     error = ""
     try:
-        with _connect(mailbox).login(mailbox.username, mailbox.password, mailbox.folder) as box:
+        password = mailbox.password  # decrypted before any connection
+        with _connect(mailbox).login(mailbox.username, password, mailbox.folder) as box:
             uids = box.uids(f"NOT KEYWORD {HANDLED} NOT KEYWORD {REJECTED} NOT DELETED")
             for uid in uids[:BATCH]:
                 raw = _raw(box.client, uid)
@@ -95,12 +119,14 @@ def mailbox_poll(*, mailbox_id: int) -> PollResult:
                     break
                 _mark(box, mailbox, uid, HANDLED)
                 handled += 1
+    except SecretUnreadable as exc:
+        error = str(exc)
     except MailboxLoginError as exc:
         error = f"login failed: {exc}"
     except (OSError, imaplib.IMAP4.error, ssl.SSLError, ImapToolsError) as exc:
         # Mail handled before the failure stays handled; what was not marked is fetched
         # again next time, and found to be a duplicate.
-        error = f"{type(exc).__name__}: {exc}"
+        error = describe_tls_error(exc, host=mailbox.host, port=mailbox.port)
     if error:
         logger.warning("mailbox %s: %s", mailbox, error)
     with transaction.atomic():

@@ -16,6 +16,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tickets.crypto import EncryptedTextField
+
 
 class Language(models.TextChoices):
     EN = "en", _("English")
@@ -129,7 +131,7 @@ class Desk(models.Model):
     agents = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="desks", blank=True, verbose_name=_("agents")
     )
-    inbound_secret = models.CharField(
+    inbound_secret = EncryptedTextField(
         _("inbound webhook secret"),
         max_length=128,
         blank=True,
@@ -220,7 +222,7 @@ class Organization(models.Model):
         default=Decimal("99.500"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
-    chat_secret = models.CharField(
+    chat_secret = EncryptedTextField(
         _("chat widget secret"),
         max_length=128,
         blank=True,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tickets.crypto import EncryptedTextField
+from tickets.mail.tls import is_loopback, validate_ca_bundle
 from tickets.models.core import Desk, Language, Message, Ticket
 
 
@@ -176,7 +179,17 @@ class Mailbox(models.Model):
     port = models.PositiveIntegerField(_("port"), default=993)
     security = models.CharField(_("security"), max_length=8, choices=Security, default=Security.SSL)
     username = models.CharField(_("user name"), max_length=200)
-    password = models.CharField(_("password"), max_length=200)
+    password = EncryptedTextField(_("password"), max_length=200)
+    ca_bundle = models.TextField(
+        _("CA certificates"),
+        blank=True,
+        validators=[validate_ca_bundle],
+        help_text=_(
+            "PEM certificates of the CA that signed the server's certificate, trusted instead "
+            "of the system's; empty: the system's certificate store. The certificate and the "
+            "host name are always verified."
+        ),
+    )
     folder = models.CharField(_("folder"), max_length=200, default="INBOX")
     done_folder = models.CharField(
         _("folder for handled mail"),
@@ -194,3 +207,14 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username}@{self.host}/{self.folder}"
+
+    def clean(self) -> None:
+        if self.security == self.Security.NONE and self.host and not is_loopback(self.host):
+            raise ValidationError(
+                {
+                    "security": _(
+                        "Without TLS the password would cross the network in clear: choose "
+                        "TLS or STARTTLS (allowed only for a server on this machine)."
+                    )
+                }
+            )
