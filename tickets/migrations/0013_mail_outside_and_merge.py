@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0011_report_indexes'),
+        ('tickets', '0012_mail_tls_secrets'),
     ]
 
     operations = [
