@@ -97,6 +97,55 @@ def test_a_token_that_is_forged_stale_or_incomplete_is_refused(
         widget.read_token(acme, make(acme), now=timezone.now())  # type: ignore[operator]
 
 
+def _in(seconds: int) -> int:
+    return int(timezone.now().timestamp()) + seconds
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("exp", "reason"),
+    [
+        (str(_in(300)), "not valid"),  # a number in a string: int() takes it, JSON does not
+        ("soon", "not valid"),
+        ("", "not valid"),
+        ([_in(300)], "not valid"),
+        ({"at": _in(300)}, "not valid"),
+        (None, "not valid"),
+        (True, "expired"),  # PyJWT reads it as 1 (1970) before Pacte sees it: refused anyway
+        (float("nan"), "not valid"),
+        (float("inf"), "not valid"),
+        (10**400, "within an hour"),  # a valid JSON number, beyond any float
+        (1e300, "within an hour"),
+        (-(10**400), "expired"),
+        (_in(300) + 0.5, None),  # a fraction of a second is still a number of seconds
+    ],
+    ids=lambda value: repr(value)[:24],
+)
+def test_an_expiry_that_is_not_a_number_is_refused_like_any_bad_token(
+    acme: Organization, exp: object, reason: str | None
+) -> None:
+    token = signed(acme, claims(exp=exp))
+    if reason is None:
+        assert widget.read_token(acme, token, now=timezone.now()).email == "dana@acme.example"
+        return
+    with pytest.raises(WidgetTokenError, match=reason):
+        widget.read_token(acme, token, now=timezone.now())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "exp", [str(_in(300)), ["x"], None, 10**400], ids=["str", "list", "null", "huge"]
+)
+def test_the_frame_answers_a_bad_expiry_with_its_refusal_page_not_an_error(
+    acme: Organization, exp: object
+) -> None:
+    response = post(frame(signed(acme, claims(exp=exp))))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "The chat token is not valid." in page or "must expire within an hour" in page
+    assert not Contact.objects.filter(email="dana@acme.example").exists()
+
+
 @pytest.mark.django_db
 def test_an_organization_without_a_secret_has_no_widget(world: World) -> None:
     token = jwt.encode(claims(), "x" * 32, algorithm="HS256")
