@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD, World, open_ticket
+from tests.factories import PASSWORD, World, client_for, open_ticket
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +201,36 @@ def test_schema_and_swagger_are_served_locally(world: World, api: APIClient) -> 
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "cdn" not in html.lower() and "/static/drf_spectacular_sidecar/" in html
+
+
+SANDBOX_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Content-Disposition")
+
+
+def test_an_attachment_downloads_sandboxed_from_the_api_as_from_the_pages(
+    world: World, api: APIClient
+) -> None:
+    """A file someone uploaded (here XML a browser would run as an SVG with a script) is never
+    run by a browser, whether fetched through the API or the pages: same headers, one helper."""
+    api.force_authenticate(world.alice.user)
+    ticket = open_ticket(world.alice)
+    hostile = SimpleUploadedFile(
+        "invoice.xml",
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.cookie)"/>',
+        "application/xml",
+    )
+    reply = api.post(
+        f"/api/tickets/{ticket.reference}/messages/",
+        {"body": "see file", "attachments": [hostile]},
+        format="multipart",
+    )
+    assert reply.status_code == 201, reply.content
+    attachment = reply.json()["attachments"][0]
+    from_api = api.get(attachment["url"])
+    page_client = client_for(world.alice.user)
+    from_page = page_client.get(reverse("files:download", args=[attachment["key"]]))
+    assert from_api.status_code == from_page.status_code == 200
+    for response in (from_api, from_page):
+        assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Content-Disposition"] == 'attachment; filename="invoice.xml"'
+    assert [from_api[h] for h in SANDBOX_HEADERS] == [from_page[h] for h in SANDBOX_HEADERS]

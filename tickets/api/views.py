@@ -20,6 +20,7 @@ from tickets.api.filters import TicketFilter
 from tickets.api.serializers import MessageOutput, TicketDetailOutput, TicketOutput
 from tickets.exceptions import PermissionDeniedError
 from tickets.models import Attachment, Channel, Contact, Message, Severity, Status, Ticket, User
+from tickets.views.files import attachment_response
 
 
 def _user(request: Request) -> User:
@@ -234,11 +235,4 @@ class AttachmentDownloadApi(APIView):
             attachment = access.visible_attachments(_user(request)).get(key=key)
         except Attachment.DoesNotExist:
             raise Http404 from None
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment_response(attachment)
