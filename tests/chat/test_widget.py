@@ -229,6 +229,12 @@ def frame(token: str = "", credential: str = "", **data: str) -> dict[str, str]:
     return {"organization": "acme", "token": token, "credential": credential, **data}
 
 
+def csp_directives(response: HttpResponse) -> dict[str, str]:
+    """The response's Content-Security-Policy, directive by directive."""
+    parts = (part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    return {name: value for name, value in parts}
+
+
 def post(data: dict[str, str], origin: str = "") -> HttpResponse:
     """The frame's requests as a browser sends them: the token from the product's page, the
     credential from the frame's own (Pacte's) pages."""
@@ -248,9 +254,9 @@ def test_the_frame_opens_for_a_signed_user_and_only_inside_the_organizations_pag
     assert response.status_code == 200
     assert "Support is open now" in page and "Start the chat" in page
     assert "dana@acme.example" in page and 'name="credential"' in page
-    assert response["Content-Security-Policy"] == (
-        f"frame-ancestors 'self' {PRODUCT} http://localhost:3000"
-    )
+    policy = csp_directives(response)
+    assert policy["frame-ancestors"] == f"'self' {PRODUCT} http://localhost:3000"
+    assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
     assert "X-Frame-Options" not in response
     assert not response.cookies  # nothing is kept in the browser: the credential is the key
     assert Client().get(URL).status_code == 405
@@ -262,6 +268,9 @@ def test_a_refused_token_shows_why_and_writes_nothing(acme: Organization) -> Non
     response = post(frame(signed(acme, claims(), key="z" * 40)))
     assert response.status_code == 403
     assert "The chat token is not valid." in response.content.decode()
+    # Only a reason on it: the product's page, whatever its origin, may show it.
+    assert csp_directives(response)["frame-ancestors"] == "*"
+    assert csp_directives(response)["script-src"] == "'self'"
     stale = post({"credential": "forged"})
     assert stale.status_code == 403 and "reload the page" in stale.content.decode()
     assert (Contact.objects.count(), User.objects.count()) == (contacts, users)
