@@ -234,3 +234,51 @@ def test_an_attachment_downloads_sandboxed_from_the_api_as_from_the_pages(
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Content-Disposition"] == 'attachment; filename="invoice.xml"'
     assert [from_api[h] for h in SANDBOX_HEADERS] == [from_page[h] for h in SANDBOX_HEADERS]
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        "9999-12-31T23:59:59-10:00",  # after year 9999 in UTC
+        "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
+        "yesterday",
+    ],
+)
+def test_a_date_filter_out_of_range_is_a_clear_400(
+    world: World, api: APIClient, instant: str
+) -> None:
+    api.force_authenticate(world.agent_eu)
+    response = api.get("/api/tickets/", {"received_after": instant})
+    assert response.status_code == 400
+    assert list(response.json()) == ["received_after"]
+
+
+def test_a_far_offset_is_the_same_instant_in_utc(world: World, api: APIClient) -> None:
+    """ISO 8601 allows offsets up to ±23:59, PostgreSQL up to ±15:59: this was a 500."""
+    open_ticket(world.alice)  # received now
+    api.force_authenticate(world.agent_eu)
+    # 2000-01-01 at +19:21 is still in 1999 in UTC: today's ticket is after it, not before.
+    after = api.get("/api/tickets/", {"received_after": "2000-01-01T00:00:00+19:21"})
+    before = api.get("/api/tickets/", {"received_before": "2000-01-01T00:00:00+19:21"})
+    assert (after.json()["count"], before.json()["count"]) == (1, 0)
+
+
+def test_the_schema_documents_the_refusals_the_api_gives(api: APIClient) -> None:
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    paths = schema["paths"]
+
+    def codes(path: str, method: str) -> set[str]:
+        return set(paths[path][method]["responses"])
+
+    action = "/api/tickets/{reference}/"
+    assert codes("/api/auth/token/", "post") == {"200", "400", "429"}
+    assert codes("/api/tickets/", "get") == {"200", "400", "401", "404"}
+    assert codes("/api/tickets/", "post") == {"201", "400", "401", "403"}
+    assert codes(action, "get") == {"200", "401", "404"}
+    for verb in ("status", "acknowledge", "assign", "reclassify"):
+        assert codes(f"{action}{verb}/", "post") == {"200", "400", "401", "403", "404"}
+    assert codes(f"{action}messages/", "post") == {"201", "400", "401", "403", "404"}
+    assert codes("/api/attachments/{key}/", "get") == {"200", "401", "404"}
+    error = paths[action]["get"]["responses"]["404"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/ErrorOutput"}
+    assert schema["components"]["schemas"]["ErrorOutput"]["required"] == ["detail"]
