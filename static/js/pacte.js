@@ -125,6 +125,8 @@
       document.querySelectorAll("input[name=tickets][form=bulk]").forEach(function (box) { box.checked = el.checked; });
     }
     if (el.name === "tickets" || (el.classList && el.classList.contains("select-all"))) updateBulkCount();
+    // The language and year choosers: a choice is sent at once (a button under <noscript>).
+    if (el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.submit();
     if (el.matches && el.matches("select[data-insert-into]")) {
       // Canned replies: the chosen text goes into the reply at the cursor, then the choice resets.
       var target = document.getElementById(el.getAttribute("data-insert-into"));
@@ -141,6 +143,10 @@
   });
 
   document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("button[data-print]")) {
+      window.print();
+      return;
+    }
     var row = event.target.closest && event.target.closest("table.queue tbody tr[data-href]");
     if (row && !event.target.closest("a, input, label, button")) select(row);
   });

@@ -27,8 +27,7 @@
   var host = document.createElement("div");
   host.setAttribute("data-pacte-chat", "");
   var root = host.attachShadow({ mode: "open" });
-  var style = document.createElement("style");
-  style.textContent = [
+  var css = [
     ":host { all: initial; }",
     ".launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483646; width: 56px;",
     "  height: 56px; border-radius: 50%; border: 0; cursor: pointer; background: #1f4e8c;",
@@ -45,6 +44,17 @@
     ".panel[hidden] { display: none; }",
     "iframe { border: 0; width: 100%; height: 100%; display: block; }"
   ].join("\n");
+  // A constructed stylesheet, which a page's Content-Security-Policy does not count as an
+  // inline style (a <style> element needs 'unsafe-inline'); older browsers get the element.
+  if ("adoptedStyleSheets" in root && "replaceSync" in CSSStyleSheet.prototype) {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    var style = document.createElement("style");
+    style.textContent = css;
+    root.appendChild(style);
+  }
   var launcher = document.createElement("button");
   launcher.type = "button";
   launcher.className = "launcher";
@@ -60,7 +70,7 @@
   frame.title = label.open;
   frame.setAttribute("allow", "autoplay");
   panel.appendChild(frame);
-  root.append(style, panel, launcher);
+  root.append(panel, launcher);
 
   var loaded = false;
 

@@ -97,6 +97,55 @@ def test_a_token_that_is_forged_stale_or_incomplete_is_refused(
         widget.read_token(acme, make(acme), now=timezone.now())  # type: ignore[operator]
 
 
+def _in(seconds: int) -> int:
+    return int(timezone.now().timestamp()) + seconds
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("exp", "reason"),
+    [
+        (str(_in(300)), "not valid"),  # a number in a string: int() takes it, JSON does not
+        ("soon", "not valid"),
+        ("", "not valid"),
+        ([_in(300)], "not valid"),
+        ({"at": _in(300)}, "not valid"),
+        (None, "not valid"),
+        (True, "expired"),  # PyJWT reads it as 1 (1970) before Pacte sees it: refused anyway
+        (float("nan"), "not valid"),
+        (float("inf"), "not valid"),
+        (10**400, "within an hour"),  # a valid JSON number, beyond any float
+        (1e300, "within an hour"),
+        (-(10**400), "expired"),
+        (_in(300) + 0.5, None),  # a fraction of a second is still a number of seconds
+    ],
+    ids=lambda value: repr(value)[:24],
+)
+def test_an_expiry_that_is_not_a_number_is_refused_like_any_bad_token(
+    acme: Organization, exp: object, reason: str | None
+) -> None:
+    token = signed(acme, claims(exp=exp))
+    if reason is None:
+        assert widget.read_token(acme, token, now=timezone.now()).email == "dana@acme.example"
+        return
+    with pytest.raises(WidgetTokenError, match=reason):
+        widget.read_token(acme, token, now=timezone.now())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "exp", [str(_in(300)), ["x"], None, 10**400], ids=["str", "list", "null", "huge"]
+)
+def test_the_frame_answers_a_bad_expiry_with_its_refusal_page_not_an_error(
+    acme: Organization, exp: object
+) -> None:
+    response = post(frame(signed(acme, claims(exp=exp))))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "The chat token is not valid." in page or "must expire within an hour" in page
+    assert not Contact.objects.filter(email="dana@acme.example").exists()
+
+
 @pytest.mark.django_db
 def test_an_organization_without_a_secret_has_no_widget(world: World) -> None:
     token = jwt.encode(claims(), "x" * 32, algorithm="HS256")
@@ -180,6 +229,12 @@ def frame(token: str = "", credential: str = "", **data: str) -> dict[str, str]:
     return {"organization": "acme", "token": token, "credential": credential, **data}
 
 
+def csp_directives(response: HttpResponse) -> dict[str, str]:
+    """The response's Content-Security-Policy, directive by directive."""
+    parts = (part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    return {name: value for name, value in parts}
+
+
 def post(data: dict[str, str], origin: str = "") -> HttpResponse:
     """The frame's requests as a browser sends them: the token from the product's page, the
     credential from the frame's own (Pacte's) pages."""
@@ -199,9 +254,9 @@ def test_the_frame_opens_for_a_signed_user_and_only_inside_the_organizations_pag
     assert response.status_code == 200
     assert "Support is open now" in page and "Start the chat" in page
     assert "dana@acme.example" in page and 'name="credential"' in page
-    assert response["Content-Security-Policy"] == (
-        f"frame-ancestors 'self' {PRODUCT} http://localhost:3000"
-    )
+    policy = csp_directives(response)
+    assert policy["frame-ancestors"] == f"'self' {PRODUCT} http://localhost:3000"
+    assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
     assert "X-Frame-Options" not in response
     assert not response.cookies  # nothing is kept in the browser: the credential is the key
     assert Client().get(URL).status_code == 405
@@ -213,6 +268,9 @@ def test_a_refused_token_shows_why_and_writes_nothing(acme: Organization) -> Non
     response = post(frame(signed(acme, claims(), key="z" * 40)))
     assert response.status_code == 403
     assert "The chat token is not valid." in response.content.decode()
+    # Only a reason on it: the product's page, whatever its origin, may show it.
+    assert csp_directives(response)["frame-ancestors"] == "*"
+    assert csp_directives(response)["script-src"] == "'self'"
     stale = post({"credential": "forged"})
     assert stale.status_code == 403 and "reload the page" in stale.content.decode()
     assert (Contact.objects.count(), User.objects.count()) == (contacts, users)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD, World, open_ticket
+from tests.factories import PASSWORD, World, client_for, open_ticket
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +201,84 @@ def test_schema_and_swagger_are_served_locally(world: World, api: APIClient) -> 
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "cdn" not in html.lower() and "/static/drf_spectacular_sidecar/" in html
+
+
+SANDBOX_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Content-Disposition")
+
+
+def test_an_attachment_downloads_sandboxed_from_the_api_as_from_the_pages(
+    world: World, api: APIClient
+) -> None:
+    """A file someone uploaded (here XML a browser would run as an SVG with a script) is never
+    run by a browser, whether fetched through the API or the pages: same headers, one helper."""
+    api.force_authenticate(world.alice.user)
+    ticket = open_ticket(world.alice)
+    hostile = SimpleUploadedFile(
+        "invoice.xml",
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.cookie)"/>',
+        "application/xml",
+    )
+    reply = api.post(
+        f"/api/tickets/{ticket.reference}/messages/",
+        {"body": "see file", "attachments": [hostile]},
+        format="multipart",
+    )
+    assert reply.status_code == 201, reply.content
+    attachment = reply.json()["attachments"][0]
+    from_api = api.get(attachment["url"])
+    page_client = client_for(world.alice.user)
+    from_page = page_client.get(reverse("files:download", args=[attachment["key"]]))
+    assert from_api.status_code == from_page.status_code == 200
+    for response in (from_api, from_page):
+        assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Content-Disposition"] == 'attachment; filename="invoice.xml"'
+    assert [from_api[h] for h in SANDBOX_HEADERS] == [from_page[h] for h in SANDBOX_HEADERS]
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        "9999-12-31T23:59:59-10:00",  # after year 9999 in UTC
+        "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
+        "yesterday",
+    ],
+)
+def test_a_date_filter_out_of_range_is_a_clear_400(
+    world: World, api: APIClient, instant: str
+) -> None:
+    api.force_authenticate(world.agent_eu)
+    response = api.get("/api/tickets/", {"received_after": instant})
+    assert response.status_code == 400
+    assert list(response.json()) == ["received_after"]
+
+
+def test_a_far_offset_is_the_same_instant_in_utc(world: World, api: APIClient) -> None:
+    """ISO 8601 allows offsets up to ±23:59, PostgreSQL up to ±15:59: this was a 500."""
+    open_ticket(world.alice)  # received now
+    api.force_authenticate(world.agent_eu)
+    # 2000-01-01 at +19:21 is still in 1999 in UTC: today's ticket is after it, not before.
+    after = api.get("/api/tickets/", {"received_after": "2000-01-01T00:00:00+19:21"})
+    before = api.get("/api/tickets/", {"received_before": "2000-01-01T00:00:00+19:21"})
+    assert (after.json()["count"], before.json()["count"]) == (1, 0)
+
+
+def test_the_schema_documents_the_refusals_the_api_gives(api: APIClient) -> None:
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    paths = schema["paths"]
+
+    def codes(path: str, method: str) -> set[str]:
+        return set(paths[path][method]["responses"])
+
+    action = "/api/tickets/{reference}/"
+    assert codes("/api/auth/token/", "post") == {"200", "400", "429"}
+    assert codes("/api/tickets/", "get") == {"200", "400", "401", "404"}
+    assert codes("/api/tickets/", "post") == {"201", "400", "401", "403"}
+    assert codes(action, "get") == {"200", "401", "404"}
+    for verb in ("status", "acknowledge", "assign", "reclassify"):
+        assert codes(f"{action}{verb}/", "post") == {"200", "400", "401", "403", "404"}
+    assert codes(f"{action}messages/", "post") == {"201", "400", "401", "403", "404"}
+    assert codes("/api/attachments/{key}/", "get") == {"200", "401", "404"}
+    error = paths[action]["get"]["responses"]["404"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/ErrorOutput"}
+    assert schema["components"]["schemas"]["ErrorOutput"]["required"] == ["detail"]

@@ -1,10 +1,12 @@
-"""The one DRF exception handler: domain errors become clear 4xx answers."""
+"""The one DRF exception handler: domain errors become clear 4xx answers; and the shapes of
+those answers, for the OpenAPI schema (``error_responses``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -20,3 +22,38 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             body[exc.field] = [exc.message]
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
+
+
+class ErrorOutput(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why the request was refused.")
+
+
+class ValidationErrorOutput(serializers.Serializer):
+    """A refused input: ``detail`` for a rule of the desk (an illegal status change…), and one
+    list of messages per field that is wrong, named by the field (``non_field_errors`` for the
+    input as a whole)."""
+
+    detail = serializers.CharField(required=False, help_text="Why, when a rule refused it.")
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+_ERRORS: dict[int, OpenApiResponse] = {
+    400: OpenApiResponse(
+        ValidationErrorOutput, description="Refused input: what is wrong, field by field."
+    ),
+    401: OpenApiResponse(
+        ErrorOutput, description="No valid token (header `Authorization: Token …`)."
+    ),
+    403: OpenApiResponse(ErrorOutput, description="The caller may not do this to this ticket."),
+    404: OpenApiResponse(
+        ErrorOutput, description="No such ticket or file, or one the caller may not see."
+    ),
+    429: OpenApiResponse(
+        ErrorOutput, description="Too many requests, or too many wrong passwords: wait."
+    ),
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """The documented refusals of an operation, for ``extend_schema(responses=…)``."""
+    return {code: _ERRORS[code] for code in codes}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -16,10 +16,12 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from tickets import access, services
+from tickets.api.errors import error_responses
 from tickets.api.filters import TicketFilter
 from tickets.api.serializers import MessageOutput, TicketDetailOutput, TicketOutput
 from tickets.exceptions import PermissionDeniedError
 from tickets.models import Attachment, Channel, Contact, Message, Severity, Status, Ticket, User
+from tickets.views.files import attachment_response
 
 
 def _user(request: Request) -> User:
@@ -34,6 +36,9 @@ class TokenApi(ObtainAuthToken):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
+    @extend_schema(
+        responses={200: ObtainAuthToken.serializer_class, **error_responses(400, 429)},
+    )
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
         # Refusals are answered, not raised: a raised error would roll the request's
         # transaction back, and with it the wrong password django-axes has just counted.
@@ -53,6 +58,15 @@ class TokenApi(ObtainAuthToken):
         return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
 
 
+# A change to a ticket: the ticket as it is now; refused input or an illegal change (400), a
+# ticket the caller sees but may not change (403), one they cannot see (404).
+ACTION_RESPONSES = {200: TicketDetailOutput, **error_responses(400, 401, 403, 404)}
+
+
+@extend_schema_view(
+    # 400: a filter's value is not one of its choices; 404: a page past the last one.
+    get=extend_schema(responses={200: TicketOutput(many=True), **error_responses(400, 401, 404)})
+)
 class TicketsApi(generics.ListAPIView):
     """GET: tickets visible to the caller, newest first, filtered by status, severity, desk, …
     POST: open a ticket (a contact for themselves; an agent on behalf of a contact)."""
@@ -84,7 +98,10 @@ class TicketsApi(generics.ListAPIView):
         )
         attachments = serializers.ListField(child=serializers.FileField(), required=False)
 
-    @extend_schema(request=TicketsInput, responses={201: TicketDetailOutput})
+    @extend_schema(
+        request=TicketsInput,
+        responses={201: TicketDetailOutput, **error_responses(400, 401, 403)},
+    )
     def post(self, request: Request) -> Response:
         user = _user(request)
         data = self.TicketsInput(data=request.data)
@@ -123,7 +140,7 @@ class TicketsApi(generics.ListAPIView):
 
 
 class TicketDetailApi(APIView):
-    @extend_schema(responses=TicketDetailOutput)
+    @extend_schema(responses={200: TicketDetailOutput, **error_responses(401, 404)})
     def get(self, request: Request, reference: str) -> Response:
         ticket = access.ticket_or_404(_user(request), reference)
         return Response(TicketDetailOutput(ticket).data)
@@ -137,7 +154,7 @@ class TicketMessagesApi(APIView):
         internal = serializers.BooleanField(default=False)
         attachments = serializers.ListField(child=serializers.FileField(), required=False)
 
-    @extend_schema(responses=MessageOutput(many=True))
+    @extend_schema(responses={200: MessageOutput(many=True), **error_responses(401, 404)})
     def get(self, request: Request, reference: str) -> Response:
         user = _user(request)
         ticket = access.ticket_or_404(user, reference)
@@ -148,7 +165,10 @@ class TicketMessagesApi(APIView):
         )
         return Response(MessageOutput(messages, many=True).data)
 
-    @extend_schema(request=TicketMessagesInput, responses={201: MessageOutput})
+    @extend_schema(
+        request=TicketMessagesInput,
+        responses={201: MessageOutput, **error_responses(400, 401, 403, 404)},
+    )
     def post(self, request: Request, reference: str) -> Response:
         user = _user(request)
         ticket = access.ticket_or_404(user, reference)
@@ -171,7 +191,7 @@ class TicketStatusApi(APIView):
         status = serializers.ChoiceField(choices=Status.choices)
         note = serializers.CharField(max_length=500, required=False, default="")
 
-    @extend_schema(request=TicketStatusInput, responses=TicketDetailOutput)
+    @extend_schema(request=TicketStatusInput, responses=ACTION_RESPONSES)
     def post(self, request: Request, reference: str) -> Response:
         user = _user(request)
         ticket = access.ticket_or_404(user, reference)
@@ -182,7 +202,7 @@ class TicketStatusApi(APIView):
 
 
 class TicketAcknowledgeApi(APIView):
-    @extend_schema(request=None, responses=TicketDetailOutput)
+    @extend_schema(request=None, responses=ACTION_RESPONSES)
     def post(self, request: Request, reference: str) -> Response:
         user = _user(request)
         ticket = access.ticket_or_404(user, reference)
@@ -194,7 +214,7 @@ class TicketAssignApi(APIView):
     class TicketAssignInput(serializers.Serializer):
         assignee = serializers.CharField(allow_null=True, help_text="A username, or null.")
 
-    @extend_schema(request=TicketAssignInput, responses=TicketDetailOutput)
+    @extend_schema(request=TicketAssignInput, responses=ACTION_RESPONSES)
     def post(self, request: Request, reference: str) -> Response:
         user = _user(request)
         ticket = access.ticket_or_404(user, reference)
@@ -217,7 +237,7 @@ class TicketReclassifyApi(APIView):
         severity = serializers.ChoiceField(choices=Severity.choices)
         reason = serializers.CharField(max_length=500)
 
-    @extend_schema(request=TicketReclassifyInput, responses=TicketDetailOutput)
+    @extend_schema(request=TicketReclassifyInput, responses=ACTION_RESPONSES)
     def post(self, request: Request, reference: str) -> Response:
         user = _user(request)
         ticket = access.ticket_or_404(user, reference)
@@ -228,17 +248,12 @@ class TicketReclassifyApi(APIView):
 
 
 class AttachmentDownloadApi(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(
+        responses={(200, "application/octet-stream"): bytes, **error_responses(401, 404)}
+    )
     def get(self, request: Request, key: str) -> FileResponse:
         try:
             attachment = access.visible_attachments(_user(request)).get(key=key)
         except Attachment.DoesNotExist:
             raise Http404 from None
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment_response(attachment)

@@ -64,7 +64,12 @@ def read_token(organization: Organization, token: str, *, now: datetime) -> Iden
         raise WidgetTokenError(_("The chat token has expired: reload the page.")) from None
     except jwt.InvalidTokenError:
         raise WidgetTokenError(_("The chat token is not valid.")) from None
-    if claims["exp"] - now.timestamp() > TOKEN_MAX_SECONDS + TOKEN_LEEWAY_SECONDS:
+    # PyJWT takes any exp that int() takes ("1893456000", true): only a JSON number is one. The
+    # comparison is int-to-float exact, so a huge integer cannot overflow either.
+    exp = claims["exp"]
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
+        raise WidgetTokenError(_("The chat token is not valid."))
+    if exp > now.timestamp() + TOKEN_MAX_SECONDS + TOKEN_LEEWAY_SECONDS:
         raise WidgetTokenError(_("The chat token must expire within an hour."))
     email, name = claims["email"], claims.get("name") or ""
     language, region = claims.get("language") or "", claims.get("region") or ""

@@ -30,9 +30,17 @@ from tickets.views.chat import ChatStartForm
 from tickets.views.common import contact_support_hours, current_user
 
 
-def _frame_ancestors(organization: Organization) -> str:
+def _framed_by(response: HttpResponse, ancestors: list[str]) -> HttpResponse:
+    """Pacte's Content-Security-Policy (csp.middleware), with ``ancestors`` as the pages that may
+    frame the response: what csp.decorators.csp_replace sets, for a value that depends on the
+    organization."""
+    setattr(response, "_csp_replace", {"frame-ancestors": ancestors})  # noqa: B010
+    return response
+
+
+def _organization_pages(organization: Organization) -> list[str]:
     """Only the organization's own pages (and Pacte) may frame its chat."""
-    return "frame-ancestors " + " ".join(["'self'", *organization.chat_origin_list])
+    return ["'self'", *organization.chat_origin_list]
 
 
 @contextmanager
@@ -53,8 +61,7 @@ def _reader_locale(request: HttpRequest, contact: Contact) -> Iterator[None]:
 def _refused(request: HttpRequest, reason: str) -> HttpResponse:
     # Only a reason, no action: harmless in any frame, and the product's own frame shows it.
     response = render(request, "tickets/chat_widget_error.html", {"reason": reason}, status=403)
-    response["Content-Security-Policy"] = "frame-ancestors *"
-    return response
+    return _framed_by(response, ["*"])
 
 
 # No cookie is read, so Django's CSRF check has nothing to protect: the signed token or
@@ -91,8 +98,7 @@ def chat_widget(request: HttpRequest) -> HttpResponse:
     assert contact.user is not None  # a contact the widget signs in has a login
     with _reader_locale(request, contact):
         response = _page(request, contact, credential)
-    response["Content-Security-Policy"] = _frame_ancestors(contact.organization)
-    return response
+    return _framed_by(response, _organization_pages(contact.organization))
 
 
 def _page(request: HttpRequest, contact: Contact, credential: str) -> HttpResponse:
