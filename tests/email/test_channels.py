@@ -180,6 +180,9 @@ def test_discard_and_retry(mail_world: MailWorld) -> None:
     original = manager.get(reverse("desk:mail-raw", args=[broken.pk]))
     assert original.content == b"Subject: x\r\n\r\nno sender"
     assert original["Content-Type"] == "message/rfc822"
+    # A raw mail is a stranger's bytes: downloaded sandboxed, as an attachment is.
+    assert original["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert original["X-Content-Type-Options"] == "nosniff"
 
 
 def test_mail_pages_are_for_staff_of_the_mails_desk(mail_world: MailWorld) -> None:

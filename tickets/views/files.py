@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
 
 from tickets import access
 from tickets.models import Attachment
 from tickets.views.common import current_user
+
+Response = TypeVar("Response", bound=HttpResponseBase)
 
 
 def attachment_response(attachment: Attachment) -> FileResponse:
@@ -20,6 +24,12 @@ def attachment_response(attachment: Attachment) -> FileResponse:
         filename=attachment.filename,
         content_type=attachment.content_type,
     )
+    return sandboxed(response)
+
+
+def sandboxed(response: Response) -> Response:
+    """A download from a customer or a mail (a file, a raw message): its type not guessed from
+    its bytes and, opened in the browser anyway, sandboxed with nothing allowed."""
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

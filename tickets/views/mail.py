@@ -32,6 +32,7 @@ from tickets.mail.ingest import (
 from tickets.mail.parsing import MailParseError, parse
 from tickets.models import Contact, InboundMail, Severity, User
 from tickets.views.common import current_user, form_error
+from tickets.views.files import sandboxed
 
 TABS = {
     "review": [InboundMail.Status.REVIEW],
@@ -167,7 +168,7 @@ def mail_raw(request: HttpRequest, pk: int) -> HttpResponse:
     inbound = access.inbound_mail_or_404(user, pk)
     response = HttpResponse(bytes(inbound.raw), content_type="message/rfc822")
     response["Content-Disposition"] = f'attachment; filename="mail-{inbound.pk}.eml"'
-    response["X-Content-Type-Options"] = "nosniff"
+    sandboxed(response)
     return response
 
 
