@@ -244,21 +244,24 @@ def test_a_call_opens_a_ticket_on_the_phone_channel_from_the_time_of_the_call(
     assert first.author == world.agent_eu and first.author_contact == world.alice
 
 
+# The calls below happen on Monday 8 June 2026 at 10:30 in Paris, the agent's zone: with the
+# real clock, a local time of the hour that DST repeats or skips would be refused for that.
+CALL_DAY = datetime(2026, 6, 8, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
+
+
 def test_a_call_not_acknowledged_stays_new(world: World, agent: Client) -> None:
-    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-    assert call(agent, contact=str(world.alice.pk), called_at=now) == 302
+    with time_machine.travel(CALL_DAY, tick=False):
+        assert call(agent, contact=str(world.alice.pk), called_at="2026-06-08T10:30") == 302
     assert Ticket.objects.get().status == Status.NEW
 
 
 def test_refused_calls_open_nothing(world: World, agent: Client) -> None:
-    now = timezone.localtime()
-    fmt = "%Y-%m-%dT%H:%M"
-    assert call(agent, contact=str(world.bob.pk), called_at=now.strftime(fmt)) == 400
-    future = (now + timedelta(hours=2)).strftime(fmt)
-    assert call(agent, contact=str(world.alice.pk), called_at=future) == 400
-    old = (now - timedelta(days=8)).strftime(fmt)
-    assert call(agent, contact=str(world.alice.pk), called_at=old) == 400
-    assert call(agent, contact=str(world.alice.pk), called_at="", subject="") == 400
+    alice = str(world.alice.pk)
+    with time_machine.travel(CALL_DAY, tick=False):
+        assert call(agent, contact=str(world.bob.pk), called_at="2026-06-08T10:30") == 400
+        assert call(agent, contact=alice, called_at="2026-06-08T12:30") == 400  # 2 h ahead
+        assert call(agent, contact=alice, called_at="2026-05-31T10:30") == 400  # 8 days ago
+        assert call(agent, contact=alice, called_at="", subject="") == 400
     assert not Ticket.objects.exists()
     customer = Client()
     customer.force_login(world.alice.user)  # type: ignore[arg-type]
