@@ -357,7 +357,10 @@ def main() -> int:
         base = f"http://127.0.0.1:{web_port}"
 
         print(f"date      {datetime.now(UTC).astimezone():%Y-%m-%d %H:%M %Z}")
-        cores = f"{os.cpu_count()} cores, {platform.machine()}"
+        cpuinfo = Path("/proc/cpuinfo")
+        models = [ln for ln in cpuinfo.read_text().splitlines() if ln.startswith("model name")]
+        cpu = models[0].split(":", 1)[1].strip() if models else platform.processor()
+        cores = f"{cpu}, {os.cpu_count()} cores, {platform.machine()}"
         print(f"python    {platform.python_version()}, {cores}")
         print(f"database  {database_version(url, sqlite_file)}")
         others = "off" if args.no_worker else "on"
