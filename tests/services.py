@@ -103,8 +103,10 @@ class Worker:
         self.extra_env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
         self.log = workdir / "worker.log"
+        self._log_start = 0  # this start's output begins there (a restart appends)
 
     def start(self) -> None:
+        self._log_start = self.log.stat().st_size if self.log.exists() else 0
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -140,6 +142,33 @@ class Worker:
                 start_new_session=True,
             )
 
+    def started_output(self) -> str:
+        """What the worker has logged since this start."""
+        with self.log.open("rb") as log:
+            log.seek(self._log_start)
+            return log.read().decode(errors="replace")
+
+    def is_ready(self) -> bool:
+        """Consuming tasks and, with its beat, having run a sweep that beat sent: from then on
+        a clock crossed is found within a sweep interval, however slowly the machine started
+        the processes."""
+        output = self.started_output()
+        if " ready." not in output:
+            return False
+        return not self.beat or any(
+            "sla_clock_sweep_task[" in line and "succeeded" in line for line in output.splitlines()
+        )
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Wait for readiness, not for a fixed time; the bound only ends a test whose worker
+        will never come up."""
+        process = self.process
+        assert process is not None
+        if not wait_until(lambda: self.is_ready() or process.poll() is not None, timeout):
+            raise RuntimeError(f"the worker was not ready in {timeout:.0f} s:\n{self.output()}")
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited:\n{self.output()}")
+
     def _signal_group(self, signum: int) -> None:
         assert self.process is not None
         with suppress(ProcessLookupError):
@@ -168,9 +197,11 @@ class Worker:
 
 @contextmanager
 def celery_worker(redis_url: str, workdir: Path, **kwargs: object) -> Iterator[Worker]:
+    """A started worker, ready (see ``Worker.is_ready``) when the block begins."""
     worker = Worker(redis_url, workdir, **kwargs)  # type: ignore[arg-type]
     worker.start()
     try:
+        worker.wait_ready()
         yield worker
     finally:
         worker.stop()

@@ -1,15 +1,23 @@
-"""Activates the signed-in user's language and time zone for the request."""
+"""Request-wide middleware: the user's language and time zone; on SQLite, reads without the
+write lock."""
 
 from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
 
+from django.core.exceptions import MiddlewareNotUsed
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
+# The methods that change nothing (RFC 9110 §9.2.1): Django's CSRF check spares them too.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
 
 class UserPreferencesMiddleware:
+    """Activates the signed-in user's language and time zone for the request."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -28,3 +36,45 @@ class UserPreferencesMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class SqliteReadRequestsMiddleware:
+    """On SQLite, the view of a safe request (GET, HEAD, OPTIONS, TRACE) reads without taking
+    the write lock.
+
+    ``ATOMIC_REQUESTS`` puts every view in one transaction, and on SQLite transactions begin
+    ``IMMEDIATE``: the one write lock is taken up front, so that a write never fails half-way
+    with "database is locked" when it would upgrade a read lock. For a safe request this
+    middleware makes that transaction ``DEFERRED`` and the connection query-only while the
+    view runs: in WAL mode such a reader takes no lock, sees one snapshot of the database, and
+    neither waits for a writer nor makes one wait. A safe request that tries to write fails at
+    once, in the tests as in production ("attempt to write a readonly database"), rather than
+    failing now and then under load. Unsafe requests keep their ``IMMEDIATE`` transaction;
+    the session, saved after the view, writes in its own. Not used on other databases, whose
+    transactions take no lock to read.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        if connection.vendor != "sqlite":
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in SAFE_METHODS:
+            return self.get_response(request)
+        # The mode is read when a transaction begins; connecting would reset it.
+        connection.ensure_connection()
+        # django-stubs does not know the SQLite wrapper's transaction_mode (Django 5.1).
+        mode = connection.transaction_mode  # type: ignore[attr-defined]
+        connection.transaction_mode = "DEFERRED"  # type: ignore[attr-defined]
+        _query_only(on=True)
+        try:
+            return self.get_response(request)
+        finally:
+            connection.transaction_mode = mode  # type: ignore[attr-defined]
+            _query_only(on=False)
+
+
+def _query_only(*, on: bool) -> None:
+    if connection.connection is not None:  # closed by an error while the view ran
+        connection.connection.execute(f"PRAGMA query_only = {'ON' if on else 'OFF'}")

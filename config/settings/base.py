@@ -92,13 +92,18 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share the file: WAL lets readers run beside one writer, IMMEDIATE
-    # transactions take the write lock up front instead of failing half-way with "locked".
+    # Web, worker and beat share the file. WAL: readers never wait for the one writer, nor it
+    # for them (synchronous=NORMAL is WAL's durable-enough mode: a power cut may lose the last
+    # commits, never corrupt). A transaction that may write begins IMMEDIATE: it takes the
+    # write lock up front instead of failing half-way with "database is locked", waiting up
+    # to `timeout` seconds for the writer before it (busy_timeout). Safe requests (GET, HEAD…)
+    # read in a DEFERRED, query-only transaction that takes no lock at all.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    MIDDLEWARE.append("tickets.middleware.SqliteReadRequestsMiddleware")
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,5 +1,7 @@
-"""The chat WebSocket with Channels' communicator (in-memory layer): a conversation between a
-customer and an agent, reconnects that lose and repeat nothing, limits, and who may connect."""
+"""The chat WebSocket with Channels' communicator: a conversation between a customer and an
+agent, reconnects that lose and repeat nothing, limits, and who may connect. Every test runs
+twice: on the in-memory channel layer and on the Redis layer production uses (a real
+redis-server: REDIS_URL in CI, else a private one)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
+from tests.conftest import redis_channel_layers
 from tests.factories import World
 from tickets.chat import services
 from tickets.chat.routing import websocket_urlpatterns
@@ -51,6 +54,25 @@ async def receive_state(communicator: WebsocketCommunicator, state: str) -> dict
         event = await receive_until(communicator, "state")
         if event["state"] == state:
             return event
+
+
+@pytest.fixture(autouse=True, params=["memory", "redis"])
+def channel_layer(request: pytest.FixtureRequest, settings: Any) -> str:
+    """The layer the consumers publish and listen on (Channels rebuilds it when the setting
+    changes)."""
+    if request.param == "redis":
+        settings.CHANNEL_LAYERS = redis_channel_layers(request.getfixturevalue("redis_url"))
+    else:
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    return str(request.param)
+
+
+def test_the_layer_is_the_one_named(channel_layer: str) -> None:
+    from channels.layers import InMemoryChannelLayer, get_channel_layer
+    from channels_redis.core import RedisChannelLayer
+
+    expected = RedisChannelLayer if channel_layer == "redis" else InMemoryChannelLayer
+    assert type(get_channel_layer()) is expected
 
 
 @pytest.fixture

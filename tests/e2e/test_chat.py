@@ -1,9 +1,15 @@
 """Live chat in two real browser pages: the customer on the portal's chat, the agent on the
 desk, through the product's ASGI server (uvicorn, WebSockets). The customer's connection drops
-mid-conversation; nothing is lost or repeated; what was typed is shown as text, never HTML."""
+mid-conversation; nothing is lost or repeated; what was typed is shown as text, never HTML.
+
+Twice: one server on the in-memory channel layer, and, as in production, the Redis layer
+with the customer and the agent on two servers, so every line crosses processes through a
+real redis-server (REDIS_URL in CI, else a private one)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +43,39 @@ def always_open(world: World) -> None:
     world.europe.save(update_fields=["calendar"])
 
 
-def test_customer_and_agent_chat_live(browser: Any, screenshots: Path, tmp_path: Path) -> None:
+@contextmanager
+def servers(layer: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str]]:
+    """The addresses of the agent's server and the customer's (the same one in memory)."""
+    with ExitStack() as stack:
+        if layer == "memory":
+            url = stack.enter_context(asgi_server(tmp_path)).url
+            yield [url, url]
+            return
+        env = {
+            "PACTE_TEST_REDIS_CHANNEL_LAYER": "true",
+            "REDIS_URL": request.getfixturevalue("redis_url"),
+        }
+        urls = []
+        for name in ("agent", "customer"):
+            (tmp_path / name).mkdir()
+            urls.append(stack.enter_context(asgi_server(tmp_path / name, env)).url)
+        yield urls
+
+
+@pytest.mark.parametrize("layer", ["memory", "redis"])
+def test_customer_and_agent_chat_live(
+    browser: Any, screenshots: Path, tmp_path: Path, layer: str, request: pytest.FixtureRequest
+) -> None:
     world = make_world()
     always_open(world)
-    with asgi_server(tmp_path) as server:
-        base = server.url
+    with servers(layer, request, tmp_path) as (agent_base, customer_base):
         agent: Page = browser.new_page(viewport={"width": 1280, "height": 860})
-        sign_in(agent, base, world.agent_eu.username)
-        agent.goto(f"{base}/desk/")
+        sign_in(agent, agent_base, world.agent_eu.username)
+        agent.goto(f"{agent_base}/desk/")
 
         customer: Page = browser.new_page(viewport={"width": 900, "height": 800})
-        sign_in(customer, base, "alice")
-        customer.goto(f"{base}/chat/")
+        sign_in(customer, customer_base, "alice")
+        customer.goto(f"{customer_base}/chat/")
         customer.locator("#id_severity").select_option("major")
         customer.locator("#id_text").fill("The kiosk screen is frozen")
         customer.get_by_role("button", name="Start the chat").click()

@@ -1,13 +1,20 @@
 """The manager's SLA report with its charts and an organization's public status page, in a
-real Chromium, in English and French; screenshots in var/screenshots/."""
+real Chromium, in English and French; screenshots in var/screenshots/.
+
+The clock is set to a Wednesday in mid-June (it keeps ticking, so pages and the browser wait
+as usual): the tickets filed 3–7 days before are in "this year" and "this month" on any day
+the test runs."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -17,15 +24,28 @@ from tests.factories import make_world, open_ticket
 from tickets import services
 
 pytestmark = pytest.mark.django_db(transaction=True)
+NOW = datetime(2026, 6, 17, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # a Wednesday
+
+
+@pytest.fixture
+def mid_june(settings: Any) -> Iterator[datetime]:
+    """The server's clock (the live server is a thread of this process) at NOW. The browser
+    keeps real time, so the session and CSRF cookies last as long as the browser rather than
+    expiring at dates it already counts as past."""
+    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+    settings.CSRF_COOKIE_AGE = None
+    with time_machine.travel(NOW, tick=True):
+        yield NOW
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_report_dashboard_and_status_page(
-    live_server: Any, browser: Any, screenshots: Path, language: str
+    live_server: Any, browser: Any, screenshots: Path, language: str, mid_june: datetime
 ) -> None:
     world = make_world()
     speak(world.manager, language)
     now = timezone.now()
+    assert now.year == 2026 and (now - timedelta(days=7)).year == 2026
     for i, severity in enumerate(["blocking", "major", "minor", "major", "blocking"]):
         ticket = open_ticket(
             world.alice, severity=severity, received_at=now - timedelta(days=3 + i)
@@ -68,7 +88,7 @@ def test_report_dashboard_and_status_page(
     assert download.value.suggested_filename.endswith(".csv")
 
     # The monthly report of one organization prints without the application around it.
-    month = timezone.localdate().strftime("%Y-%m")
+    month = "2026-06"
     page.goto(f"{live_server.url}/desk/reports/monthly/acme/?month={month}")
     expect(page.locator(".monthly-report h1")).to_contain_text("Acme")
     page.emulate_media(media="print")

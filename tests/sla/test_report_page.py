@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -124,20 +125,33 @@ def test_a_breach_still_running_shows_how_late_it_is_so_far(world: World) -> Non
 def test_the_page_costs_the_same_queries_for_more_tickets(
     world: World, django_assert_max_num_queries: object
 ) -> None:
-    manager = client_for(world.manager)
-    tickets(world, 2)
-    with time_machine.travel(MONDAY + timedelta(days=2), tick=False):
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
+    """Same statements for 2 tickets and for 22, and the page counts all of them: tickets
+    acknowledged after 1 h and 7 h in turn, so 1 of 2, then 11 of 22, missed the 5 h."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
-        with CaptureQueriesContext(connection) as few:
-            manager.get(URL, {"period": "month", "on": "2026-06-15"})
+    manager = client_for(world.manager)
+    month = {"period": "month", "on": "2026-06-15"}
+    tickets(world, 2)
+    with (
+        time_machine.travel(MONDAY + timedelta(days=2), tick=False),
+        CaptureQueriesContext(connection) as few,
+    ):
+        small = manager.get(URL, month)
     tickets(world, 20)
     with (
         time_machine.travel(MONDAY + timedelta(days=2), tick=False),
         django_assert_max_num_queries(len(few)),  # type: ignore[operator]
     ):
-        manager.get(URL, {"period": "month", "on": "2026-06-15"})
+        large = manager.get(URL, month)
+
+    assert (small.status_code, large.status_code) == (200, 200)
+    kpis = re.compile(r'<p class="kpi-value">([^<]*)</p>')
+    # received, acknowledged within target, corrected within target, at risk now
+    assert kpis.findall(small.content.decode()) == ["2", "50 %", "—", "0"]
+    assert kpis.findall(large.content.decode()) == ["22", "50 %", "—", "0"]
+    assert small.content.decode().count("late acknowledgement") == 1
+    assert large.content.decode().count("late acknowledgement") == 11
 
 
 def test_the_report_in_french_keeps_svg_numbers_plain(world: World) -> None:
@@ -146,8 +160,6 @@ def test_the_report_in_french_keeps_svg_numbers_plain(world: World) -> None:
     tickets(world, 3)
     html = get(client_for(world.manager), period="month", on="2026-06-15")[1]
     assert "Rapport SLA" in html
-    import re
-
     numbers = re.findall(r'<rect x="([^"]+)" y="([^"]+)" width="([^"]+)" height="([^"]+)"', html)
     assert numbers and all("," not in value for row in numbers for value in row)
 

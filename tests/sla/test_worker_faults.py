@@ -78,18 +78,19 @@ def test_a_deadline_passing_is_escalated_by_the_worker(
         )
     world.acme.sla_policy = policy
     world.acme.save()
-    # Received 59 min 54 s ago: the warning (45 min) has passed, the deadline is 6 s away.
-    ticket = open_ticket(
-        world.alice,
-        severity="blocking",
-        received_at=timezone.now() - timedelta(minutes=59, seconds=54),
-    )
-    clock = Clock.objects.get(ticket=ticket, metric="acknowledgement")
     mail_dir = tmp_path / "mail"
     with (
         real.redis_server(tmp_path) as redis,
         real.celery_worker(redis.url, tmp_path, beat=True, env=worker_env(mail_dir)) as worker,
     ):
+        # Filed once the worker sweeps (each second), however long it took to start: the
+        # warning (45 min) has passed, the deadline is 20 s away.
+        ticket = open_ticket(
+            world.alice,
+            severity="blocking",
+            received_at=timezone.now() - timedelta(minutes=59, seconds=40),
+        )
+        clock = Clock.objects.get(ticket=ticket, metric="acknowledgement")
         warned = real.wait_until(
             lambda: Clock.objects.get(pk=clock.pk).escalation_level == EscalationLevel.WARNED, 30
         )

@@ -55,5 +55,24 @@ def test_the_sweep_deletes_only_old_files_no_attachment_names(world: World) -> N
     assert services.attachments_sweep(now=timezone.now()) == 0  # nothing left to do
 
 
-def test_the_sweep_with_no_file_ever_stored(world: World) -> None:
+def test_with_no_attachment_ever_stored_the_sweep_deletes_nothing_else(world: World) -> None:
+    """No attachments/ folder yet, and old files of other kinds in the same storage: they are
+    not the sweep's to delete, however old."""
+    others = [
+        default_storage.save("exports/2026-05.csv", ContentFile(b"month,tickets")),
+        default_storage.save("left-at-the-root.bin", ContentFile(b"not an attachment")),
+    ]
+    for path in others:
+        age(path, days=30)
+    assert not default_storage.exists("attachments")
+
     assert services.attachments_sweep(now=timezone.now()) == 0
+    assert all(default_storage.exists(path) for path in others)
+
+    # Once an attachment is stored, an old stray beside it goes; the other files still stay.
+    ticket_with_file(world, "first.png")
+    stray = default_storage.save("attachments/999999/89abcdef", ContentFile(b"left by a crash"))
+    age(stray, days=30)
+    assert services.attachments_sweep(now=timezone.now()) == 1
+    assert not default_storage.exists(stray)
+    assert all(default_storage.exists(path) for path in others)

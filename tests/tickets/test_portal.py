@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -32,16 +33,29 @@ def test_form_shows_each_severity_with_its_sla_definition(alice: Client) -> None
 
 
 def test_customer_files_a_ticket_and_sees_it(world: World, alice: Client) -> None:
-    response = alice.post(
-        reverse("tickets:create"),
-        {
-            "subject": "Checkout fails",
-            "severity": "blocking",
-            "description": "Error 500 on payment.",
-            "attachments": [SimpleUploadedFile("shot.png", b"\x89PNG fake", "image/png")],
-        },
-    )
+    """Filed on Wednesday 10 June 2026 at 10:00 in Berlin, blocking, on the Europe desk (Mon-Thu
+    9:00-17:00): acknowledgement within 5 business hours, by 15:00 the same day; correction
+    within 1 business day, by Thursday 10:00."""
+    world.alice.user.time_zone = "Europe/Berlin"  # type: ignore[union-attr]
+    world.alice.user.save()  # type: ignore[union-attr]
+    filed_at = datetime(2026, 6, 10, 10, 0, tzinfo=BERLIN)
+    with time_machine.travel(filed_at, tick=False):
+        response = alice.post(
+            reverse("tickets:create"),
+            {
+                "subject": "Checkout fails",
+                "severity": "blocking",
+                "description": "Error 500 on payment.",
+                "attachments": [SimpleUploadedFile("shot.png", b"\x89PNG fake", "image/png")],
+            },
+        )
     ticket = Ticket.objects.get()
+    assert ticket.received_at == filed_at
+    promises = dict(ticket.clocks.values_list("metric", "due_at"))
+    assert promises == {
+        "acknowledgement": datetime(2026, 6, 10, 15, 0, tzinfo=BERLIN),
+        "correction": datetime(2026, 6, 11, 10, 0, tzinfo=BERLIN),
+    }
     assert response.status_code == 302
     assert response["Location"] == reverse("tickets:detail", args=[ticket.reference])
     assert ticket.reference == f"PAC-{ticket.pk:06d}"
@@ -54,9 +68,13 @@ def test_customer_files_a_ticket_and_sees_it(world: World, alice: Client) -> Non
     assert ticket.messages.get().body == "Error 500 on payment."
     assert ticket.attachments.get().filename == "shot.png"
     assert ticket.clocks.count() == 2
-    page = alice.get(response["Location"]).content.decode()
+    with time_machine.travel(filed_at + timedelta(minutes=5), tick=False):
+        page = alice.get(response["Location"]).content.decode()
     assert "Checkout fails" in page and "Error 500 on payment." in page
     assert "Our promises" in page and "Acknowledgement" in page and "Correction" in page
+    assert "Promised by June 10, 2026, 3 p.m." in page
+    assert "Promised by June 11, 2026, 10 a.m." in page
+    assert "Times in Europe/Berlin." in page
     assert "shot.png" in page
 
 
