@@ -184,6 +184,9 @@ CACHES = {
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Flash messages wait in the session, on the server: one may carry a new secret (a rotated
+# chat secret is shown once), which a cookie would hand to the browser's storage and proxies.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Email: EMAIL_URL such as smtp://user:pass@host:587 or smtp+tls://…; unset, mail is printed.
 # SMTP goes through Pacte's backend: the server's certificate and name are verified against

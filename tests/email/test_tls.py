@@ -30,7 +30,7 @@ from tests.mailservers import (
 )
 from tickets.mail.imap import HANDLED, mailbox_poll
 from tickets.mail.outbound import outbound_send
-from tickets.mail.smtp import CertificateVerificationFailed, TlsRequired
+from tickets.mail.smtp import CertificateVerificationFailed, StartTlsNotOffered, TlsRequired
 from tickets.models import Mailbox, OutboundMail
 
 DESK = "support-eu@pacte.test"
@@ -360,3 +360,45 @@ def test_smtp_urls_get_the_verifying_backend_and_a_timeout_by_default() -> None:
         "30.0",
         "''",
     ]
+
+
+# --- A server that does not offer STARTTLS: no downgrade to clear text -----------------------
+
+
+@pytest.mark.django_db
+def test_imap_starttls_to_a_server_that_does_not_offer_it_logs_in_nowhere(
+    mail_world: MailWorld,
+) -> None:
+    for server in dovecot_server(USERS):  # no TLS at all: STARTTLS is not advertised
+        box = mailbox(mail_world, server, Mailbox.Security.STARTTLS)
+        server.append(DESK, build_mail(message_id="<no-starttls@acme.test>"))
+        result = mailbox_poll(mailbox_id=box.pk)
+        assert (result.fetched, result.handled) == (0, 0)
+        box.refresh_from_db()
+        assert box.last_error.startswith(f"127.0.0.1:{box.port} does not offer STARTTLS")
+        assert "nothing was sent without TLS" in box.last_error
+        [(_uid, flags, _raw)] = server.list_messages(DESK)  # still there, not marked
+        assert HANDLED not in flags
+
+
+def test_smtp_starttls_to_a_server_that_does_not_offer_it_sends_nothing() -> None:
+    for sink in smtp_sink():  # a plain server: no STARTTLS in its EHLO answer
+        with pytest.raises(StartTlsNotOffered) as refused:
+            send_through(sink.port, use_tls=True)
+        assert str(refused.value).startswith(f"127.0.0.1:{sink.port} does not offer STARTTLS")
+        assert sink.messages == []
+
+
+def test_an_unreadable_smtp_ca_file_is_found_by_the_system_checks(
+    settings: object, tmp_path: Path, ca_file: str
+) -> None:
+    from tickets.apps import email_ca_file_check
+
+    settings.PACTE_EMAIL_CA_FILE = str(tmp_path / "missing.pem")  # type: ignore[attr-defined]
+    [error] = email_ca_file_check()
+    assert error.id == "pacte.E002" and "missing.pem cannot be read" in error.msg
+    (tmp_path / "garbage.pem").write_text("not a certificate")
+    settings.PACTE_EMAIL_CA_FILE = str(tmp_path / "garbage.pem")  # type: ignore[attr-defined]
+    assert [e.id for e in email_ca_file_check()] == ["pacte.E002"]
+    settings.PACTE_EMAIL_CA_FILE = ca_file  # type: ignore[attr-defined]
+    assert email_ca_file_check() == []

@@ -145,5 +145,8 @@ def test_a_new_chat_secret_is_shown_once(
     acme.refresh_from_db()
     assert acme.chat_secret != CHAT
     assert f"Acme: {acme.chat_secret}" in response.content.decode()
+    # On its way to that page the secret stayed on the server: no cookie carries it.
+    assert all(acme.chat_secret not in c.value for c in admin.cookies.values())
+    assert "messages" not in admin.cookies
     page = admin.get(reverse("admin:tickets_organization_change", args=[acme.pk]))
     assert acme.chat_secret not in page.content.decode()

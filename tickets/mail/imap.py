@@ -123,9 +123,10 @@ def mailbox_poll(*, mailbox_id: int) -> PollResult:
         error = str(exc)
     except MailboxLoginError as exc:
         error = f"login failed: {exc}"
-    except (OSError, imaplib.IMAP4.error, ssl.SSLError, ImapToolsError) as exc:
+    except (OSError, imaplib.IMAP4.error, ssl.SSLError, ImapToolsError, ValueError) as exc:
         # Mail handled before the failure stays handled; what was not marked is fetched
-        # again next time, and found to be a duplicate.
+        # again next time, and found to be a duplicate. (ValueError: a server that answers
+        # something other than IMAP, such as STARTTLS tried on an implicit-TLS port.)
         error = describe_tls_error(exc, host=mailbox.host, port=mailbox.port)
     if error:
         logger.warning("mailbox %s: %s", mailbox, error)

@@ -36,6 +36,10 @@ class ServerTimeout(TimeoutError):
     """The mail server stayed silent for EMAIL_TIMEOUT seconds."""
 
 
+class StartTlsNotOffered(smtplib.SMTPNotSupportedError):
+    """EMAIL_URL asks for STARTTLS and the server does not offer it: nothing is sent."""
+
+
 class EmailBackend(smtp.EmailBackend):
     def __init__(self, *args: Any, ca_file: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -69,8 +73,10 @@ class EmailBackend(smtp.EmailBackend):
         reply as "Connection unexpectedly closed: timed out")."""
         try:
             yield
-        except (CertificateVerificationFailed, ServerTimeout):
+        except (CertificateVerificationFailed, ServerTimeout, StartTlsNotOffered):
             raise
+        except smtplib.SMTPNotSupportedError as exc:
+            raise StartTlsNotOffered(self._describe(exc)) from exc
         except ssl.SSLCertVerificationError as exc:
             raise CertificateVerificationFailed(self._describe(exc)) from exc
         except TimeoutError as exc:

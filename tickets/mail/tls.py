@@ -72,4 +72,10 @@ def describe_tls_error(exc: BaseException, *, host: str, port: int) -> str:
         )
     if isinstance(exc, TimeoutError):
         return f"no answer from {host}:{port} in time (timeout): {exc}"
+    if "TLS not supported" in str(exc) or "STARTTLS extension not supported" in str(exc):
+        # imaplib's and smtplib's words for a server that does not offer STARTTLS.
+        return (
+            f"{host}:{port} does not offer STARTTLS: nothing was sent without TLS. Turn "
+            "STARTTLS on at the server, or choose implicit TLS on its TLS port."
+        )
     return f"{type(exc).__name__}: {exc}"
