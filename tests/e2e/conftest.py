@@ -9,9 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "var" / "screenshots"
 CHROMIUM_ARGS = [
@@ -54,3 +58,17 @@ def browser() -> Iterator[object]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+MID_JUNE = datetime(2026, 6, 17, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # a Wednesday
+
+
+@pytest.fixture
+def mid_june(settings: Any) -> Iterator[datetime]:
+    """The server's clock (the live server is a thread of this process) at MID_JUNE. The browser
+    keeps real time, so the session and CSRF cookies last as long as the browser rather than
+    expiring at dates it already counts as past."""
+    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+    settings.CSRF_COOKIE_AGE = None
+    with time_machine.travel(MID_JUNE, tick=True):
+        yield MID_JUNE

@@ -7,14 +7,11 @@ the test runs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -24,18 +21,6 @@ from tests.factories import make_world, open_ticket
 from tickets import services
 
 pytestmark = pytest.mark.django_db(transaction=True)
-NOW = datetime(2026, 6, 17, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))  # a Wednesday
-
-
-@pytest.fixture
-def mid_june(settings: Any) -> Iterator[datetime]:
-    """The server's clock (the live server is a thread of this process) at NOW. The browser
-    keeps real time, so the session and CSRF cookies last as long as the browser rather than
-    expiring at dates it already counts as past."""
-    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-    settings.CSRF_COOKIE_AGE = None
-    with time_machine.travel(NOW, tick=True):
-        yield NOW
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

