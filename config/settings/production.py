@@ -7,6 +7,9 @@ DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 PACTE_ENCRYPTION_KEYS = env.list("PACTE_ENCRYPTION_KEYS")  # newest first; see README
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# Links in mail: the public address, for every process that writes mail (web, worker, and the
+# MTA's `ingest_email` pipe alike); no default, as a guessed one would mail dead links.
+PACTE_BASE_URL = env("PACTE_BASE_URL").rstrip("/")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
