@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import World, open_ticket
+from tickets import services
 from tickets.models import Attachment, Message, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +198,19 @@ def test_language_switch_is_remembered_in_the_profile(world: World, alice: Clien
     assert "Report an incident" in alice.get(reverse("tickets:create")).content.decode()
     alice.post(reverse("set_language"), {"language": "fr", "next": "/tickets/"})
     assert "Signaler un incident" in alice.get(reverse("tickets:create")).content.decode()
+
+
+def test_a_merged_ticket_sends_its_customer_to_the_ticket_that_goes_on(
+    world: World, alice: Client
+) -> None:
+    """The duplicate is closed by the merge, its clocks stopped: its page must not tell the
+    customer the promises were kept, nor to open a new ticket, but where the work goes on."""
+    with time_machine.travel(datetime(2026, 6, 10, 10, 0, tzinfo=BERLIN), tick=False):
+        keep = open_ticket(world.alice, subject="Badges do not print")
+        dup = open_ticket(world.alice, subject="Badge printing fails")
+        services.ticket_merge(source=dup, target=keep, actor=world.agent_eu)
+        page = alice.get(reverse("tickets:detail", args=[dup.reference])).content.decode()
+    target = reverse("tickets:detail", args=[keep.reference])
+    assert f'They continue on <a href="{target}">{keep.reference}</a>' in page
+    assert "Kept on" not in page
+    assert "Open a new ticket if the problem comes back" not in page
