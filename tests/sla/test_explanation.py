@@ -96,3 +96,23 @@ def test_explanation_page_for_agents_only(world: World) -> None:
     other = Client()
     other.force_login(world.agent_fr)
     assert other.get(url).status_code == 404
+
+
+def test_a_stopped_clock_is_explained_in_words_with_the_promise_it_had(world: World) -> None:
+    # Blocking on Friday 5 June 15:00: 5 business hours to acknowledge; the Europe desk is
+    # open Fridays until 16:00, so 1 h on Friday and 4 h on Monday from 9:00: due Monday 8
+    # June at 13:00. Acknowledged on Monday at 10:00 (2 h counted), it stopped: nothing is
+    # "left", and the page still says what was promised.
+    ticket = open_ticket(world.alice, severity="blocking", received_at=at(5, 15))
+    with time_machine.travel(at(8, 10), tick=False):
+        services.ticket_acknowledge(ticket=ticket, actor=world.agent_eu)
+    url = reverse("tickets:clock-explain", args=[ticket.reference, "acknowledgement"])
+    agent = Client()
+    agent.force_login(world.agent_eu)
+    with time_machine.travel(at(9, 10), tick=False):
+        html = agent.get(url).content.decode()
+    assert "Counted in business hours, on the" in html
+    assert "business_hours" not in html
+    assert "Left" not in html
+    assert "<dt>Due</dt><dd>June 8, 2026, 1 p.m.</dd>" in html
+    assert "<dt>Counted so far</dt><dd>2 h</dd>" in html
