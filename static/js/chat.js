@@ -21,6 +21,11 @@
   var pending = [];   // {key, text} not yet confirmed by the server
 
   function t(name) { return root.getAttribute("data-t-" + name) || ""; }
+  // Times in the page's language and the user's own time zone (their preference; without
+  // one, the browser's), as every other time Pacte shows them.
+  var clock = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+    hour: "2-digit", minute: "2-digit", timeZone: root.getAttribute("data-time-zone") || undefined,
+  });
 
   function key() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -47,7 +52,7 @@
     who.textContent = msg.from === role ? t("you") : msg.author;
     var when = document.createElement("time");
     when.dateTime = msg.at;
-    when.textContent = new Date(msg.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    when.textContent = clock.format(new Date(msg.at));
     var text = document.createElement("p");
     text.textContent = msg.text;
     li.append(who, " ", when, text);

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -73,7 +75,12 @@ def test_customer_and_agent_chat_live(
         sign_in(agent, agent_base, world.agent_eu.username)
         agent.goto(f"{agent_base}/desk/")
 
-        customer: Page = browser.new_page(viewport={"width": 900, "height": 800})
+        # The customer's browser runs on Los Angeles time; her profile says Tokyo.
+        world.alice.user.time_zone = "Asia/Tokyo"  # type: ignore[union-attr]
+        world.alice.user.save(update_fields=["time_zone"])  # type: ignore[union-attr]
+        customer: Page = browser.new_page(
+            viewport={"width": 900, "height": 800}, timezone_id="America/Los_Angeles"
+        )
         sign_in(customer, customer_base, "alice")
         customer.goto(f"{customer_base}/chat/")
         customer.locator("#id_severity").select_option("major")
@@ -81,6 +88,10 @@ def test_customer_and_agent_chat_live(
         customer.get_by_role("button", name="Start the chat").click()
         expect(customer.locator(".chat-state")).to_have_text("Waiting for an agent…")
         expect(customer.locator(".chat-line")).to_have_count(1)
+        # Its time is told in her time zone, as every other time on her pages.
+        stamp = customer.locator(".chat-line time").first
+        sent = datetime.fromisoformat(str(stamp.get_attribute("datetime")))
+        assert stamp.text_content() == sent.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%I:%M %p")
 
         # The queue shows the waiting chat without a reload.
         banner = agent.locator(".chat-alert")
