@@ -17,7 +17,14 @@ from sla.models import Clock
 from tests.email.clients import apple_mail, gmail, outlook
 from tests.email.conftest import MailWorld
 from tickets import services
-from tickets.mail.ingest import FROM_OUTSIDE, SEVERAL_FROM, mail_receive, mail_retry
+from tickets.mail.ingest import (
+    FROM_OUTSIDE,
+    NO_FROM,
+    SEVERAL_FROM,
+    SEVERAL_FROM_ADDRESSES,
+    mail_receive,
+    mail_retry,
+)
 from tickets.models import InboundMail, Message, OutboundMail, Status, Ticket, User
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -102,6 +109,74 @@ def test_a_mail_with_two_from_headers_is_quarantined_not_credited_to_the_custome
     client.force_login(agent)
     detail = client.get(reverse("desk:mail-detail", args=[inbound.pk])).content.decode()
     assert "plusieurs en-têtes From" in detail
+
+
+@pytest.mark.parametrize(
+    ("froms", "error"),
+    [
+        # One From header, two mailboxes: the second one passes DMARC, the first names Alice.
+        (("Alice Martin <alice@acme.test>, Mallory <mallory@evil.test>",), SEVERAL_FROM_ADDRESSES),
+        # Group syntax names a list, never one person.
+        (("Acme: Alice Martin <alice@acme.test>, <mallory@evil.test>;",), SEVERAL_FROM_ADDRESSES),
+        (("Acme: Alice Martin <alice@acme.test>;",), SEVERAL_FROM_ADDRESSES),
+        # A space before the colon: Python's parser drops this header, some clients show it.
+        (("Alice Martin <alice@acme.test>", "SPACED Mallory <mallory@evil.test>"), SEVERAL_FROM),
+        (("SPACED Alice Martin <alice@acme.test>", "Mallory <mallory@evil.test>"), SEVERAL_FROM),
+    ],
+)
+def test_a_from_that_names_more_than_one_sender_is_quarantined(
+    mail_world: MailWorld, froms: tuple[str, ...], error: str
+) -> None:
+    ticket, confirmation = open_by_mail()
+    raw = outlook(
+        froms=froms,
+        in_reply_to=confirmation.mail_id,
+        references=f"{OPENING} {confirmation.mail_id}",
+        body="Merci de changer l'IBAN de facturation : FR76 0000 0000 0000.",
+    ).replace(b"From: SPACED ", b"From : ")
+    inbound = receive(raw)
+    assert (inbound.status, inbound.error) == (InboundMail.Status.QUARANTINED, error)
+    assert inbound.ticket is None and ticket.messages.count() == 1
+    assert not Message.objects.filter(body__contains="IBAN").exists()
+
+
+@pytest.mark.parametrize(
+    "from_line",
+    [
+        "",  # no From at all: Reply-To and Sender name Alice
+        "From: undisclosed-recipients:;",
+        "From: Alice Martin",  # a name, no address
+        # The one From has a space before its colon: Python's parser drops it, and so may
+        # the DMARC check that ran before us. Not a From to trust.
+        "From : Alice Martin <alice@acme.test>",
+    ],
+)
+def test_reply_to_and_sender_never_stand_in_for_a_missing_from(
+    mail_world: MailWorld, from_line: str
+) -> None:
+    ticket, confirmation = open_by_mail()
+
+    def forged(message_id: str, in_reply_to: str) -> bytes:
+        return outlook(
+            froms=(),
+            message_id=message_id,
+            in_reply_to=in_reply_to,
+            body="Merci de changer l'IBAN de facturation : FR76 0000 0000 0000.",
+        ).replace(
+            b"Subject: ",
+            f"{from_line}\r\n".lstrip().encode()
+            + b"Reply-To: Alice Martin <alice@acme.test>\r\n"
+            + b"Sender: alice@acme.test\r\nSubject: ",
+            1,
+        )
+
+    inbound = receive(forged("<PR3reply-to@evil.test>", confirmation.mail_id))
+    assert (inbound.status, inbound.error) == (InboundMail.Status.QUARANTINED, NO_FROM)
+    assert inbound.ticket is None and ticket.messages.count() == 1
+    # Nor does it open a ticket in her name when it threads into nothing.
+    new = receive(forged("<PR3reply-to-new@evil.test>", ""))
+    assert (new.status, new.error) == (InboundMail.Status.QUARANTINED, NO_FROM)
+    assert Ticket.objects.count() == 1
 
 
 # --- replies from outside the organization -------------------------------------------------------

@@ -18,8 +18,9 @@ then `mail_process` decides in one transaction what the mail is:
 - anything else waits for review, and its sender gets one polite answer a day.
 
 A mail that cannot be handled is quarantined with the error, kept whole, and can be retried;
-so is a mail with several From headers (RFC 5322 allows one: a second one is how a forged
-sender slips past DMARC, which checks only one of them).
+so is a mail whose sender is not one address in one From header: several From headers or
+addresses (RFC 5322 allows one: a second one is how a forged sender slips past DMARC, which
+checks only one of them), or none.
 """
 
 from __future__ import annotations
@@ -82,7 +83,13 @@ REASON_LABELS = {
 }
 # Why a mail was quarantined, when Pacte refused it on purpose (stored in English too).
 SEVERAL_FROM = "several From headers"
-ERROR_LABELS = {SEVERAL_FROM: gettext_lazy("several From headers")}
+SEVERAL_FROM_ADDRESSES = "several From addresses"
+NO_FROM = "no From address"
+ERROR_LABELS = {
+    SEVERAL_FROM: gettext_lazy("several From headers"),
+    SEVERAL_FROM_ADDRESSES: gettext_lazy("several From addresses"),
+    NO_FROM: gettext_lazy("no From address"),
+}
 STAFF_ROLES = (User.Role.AGENT, User.Role.MANAGER)
 # Temporary failures: the sender (MTA, poller, webhook client) should try again later.
 TEMPORARY_ERRORS = (OperationalError, InterfaceError, OSError)
@@ -193,9 +200,7 @@ def _handle(inbound: InboundMail) -> None:
     inbound.subject = parsed.subject[:255]
     inbound.mail_id = parsed.message_id
     inbound.error = ""
-    if parsed.from_headers > 1:
-        # Which From is the sender? A DMARC check passed on one, the first may name a customer.
-        raise MailParseError(SEVERAL_FROM)
+    _check_sender(parsed)
     desk = _route(inbound, parsed)
     inbound.desk = desk
     contact = (
@@ -230,6 +235,20 @@ def _handle(inbound: InboundMail) -> None:
     inbound.status = InboundMail.Status.REVIEW
     inbound.reason = NOT_UNDER_CONTRACT if contact is not None else UNKNOWN_SENDER
     outbound.mail_unknown_sender(inbound=inbound, desk=desk, now=timezone.now())
+
+
+def _check_sender(parsed: ParsedMail) -> None:
+    """Exactly one From header naming exactly one address, or the mail is refused.
+
+    Which From is the sender? DMARC checks one of them, and the first may name a customer.
+    Reply-To and Sender never stand in for a missing From: they are the sender's own claims.
+    """
+    if parsed.from_headers > 1:
+        raise MailParseError(SEVERAL_FROM)
+    if not parsed.sender:
+        raise MailParseError(NO_FROM)
+    if parsed.from_addresses > 1 or parsed.from_group:
+        raise MailParseError(SEVERAL_FROM_ADDRESSES)
 
 
 def default_desk() -> Desk:
