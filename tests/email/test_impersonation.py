@@ -552,6 +552,7 @@ def test_the_first_desk_in_to_picks_the_desk_whichever_copy_arrives_first(
 def test_cc_counts_when_to_names_no_desk_and_the_envelope_only_when_neither_does(
     mail_world: MailWorld,
 ) -> None:
+    mail_world.world.globex.desks.add(mail_world.europe)  # both desks serve Globex
     # Gmail, to a colleague with both desks in Cc, this copy delivered to North America.
     cc = receive(
         gmail(
@@ -585,3 +586,51 @@ def test_cc_counts_when_to_names_no_desk_and_the_envelope_only_when_neither_does
         recipient="support-eu@pacte.test",
     )
     assert to_first.desk == mail_world.north_america
+
+
+def test_a_new_ticket_goes_to_a_desk_that_serves_the_contacts_organization(
+    mail_world: MailWorld,
+) -> None:
+    # Acme is served by Europe only; Alice writes to North America first, Europe in Cc.
+    both = gmail(
+        to="support-na@pacte.test",
+        cc="support-eu@pacte.test",
+        delivered_to="support-na@pacte.test",
+        message_id="<CAB1serving-both@mail.gmail.com>",
+    )
+    first = mail_receive(raw=both, source=PIPE, recipient="support-na@pacte.test")
+    assert first.inbound.ticket is not None
+    assert first.inbound.ticket.desk == mail_world.europe
+    # Whichever copy arrives first: the European copy is a duplicate of the same ticket.
+    again = mail_receive(raw=both, source=PIPE, recipient="support-eu@pacte.test")
+    assert again.duplicate and Ticket.objects.count() == 1
+    # Only a desk that does not serve Acme in the headers: the desk Alice gets on the portal.
+    only_na = receive(
+        outlook(
+            to="support-na@pacte.test",
+            message_id="<PR3only-na@PR3P192MB0714.EURP192.PROD.OUTLOOK.COM>",
+        ),
+        recipient="support-na@pacte.test",
+    )
+    assert only_na.ticket is not None and only_na.ticket.desk == mail_world.europe
+    # A Bcc to a serving desk is not consulted when the headers name a desk: the European
+    # copy (the Bcc) and the North American one (To) must give the same desk.
+    bcc = apple_mail(
+        sender="Alice Martin <alice@acme.test>",
+        to="support-na@pacte.test",
+        message_id="<BCC-serving@acme.test>",
+    )
+    copy = receive(bcc, recipient="support-eu@pacte.test")
+    assert copy.ticket is not None and copy.ticket.desk == mail_world.europe
+    # The envelope decides when the headers name no desk, if its desk serves the contact.
+    hidden = receive(
+        apple_mail(
+            sender="Bob Stone <bob@globex.test>",
+            to="Carla <carla@globex.test>",
+            message_id="<BCC-bob-eu@globex.test>",
+        ),
+        recipient="support-eu@pacte.test",
+    )
+    assert hidden.ticket is not None
+    assert hidden.ticket.desk in mail_world.bob.organization.desks.all()
+    assert hidden.ticket.desk != mail_world.europe

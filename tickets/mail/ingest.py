@@ -32,6 +32,7 @@ import enum
 import logging
 import re
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -227,7 +228,7 @@ def _handle(inbound: InboundMail) -> None:
         inbound.desk = ticket.desk
         if _handle_reply(inbound, parsed, ticket, contact):
             return
-    desk = _route(inbound, parsed)
+    desk = _route(inbound, parsed, contact)
     inbound.desk = desk
     if parsed.auto_reason:
         inbound.reason = parsed.auto_reason
@@ -295,32 +296,50 @@ def default_desk() -> Desk:
     return desk
 
 
-def _route(inbound: InboundMail, parsed: ParsedMail) -> Desk:
-    """The desk of the first desk address in To (in Cc when To names none); when neither
-    names one (a Bcc), the envelope recipient's, then this copy's Delivered-To or
-    X-Original-To; else the mailbox's or webhook's desk; else the default desk.
+def _route(inbound: InboundMail, parsed: ParsedMail, contact: Contact | None) -> Desk:
+    """The desk of a mail that opens a ticket (or waits for review without one).
 
-    A mail sent to two desks arrives twice, one copy per desk, with the same headers: the
-    headers decide, so the mail belongs to the same desk whichever copy arrives first."""
-    groups = (parsed.to, parsed.cc, (inbound.recipient,), parsed.delivered_to)
-    candidates = list(dict.fromkeys(a for group in groups for a in group if a))
-    if candidates:
-        by_address = Q(email__iexact=candidates[0])
-        for address in candidates[1:]:
-            by_address |= Q(email__iexact=address)
-        desks = {d.email.lower(): d for d in Desk.objects.filter(by_address)}
-        aliases = {
-            a.email.lower(): a.desk
-            for a in DeskAddress.objects.select_related("desk").filter(by_address)
-        }
-        for group in groups:
-            for address in group:
-                desk = desks.get(address) or aliases.get(address)
-                if desk is not None:
-                    return desk
-    if inbound.desk_id is not None:
-        return inbound.desk  # type: ignore[return-value]  # set with desk_id
-    return default_desk()
+    The desk addresses in To, then in Cc; when neither names one (a Bcc), the envelope
+    recipient's, then this copy's Delivered-To or X-Original-To, then the mailbox's or
+    webhook's desk. For a contact whose organization lists its desks, the first of these
+    that serves it, else the desk Pacte gives that contact anyway (`default_desk_for`);
+    for anyone else, the first of these, else the default desk.
+
+    A mail sent to two desks arrives twice, one copy per desk, with the same headers: when
+    the headers name a desk, they alone decide, so the mail belongs to the same desk
+    whichever copy arrives first."""
+    named = _desks_at(parsed.to) + _desks_at(parsed.cc)
+    if not named:
+        named = _desks_at((inbound.recipient, *parsed.delivered_to))
+        if inbound.desk is not None:
+            named.append(inbound.desk)
+    serving = (
+        set(contact.organization.desks.values_list("pk", flat=True))
+        if contact is not None
+        else set()
+    )
+    if contact is not None and serving:
+        return next((desk for desk in named if desk.pk in serving), None) or (
+            services.default_desk_for(contact)
+        )
+    return named[0] if named else default_desk()
+
+
+def _desks_at(addresses: Sequence[str]) -> list[Desk]:
+    """The desks of these addresses (desk addresses and aliases), in the addresses' order."""
+    addresses = [a for a in dict.fromkeys(addresses) if a]
+    if not addresses:
+        return []
+    by_address = Q(email__iexact=addresses[0])
+    for address in addresses[1:]:
+        by_address |= Q(email__iexact=address)
+    desks = {d.email.lower(): d for d in Desk.objects.filter(by_address)}
+    desks.update(
+        (a.email.lower(), a.desk)
+        for a in DeskAddress.objects.select_related("desk").filter(by_address)
+        if a.email.lower() not in desks
+    )
+    return [desks[address] for address in addresses if address in desks]
 
 
 def _thread(parsed: ParsedMail, contact: Contact | None) -> Ticket | None:
