@@ -226,6 +226,7 @@ def _event(
     before: str = "",
     after: str = "",
     note: str = "",
+    note_shared: bool = False,
 ) -> None:
     TicketEvent.objects.create(
         ticket=ticket,
@@ -235,6 +236,7 @@ def _event(
         before=before,
         after=after,
         note=note,
+        note_shared=note_shared,
         created_at=at,
     )
 
@@ -735,15 +737,15 @@ def ticket_merge(
     source.merged_into = target
     source.save(update_fields=["merged_into"])
     for ticket, before, after in ((source, "", target.reference), (target, source.reference, "")):
-        TicketEvent.objects.create(
-            ticket=ticket,
+        _event(
+            ticket,
             actor=actor,
             kind=TicketEvent.Kind.MERGED,
+            at=now,
             before=before,
             after=after,
             note=note,
             note_shared=share_note,
-            created_at=now,
         )
     if source.status != Status.CLOSED:
         # The merge mail below says what happened; "went from New to Closed" would not.
