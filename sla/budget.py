@@ -18,8 +18,8 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from sla.models import BudgetAlert
-from sla.notifications import staff_mail_id
 from sla.selectors import availability_overview
+from tickets.mail.outbound import new_mail_id
 from tickets.models import Organization, User
 
 
@@ -83,6 +83,6 @@ def budget_alert_mail(*, alert_id: int, now: datetime) -> bool:
         body,
         settings.DEFAULT_FROM_EMAIL,
         recipients,
-        headers={"Message-ID": staff_mail_id()},
+        headers={"Message-ID": new_mail_id()},
     ).send()
     return True

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sla.models import Notification
+from tickets.mail.outbound import new_mail_id
 from tickets.models import User
 
 logger = logging.getLogger(__name__)
@@ -50,12 +50,6 @@ def _claim(recipient_id: int, now: datetime) -> list[Notification]:
     return rows
 
 
-def staff_mail_id() -> str:
-    """A Message-ID of Pacte's mail domain for a staff alert (Django's default names the
-    machine, often "localhost", which spam filters hold against the mail)."""
-    return make_msgid(idstring="pacte-alert", domain=settings.PACTE_MAIL_DOMAIN)
-
-
 def _message(recipient: User, items: list[Notification]) -> EmailMultiAlternatives:
     language = recipient.language or settings.LANGUAGE_CODE
     try:
@@ -78,7 +72,7 @@ def _message(recipient: User, items: list[Notification]) -> EmailMultiAlternativ
         text = render_to_string("sla/email/alerts.txt", context)
         html = render_to_string("sla/email/alerts.html", context)
     mail = EmailMultiAlternatives(
-        subject, text, to=[recipient.email], headers={"Message-ID": staff_mail_id()}
+        subject, text, to=[recipient.email], headers={"Message-ID": new_mail_id()}
     )
     mail.attach_alternative(html, "text/html")
     return mail

@@ -20,6 +20,7 @@ from tickets.models import (
     InboundMail,
     Message,
     Ticket,
+    TicketEvent,
     User,
 )
 
@@ -94,6 +95,14 @@ def visible_messages(user: User, ticket: Ticket) -> QuerySet[Message]:
     if not is_staff_member(user):
         messages = messages.filter(is_internal=False, from_outside=False)
     return messages
+
+
+def event_note_for(user: User, event: TicketEvent) -> str:
+    """The note of a history event as the user may read it: a merge note is for staff unless
+    the agent shared it with the customer."""
+    if event.kind == TicketEvent.Kind.MERGED and not event.note_shared:
+        return event.note if is_staff_member(user) else ""
+    return event.note
 
 
 def visible_attachments(user: User) -> QuerySet[Attachment]:

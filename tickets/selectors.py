@@ -166,11 +166,10 @@ def ticket_timeline(user: User, ticket: Ticket) -> list[TimelineEntry]:
                 TicketEvent.Kind.ESCALATION,
             ]
         )
-    entries += [
-        TimelineEntry(at=e.created_at, event=e)
-        for e in events
-        if e.kind not in (TicketEvent.Kind.MESSAGE, TicketEvent.Kind.NOTE)
-    ]
+    shown = [e for e in events if e.kind not in (TicketEvent.Kind.MESSAGE, TicketEvent.Kind.NOTE)]
+    for event in shown:
+        event.note = access.event_note_for(user, event)  # read only: never saved
+    entries += [TimelineEntry(at=e.created_at, event=e) for e in shown]
     return sorted(entries, key=lambda entry: (entry.at, entry.event is not None))
 
 

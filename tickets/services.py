@@ -226,6 +226,7 @@ def _event(
     before: str = "",
     after: str = "",
     note: str = "",
+    note_shared: bool = False,
 ) -> None:
     TicketEvent.objects.create(
         ticket=ticket,
@@ -235,6 +236,7 @@ def _event(
         before=before,
         after=after,
         note=note,
+        note_shared=note_shared,
         created_at=at,
     )
 
@@ -520,19 +522,25 @@ def ticket_receive_mail(
     received_at: datetime,
     automatic: bool = False,
     outside: bool = False,
+    internal: bool = False,
 ) -> Message:
     """A mail that threads into a ticket: the customer's answer (or a machine's, or one from
-    outside the organization, which change nothing). Threading headers, or a reference from
-    the ticket's organization, are what authorizes it (tickets.mail decides); there is no
-    signed-in user."""
+    outside the organization, or an internal note from a staff address, which change
+    nothing). Threading headers, or a reference from the ticket's organization, are what
+    authorizes it (tickets.mail decides); there is no signed-in user, so a note has no author:
+    its From proves nothing."""
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
-    if ticket.status == Status.CLOSED and not (automatic or outside):
+    if ticket.status == Status.CLOSED and not (automatic or outside or internal):
         raise InvalidTransition(_("This ticket is closed."))
+    if internal and contact is not None:
+        raise ValueError("an internal note by mail has no contact for author")
     message = Message(
         ticket=ticket,
         author=contact.user if contact is not None else None,
         author_contact=contact,
         sender="" if contact is not None else mail.sender,
+        is_internal=internal,
+        from_agent=internal,  # support's side of the ticket (notes are); no author is claimed
         is_automatic=automatic,
         from_outside=outside,
         channel=Channel.EMAIL,
@@ -729,15 +737,15 @@ def ticket_merge(
     source.merged_into = target
     source.save(update_fields=["merged_into"])
     for ticket, before, after in ((source, "", target.reference), (target, source.reference, "")):
-        TicketEvent.objects.create(
-            ticket=ticket,
+        _event(
+            ticket,
             actor=actor,
             kind=TicketEvent.Kind.MERGED,
+            at=now,
             before=before,
             after=after,
             note=note,
             note_shared=share_note,
-            created_at=now,
         )
     if source.status != Status.CLOSED:
         # The merge mail below says what happened; "went from New to Closed" would not.

@@ -20,6 +20,7 @@ from django.test import Client
 
 from tests.conftest import redis_channel_layers
 from tests.factories import World
+from tickets import services as ticket_services
 from tickets.chat import services
 from tickets.chat.routing import websocket_urlpatterns
 from tickets.models import ChatSession, Message, OutboundMail, Status, User
@@ -253,3 +254,41 @@ def test_outside_support_hours_the_message_becomes_a_ticket(world: World) -> Non
     assert session.state == ChatSession.State.ENDED
     assert session.ticket.channel == "chat" and session.ticket.clocks.count() == 2
     assert Message.objects.get(ticket=session.ticket).body == "Weekend outage"
+
+
+def test_the_history_shows_each_reader_what_tickets_access_lets_them_see(
+    world: World, chat: ChatSession
+) -> None:
+    ref = chat.ticket.reference
+    with time_machine.travel(OPEN, tick=False):
+        ticket_services.ticket_receive_mail(
+            ticket=chat.ticket,
+            contact=None,
+            body="A stranger's mail in the thread",
+            mail=ticket_services.MailContent(sender="eve@unknown.test"),
+            received_at=OPEN,
+            outside=True,
+        )
+        ticket_services.ticket_reply(
+            ticket=chat.ticket, author=world.agent_eu, body="A note for staff", internal=True
+        )
+
+    async def history(user: User) -> list[tuple[str, str]]:
+        communicator = await connect(user, ref)
+        await communicator.connect()
+        lines = []
+        while not await communicator.receive_nothing(timeout=0.3):
+            event = await communicator.receive_json_from()
+            if event["type"] == "message":
+                lines.append((event["from"], event["text"]))
+        await communicator.disconnect()
+        return lines
+
+    async def scenario() -> None:
+        assert await history(world.alice.user) == [("customer", "The kiosk is frozen")]
+        assert await history(world.agent_eu) == [
+            ("customer", "The kiosk is frozen"),
+            ("outside", "A stranger's mail in the thread"),
+        ]
+
+    run(scenario)

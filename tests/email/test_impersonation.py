@@ -17,7 +17,16 @@ from sla.models import Clock
 from tests.email.clients import apple_mail, gmail, outlook
 from tests.email.conftest import MailWorld
 from tickets import services
-from tickets.mail.ingest import FROM_OUTSIDE, SEVERAL_FROM, mail_receive, mail_retry
+from tickets.mail import ingest
+from tickets.mail.ingest import (
+    FROM_OUTSIDE,
+    FROM_STAFF_ADDRESS,
+    NO_FROM,
+    SEVERAL_FROM,
+    SEVERAL_FROM_ADDRESSES,
+    mail_receive,
+    mail_retry,
+)
 from tickets.models import InboundMail, Message, OutboundMail, Status, Ticket, User
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -102,6 +111,74 @@ def test_a_mail_with_two_from_headers_is_quarantined_not_credited_to_the_custome
     client.force_login(agent)
     detail = client.get(reverse("desk:mail-detail", args=[inbound.pk])).content.decode()
     assert "plusieurs en-têtes From" in detail
+
+
+@pytest.mark.parametrize(
+    ("froms", "error"),
+    [
+        # One From header, two mailboxes: the second one passes DMARC, the first names Alice.
+        (("Alice Martin <alice@acme.test>, Mallory <mallory@evil.test>",), SEVERAL_FROM_ADDRESSES),
+        # Group syntax names a list, never one person.
+        (("Acme: Alice Martin <alice@acme.test>, <mallory@evil.test>;",), SEVERAL_FROM_ADDRESSES),
+        (("Acme: Alice Martin <alice@acme.test>;",), SEVERAL_FROM_ADDRESSES),
+        # A space before the colon: Python's parser drops this header, some clients show it.
+        (("Alice Martin <alice@acme.test>", "SPACED Mallory <mallory@evil.test>"), SEVERAL_FROM),
+        (("SPACED Alice Martin <alice@acme.test>", "Mallory <mallory@evil.test>"), SEVERAL_FROM),
+    ],
+)
+def test_a_from_that_names_more_than_one_sender_is_quarantined(
+    mail_world: MailWorld, froms: tuple[str, ...], error: str
+) -> None:
+    ticket, confirmation = open_by_mail()
+    raw = outlook(
+        froms=froms,
+        in_reply_to=confirmation.mail_id,
+        references=f"{OPENING} {confirmation.mail_id}",
+        body="Merci de changer l'IBAN de facturation : FR76 0000 0000 0000.",
+    ).replace(b"From: SPACED ", b"From : ")
+    inbound = receive(raw)
+    assert (inbound.status, inbound.error) == (InboundMail.Status.QUARANTINED, error)
+    assert inbound.ticket is None and ticket.messages.count() == 1
+    assert not Message.objects.filter(body__contains="IBAN").exists()
+
+
+@pytest.mark.parametrize(
+    "from_line",
+    [
+        "",  # no From at all: Reply-To and Sender name Alice
+        "From: undisclosed-recipients:;",
+        "From: Alice Martin",  # a name, no address
+        # The one From has a space before its colon: Python's parser drops it, and so may
+        # the DMARC check that ran before us. Not a From to trust.
+        "From : Alice Martin <alice@acme.test>",
+    ],
+)
+def test_reply_to_and_sender_never_stand_in_for_a_missing_from(
+    mail_world: MailWorld, from_line: str
+) -> None:
+    ticket, confirmation = open_by_mail()
+
+    def forged(message_id: str, in_reply_to: str) -> bytes:
+        return outlook(
+            froms=(),
+            message_id=message_id,
+            in_reply_to=in_reply_to,
+            body="Merci de changer l'IBAN de facturation : FR76 0000 0000 0000.",
+        ).replace(
+            b"Subject: ",
+            f"{from_line}\r\n".lstrip().encode()
+            + b"Reply-To: Alice Martin <alice@acme.test>\r\n"
+            + b"Sender: alice@acme.test\r\nSubject: ",
+            1,
+        )
+
+    inbound = receive(forged("<PR3reply-to@evil.test>", confirmation.mail_id))
+    assert (inbound.status, inbound.error) == (InboundMail.Status.QUARANTINED, NO_FROM)
+    assert inbound.ticket is None and ticket.messages.count() == 1
+    # Nor does it open a ticket in her name when it threads into nothing.
+    new = receive(forged("<PR3reply-to-new@evil.test>", ""))
+    assert (new.status, new.error) == (InboundMail.Status.QUARANTINED, NO_FROM)
+    assert Ticket.objects.count() == 1
 
 
 # --- replies from outside the organization -------------------------------------------------------
@@ -246,20 +323,202 @@ def test_a_reply_from_outside_on_a_closed_ticket_waits_for_review_rather_than_op
     assert bob.status == InboundMail.Status.DISCARDED and bob.ticket == ticket
 
 
-def test_staff_answering_from_their_own_mailbox_are_not_from_outside(
+def test_a_forged_staff_from_on_a_resolved_ticket_reopens_nothing_and_the_customer_never_sees_it(
     mail_world: MailWorld,
 ) -> None:
-    ticket, confirmation = open_by_mail()
+    ticket, _ = open_by_mail()
     agent = mail_world.world.agent_eu
+    services.ticket_reply(ticket=ticket, author=agent, body="Corrigé dans la version 4.2.")
+    services.ticket_change_status(ticket=ticket, actor=agent, status=Status.RESOLVED)
+    resolution = OutboundMail.objects.filter(ticket=ticket).last()
+    assert resolution is not None
+    before, mails_before = clocks(ticket), OutboundMail.objects.count()
+    # Anyone can write an agent's address in From: it proves nothing.
+    forged = outlook(
+        froms=(f"Agent <{agent.email.upper()}>",),
+        message_id="<PR3forged-agent@evil.test>",
+        in_reply_to=resolution.mail_id,
+        references=f"{OPENING} {resolution.mail_id}",
+        body="Bonjour,\n\nNouvel IBAN pour le remboursement : FR76 0000 0000 0000.",
+    )
+    inbound = receive(forged)
+    assert inbound.status == InboundMail.Status.REVIEW
+    assert (inbound.reason, inbound.ticket) == (FROM_STAFF_ADDRESS, ticket)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED and clocks(ticket) == before
+    assert ticket.messages.count() == 2
+    assert OutboundMail.objects.count() == mails_before
+    # Kept on the ticket by an agent: an internal note of no one, still changing nothing.
+    client = Client()
+    client.force_login(agent)
+    assert client.post(reverse("desk:mail-attach", args=[inbound.pk])).status_code == 302
+    inbound.refresh_from_db()
+    message = inbound.message
+    assert message is not None and message.ticket == ticket
+    assert message.is_internal and message.author is None and message.author_contact is None
+    assert message.sender == agent.email.lower() and not message.from_outside
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED and clocks(ticket) == before
+    assert OutboundMail.objects.count() == mails_before
+    assert "Nouvel IBAN" in page(agent, ticket)
+    assert "By mail from a staff address" in page(agent, ticket)
+    customer = mail_world.alice.user
+    assert customer is not None
+    assert "Nouvel IBAN" not in page(customer, ticket)
+    api = Client()
+    api.force_login(customer)
+    listing = api.get(f"/api/tickets/{ticket.reference}/messages/")
+    assert listing.status_code == 200 and "IBAN" not in listing.content.decode()
+
+
+def test_a_staff_from_on_an_open_ticket_is_an_internal_note_changing_nothing(
+    mail_world: MailWorld,
+) -> None:
+    ticket, _ = open_by_mail()
+    agent = mail_world.world.agent_eu
+    services.ticket_reply(ticket=ticket, author=agent, body="Pouvez-vous envoyer le journal ?")
+    services.ticket_change_status(ticket=ticket, actor=agent, status=Status.WAITING_ON_CUSTOMER)
+    question = OutboundMail.objects.get(ticket=ticket, kind=OutboundMail.Kind.REPLY)
+    before, mails_before = clocks(ticket), OutboundMail.objects.count()
     inbound = receive(
         outlook(
             froms=(f"Agent <{agent.email}>",),
-            in_reply_to=confirmation.mail_id,
-            references=f"{OPENING} {confirmation.mail_id}",
+            in_reply_to=question.mail_id,
+            references=f"{OPENING} {question.mail_id}",
+            body="Voici le journal, le client me l'a transmis.",
         )
     )
-    assert inbound.status == InboundMail.Status.APPENDED and inbound.reason == ""
-    assert inbound.message is not None and not inbound.message.from_outside
+    assert inbound.status == InboundMail.Status.APPENDED
+    assert inbound.reason == FROM_STAFF_ADDRESS
+    message = inbound.message
+    assert message is not None and message.is_internal and message.author is None
+    assert message.sender == agent.email.lower()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.WAITING_ON_CUSTOMER  # not "the customer answered"
+    assert clocks(ticket) == before and OutboundMail.objects.count() == mails_before
+    assert "le client me l'a transmis" in page(agent, ticket)
+    assert "le client me l" not in page(mail_world.alice.user, ticket)  # type: ignore[arg-type]
+
+
+# --- machines in the thread ---------------------------------------------------------------------
+
+
+def test_an_auto_reply_from_outside_is_kept_for_agents_only(mail_world: MailWorld) -> None:
+    ticket, confirmation = open_by_mail()
+    agent = mail_world.world.agent_eu
+    services.ticket_change_status(ticket=ticket, actor=agent, status=Status.CLOSED)
+    before = clocks(ticket)
+    # A stranger dresses a phishing mail as an auto-reply in the thread of a closed ticket.
+    stranger = gmail(
+        sender=EVE,
+        message_id="<CAB1eve-auto@mail.gmail.com>",
+        in_reply_to=confirmation.mail_id,
+        references=f"{OPENING} {confirmation.mail_id}",
+        body="Absent. Pour toute urgence : https://evil.test/login",
+    ).replace(b"Subject: ", b"Auto-Submitted: auto-replied\r\nSubject: ", 1)
+    inbound = receive(stranger)
+    assert (inbound.status, inbound.reason) == (InboundMail.Status.APPENDED, "auto-submitted")
+    message = inbound.message
+    assert message is not None and message.is_automatic and message.from_outside
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED and clocks(ticket) == before
+    assert "evil.test/login" in page(agent, ticket)
+    assert "evil.test/login" not in page(mail_world.alice.user, ticket)  # type: ignore[arg-type]
+    # A bounce from the customer's own mail server still reaches the agents.
+    bounce = gmail(
+        sender="Mail Delivery System <MAILER-DAEMON@acme.test>",
+        message_id="<bounce-0001@mx.acme.test>",
+        in_reply_to=confirmation.mail_id,
+        references=f"{OPENING} {confirmation.mail_id}",
+        body="Delivery to alice@acme.test failed: mailbox full.",
+    )
+    bounced = receive(bounce)
+    assert bounced.status == InboundMail.Status.APPENDED
+    assert bounced.reason == "delivery status notification"
+    assert bounced.message is not None and bounced.message.from_outside
+    assert "mailbox full" in page(agent, ticket)
+    # Alice's own out-of-office is hers: automatic, and shown to her.
+    own = receive(
+        gmail(
+            message_id="<CAB1alice-ooo@mail.gmail.com>",
+            in_reply_to=confirmation.mail_id,
+            references=f"{OPENING} {confirmation.mail_id}",
+            body="Je suis absente jusqu'au 30 novembre.",
+        ).replace(b"Subject: ", b"Auto-Submitted: auto-replied\r\nSubject: ", 1)
+    )
+    assert own.message is not None and own.message.is_automatic
+    assert not own.message.from_outside
+    assert "absente jusqu" in page(mail_world.alice.user, ticket)  # type: ignore[arg-type]
+
+
+# --- the desk and the ticket of a held reply ------------------------------------------------------
+
+
+def test_a_reply_belongs_to_its_tickets_desk_whatever_address_it_was_sent_to(
+    mail_world: MailWorld,
+) -> None:
+    ticket, confirmation = open_by_mail()
+    assert ticket.desk == mail_world.europe
+    agent = mail_world.world.agent_eu
+    services.ticket_change_status(ticket=ticket, actor=agent, status=Status.RESOLVED)
+    held = receive(
+        apple_mail(
+            sender=EVE,
+            to="support-na@pacte.test",
+            message_id="<EVE-NA-0001@unknown.test>",
+            in_reply_to=confirmation.mail_id,
+            references=f"{OPENING} {confirmation.mail_id}",
+        ),
+        recipient="support-na@pacte.test",
+    )
+    assert held.status == InboundMail.Status.REVIEW and held.desk == mail_world.europe
+    client = Client()
+    client.force_login(agent)
+    listing = client.get(reverse("desk:mail-list") + "?tab=review").content.decode()
+    assert reverse("desk:mail-detail", args=[held.pk]) in listing
+    # The customer's own reply to the other desk's address lands on the ticket's desk too.
+    own = receive(
+        gmail(
+            to="support-na@pacte.test",
+            delivered_to="support-na@pacte.test",
+            message_id="<CAB1alice-na@mail.gmail.com>",
+            in_reply_to=confirmation.mail_id,
+            references=f"{OPENING} {confirmation.mail_id}",
+        ),
+        recipient="support-na@pacte.test",
+    )
+    assert own.status == InboundMail.Status.APPENDED and own.desk == mail_world.europe
+
+
+def test_a_held_reply_goes_to_the_ticket_its_ticket_was_merged_into(
+    mail_world: MailWorld,
+) -> None:
+    duplicate, confirmation = open_by_mail()
+    agent = mail_world.world.agent_eu
+    services.ticket_change_status(ticket=duplicate, actor=agent, status=Status.RESOLVED)
+    held = receive(
+        apple_mail(
+            sender=EVE,
+            message_id="<EVE-MERGE-0001@unknown.test>",
+            in_reply_to=confirmation.mail_id,
+            references=f"{OPENING} {confirmation.mail_id}",
+            body="Hello,\n\nStill broken here.",
+        )
+    )
+    assert held.status == InboundMail.Status.REVIEW and held.ticket == duplicate
+    goes_on = services.ticket_create(
+        requester=mail_world.alice,
+        subject="Export",
+        description="L'export échoue.",
+        severity="major",
+        channel="web",
+        actor=None,
+    )
+    services.ticket_merge(source=duplicate, target=goes_on, actor=agent)
+    message = ingest.mail_review_attach(inbound=held, actor=agent)
+    assert message.ticket == goes_on and message.from_outside
+    held.refresh_from_db()
+    assert held.ticket == goes_on and held.desk == goes_on.desk
 
 
 # --- which desk --------------------------------------------------------------------------------
@@ -293,6 +552,7 @@ def test_the_first_desk_in_to_picks_the_desk_whichever_copy_arrives_first(
 def test_cc_counts_when_to_names_no_desk_and_the_envelope_only_when_neither_does(
     mail_world: MailWorld,
 ) -> None:
+    mail_world.world.globex.desks.add(mail_world.europe)  # both desks serve Globex
     # Gmail, to a colleague with both desks in Cc, this copy delivered to North America.
     cc = receive(
         gmail(
@@ -326,3 +586,51 @@ def test_cc_counts_when_to_names_no_desk_and_the_envelope_only_when_neither_does
         recipient="support-eu@pacte.test",
     )
     assert to_first.desk == mail_world.north_america
+
+
+def test_a_new_ticket_goes_to_a_desk_that_serves_the_contacts_organization(
+    mail_world: MailWorld,
+) -> None:
+    # Acme is served by Europe only; Alice writes to North America first, Europe in Cc.
+    both = gmail(
+        to="support-na@pacte.test",
+        cc="support-eu@pacte.test",
+        delivered_to="support-na@pacte.test",
+        message_id="<CAB1serving-both@mail.gmail.com>",
+    )
+    first = mail_receive(raw=both, source=PIPE, recipient="support-na@pacte.test")
+    assert first.inbound.ticket is not None
+    assert first.inbound.ticket.desk == mail_world.europe
+    # Whichever copy arrives first: the European copy is a duplicate of the same ticket.
+    again = mail_receive(raw=both, source=PIPE, recipient="support-eu@pacte.test")
+    assert again.duplicate and Ticket.objects.count() == 1
+    # Only a desk that does not serve Acme in the headers: the desk Alice gets on the portal.
+    only_na = receive(
+        outlook(
+            to="support-na@pacte.test",
+            message_id="<PR3only-na@PR3P192MB0714.EURP192.PROD.OUTLOOK.COM>",
+        ),
+        recipient="support-na@pacte.test",
+    )
+    assert only_na.ticket is not None and only_na.ticket.desk == mail_world.europe
+    # A Bcc to a serving desk is not consulted when the headers name a desk: the European
+    # copy (the Bcc) and the North American one (To) must give the same desk.
+    bcc = apple_mail(
+        sender="Alice Martin <alice@acme.test>",
+        to="support-na@pacte.test",
+        message_id="<BCC-serving@acme.test>",
+    )
+    copy = receive(bcc, recipient="support-eu@pacte.test")
+    assert copy.ticket is not None and copy.ticket.desk == mail_world.europe
+    # The envelope decides when the headers name no desk, if its desk serves the contact.
+    hidden = receive(
+        apple_mail(
+            sender="Bob Stone <bob@globex.test>",
+            to="Carla <carla@globex.test>",
+            message_id="<BCC-bob-eu@globex.test>",
+        ),
+        recipient="support-eu@pacte.test",
+    )
+    assert hidden.ticket is not None
+    assert hidden.ticket.desk in mail_world.bob.organization.desks.all()
+    assert hidden.ticket.desk != mail_world.europe

@@ -109,9 +109,17 @@ def test_a_message_without_message_id_is_deduplicated_by_its_bytes(mail_world: M
 def test_the_recipient_address_picks_the_desk(mail_world: MailWorld) -> None:
     na = receive(build_mail(sender="bob@globex.test", to="support-na@pacte.test"))
     assert na.ticket is not None and na.ticket.desk == mail_world.north_america
-    # An address no desk owns goes to the default desk.
+    # An address no desk owns: the desk Bob gets on the portal, one that serves Globex (the
+    # default desk, Europe, does not).
     other = receive(build_mail(sender="bob@globex.test", to="sales@pacte.test"))
-    assert other.ticket is not None and other.ticket.desk == mail_world.europe
+    assert other.ticket is not None
+    assert other.ticket.desk == services.default_desk_for(mail_world.bob)
+    assert other.ticket.desk in mail_world.bob.organization.desks.all()
+    # Someone Pacte does not know waits on the default desk.
+    stranger = receive(
+        build_mail(sender="eve@unknown.test", to="sales@pacte.test", message_id="<eve@x.test>")
+    )
+    assert stranger.status == InboundMail.Status.REVIEW and stranger.desk == mail_world.europe
     # The envelope recipient (the MTA's) wins over the headers.
     envelope = receive(
         build_mail(sender="bob@globex.test", to="sales@pacte.test"),
@@ -281,7 +289,7 @@ def test_a_broken_message_is_quarantined_kept_and_can_be_retried(mail_world: Mai
     raw = b"Subject: no sender\r\nMessage-ID: <nofrom@x.test>\r\n\r\nHello"
     inbound = receive(raw)
     assert inbound.status == InboundMail.Status.QUARANTINED
-    assert "no sender" in inbound.error
+    assert inbound.error == ingest.NO_FROM == "no From address"
     assert bytes(InboundMail.objects.get(pk=inbound.pk).raw) == raw
     assert not Ticket.objects.exists()
     # A second delivery is a duplicate: the quarantined one stays the only copy.

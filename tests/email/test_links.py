@@ -74,6 +74,7 @@ def test_staff_alerts_carry_message_ids_of_the_mail_domain(
     assert alerts
     for alert in alerts:
         assert alert["Message-ID"].endswith("@mail.pacte.test>"), alert["Message-ID"]
+        assert alert["Message-ID"].startswith("<pacte."), "made like customer mail's"
     assert len({alert["Message-ID"] for alert in alerts}) == len(alerts)
 
 

@@ -18,8 +18,8 @@ from django.urls import reverse
 from tests.email.conftest import MailWorld
 from tests.factories import ContactFactory, open_ticket
 from tests.mailservers import SmtpSink
-from tickets import services
-from tickets.models import Contact, OutboundMail, Status, Ticket, User
+from tickets import selectors, services
+from tickets.models import Contact, OutboundMail, Status, Ticket, TicketEvent, User
 from tickets.tasks import mail_sweep_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -158,3 +158,26 @@ def test_sharing_an_empty_note_is_refused_and_nothing_changes(mail_world: MailWo
     dup.refresh_from_db()
     assert dup.merged_into is None and dup.status == Status.NEW
     assert not OutboundMail.objects.filter(kind=OutboundMail.Kind.MERGED).exists()
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_who_reads_the_merge_note_is_decided_by_the_selector(
+    mail_world: MailWorld, shared: bool
+) -> None:
+    alice, agent = mail_world.alice, mail_world.world.agent_eu
+    keep, dup = two_tickets(alice)
+    services.ticket_merge(source=dup, target=keep, actor=agent, note=NOTE, share_note=shared)
+    assert alice.user is not None
+
+    def merge_notes(user: User, ticket: Ticket) -> list[str]:
+        return [
+            entry.event.note
+            for entry in selectors.ticket_timeline(user, ticket)
+            if entry.event is not None and entry.event.kind == TicketEvent.Kind.MERGED
+        ]
+
+    for ticket in (keep, dup):
+        assert merge_notes(agent, ticket) == [NOTE]
+        assert merge_notes(alice.user, ticket) == [NOTE if shared else ""]
+    # Blanked for the reader only, never in the history itself.
+    assert set(TicketEvent.objects.filter(kind="merged").values_list("note", flat=True)) == {NOTE}

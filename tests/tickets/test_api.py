@@ -8,6 +8,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, World, client_for, open_ticket
+from tickets import services
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -282,3 +283,41 @@ def test_the_schema_documents_the_refusals_the_api_gives(api: APIClient) -> None
     error = paths[action]["get"]["responses"]["404"]["content"]["application/json"]["schema"]
     assert error == {"$ref": "#/components/schemas/ErrorOutput"}
     assert schema["components"]["schemas"]["ErrorOutput"]["required"] == ["detail"]
+
+
+def test_messages_say_which_mail_is_not_the_customers_own_reply(
+    world: World, api: APIClient
+) -> None:
+    ticket = open_ticket(world.alice)
+    for sender, automatic, outside in (
+        ("eve@unknown.test", False, True),  # a stranger holding a Message-ID of the thread
+        ("mailer-daemon@acme.test", True, True),  # a bounce from the customer's mail server
+        ("", True, False),  # the customer's own out-of-office
+    ):
+        services.ticket_receive_mail(
+            ticket=ticket,
+            contact=None if outside else world.alice,
+            body=f"from {sender or 'alice'}",
+            mail=services.MailContent(sender=sender),
+            received_at=ticket.received_at,
+            automatic=automatic,
+            outside=outside,
+        )
+    api.force_authenticate(world.agent_eu)
+    agent_view = api.get(f"/api/tickets/{ticket.reference}/messages/").json()
+    flags = {m["body"]: (m["from_outside"], m["is_automatic"]) for m in agent_view}
+    assert flags == {
+        ticket.messages.order_by("pk").first().body: (False, False),  # type: ignore[union-attr]
+        "from eve@unknown.test": (True, False),
+        "from mailer-daemon@acme.test": (True, True),
+        "from alice": (False, True),
+    }
+    api.force_authenticate(world.alice.user)
+    customer_view = api.get(f"/api/tickets/{ticket.reference}/messages/").json()
+    assert [m["from_outside"] for m in customer_view] == [False, False]
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    message = schema["components"]["schemas"]["MessageOutput"]
+    for field in ("from_outside", "is_automatic"):
+        assert message["properties"][field]["type"] == "boolean"
+        assert message["properties"][field]["readOnly"] is True
+        assert field in message["required"]

@@ -38,6 +38,11 @@ class AttachmentOutput(serializers.ModelSerializer):
 
 
 class MessageOutput(serializers.ModelSerializer):
+    """A message as its reader may see it. `from_outside` (a mail from someone who is not a
+    contact of the organization) and `is_automatic` (an auto-reply, a bounce) tell an
+    integration what is not the customer's own reply; customers never get `from_outside`
+    messages (tickets.access.visible_messages)."""
+
     author = serializers.CharField(source="author_name")
     attachments = AttachmentOutput(many=True)
 
@@ -48,11 +53,14 @@ class MessageOutput(serializers.ModelSerializer):
             "author",
             "from_agent",
             "is_internal",
+            "from_outside",
+            "is_automatic",
             "channel",
             "body",
             "received_at",
             "attachments",
         ]
+        read_only_fields = fields
 
 
 class TicketOutput(serializers.ModelSerializer):

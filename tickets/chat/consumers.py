@@ -42,7 +42,9 @@ def message_payload(message: Message, key: str = "") -> dict[str, Any]:
         "type": "message",
         "id": message.pk,
         "text": message.body,
-        "from": "agent" if message.from_agent else "customer",
+        "from": (
+            "agent" if message.from_agent else "outside" if message.from_outside else "customer"
+        ),
         "author": message.author_name,
         "at": message.received_at.isoformat(),
         "key": key,
@@ -207,9 +209,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyped
 
     @database_sync_to_async
     def _missed(self, after: int) -> list[dict[str, Any]]:
+        # What this reader may see of the ticket (tickets.access decides), less internal
+        # notes: the chat shows none, to anyone.
         messages = (
-            Message.objects.filter(ticket_id=self.session.ticket_id, pk__gt=after)
-            .filter(is_internal=False, from_outside=False)  # the customer reads this too
+            access.visible_messages(self.user, self.session.ticket)
+            .filter(pk__gt=after, is_internal=False)
             .select_related("author", "author_contact", "chat_key")
             .order_by("pk")[:HISTORY_LIMIT]
         )

@@ -5,28 +5,34 @@ webhook.
 is safe, whatever happens next), a second delivery of the same Message-ID stopping there;
 then `mail_process` decides in one transaction what the mail is:
 
+- a reply: it threads into its ticket (the one that goes on, for a merged duplicate) through
+  In-Reply-To/References against every Message-ID Pacte sent or received for it, or through
+  a [PAC-000123] reference in the subject when the sender belongs to that ticket's
+  organization, and belongs to that ticket's desk. Only a contact of that organization moves
+  the ticket. A reply from anyone else is kept on an open ticket for agents: marked as from
+  outside the organization, or, when its From names staff (which anyone can write), an
+  internal note without author; it changes no status nor clock and the customer does not see
+  it. On a resolved or closed ticket it waits for review, linked to the ticket;
 - a machine's mail (auto-reply, bounce, list): never a ticket, never answered; added to its
-  ticket as an automatic message when it threads into one, else ignored;
-- a reply: it threads into its ticket through In-Reply-To/References against every
-  Message-ID Pacte sent or received for it, or through a [PAC-000123] reference in the
-  subject when the sender belongs to that ticket's organization. A reply from someone who
-  is neither a contact of that organization nor staff is kept on an open ticket marked as
-  from outside the organization (it changes no status nor clock, and the customer does not
-  see it); on a resolved or closed ticket it waits for review, linked to the ticket;
+  ticket as an automatic message when it threads into one (hidden from the customer like any
+  mail from outside, unless a contact of the organization sent it), else ignored;
 - from a contact of an organization under contract: a new ticket on the desk the recipient
   address names;
 - anything else waits for review, and its sender gets one polite answer a day.
 
 A mail that cannot be handled is quarantined with the error, kept whole, and can be retried;
-so is a mail with several From headers (RFC 5322 allows one: a second one is how a forged
-sender slips past DMARC, which checks only one of them).
+so is a mail whose sender is not one address in one From header: several From headers or
+addresses (RFC 5322 allows one: a second one is how a forged sender slips past DMARC, which
+checks only one of them), or none.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -75,14 +81,22 @@ SEVERITY_TAG_RE = re.compile(r"\[(" + "|".join(SEVERITY_TAGS) + r")\]", re.IGNOR
 UNKNOWN_SENDER = "unknown sender"
 NOT_UNDER_CONTRACT = "organization not under contract"
 FROM_OUTSIDE = "from outside the organization"
+FROM_STAFF_ADDRESS = "by mail from a staff address"
 REASON_LABELS = {
     UNKNOWN_SENDER: gettext_lazy("unknown sender"),
     NOT_UNDER_CONTRACT: gettext_lazy("organization not under contract"),
     FROM_OUTSIDE: gettext_lazy("from outside the organization"),
+    FROM_STAFF_ADDRESS: gettext_lazy("by mail from a staff address"),
 }
 # Why a mail was quarantined, when Pacte refused it on purpose (stored in English too).
 SEVERAL_FROM = "several From headers"
-ERROR_LABELS = {SEVERAL_FROM: gettext_lazy("several From headers")}
+SEVERAL_FROM_ADDRESSES = "several From addresses"
+NO_FROM = "no From address"
+ERROR_LABELS = {
+    SEVERAL_FROM: gettext_lazy("several From headers"),
+    SEVERAL_FROM_ADDRESSES: gettext_lazy("several From addresses"),
+    NO_FROM: gettext_lazy("no From address"),
+}
 STAFF_ROLES = (User.Role.AGENT, User.Role.MANAGER)
 # Temporary failures: the sender (MTA, poller, webhook client) should try again later.
 TEMPORARY_ERRORS = (OperationalError, InterfaceError, OSError)
@@ -93,6 +107,15 @@ REFRESHED_FIELDS = [
     "mail_id", "desk", "sender", "sender_name", "subject", "status", "reason", "error",
     "attempts", "processed_at", "ticket", "message",
 ]  # fmt: skip
+
+
+class Standing(enum.Enum):
+    """Who a reply's From says wrote it, for the ticket it threads into (the From proves
+    nothing by itself: holding a Message-ID of the thread does not either)."""
+
+    CUSTOMER = "customer"  # a contact of the ticket's organization
+    STAFF_ADDRESS = "staff address"  # an active agent's or manager's address
+    OUTSIDE = "outside"  # anyone else
 
 
 class MailTooLarge(ValueError):
@@ -193,36 +216,23 @@ def _handle(inbound: InboundMail) -> None:
     inbound.subject = parsed.subject[:255]
     inbound.mail_id = parsed.message_id
     inbound.error = ""
-    if parsed.from_headers > 1:
-        # Which From is the sender? A DMARC check passed on one, the first may name a customer.
-        raise MailParseError(SEVERAL_FROM)
-    desk = _route(inbound, parsed)
-    inbound.desk = desk
+    _check_sender(parsed)
     contact = (
         Contact.objects.select_related("organization", "user")
         .filter(email__iexact=parsed.sender)
         .first()
     )
     ticket = _thread(parsed, contact)
+    if ticket is not None:
+        # A reply belongs to its ticket's desk, whatever address it was sent to.
+        inbound.desk = ticket.desk
+        if _handle_reply(inbound, parsed, ticket, contact):
+            return
+    desk = _route(inbound, parsed, contact)
+    inbound.desk = desk
     if parsed.auto_reason:
         inbound.reason = parsed.auto_reason
-        if ticket is not None:
-            _append(inbound, parsed, ticket, contact, automatic=True)
-        else:
-            inbound.status = InboundMail.Status.IGNORED
-        return
-    if ticket is not None and _from_outside(ticket, contact, parsed.sender):
-        # Holding a Message-ID of the thread is no proof of being the customer: kept for
-        # agents, changing nothing; never reopening a resolved or closed ticket.
-        inbound.reason = FROM_OUTSIDE
-        inbound.ticket = ticket
-        if ticket.status in (Status.RESOLVED, Status.CLOSED):
-            inbound.status = InboundMail.Status.REVIEW
-        else:
-            _append(inbound, parsed, ticket, None, automatic=False, outside=True)
-        return
-    if ticket is not None and ticket.status != Status.CLOSED:
-        _append(inbound, parsed, ticket, contact, automatic=False)
+        inbound.status = InboundMail.Status.IGNORED
         return
     if contact is not None and contact.organization.under_contract:
         _open(inbound, parsed, desk, contact)
@@ -230,6 +240,51 @@ def _handle(inbound: InboundMail) -> None:
     inbound.status = InboundMail.Status.REVIEW
     inbound.reason = NOT_UNDER_CONTRACT if contact is not None else UNKNOWN_SENDER
     outbound.mail_unknown_sender(inbound=inbound, desk=desk, now=timezone.now())
+
+
+def _handle_reply(
+    inbound: InboundMail, parsed: ParsedMail, ticket: Ticket, contact: Contact | None
+) -> bool:
+    """A mail that threads into a ticket; False when it is the customer's to a closed ticket
+    (which opens a new one).
+
+    The sender's standing comes first, for machines too: an auto-reply is kept as an
+    automatic message, but a stranger's (or a bounce from the customer's mail server) stays
+    hidden from the customer like any mail from outside. Only the customer's own reply moves
+    the ticket: one from outside, or from a staff address (anyone can write that From), is
+    kept for agents and changes nothing; on a resolved or closed ticket it waits for review.
+    """
+    standing = _standing(ticket, contact, parsed.sender)
+    if parsed.auto_reason:
+        inbound.reason = parsed.auto_reason
+        _append(inbound, parsed, ticket, contact, standing=standing, automatic=True)
+        return True
+    if standing is Standing.CUSTOMER:
+        if ticket.status == Status.CLOSED:
+            return False
+        _append(inbound, parsed, ticket, contact, standing=standing, automatic=False)
+        return True
+    inbound.reason = FROM_STAFF_ADDRESS if standing is Standing.STAFF_ADDRESS else FROM_OUTSIDE
+    inbound.ticket = ticket
+    if ticket.status in (Status.RESOLVED, Status.CLOSED):
+        inbound.status = InboundMail.Status.REVIEW
+    else:
+        _append(inbound, parsed, ticket, contact, standing=standing, automatic=False)
+    return True
+
+
+def _check_sender(parsed: ParsedMail) -> None:
+    """Exactly one From header naming exactly one address, or the mail is refused.
+
+    Which From is the sender? DMARC checks one of them, and the first may name a customer.
+    Reply-To and Sender never stand in for a missing From: they are the sender's own claims.
+    """
+    if parsed.from_headers > 1:
+        raise MailParseError(SEVERAL_FROM)
+    if not parsed.sender:
+        raise MailParseError(NO_FROM)
+    if parsed.from_addresses > 1 or parsed.from_group:
+        raise MailParseError(SEVERAL_FROM_ADDRESSES)
 
 
 def default_desk() -> Desk:
@@ -241,32 +296,50 @@ def default_desk() -> Desk:
     return desk
 
 
-def _route(inbound: InboundMail, parsed: ParsedMail) -> Desk:
-    """The desk of the first desk address in To (in Cc when To names none); when neither
-    names one (a Bcc), the envelope recipient's, then this copy's Delivered-To or
-    X-Original-To; else the mailbox's or webhook's desk; else the default desk.
+def _route(inbound: InboundMail, parsed: ParsedMail, contact: Contact | None) -> Desk:
+    """The desk of a mail that opens a ticket (or waits for review without one).
 
-    A mail sent to two desks arrives twice, one copy per desk, with the same headers: the
-    headers decide, so the mail belongs to the same desk whichever copy arrives first."""
-    groups = (parsed.to, parsed.cc, (inbound.recipient,), parsed.delivered_to)
-    candidates = list(dict.fromkeys(a for group in groups for a in group if a))
-    if candidates:
-        by_address = Q(email__iexact=candidates[0])
-        for address in candidates[1:]:
-            by_address |= Q(email__iexact=address)
-        desks = {d.email.lower(): d for d in Desk.objects.filter(by_address)}
-        aliases = {
-            a.email.lower(): a.desk
-            for a in DeskAddress.objects.select_related("desk").filter(by_address)
-        }
-        for group in groups:
-            for address in group:
-                desk = desks.get(address) or aliases.get(address)
-                if desk is not None:
-                    return desk
-    if inbound.desk_id is not None:
-        return inbound.desk  # type: ignore[return-value]  # set with desk_id
-    return default_desk()
+    The desk addresses in To, then in Cc; when neither names one (a Bcc), the envelope
+    recipient's, then this copy's Delivered-To or X-Original-To, then the mailbox's or
+    webhook's desk. For a contact whose organization lists its desks, the first of these
+    that serves it, else the desk Pacte gives that contact anyway (`default_desk_for`);
+    for anyone else, the first of these, else the default desk.
+
+    A mail sent to two desks arrives twice, one copy per desk, with the same headers: when
+    the headers name a desk, they alone decide, so the mail belongs to the same desk
+    whichever copy arrives first."""
+    named = _desks_at(parsed.to) + _desks_at(parsed.cc)
+    if not named:
+        named = _desks_at((inbound.recipient, *parsed.delivered_to))
+        if inbound.desk is not None:
+            named.append(inbound.desk)
+    serving = (
+        set(contact.organization.desks.values_list("pk", flat=True))
+        if contact is not None
+        else set()
+    )
+    if contact is not None and serving:
+        return next((desk for desk in named if desk.pk in serving), None) or (
+            services.default_desk_for(contact)
+        )
+    return named[0] if named else default_desk()
+
+
+def _desks_at(addresses: Sequence[str]) -> list[Desk]:
+    """The desks of these addresses (desk addresses and aliases), in the addresses' order."""
+    addresses = [a for a in dict.fromkeys(addresses) if a]
+    if not addresses:
+        return []
+    by_address = Q(email__iexact=addresses[0])
+    for address in addresses[1:]:
+        by_address |= Q(email__iexact=address)
+    desks = {d.email.lower(): d for d in Desk.objects.filter(by_address)}
+    desks.update(
+        (a.email.lower(), a.desk)
+        for a in DeskAddress.objects.select_related("desk").filter(by_address)
+        if a.email.lower() not in desks
+    )
+    return [desks[address] for address in addresses if address in desks]
 
 
 def _thread(parsed: ParsedMail, contact: Contact | None) -> Ticket | None:
@@ -279,7 +352,7 @@ def _thread(parsed: ParsedMail, contact: Contact | None) -> Ticket | None:
             .first()
         )
         if known is not None:
-            return known.ticket
+            return _continuing(known.ticket)
     if contact is None:
         return None
     for reference in SUBJECT_REFERENCE_RE.findall(parsed.subject.upper()):
@@ -291,18 +364,17 @@ def _thread(parsed: ParsedMail, contact: Contact | None) -> Ticket | None:
             pk=ticket_id, organization_id=contact.organization_id
         ).first()
         if ticket is not None:
-            return ticket
+            return _continuing(ticket)
     return None
 
 
-def _from_outside(ticket: Ticket, contact: Contact | None, sender: str) -> bool:
-    """Neither a contact of the ticket's organization nor staff (an active agent or manager)."""
+def _standing(ticket: Ticket, contact: Contact | None, sender: str) -> Standing:
     if contact is not None and contact.organization_id == ticket.organization_id:
-        return False
+        return Standing.CUSTOMER
     staff = User.objects.filter(email__iexact=sender, is_active=True).filter(
         Q(role__in=STAFF_ROLES) | Q(is_superuser=True)
     )
-    return not (sender and staff.exists())
+    return Standing.STAFF_ADDRESS if sender and staff.exists() else Standing.OUTSIDE
 
 
 def _mail_content(parsed: ParsedMail, *, whole: bool) -> tuple[str, services.MailContent]:
@@ -386,23 +458,22 @@ def _append(
     ticket: Ticket,
     contact: Contact | None,
     *,
+    standing: Standing,
     automatic: bool,
-    outside: bool = False,
 ) -> Message:
+    """Add the mail to its ticket: the customer's reply, else a message for agents only (from
+    outside; or an internal note without author when the From names staff, which it proves
+    not)."""
     body, content = _mail_content(parsed, whole=False)
-    author = (
-        contact
-        if contact is not None and contact.organization_id == ticket.organization_id
-        else None
-    )
     message = services.ticket_receive_mail(
         ticket=ticket,
-        contact=author,
+        contact=contact if standing is Standing.CUSTOMER else None,
         body=body,
         mail=content,
         received_at=inbound.received_at,
         automatic=automatic,
-        outside=outside,
+        outside=standing is Standing.OUTSIDE,
+        internal=standing is Standing.STAFF_ADDRESS,
     )
     inbound.status = InboundMail.Status.APPENDED
     inbound.ticket = ticket
@@ -444,11 +515,22 @@ def mail_review_accept(
     return ticket
 
 
+def _continuing(ticket: Ticket) -> Ticket:
+    """The ticket that goes on: a merged duplicate's target (and its target's, if merged)."""
+    seen = {ticket.pk}
+    while ticket.merged_into_id is not None and ticket.merged_into_id not in seen:
+        ticket = Ticket.objects.select_related("desk").get(pk=ticket.merged_into_id)
+        seen.add(ticket.pk)
+    return ticket
+
+
 @transaction.atomic
 def mail_review_attach(*, inbound: InboundMail, actor: User) -> Message:
-    """An agent keeps a held reply on the ticket it answers, marked as from outside the
-    organization: like one on an open ticket, it changes no status nor clock and the customer
-    does not see it (the agent reopens the ticket by hand if the mail calls for it)."""
+    """An agent keeps a held reply on the ticket it answers (the one that goes on, if that one
+    was merged since), as it would have been kept on an open ticket: marked as from outside
+    the organization, or an internal note when its From names staff. It changes no status nor
+    clock and the customer does not see it (the agent reopens the ticket by hand if the mail
+    calls for it)."""
     inbound = (
         InboundMail.objects.select_for_update(of=("self",))
         .select_related("ticket")
@@ -456,16 +538,19 @@ def mail_review_attach(*, inbound: InboundMail, actor: User) -> Message:
     )
     if inbound.status != InboundMail.Status.REVIEW:
         raise TicketError(_("This mail has already been handled."))
-    ticket = inbound.ticket
-    if ticket is None:
+    if inbound.ticket is None:
         raise TicketError(_("This mail answers no ticket; open one from it instead."))
+    ticket = _continuing(inbound.ticket)
     if not access.can_work(actor, ticket):
         raise PermissionDeniedError(_("You may not add to this ticket."))
     parsed = parse(bytes(inbound.raw))
-    message = _append(inbound, parsed, ticket, None, automatic=False, outside=True)
-    inbound.reason = FROM_OUTSIDE
+    staff = inbound.reason == FROM_STAFF_ADDRESS
+    standing = Standing.STAFF_ADDRESS if staff else Standing.OUTSIDE
+    message = _append(inbound, parsed, ticket, None, standing=standing, automatic=False)
+    inbound.reason = FROM_STAFF_ADDRESS if staff else FROM_OUTSIDE
+    inbound.desk = ticket.desk
     inbound.processed_at = timezone.now()
-    inbound.save(update_fields=["status", "reason", "ticket", "message", "processed_at"])
+    inbound.save(update_fields=["status", "reason", "desk", "ticket", "message", "processed_at"])
     return message
 
 

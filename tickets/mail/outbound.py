@@ -51,7 +51,10 @@ THREAD_REFERENCES = 10  # the root and the latest ids: enough for every client t
 AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
 
 
-def new_mail_id(ticket: Ticket | None) -> str:
+def new_mail_id(ticket: Ticket | None = None) -> str:
+    """A Message-ID of Pacte's mail domain, for every mail Pacte sends (customer mail and
+    staff alerts alike: Django's default names the machine, often "localhost", which spam
+    filters hold against the mail); a ticket's mail names the ticket."""
     domain = settings.PACTE_MAIL_DOMAIN
     prefix = f"pacte.{ticket.pk}" if ticket is not None else "pacte"
     return f"<{prefix}.{secrets.token_hex(8)}@{domain}>"

@@ -5,8 +5,10 @@ calls `parse`. Mail in the wild is often broken, so every step degrades instead 
 a header that does not parse is read raw, a part whose charset is unknown or wrong is
 decoded with the next plausible one, a multipart without its closing boundary keeps what
 arrived, one whose declared boundary never appears is read with the one its body uses, and
-raw 8-bit header text is decoded like a body. Only a message with nothing to identify its
-sender raises `MailParseError`.
+raw 8-bit header text is decoded like a body. The sender is the From header's address and
+nothing else (Reply-To and Sender are the sender's own claims about where answers go); the
+parser counts From headers and their addresses as written, and the ingest service refuses a
+mail without exactly one of each.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ HTML_URL_SCHEMES = {"http", "https", "mailto", "cid", "tel"}
 
 
 class MailParseError(ValueError):
-    """The message cannot be handled at all (e.g. no sender address)."""
+    """The message cannot be handled at all (e.g. no From address)."""
 
 
 @dataclass(frozen=True)
@@ -83,13 +85,15 @@ class ParsedMail:
     in_reply_to: tuple[str, ...]
     references: tuple[str, ...]
     subject: str
-    sender: str  # lower case
+    sender: str  # the From address, lower case; "" when the From header names none usable
     sender_name: str
     recipients: tuple[str, ...]  # Delivered-To, X-Original-To, To, Cc; lower case
     to: tuple[str, ...]  # the To addresses, in order; lower case
     cc: tuple[str, ...]  # the Cc addresses, in order; lower case
     delivered_to: tuple[str, ...]  # Delivered-To, X-Original-To: this copy's; lower case
     from_headers: int  # how many From headers the message has (RFC 5322: exactly one)
+    from_addresses: int  # how many addresses its From names (one person: exactly one)
+    from_group: bool  # the From uses group syntax ("Team: a@x, b@y;"), which names no one
     date: datetime | None
     auto_reason: str  # why this is a machine's mail ("" for a person's)
     text: str  # the whole text version
@@ -172,6 +176,39 @@ def _addresses(message: Message, *names: str) -> list[tuple[str, str]]:
         except Exception:
             continue
     return [(n, a.strip().lower()) for n, a in getaddresses(values) if "@" in a]
+
+
+FROM_LINE_RE = re.compile(rb"^from[ \t]*:", re.IGNORECASE | re.MULTILINE)
+
+
+def _from_header_count(raw: bytes) -> int:
+    """How many From headers the header block has as written (unfolded).
+
+    Python's parser is no judge here: it drops "From : x" (a space before the colon, which
+    RFC 5322's obsolete syntax allows and other readers accept) without a trace.
+    """
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    return len(FROM_LINE_RE.findall(re.sub(rb"\r?\n[ \t]", b" ", head)))
+
+
+def _from_header(message: Message) -> tuple[list[tuple[str, str]], int, bool]:
+    """(the From's usable (name, address) pairs, how many addresses it names, group syntax?).
+
+    Only a From Python's parser kept counts as one: one it dropped ("From : x") may be what a
+    DMARC check skipped too."""
+    headers = message.get_all("From", failobj=[])
+    header = headers[0] if len(headers) == 1 else None
+    addresses = getattr(header, "addresses", None)
+    groups = getattr(header, "groups", None)
+    if addresses is None or groups is None:  # several, or unparsable: read the raw text
+        pairs = getaddresses([str(value) for value in headers])
+        usable = [(n, a.strip().lower()) for n, a in pairs if "@" in a]
+        return usable, len([a for _n, a in pairs if a]), False
+    usable = [
+        (a.display_name, a.addr_spec.strip().lower()) for a in addresses if "@" in a.addr_spec
+    ]
+    named_group = any(group.display_name is not None for group in groups)
+    return usable, len(addresses), named_group
 
 
 def _unique(pairs: list[tuple[str, str]]) -> tuple[str, ...]:
@@ -417,10 +454,8 @@ def _walk(message: Message) -> tuple[str, str, list[ParsedAttachment]]:
 def parse(raw: bytes) -> ParsedMail:
     """Everything Pacte reads from a received message (see the module docstring)."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    senders = _addresses(message, "From") or _addresses(message, "Sender", "Reply-To")
-    if not senders:
-        raise MailParseError("no sender address (From) in the message")
-    sender_name, sender = senders[0]
+    senders, from_addresses, from_group = _from_header(message)
+    sender_name, sender = senders[0] if senders else ("", "")
     to = _unique(_addresses(message, "To"))
     cc = _unique(_addresses(message, "Cc"))
     delivered_to = _unique(_addresses(message, "Delivered-To", "X-Original-To"))
@@ -448,7 +483,9 @@ def parse(raw: bytes) -> ParsedMail:
         to=to,
         cc=cc,
         delivered_to=delivered_to,
-        from_headers=len(message.get_all("From", failobj=[])),
+        from_headers=max(_from_header_count(raw), len(message.get_all("From", failobj=[]))),
+        from_addresses=from_addresses,
+        from_group=from_group,
         date=date,
         auto_reason=_auto_reason(message, sender),
         text=text.strip(),

@@ -449,6 +449,11 @@ class Message(models.Model):
         return f"{self.ticket_id} {self.received_at:%Y-%m-%d %H:%M}"
 
     @property
+    def by_mail_from_staff_address(self) -> bool:
+        """An internal note kept from a mail whose From names staff, which proves nothing."""
+        return self.is_internal and self.author_id is None and bool(self.sender)
+
+    @property
     def author_name(self) -> str:
         if self.author_contact is not None:
             return self.author_contact.name
