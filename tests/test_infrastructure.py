@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,22 +14,6 @@ from tests import services as real
 from tests.factories import World, open_ticket
 
 from .conftest import IN_CI
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """REDIS_URL when given (CI starts a redis-server), else a private server."""
-    url = os.environ.get("REDIS_URL")
-    if url:
-        if not real.wait_for_redis(url, timeout=5):
-            pytest.skip(f"REDIS_URL={url} does not answer")
-        yield url
-        return
-    try:
-        with real.redis_server(Path(tmp_path_factory.mktemp("redis"))) as server:
-            yield server.url
-    except (OSError, RuntimeError) as error:
-        pytest.skip(f"no Redis available: {error}")
 
 
 @pytest.mark.django_db(transaction=True)
