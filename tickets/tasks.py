@@ -28,7 +28,11 @@ def mail_sweep_task() -> dict[str, int]:
     sent = sum(outbound_send(outbound_id=pk, now=now) for pk in outbound_due(now))
     handled = 0
     for inbound_id in mail_unprocessed(older_than=now - STUCK_AFTER):
-        mail_process(inbound_id=inbound_id)
+        try:
+            mail_process(inbound_id=inbound_id)
+        except Exception:  # one mail that still cannot be handled must not hold up the rest
+            logger.exception("stored mail %s still cannot be handled", inbound_id)
+            continue
         handled += 1
     return {"sent": sent, "handled": handled}
 

@@ -21,6 +21,7 @@ from tickets.mail import ingest
 from tickets.mail.ingest import (
     FROM_OUTSIDE,
     FROM_STAFF_ADDRESS,
+    MALFORMED_FROM,
     NO_FROM,
     SEVERAL_FROM,
     SEVERAL_FROM_ADDRESSES,
@@ -140,6 +141,53 @@ def test_a_from_that_names_more_than_one_sender_is_quarantined(
     assert (inbound.status, inbound.error) == (InboundMail.Status.QUARANTINED, error)
     assert inbound.ticket is None and ticket.messages.count() == 1
     assert not Message.objects.filter(body__contains="IBAN").exists()
+
+
+@pytest.mark.parametrize(
+    "from_value",
+    [
+        # One From that one reader takes for Alice and another (a DMARC check) for Eve.
+        "alice@acme.test <eve@unknown.test>",
+        "<alice@acme.test> <eve@unknown.test>",
+        "Alice Martin <alice@acme.test> <eve@unknown.test>",
+        "alice@acme.test; eve@unknown.test",
+        "<@unknown.test:alice@acme.test>",  # a source route: the real address hides in it
+        "x:; alice@acme.test",  # an empty group, then Alice: Python's parser trips on it
+        "Martin, Alice <alice@acme.test>",  # the comma unquoted: "Martin" is an address too
+        # An invisible character in the address, sent as raw UTF-8: it looks like Alice's.
+        "Alice Martin <alice\u200b@acme.test>",
+    ],
+)
+def test_a_from_that_reads_two_ways_is_quarantined_and_reopens_nothing(
+    mail_world: MailWorld, from_value: str
+) -> None:
+    ticket, _ = open_by_mail()
+    agent = mail_world.world.agent_eu
+    services.ticket_change_status(ticket=ticket, actor=agent, status=Status.RESOLVED)
+    resolution = OutboundMail.objects.filter(ticket=ticket).last()
+    assert resolution is not None
+    before = clocks(ticket)
+    raw = outlook(
+        in_reply_to=resolution.mail_id,
+        references=f"{OPENING} {resolution.mail_id}",
+        body="Toujours en panne, merci de rouvrir.",
+    ).replace(b"From: Alice Martin <alice@acme.test>", f"From: {from_value}".encode())
+    inbound = receive(raw)
+    assert (inbound.status, inbound.error) == (InboundMail.Status.QUARANTINED, MALFORMED_FROM)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED and clocks(ticket) == before
+    assert not Message.objects.filter(body__contains="rouvrir").exists()
+
+
+def test_a_from_with_a_period_in_the_name_is_a_sender_like_any_other(
+    mail_world: MailWorld,
+) -> None:
+    raw = gmail(subject="Export", message_id="<jqp@mail.gmail.com>").replace(
+        b"From: Alice Martin <alice@acme.test>", b"From: Alice M. Martin <alice@acme.test>"
+    )
+    inbound = receive(raw)
+    assert inbound.status == InboundMail.Status.TICKETED
+    assert inbound.ticket is not None and inbound.ticket.requester == mail_world.alice
 
 
 @pytest.mark.parametrize(
@@ -634,3 +682,63 @@ def test_a_new_ticket_goes_to_a_desk_that_serves_the_contacts_organization(
     assert hidden.ticket is not None
     assert hidden.ticket.desk in mail_world.bob.organization.desks.all()
     assert hidden.ticket.desk != mail_world.europe
+
+
+def test_a_strangers_message_id_never_reaches_the_customers_headers(
+    mail_world: MailWorld,
+) -> None:
+    ticket, _ = open_by_mail()
+    agent = mail_world.world.agent_eu
+    services.ticket_reply(ticket=ticket, author=agent, body="Pouvez-vous envoyer le journal ?")
+    question = OutboundMail.objects.get(ticket=ticket, kind=OutboundMail.Kind.REPLY)
+    stranger_id = "<call-555-0100-for-refund@rival.test>"
+    receive(
+        apple_mail(
+            sender=EVE,
+            message_id=stranger_id,
+            in_reply_to=question.mail_id,
+            references=f"{OPENING} {question.mail_id}",
+            body="Call us for your refund.",
+        )
+    )
+    staff_note_id = "<PR3forged-agent@PR3P192MB0714.EURP192.PROD.OUTLOOK.COM>"
+    receive(
+        outlook(
+            froms=(f"Agent <{agent.email}>",),
+            message_id=staff_note_id,
+            in_reply_to=question.mail_id,
+            references=f"{OPENING} {question.mail_id}",
+        )
+    )
+    services.ticket_reply(ticket=ticket, author=agent, body="Merci, nous regardons.")
+    answer = OutboundMail.objects.filter(ticket=ticket, kind=OutboundMail.Kind.REPLY).last()
+    assert answer is not None and answer != question
+    headers = f"{answer.in_reply_to} {answer.references}"
+    assert stranger_id not in headers and staff_note_id not in headers
+    assert answer.in_reply_to == question.mail_id  # still threaded with Pacte's last mail
+    assert OPENING in answer.references
+
+
+def test_a_contact_whose_sign_in_was_turned_off_moves_nothing_by_mail(
+    mail_world: MailWorld,
+) -> None:
+    ticket, _ = open_by_mail()
+    agent = mail_world.world.agent_eu
+    services.ticket_change_status(ticket=ticket, actor=agent, status=Status.RESOLVED)
+    resolution = OutboundMail.objects.filter(ticket=ticket).last()
+    assert resolution is not None
+    user = mail_world.alice.user
+    assert user is not None
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    inbound = receive(
+        gmail(
+            message_id="<CAB1after-leaving@mail.gmail.com>",
+            in_reply_to=resolution.mail_id,
+            references=f"{OPENING} {resolution.mail_id}",
+            body="Please reopen.",
+        )
+    )
+    assert (inbound.status, inbound.reason) == (InboundMail.Status.REVIEW, FROM_OUTSIDE)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED

@@ -11,11 +11,12 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from tests.email.conftest import MailWorld
+from tests.email.conftest import MailWorld, build_mail
 from tests.factories import open_ticket
-from tickets import services
+from tickets import services, tasks
+from tickets.mail.ingest import mail_process
 from tickets.mail.outbound import MAX_ATTEMPTS, outbound_send
-from tickets.models import OutboundMail, Status
+from tickets.models import InboundMail, OutboundMail, Status
 from tickets.tasks import mail_sweep_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -116,3 +117,34 @@ def test_a_mail_claimed_by_a_worker_that_died_is_sent_after_the_lease(
     assert outbound_send(outbound_id=outbound.pk, now=now + timedelta(minutes=11))
     assert not outbound_send(outbound_id=outbound.pk, now=now + timedelta(minutes=30))
     assert len(mail.outbox) == 1
+
+
+def test_one_stored_mail_that_still_fails_does_not_hold_up_the_others(
+    mail_world: MailWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep handles mail stored but never handled; a mail whose handling raises (a bug,
+    a disk error while quarantining) is logged and left for the next sweep, and the mail after
+    it is still handled."""
+    old = timezone.now() - timedelta(minutes=10)
+    stuck = [
+        InboundMail.objects.create(
+            key=f"<stuck-{n}@acme.test>",
+            source=InboundMail.Source.PIPE,
+            raw=build_mail(message_id=f"<stuck-{n}@acme.test>"),
+            size=1,
+            received_at=old,
+        )
+        for n in range(2)
+    ]
+    failing = max(m.pk for m in stuck)  # whichever of the two the sweep takes first
+
+    def flaky(*, inbound_id: int) -> InboundMail:
+        if inbound_id == failing:
+            raise RuntimeError("disk full")
+        return mail_process(inbound_id=inbound_id)
+
+    monkeypatch.setattr(tasks, "mail_process", flaky)
+    assert mail_sweep_task()["handled"] == 1
+    statuses = dict(InboundMail.objects.values_list("pk", "status"))
+    assert statuses[failing] == InboundMail.Status.RECEIVED  # left for the next sweep
+    assert statuses[min(m.pk for m in stuck)] == InboundMail.Status.TICKETED

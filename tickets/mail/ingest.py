@@ -92,10 +92,12 @@ REASON_LABELS = {
 SEVERAL_FROM = "several From headers"
 SEVERAL_FROM_ADDRESSES = "several From addresses"
 NO_FROM = "no From address"
+MALFORMED_FROM = "malformed From"
 ERROR_LABELS = {
     SEVERAL_FROM: gettext_lazy("several From headers"),
     SEVERAL_FROM_ADDRESSES: gettext_lazy("several From addresses"),
     NO_FROM: gettext_lazy("no From address"),
+    MALFORMED_FROM: gettext_lazy("malformed From"),
 }
 STAFF_ROLES = (User.Role.AGENT, User.Role.MANAGER)
 # Temporary failures: the sender (MTA, poller, webhook client) should try again later.
@@ -281,6 +283,8 @@ def _check_sender(parsed: ParsedMail) -> None:
     """
     if parsed.from_headers > 1:
         raise MailParseError(SEVERAL_FROM)
+    if parsed.from_malformed:
+        raise MailParseError(MALFORMED_FROM)
     if not parsed.sender:
         raise MailParseError(NO_FROM)
     if parsed.from_addresses > 1 or parsed.from_group:
@@ -369,7 +373,13 @@ def _thread(parsed: ParsedMail, contact: Contact | None) -> Ticket | None:
 
 
 def _standing(ticket: Ticket, contact: Contact | None, sender: str) -> Standing:
-    if contact is not None and contact.organization_id == ticket.organization_id:
+    """A contact of the ticket's organization moves it, unless their sign-in was turned off
+    (as the portal and the chat refuse them, so does mail)."""
+    if (
+        contact is not None
+        and contact.organization_id == ticket.organization_id
+        and (contact.user is None or contact.user.is_active)
+    ):
         return Standing.CUSTOMER
     staff = User.objects.filter(email__iexact=sender, is_active=True).filter(
         Q(role__in=STAFF_ROLES) | Q(is_superuser=True)

@@ -61,9 +61,16 @@ def new_mail_id(ticket: Ticket | None = None) -> str:
 
 
 def _thread(ticket: Ticket) -> tuple[str, list[str]]:
-    """(In-Reply-To, References) for the next mail of the ticket's thread."""
+    """(In-Reply-To, References) for the next mail of the ticket's thread: the ids of Pacte's
+    own mail and of the messages the customer may read. A stranger's mail or a note kept from
+    a staff address never puts its Message-ID (nor its host) into the customer's headers."""
     keys = list(
         MailThreadId.objects.filter(ticket=ticket)
+        .filter(
+            Q(outgoing=True)
+            | Q(message__isnull=True)
+            | Q(message__is_internal=False, message__from_outside=False)
+        )
         .exclude(key__startswith="sha256:")
         .order_by("created_at", "pk")
         .values_list("key", flat=True)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import email
+import email.errors
 import email.policy
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.header import decode_header, make_header
@@ -94,6 +96,7 @@ class ParsedMail:
     from_headers: int  # how many From headers the message has (RFC 5322: exactly one)
     from_addresses: int  # how many addresses its From names (one person: exactly one)
     from_group: bool  # the From uses group syntax ("Team: a@x, b@y;"), which names no one
+    from_malformed: bool  # the From may be read as another address than `sender`
     date: datetime | None
     auto_reason: str  # why this is a machine's mail ("" for a person's)
     text: str  # the whole text version
@@ -175,7 +178,21 @@ def _addresses(message: Message, *names: str) -> list[tuple[str, str]]:
             values.extend(str(v) for v in message.get_all(name, failobj=[]))
         except Exception:
             continue
-    return [(n, a.strip().lower()) for n, a in getaddresses(values) if "@" in a]
+    return [
+        (n, a.strip().lower()) for n, a in getaddresses(values) if "@" in a and _readable(a)
+    ]
+
+
+# Characters no address is made of: controls, invisible formatting (a zero-width space makes
+# "alice\u200b@acme.test" look like Alice's), spaces, and the lone surrogates Python keeps for
+# bytes that are not text.
+_NOT_IN_ADDRESSES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+
+
+def _readable(address: str) -> bool:
+    return bool(address.strip()) and not any(
+        unicodedata.category(char) in _NOT_IN_ADDRESSES for char in address.strip()
+    )
 
 
 FROM_LINE_RE = re.compile(rb"^from[ \t]*:", re.IGNORECASE | re.MULTILINE)
@@ -191,24 +208,46 @@ def _from_header_count(raw: bytes) -> int:
     return len(FROM_LINE_RE.findall(re.sub(rb"\r?\n[ \t]", b" ", head)))
 
 
-def _from_header(message: Message) -> tuple[list[tuple[str, str]], int, bool]:
-    """(the From's usable (name, address) pairs, how many addresses it names, group syntax?).
+@dataclass(frozen=True)
+class _From:
+    usable: list[tuple[str, str]]  # the (name, address) pairs with a readable address
+    count: int  # how many addresses it names
+    group: bool  # group syntax ("Team: a@x, b@y;"), which names no one
+    malformed: bool  # it does not parse as the addresses it seems to name
 
-    Only a From Python's parser kept counts as one: one it dropped ("From : x") may be what a
-    DMARC check skipped too."""
-    headers = message.get_all("From", failobj=[])
-    header = headers[0] if len(headers) == 1 else None
-    addresses = getattr(header, "addresses", None)
-    groups = getattr(header, "groups", None)
+
+# What Python's parser says of a From that one reader may take for one address and another
+# for two ("alice@acme.test <eve@evil.test>", "a@x; b@y"), or whose real address hides in a
+# source route ("<@evil.test:alice@acme.test>"). "period in 'phrase'" alone is kept: that is
+# "John Q. Public <jqp@…>".
+def _ambiguous(defect: object) -> bool:
+    return isinstance(defect, email.errors.InvalidHeaderDefect) or "route" in str(defect)
+
+
+def _from_header(message: Message) -> _From:
+    """What the From header names. Only a From Python's parser kept counts as one: one it
+    dropped ("From : x") may be what a DMARC check skipped too."""
+    try:
+        headers = message.get_all("From", failobj=[])
+        header = headers[0] if len(headers) == 1 else None
+        addresses = getattr(header, "addresses", None)
+        groups = getattr(header, "groups", None)
+    except Exception:  # e.g. "x:; alice@acme.test": the parser itself trips on it
+        return _From([], 0, False, malformed=True)
     if addresses is None or groups is None:  # several, or unparsable: read the raw text
         pairs = getaddresses([str(value) for value in headers])
-        usable = [(n, a.strip().lower()) for n, a in pairs if "@" in a]
-        return usable, len([a for _n, a in pairs if a]), False
-    usable = [
-        (a.display_name, a.addr_spec.strip().lower()) for a in addresses if "@" in a.addr_spec
-    ]
-    named_group = any(group.display_name is not None for group in groups)
-    return usable, len(addresses), named_group
+        usable = [(n, a.strip().lower()) for n, a in pairs if "@" in a and _readable(a)]
+        return _From(usable, len([a for _n, a in pairs if a]), False, malformed=False)
+    named = [(a.display_name, a.addr_spec.strip().lower()) for a in addresses]
+    usable = [(n, a) for n, a in named if "@" in a and _readable(a)]
+    unreadable = any("@" in a and not _readable(a) for _n, a in named)
+    return _From(
+        usable,
+        len(addresses),
+        any(group.display_name is not None for group in groups),
+        malformed=unreadable
+        or (bool(usable) and any(map(_ambiguous, getattr(header, "defects", ())))),
+    )
 
 
 def _unique(pairs: list[tuple[str, str]]) -> tuple[str, ...]:
@@ -454,8 +493,8 @@ def _walk(message: Message) -> tuple[str, str, list[ParsedAttachment]]:
 def parse(raw: bytes) -> ParsedMail:
     """Everything Pacte reads from a received message (see the module docstring)."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    senders, from_addresses, from_group = _from_header(message)
-    sender_name, sender = senders[0] if senders else ("", "")
+    from_ = _from_header(message)
+    sender_name, sender = from_.usable[0] if from_.usable else ("", "")
     to = _unique(_addresses(message, "To"))
     cc = _unique(_addresses(message, "Cc"))
     delivered_to = _unique(_addresses(message, "Delivered-To", "X-Original-To"))
@@ -483,9 +522,12 @@ def parse(raw: bytes) -> ParsedMail:
         to=to,
         cc=cc,
         delivered_to=delivered_to,
-        from_headers=max(_from_header_count(raw), len(message.get_all("From", failobj=[]))),
-        from_addresses=from_addresses,
-        from_group=from_group,
+        from_headers=max(
+            _from_header_count(raw), sum(1 for name in message if name.lower() == "from")
+        ),
+        from_addresses=from_.count,
+        from_group=from_.group,
+        from_malformed=from_.malformed,
         date=date,
         auto_reason=_auto_reason(message, sender),
         text=text.strip(),

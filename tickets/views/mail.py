@@ -20,6 +20,7 @@ from tickets import access
 from tickets.exceptions import TicketError
 from tickets.mail.ingest import (
     ERROR_LABELS,
+    FROM_STAFF_ADDRESS,
     TEMPORARY_ERRORS,
     EmptyMail,
     MailTooLarge,
@@ -118,7 +119,10 @@ def _accept_form(inbound: InboundMail, data: object = None) -> AcceptForm:
     if inbound.desk_id:
         contacts = contacts.filter(organization__desks=inbound.desk_id)
     form.fields["contact"].queryset = contacts.order_by("organization__name", "name")  # type: ignore[attr-defined]
-    domain = inbound.sender.rpartition("@")[2]
+    # A colleague's address suggests the contact, for mail that opens a ticket. A reply held
+    # from outside a ticket's organization suggests no one: one click would credit a
+    # stranger's words to a contact.
+    domain = inbound.sender.rpartition("@")[2] if inbound.ticket_id is None else ""
     guess = contacts.filter(email__iendswith=f"@{domain}").first() if domain else None
     form.fields["contact"].initial = guess.pk if guess else None
     form.fields["severity"].initial = Severity.MAJOR
@@ -150,6 +154,7 @@ def _detail(
             "may_attach": inbound.status == InboundMail.Status.REVIEW
             and inbound.ticket is not None
             and access.can_work(current_user(request), inbound.ticket),
+            "held_from_staff_address": inbound.reason == FROM_STAFF_ADDRESS,
         },
         status=status,
     )
