@@ -742,3 +742,30 @@ def test_a_contact_whose_sign_in_was_turned_off_moves_nothing_by_mail(
     assert (inbound.status, inbound.reason) == (InboundMail.Status.REVIEW, FROM_OUTSIDE)
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
+
+
+def test_a_held_reply_from_outside_suggests_no_contact_to_credit_it_to(
+    mail_world: MailWorld,
+) -> None:
+    ticket, _ = open_by_mail()
+    agent = mail_world.world.agent_eu
+    services.ticket_change_status(ticket=ticket, actor=agent, status=Status.RESOLVED)
+    resolution = OutboundMail.objects.filter(ticket=ticket).last()
+    assert resolution is not None
+    # From Alice's own domain, but not a contact: her colleague, or someone posing as one.
+    inbound = receive(
+        apple_mail(
+            sender='"Alice Martin <alice@acme.test>" <eve@acme.test>',
+            message_id="<eve-at-acme@acme.test>",
+            in_reply_to=resolution.mail_id,
+            references=f"{OPENING} {resolution.mail_id}",
+        )
+    )
+    assert inbound.status == InboundMail.Status.REVIEW and inbound.ticket == ticket
+    client = Client()
+    client.force_login(agent)
+    html = client.get(reverse("desk:mail-detail", args=[inbound.pk])).content.decode()
+    contact_choice = html.split('name="contact"')[1].split("</select>")[0]
+    assert 'value="" selected>' in contact_choice and contact_choice.count("selected") == 1
+    # The address comes first; the name the sender gave itself is shown as a claim.
+    assert "eve@acme.test <span class=\"muted\">(calls themselves" in html
