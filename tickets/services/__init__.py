@@ -10,7 +10,7 @@ from tickets.services.attachments import (
     MailFile,
     attachments_sweep,
 )
-from tickets.services.intake import default_desk_for, ticket_create
+from tickets.services.intake import default_desk_for, desk_to_open_on, ticket_create
 from tickets.services.lifecycle import (
     ticket_acknowledge,
     ticket_assign,
@@ -46,6 +46,7 @@ __all__ = [
     "canned_reply_delete",
     "canned_reply_save",
     "default_desk_for",
+    "desk_to_open_on",
     "queue_view_save",
     "ticket_acknowledge",
     "ticket_assign",

@@ -44,6 +44,17 @@ def default_desk_for(contact: Contact) -> Desk:
     return desks[0]
 
 
+def desk_to_open_on(*, opener: User, contact: Contact) -> Desk | None:
+    """The desk on which support opens a ticket for a contact (a phone call, the API): the
+    contact's own desk (`default_desk_for`) if the opener works on it, else the first desk of
+    the contact's organization they work on; None when they work on none of them."""
+    desks = access.desks_to_open_for(opener, contact)
+    if not desks:
+        return None
+    default = default_desk_for(contact)
+    return default if default in desks else desks[0]
+
+
 @transaction.atomic
 def ticket_create(
     *,
