@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from sla.calendar import CalendarSnapshot, NeverOpenError, next_opening
 from sla.models import Calendar, Clock, EscalationLevel, Notification
 from sla.selectors import calendar_snapshot
+from tickets.history import ticket_event_record
 from tickets.models import Desk, Severity, Ticket, TicketEvent, User
 
 logger = logging.getLogger(__name__)
@@ -170,14 +171,14 @@ def clock_escalate(*, clock_id: int, now: datetime) -> Escalation | None:
             )
             if at_once:
                 mail_now.add(person.pk)
-        TicketEvent.objects.create(
-            ticket=ticket,
+        ticket_event_record(
+            ticket_id=ticket.pk,
             kind=TicketEvent.Kind.ESCALATION,
+            at=now,
             field=clock.metric,
             before=str(clock.escalation_level),
             after=str(step),
             note=KIND_OF_LEVEL[step],
-            created_at=now,
         )
     Notification.objects.bulk_create(notifications, ignore_conflicts=True)
     logger.info("clock %s of ticket %s escalated to %s", clock.pk, ticket.pk, level.label)

@@ -15,6 +15,7 @@ from sla.escalation import crossed_level
 from sla.models import Clock, EscalationLevel, Metric, Notification, SlaTarget, StopReason
 from sla.selectors import calendar_snapshot_for_ticket, clock_runs, sla_targets_for
 from tickets.exceptions import TicketError
+from tickets.history import ticket_event_record
 from tickets.models import Message, Ticket, TicketEvent, User, more_urgent
 
 
@@ -37,7 +38,7 @@ def _dump_runs(runs: list[Run]) -> list[list[str | None]]:
 def _record(
     clock: Clock, *, actor: User | None, at: datetime, before: str, after: str, note: str = ""
 ) -> None:
-    TicketEvent.objects.create(
+    ticket_event_record(
         ticket_id=clock.ticket_id,
         actor=actor,
         kind=TicketEvent.Kind.CLOCK,
@@ -45,7 +46,7 @@ def _record(
         before=before,
         after=after,
         note=note,
-        created_at=at,
+        at=at,
     )
 
 

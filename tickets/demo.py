@@ -26,6 +26,7 @@ from tickets.models import (
     Region,
     Severity,
     Status,
+    Ticket,
     User,
 )
 
@@ -250,7 +251,7 @@ def _demo_tickets(
         hours_ago: float,
         body: str,
         channel: str = Channel.WEB,
-    ) -> services.Ticket:
+    ) -> Ticket:
         assert contact.user is not None
         return services.ticket_create(
             requester=contact,

@@ -24,6 +24,7 @@ from tickets.models import (
     Status,
     Ticket,
 )
+from tickets.services import intake
 from tickets.tasks import mail_sweep_task
 
 PIPE = InboundMail.Source.PIPE
@@ -304,7 +305,7 @@ def test_a_failure_while_handling_writes_nothing_but_the_quarantine(
     def explode(**kwargs: object) -> None:
         raise RuntimeError("clock service down")
 
-    monkeypatch.setattr(services, "clocks_apply", explode)
+    monkeypatch.setattr(intake, "clocks_apply", explode)
     inbound = receive(build_mail())
     assert inbound.status == InboundMail.Status.QUARANTINED
     assert "clock service down" in inbound.error

@@ -113,12 +113,10 @@ class TicketsApi(generics.ListAPIView):
                 .filter(email__iexact=values.get("requester", ""))
                 .first()
             )
-            desks = access.desks_to_open_for(user, requester) if requester else []
-            if requester is None or not desks:
+            desk = services.desk_to_open_on(opener=user, contact=requester) if requester else None
+            if requester is None or desk is None:
                 # A contact the agent does not serve does not exist for them.
                 raise serializers.ValidationError({"requester": ["No contact has this address."]})
-            default = services.default_desk_for(requester)
-            desk = default if default in desks else desks[0]
             channel = values.get("channel", Channel.API)
         else:
             contact = access.contact_of(user)

@@ -282,9 +282,12 @@ def phone_call(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         contact = data["contact"]
-        desks = access.desks_to_open_for(user, contact)
-        default = services.default_desk_for(contact)
+        desk = services.desk_to_open_on(opener=user, contact=contact)
         try:
+            if desk is None:  # not offered by the form, which lists the contacts the user serves
+                raise TicketError(
+                    _("You do not work on a desk serving this contact."), field="contact"
+                )
             with transaction.atomic():
                 ticket = services.ticket_create(
                     requester=contact,
@@ -293,7 +296,7 @@ def phone_call(request: HttpRequest) -> HttpResponse:
                     severity=data["severity"],
                     channel=Channel.PHONE,
                     actor=user,
-                    desk=default if default in desks else desks[0],
+                    desk=desk,
                     received_at=data["called_at"],
                 )
                 if data["acknowledged"]:

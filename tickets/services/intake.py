@@ -1,0 +1,151 @@
+"""Opening tickets, whatever the channel (web, API, mail, phone, chat), and the desk a new
+ticket goes to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sla.services import ClockChange, clocks_apply
+from tickets import access
+from tickets.exceptions import NotUnderContract, TicketError
+from tickets.history import ticket_event_record
+from tickets.mail import outbound
+from tickets.models import (
+    Channel,
+    Contact,
+    Desk,
+    Message,
+    Severity,
+    Status,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from tickets.services.attachments import files_removed_on_failure, save_files, validate_files
+from tickets.services.replies import MailContent, remember_mail_id
+
+
+def default_desk_for(contact: Contact) -> Desk:
+    """The organization's desk for the contact's region, else its first desk."""
+    desks = list(contact.organization.desks.all())
+    if not desks:
+        raise TicketError(
+            _("This organization has no support desk yet; please contact us by phone.")
+        )
+    for desk in desks:
+        if desk.region == contact.region:
+            return desk
+    return desks[0]
+
+
+def desk_to_open_on(*, opener: User, contact: Contact) -> Desk | None:
+    """The desk on which support opens a ticket for a contact (a phone call, the API): the
+    contact's own desk (`default_desk_for`) if the opener works on it, else the first desk of
+    the contact's organization they work on; None when they work on none of them."""
+    desks = access.desks_to_open_for(opener, contact)
+    if not desks:
+        return None
+    default = default_desk_for(contact)
+    return default if default in desks else desks[0]
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    requester: Contact,
+    subject: str,
+    description: str,
+    severity: str,
+    channel: str,
+    actor: User | None,
+    files: Sequence[File] = (),  # type: ignore[type-arg]
+    desk: Desk | None = None,
+    received_at: datetime | None = None,
+    mail: MailContent | None = None,
+) -> Ticket:
+    """Open a ticket for a contact and start its SLA clocks; the customer gets a mail."""
+    if not requester.organization.under_contract:
+        raise NotUnderContract(
+            _("%(org)s has no support contract: tickets cannot be opened.")
+            % {"org": requester.organization.name}
+        )
+    if severity not in Severity.values:
+        raise TicketError(_("Unknown severity: %(value)s.") % {"value": severity}, field="severity")
+    if channel not in Channel.values:
+        raise TicketError(_("Unknown channel: %(value)s.") % {"value": channel}, field="channel")
+    if not description.strip():
+        raise TicketError(_("Please describe the incident."), field="description")
+    validate_files(files)
+    now = received_at or timezone.now()
+    ticket = Ticket(
+        subject=" ".join(subject.split()),  # one line: it becomes a mail header
+        severity=severity,
+        channel=channel,
+        organization=requester.organization,
+        requester=requester,
+        desk=desk or default_desk_for(requester),
+        received_at=now,
+        updated_at=now,
+    )
+    with files_removed_on_failure() as stored:
+        # The related rows were just loaded and the database enforces the check constraints:
+        # validate the fields, not the foreign keys again (bench/queue.py: 15 queries fewer).
+        ticket.full_clean(exclude=["organization", "requester", "desk"], validate_constraints=False)
+        ticket.save()
+        _open_ticket(
+            ticket,
+            requester=requester,
+            description=description,
+            actor=actor,
+            files=files,
+            stored=stored,
+            mail=mail or MailContent(),
+        )
+    return ticket
+
+
+def _open_ticket(
+    ticket: Ticket,
+    *,
+    requester: Contact,
+    description: str,
+    actor: User | None,
+    files: Sequence[File],  # type: ignore[type-arg]  # any content
+    stored: list[str],
+    mail: MailContent,
+) -> None:
+    now = ticket.received_at
+    channel = ticket.channel
+    message = Message(
+        ticket=ticket,
+        author=actor if actor is not None and actor.is_customer else None,
+        author_contact=requester,
+        channel=channel,
+        body=description.strip(),
+        body_html=mail.body_html,
+        quoted=mail.quoted,
+        received_at=now,
+    )
+    if actor is not None and access.is_staff_member(actor):
+        # An agent logging a call or a mail on the contact's behalf.
+        message.author = actor
+    message.full_clean(exclude=["ticket", "author", "author_contact"], validate_constraints=False)
+    message.save()
+    save_files(message, [*files, *mail.files], stored)
+    remember_mail_id(message, mail)
+    ticket_event_record(
+        ticket_id=ticket.pk,
+        actor=actor,
+        kind=TicketEvent.Kind.CREATED,
+        at=now,
+        after=Status.NEW,
+        note=channel,
+    )
+    clocks_apply(ticket=ticket, change=ClockChange.RECEIVED, at=now, actor=actor)
+    outbound.mail_ticket_opened(ticket=ticket, message=message)

@@ -1,0 +1,186 @@
+"""Messages on an open ticket: replies and internal notes from any channel, and mail that
+threads into a ticket; what a public message does to the status and clocks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tickets import access
+from tickets.exceptions import InvalidTransition, PermissionDeniedError, TicketError
+from tickets.history import ticket_event_record
+from tickets.mail import outbound
+from tickets.models import (
+    Channel,
+    Contact,
+    MailThreadId,
+    Message,
+    Status,
+    SystemNote,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from tickets.services.attachments import (
+    MailFile,
+    files_removed_on_failure,
+    save_files,
+    validate_files,
+)
+from tickets.services.lifecycle import set_status
+
+
+@dataclass(frozen=True)
+class MailContent:
+    """What a received mail adds to a message besides its text (vetted by tickets.mail)."""
+
+    body_html: str = ""
+    quoted: str = ""
+    files: Sequence[MailFile] = ()
+    sender: str = ""  # the address, when the sender is not a contact
+    mail_id: str = ""  # its Message-ID (thread key): answers to it find the ticket
+
+
+def remember_mail_id(message: Message, mail: MailContent) -> None:
+    if mail.mail_id:
+        MailThreadId.objects.get_or_create(
+            key=mail.mail_id, defaults={"ticket_id": message.ticket_id, "message": message}
+        )
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    internal: bool = False,
+    channel: str = Channel.WEB,
+    files: Sequence[File] = (),  # type: ignore[type-arg]
+    received_at: datetime | None = None,
+    automatic: bool = False,
+) -> Message:
+    """Add a public reply or an internal note; move the ticket and its clocks accordingly.
+
+    A public reply of support on any channel (a logged phone call included) acknowledges a
+    new ticket; an internal note or an automatic reply never does.
+    """
+    if not body.strip():
+        raise TicketError(_("The message is empty."), field="body")
+    if channel not in Channel.values:
+        raise TicketError(_("Unknown channel: %(value)s.") % {"value": channel}, field="channel")
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
+    from_agent = access.can_work(author, ticket)
+    if not from_agent and not access.can_reply_as_customer(author, ticket):
+        raise PermissionDeniedError(_("You may not reply to this ticket."))
+    if internal and not from_agent:
+        raise PermissionDeniedError(_("Only support staff write internal notes."))
+    if ticket.status == Status.CLOSED and not internal:
+        raise InvalidTransition(
+            _("This ticket is closed. Reopen it or open a new ticket."), field="body"
+        )
+    validate_files(files)
+    now = min(received_at or timezone.now(), timezone.now())
+    if now < ticket.received_at:
+        raise TicketError(_("A message cannot predate its ticket."), field="called_at")
+    message = Message(
+        ticket=ticket,
+        author=author,
+        author_contact=None if from_agent else access.contact_of(author),
+        is_internal=internal,
+        from_agent=from_agent,
+        is_automatic=automatic,
+        channel=channel,
+        body=body.strip(),
+        received_at=now,
+    )
+    with files_removed_on_failure() as stored:
+        message.full_clean()
+        message.save()
+        save_files(message, files, stored)
+        _after_reply(ticket, message, author=author, now=now)
+    return message
+
+
+def _after_reply(ticket: Ticket, message: Message, *, author: User | None, now: datetime) -> None:
+    """History, and the status and clock changes a public reply brings."""
+    kind = TicketEvent.Kind.NOTE if message.is_internal else TicketEvent.Kind.MESSAGE
+    ticket_event_record(
+        ticket_id=ticket.pk, actor=author, kind=kind, at=now, note=f"message:{message.pk}"
+    )
+    ticket.updated_at = now
+    ticket.save(update_fields=["updated_at"])
+    from_agent, channel = message.from_agent, message.channel
+    if message.is_internal or message.is_automatic or message.from_outside:
+        return
+    if from_agent and ticket.status == Status.NEW:
+        qualifier = (
+            SystemNote.PHONE_CALL if channel == Channel.PHONE else SystemNote.FIRST_PUBLIC_REPLY
+        )
+        set_status(
+            ticket, Status.ACKNOWLEDGED, actor=author, at=now, note=qualifier, message=message
+        )
+    elif not from_agent and ticket.status == Status.WAITING_ON_CUSTOMER:
+        set_status(
+            ticket, Status.IN_PROGRESS, actor=author, at=now, note=SystemNote.CUSTOMER_ANSWERED
+        )
+    elif not from_agent and ticket.status == Status.RESOLVED:
+        set_status(
+            ticket, Status.IN_PROGRESS, actor=author, at=now, note=SystemNote.REOPENED_BY_REPLY
+        )
+    if from_agent and channel not in (Channel.PHONE, Channel.CHAT):
+        # After the status it brought, which the mail shows. A call or a live chat line is
+        # not mailed: the customer heard or read it already.
+        outbound.mail_agent_reply(ticket=ticket, message=message)
+
+
+@transaction.atomic
+def ticket_receive_mail(
+    *,
+    ticket: Ticket,
+    contact: Contact | None,
+    body: str,
+    mail: MailContent,
+    received_at: datetime,
+    automatic: bool = False,
+    outside: bool = False,
+    internal: bool = False,
+) -> Message:
+    """A mail that threads into a ticket: the customer's answer (or a machine's, or one from
+    outside the organization, or an internal note from a staff address, which change
+    nothing). Threading headers, or a reference from the ticket's organization, are what
+    authorizes it (tickets.mail decides); there is no signed-in user, so a note has no author:
+    its From proves nothing."""
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
+    if ticket.status == Status.CLOSED and not (automatic or outside or internal):
+        raise InvalidTransition(_("This ticket is closed."))
+    if internal and contact is not None:
+        raise ValueError("an internal note by mail has no contact for author")
+    message = Message(
+        ticket=ticket,
+        author=contact.user if contact is not None else None,
+        author_contact=contact,
+        sender="" if contact is not None else mail.sender,
+        is_internal=internal,
+        from_agent=internal,  # support's side of the ticket (notes are); no author is claimed
+        is_automatic=automatic,
+        from_outside=outside,
+        channel=Channel.EMAIL,
+        body=body.strip() or _("(no text)"),
+        body_html=mail.body_html,
+        quoted=mail.quoted,
+        received_at=received_at,
+    )
+    with files_removed_on_failure() as stored:
+        message.full_clean(exclude=["ticket", "author", "author_contact"])
+        message.save()
+        save_files(message, mail.files, stored)
+        remember_mail_id(message, mail)
+        _after_reply(ticket, message, author=message.author, now=received_at)
+    return message
