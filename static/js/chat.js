@@ -50,6 +50,7 @@
     var who = document.createElement("span");
     who.className = "who";
     who.textContent = msg.from === role ? t("you") : msg.author;
+    if (msg.from === "outside") who.textContent += " · " + t("outside");  // agents only get these
     var when = document.createElement("time");
     when.dateTime = msg.at;
     when.textContent = clock.format(new Date(msg.at));

@@ -312,12 +312,27 @@ def test_messages_say_which_mail_is_not_the_customers_own_reply(
         "from mailer-daemon@acme.test": (True, True),
         "from alice": (False, True),
     }
+    # A staff address in a From proves nothing: such a note says so, unlike an agent's own.
+    services.ticket_receive_mail(
+        ticket=ticket,
+        contact=None,
+        body="from a staff address",
+        mail=services.MailContent(sender=world.agent_eu.email),
+        received_at=ticket.received_at,
+        internal=True,
+    )
+    services.ticket_reply(ticket=ticket, author=world.agent_eu, body="a real note", internal=True)
+    staff_view = {
+        m["body"]: m["by_mail_from_staff_address"]
+        for m in api.get(f"/api/tickets/{ticket.reference}/messages/").json()
+    }
+    assert staff_view["from a staff address"] is True and staff_view["a real note"] is False
     api.force_authenticate(world.alice.user)
     customer_view = api.get(f"/api/tickets/{ticket.reference}/messages/").json()
     assert [m["from_outside"] for m in customer_view] == [False, False]
     schema = api.get("/api/schema/", {"format": "json"}).json()
     message = schema["components"]["schemas"]["MessageOutput"]
-    for field in ("from_outside", "is_automatic"):
+    for field in ("from_outside", "is_automatic", "by_mail_from_staff_address"):
         assert message["properties"][field]["type"] == "boolean"
         assert message["properties"][field]["readOnly"] is True
         assert field in message["required"]

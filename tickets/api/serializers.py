@@ -41,9 +41,11 @@ class MessageOutput(serializers.ModelSerializer):
     """A message as its reader may see it. `from_outside` (a mail from someone who is not a
     contact of the organization) and `is_automatic` (an auto-reply, a bounce) tell an
     integration what is not the customer's own reply; customers never get `from_outside`
-    messages (tickets.access.visible_messages)."""
+    messages (tickets.access.visible_messages). `by_mail_from_staff_address`: an internal
+    note kept from a mail whose From named staff, which proves nothing — not an agent's note."""
 
     author = serializers.CharField(source="author_name")
+    by_mail_from_staff_address = serializers.BooleanField(read_only=True)
     attachments = AttachmentOutput(many=True)
 
     class Meta:
@@ -55,6 +57,7 @@ class MessageOutput(serializers.ModelSerializer):
             "is_internal",
             "from_outside",
             "is_automatic",
+            "by_mail_from_staff_address",
             "channel",
             "body",
             "received_at",
