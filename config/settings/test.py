@@ -29,6 +29,7 @@ PACTE_QUEUE_REFRESH_SECONDS = 2  # the browser test watches a badge change witho
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory, so that a real Celery worker process can open the test database.
     # One file per test process, so that two runs on one machine do not share it.
+    VAR_DIR.mkdir(exist_ok=True)  # noqa: F405  # a fresh clone has no var/ yet
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(VAR_DIR / f"test-pacte-{os.getpid()}.sqlite3")  # noqa: F405
     }
