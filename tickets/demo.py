@@ -14,8 +14,8 @@ from django.utils.text import slugify
 
 from sla.models import Calendar, SlaPolicy
 from tickets import services
+from tickets.channels.email.ingest import mail_receive
 from tickets.chat import widget
-from tickets.mail.ingest import mail_receive
 from tickets.models import (
     Channel,
     Contact,
