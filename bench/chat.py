@@ -56,8 +56,8 @@ from django.utils.timezone import now as django_now
 
 from sla.models import Calendar, OpeningInterval, SlaPolicy
 from tests.services import asgi_server, redis_server
-from tickets.chat import services as chat
-from tickets.chat import widget
+from tickets.channels.chat import services as chat
+from tickets.channels.chat import widget
 from tickets.models import Contact, Desk, Organization, User
 
 

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from tickets import access
-from tickets.chat import widget
+from tickets.channels.chat import widget
 from tickets.models import (
     Attachment,
     Contact,

@@ -14,8 +14,8 @@ from django.utils.text import slugify
 
 from sla.models import Calendar, SlaPolicy
 from tickets import services
+from tickets.channels.chat import widget
 from tickets.channels.email.ingest import mail_receive
-from tickets.chat import widget
 from tickets.models import (
     Channel,
     Contact,

@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import World, client_for
-from tickets.chat import services, widget
-from tickets.chat.widget import WidgetTokenError
+from tickets.channels.chat import services, widget
+from tickets.channels.chat.widget import WidgetTokenError
 from tickets.models import ChatSession, Contact, Organization, Ticket, User
 
 BERLIN = ZoneInfo("Europe/Berlin")

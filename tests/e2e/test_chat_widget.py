@@ -17,7 +17,7 @@ from sla.models import Calendar, OpeningInterval
 from tests.e2e.test_chat import always_open, sign_in
 from tests.factories import make_world
 from tests.services import asgi_server, static_site
-from tickets.chat import widget
+from tickets.channels.chat import widget
 from tickets.models import ChatSession, Contact, Message, Organization, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -20,7 +20,7 @@ from sla import outages
 from tests.e2e.test_chat import always_open
 from tests.e2e.test_journey import sign_in, t
 from tests.factories import World, make_world, open_ticket
-from tickets.chat import widget
+from tickets.channels.chat import widget
 from tickets.models import Ticket, User
 
 pytestmark = pytest.mark.django_db(transaction=True)
