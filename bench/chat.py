@@ -138,7 +138,7 @@ def widget_sign_ins(base: str, count: int) -> None:
     from urllib.request import Request, urlopen
 
     org = Organization.objects.get(slug="bench-org")
-    widget.organization_chat_secret_rotate(organization=org)
+    chat.organization_chat_secret_rotate(organization=org)
     org.chat_domains = "bench.test"
     org.save(update_fields=["chat_domains"])
     emails = [f"widget-{i}-{time.monotonic_ns()}@bench.test" for i in range(count)]
