@@ -56,8 +56,8 @@ from django.utils.timezone import now as django_now
 
 from sla.models import Calendar, OpeningInterval, SlaPolicy
 from tests.services import asgi_server, redis_server
-from tickets.chat import services as chat
-from tickets.chat import widget
+from tickets.channels.chat import services as chat
+from tickets.channels.chat import widget
 from tickets.models import Contact, Desk, Organization, User
 
 
@@ -138,7 +138,7 @@ def widget_sign_ins(base: str, count: int) -> None:
     from urllib.request import Request, urlopen
 
     org = Organization.objects.get(slug="bench-org")
-    widget.organization_chat_secret_rotate(organization=org)
+    chat.organization_chat_secret_rotate(organization=org)
     org.chat_domains = "bench.test"
     org.save(update_fields=["chat_domains"])
     emails = [f"widget-{i}-{time.monotonic_ns()}@bench.test" for i in range(count)]

@@ -71,8 +71,8 @@ from django.utils import timezone
 
 from sla.defaults import seed_defaults
 from sla.models import Calendar, SlaPolicy
-from tickets.mail.imap import mailbox_poll
-from tickets.mail.ingest import mail_receive
+from tickets.channels.email.imap import mailbox_poll
+from tickets.channels.email.ingest import mail_receive
 from tickets.models import (
     Contact,
     Desk,

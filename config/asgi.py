@@ -13,8 +13,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from tickets.chat.middleware import WidgetCredentialMiddleware  # noqa: E402
-from tickets.chat.routing import websocket_urlpatterns  # noqa: E402
+from tickets.channels.chat.middleware import WidgetCredentialMiddleware  # noqa: E402
+from tickets.channels.chat.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

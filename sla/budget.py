@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from sla.models import BudgetAlert
 from sla.selectors import availability_overview
-from tickets.mail.outbound import new_mail_id
 from tickets.models import Organization, User
+from tickets.services.customer_mail import new_mail_id
 
 
 @transaction.atomic

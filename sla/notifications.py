@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sla.models import Notification
-from tickets.mail.outbound import new_mail_id
 from tickets.models import User
+from tickets.services.customer_mail import new_mail_id
 
 logger = logging.getLogger(__name__)
 

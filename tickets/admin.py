@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from tickets import access
-from tickets.chat import widget
+from tickets.channels.chat.services import organization_chat_secret_rotate
 from tickets.models import (
     Attachment,
     Contact,
@@ -186,8 +186,7 @@ class OrganizationAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type
     def rotate_chat_secret(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
         # Shown this once (the form never shows a stored secret).
         rotated = [
-            widget.organization_chat_secret_rotate(organization=organization)
-            for organization in queryset
+            organization_chat_secret_rotate(organization=organization) for organization in queryset
         ]
         self.message_user(
             request,

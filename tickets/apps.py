@@ -20,7 +20,7 @@ class TicketsConfig(AppConfig):
 def email_ca_file_check(**kwargs: Any) -> list[checks.CheckMessage]:
     """PACTE_EMAIL_CA_FILE, when set, must be a PEM bundle Pacte can read: found at start-up,
     not on the first mail the outbox fails to send."""
-    from tickets.mail.tls import client_context  # the app registry is ready by now
+    from tickets.channels.email.tls import client_context  # the app registry is ready by now
 
     path = settings.PACTE_EMAIL_CA_FILE
     if not path:

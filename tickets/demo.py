@@ -14,8 +14,8 @@ from django.utils.text import slugify
 
 from sla.models import Calendar, SlaPolicy
 from tickets import services
-from tickets.chat import widget
-from tickets.mail.ingest import mail_receive
+from tickets.channels.chat import services as chat_services
+from tickets.channels.email.ingest import mail_receive
 from tickets.models import (
     Channel,
     Contact,
@@ -176,7 +176,7 @@ def demo_seed() -> list[DemoLogin]:
         if not organization.chat_secret:  # managers try the widget at /chat/widget/try/
             organization.chat_domains = domain
             organization.save(update_fields=["chat_domains"])
-            widget.organization_chat_secret_rotate(organization=organization)
+            chat_services.organization_chat_secret_rotate(organization=organization)
 
     klaus = _contact(
         kiosk,

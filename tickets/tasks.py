@@ -8,11 +8,11 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from tickets.mail.imap import mailbox_poll, mailboxes_to_poll
-from tickets.mail.ingest import mail_process, mail_unprocessed
-from tickets.mail.outbound import outbound_due, outbound_send
+from tickets.channels.email.imap import mailbox_poll, mailboxes_to_poll
+from tickets.channels.email.ingest import mail_process, mail_unprocessed
 from tickets.models import Mailbox
 from tickets.services import attachments_sweep
+from tickets.services.customer_mail import outbound_due, outbound_send
 
 logger = logging.getLogger(__name__)
 

@@ -193,7 +193,7 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # the system's CA store, or PACTE_EMAIL_CA_FILE; no TLS only to a server on this machine.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 if _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
-    _email["EMAIL_BACKEND"] = "tickets.mail.smtp.EmailBackend"
+    _email["EMAIL_BACKEND"] = "tickets.channels.email.smtp.EmailBackend"
 vars().update(_email)
 PACTE_EMAIL_CA_FILE = env("PACTE_EMAIL_CA_FILE", default="")
 # Seconds a mail server may stay silent before Pacte gives up (the mail waits for a retry).

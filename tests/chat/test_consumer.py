@@ -21,8 +21,8 @@ from django.test import Client
 from tests.conftest import redis_channel_layers
 from tests.factories import World
 from tickets import services as ticket_services
-from tickets.chat import services
-from tickets.chat.routing import websocket_urlpatterns
+from tickets.channels.chat import services
+from tickets.channels.chat.routing import websocket_urlpatterns
 from tickets.models import ChatSession, Message, OutboundMail, Status, User
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import World, client_for
-from tickets.chat import services, widget
-from tickets.chat.widget import WidgetTokenError
+from tickets.channels.chat import services, widget
+from tickets.channels.chat.widget import WidgetTokenError
 from tickets.models import ChatSession, Contact, Organization, Ticket, User
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -33,7 +33,7 @@ URL = "/chat/widget/"
 
 @pytest.fixture
 def acme(world: World) -> Organization:
-    widget.organization_chat_secret_rotate(organization=world.acme)
+    services.organization_chat_secret_rotate(organization=world.acme)
     world.acme.chat_origins = f"{PRODUCT}\nhttp://localhost:3000"
     world.acme.chat_domains = "acme.example"
     world.acme.save(update_fields=["chat_origins", "chat_domains"])
@@ -218,7 +218,7 @@ def test_a_credential_stands_for_its_contact_until_old_or_the_secret_changes(
     assert widget.contact_from_credential("") is None
     with time_machine.travel(timezone.now() + timedelta(hours=13)):
         assert widget.contact_from_credential(credential) is None
-    widget.organization_chat_secret_rotate(organization=acme)
+    services.organization_chat_secret_rotate(organization=acme)
     assert widget.contact_from_credential(credential) is None
 
 
@@ -335,7 +335,7 @@ def test_the_frame_speaks_the_contacts_language(world: World, acme: Organization
 def test_the_websocket_signs_the_frame_in_by_its_credential(world: World) -> None:
     from config.asgi import application
 
-    widget.organization_chat_secret_rotate(organization=world.acme)
+    services.organization_chat_secret_rotate(organization=world.acme)
     with time_machine.travel(OPEN, tick=False):
         session = services.chat_start(
             contact=world.alice, actor=world.alice.user, text="Hello", severity="minor"

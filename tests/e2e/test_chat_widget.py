@@ -17,7 +17,8 @@ from sla.models import Calendar, OpeningInterval
 from tests.e2e.test_chat import always_open, sign_in
 from tests.factories import make_world
 from tests.services import asgi_server, static_site
-from tickets.chat import widget
+from tickets.channels.chat import services as chat_services
+from tickets.channels.chat import widget
 from tickets.models import ChatSession, Contact, Message, Organization, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +37,7 @@ padding: 1rem 2rem; }} main {{ padding: 2rem; }} .chat-line {{ display: none; }}
 
 def embed(organization: Organization, product: str, domain: str) -> None:
     """What the organization's managers set: a secret, the product's origin, its mail domain."""
-    widget.organization_chat_secret_rotate(organization=organization)
+    chat_services.organization_chat_secret_rotate(organization=organization)
     organization.chat_origins = product
     organization.chat_domains = domain
     organization.save(update_fields=["chat_origins", "chat_domains"])

@@ -20,7 +20,7 @@ from sla import outages
 from tests.e2e.test_chat import always_open
 from tests.e2e.test_journey import sign_in, t
 from tests.factories import World, make_world, open_ticket
-from tickets.chat import widget
+from tickets.channels.chat import services
 from tickets.models import Ticket, User
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,7 +66,7 @@ def watched(browser: Any) -> Iterator[tuple[BrowserContext, Watch]]:
 
 def data(world: World) -> Ticket:
     always_open(world)
-    widget.organization_chat_secret_rotate(organization=world.acme)
+    services.organization_chat_secret_rotate(organization=world.acme)
     world.manager.is_staff = True  # managers configure, and try the widget
     world.manager.save(update_fields=["is_staff"])
     now = timezone.now()

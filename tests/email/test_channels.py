@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from tests.email.conftest import MailWorld, build_mail
 from tests.services import ROOT, database_url_for_subprocess
-from tickets.mail.ingest import mail_receive
+from tickets.channels.email.ingest import mail_receive
 from tickets.models import InboundMail, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -21,9 +21,9 @@ from django.core.management import call_command
 from tests.email.conftest import DESK_PASSWORD, MailWorld
 from tests.email.corpus.big import FILENAME, big_mail
 from tests.mailservers import DovecotServer
-from tickets.mail.imap import HANDLED, mailbox_poll
-from tickets.mail.ingest import Received, mail_receive
-from tickets.mail.parsing import header_key
+from tickets.channels.email.imap import HANDLED, mailbox_poll
+from tickets.channels.email.ingest import Received, mail_receive
+from tickets.channels.email.parsing import header_key
 from tickets.models import (
     Attachment,
     Channel,

@@ -17,8 +17,8 @@ from sla.models import Clock
 from tests.email.clients import apple_mail, gmail, outlook
 from tests.email.conftest import MailWorld
 from tickets import services
-from tickets.mail import ingest
-from tickets.mail.ingest import (
+from tickets.channels.email import ingest
+from tickets.channels.email.ingest import (
     FROM_OUTSIDE,
     FROM_STAFF_ADDRESS,
     MALFORMED_FROM,

@@ -1,4 +1,4 @@
-"""Received mail → tickets, through the one ingest service (tickets.mail.ingest)."""
+"""Received mail → tickets, through the one ingest service (tickets.channels.email.ingest)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from django.utils import timezone
 from sla.models import Clock
 from tests.email.conftest import MailWorld, build_mail
 from tickets import services
-from tickets.mail import ingest
-from tickets.mail.ingest import mail_receive
+from tickets.channels.email import ingest
+from tickets.channels.email.ingest import mail_receive
 from tickets.models import (
     Channel,
     InboundMail,

@@ -14,9 +14,9 @@ from django.utils import timezone
 from tests.email.conftest import MailWorld, build_mail
 from tests.factories import open_ticket
 from tickets import services, tasks
-from tickets.mail.ingest import mail_process
-from tickets.mail.outbound import MAX_ATTEMPTS, outbound_send
+from tickets.channels.email.ingest import mail_process
 from tickets.models import InboundMail, OutboundMail, Status
+from tickets.services.customer_mail import MAX_ATTEMPTS, outbound_send
 from tickets.tasks import mail_sweep_task
 
 pytestmark = pytest.mark.django_db(transaction=True)

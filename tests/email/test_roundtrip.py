@@ -12,7 +12,7 @@ from sla.models import Clock
 from tests.email.conftest import DESK_PASSWORD, MailWorld, build_mail
 from tests.mailservers import DovecotServer, SmtpSink
 from tickets import services
-from tickets.mail.imap import HANDLED, mailbox_poll
+from tickets.channels.email.imap import HANDLED, mailbox_poll
 from tickets.models import InboundMail, Mailbox, Status, Ticket
 from tickets.tasks import mail_sweep_task
 

@@ -28,10 +28,14 @@ from tests.mailservers import (
     smtp_sink,
     tls_identity,
 )
-from tickets.mail.imap import HANDLED, mailbox_poll
-from tickets.mail.outbound import outbound_send
-from tickets.mail.smtp import CertificateVerificationFailed, StartTlsNotOffered, TlsRequired
+from tickets.channels.email.imap import HANDLED, mailbox_poll
+from tickets.channels.email.smtp import (
+    CertificateVerificationFailed,
+    StartTlsNotOffered,
+    TlsRequired,
+)
 from tickets.models import Mailbox, OutboundMail
+from tickets.services.customer_mail import outbound_send
 
 DESK = "support-eu@pacte.test"
 USERS = {DESK: DESK_PASSWORD}
@@ -196,7 +200,7 @@ def test_a_password_no_key_opens_is_an_error_on_the_mailbox(
 
 def send_through(port: int, host: str = "127.0.0.1", **options: object) -> int:
     connection = get_connection(
-        "tickets.mail.smtp.EmailBackend",
+        "tickets.channels.email.smtp.EmailBackend",
         host=host,
         port=port,
         username="",
@@ -266,7 +270,7 @@ def test_a_silent_smtp_server_times_out(settings: object, kind: dict[str, bool])
     with SilentServer() as silent:
         started = time.monotonic()
         connection = get_connection(
-            "tickets.mail.smtp.EmailBackend", host=silent.host, port=silent.port, **kind
+            "tickets.channels.email.smtp.EmailBackend", host=silent.host, port=silent.port, **kind
         )
         with pytest.raises(TimeoutError, match="in time"):
             connection.open()
@@ -291,7 +295,7 @@ def outbound(mail_world: MailWorld) -> OutboundMail:
 
 
 def point_mail_at(settings: object, port: int, **tls: object) -> None:
-    settings.EMAIL_BACKEND = "tickets.mail.smtp.EmailBackend"  # type: ignore[attr-defined]
+    settings.EMAIL_BACKEND = "tickets.channels.email.smtp.EmailBackend"  # type: ignore[attr-defined]
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port  # type: ignore[attr-defined]
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""  # type: ignore[attr-defined]
     settings.EMAIL_USE_TLS = tls.get("use_tls", False)  # type: ignore[attr-defined]
@@ -354,7 +358,7 @@ def test_smtp_urls_get_the_verifying_backend_and_a_timeout_by_default() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].split() == [
-        "tickets.mail.smtp.EmailBackend",
+        "tickets.channels.email.smtp.EmailBackend",
         "True",
         "30.0",
         "30.0",

@@ -5,7 +5,7 @@ changing nothing, if a value no key opens)."""
 
 import django.core.validators
 import tickets.crypto
-import tickets.mail.tls
+import tickets.channels.email.tls
 from django.db import migrations, models
 
 
@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='mailbox',
             name='ca_bundle',
-            field=models.TextField(blank=True, help_text="PEM certificates of the CA that signed the server's certificate, trusted instead of the system's; empty: the system's certificate store. The certificate and the host name are always verified.", validators=[tickets.mail.tls.validate_ca_bundle], verbose_name='CA certificates'),
+            field=models.TextField(blank=True, help_text="PEM certificates of the CA that signed the server's certificate, trusted instead of the system's; empty: the system's certificate store. The certificate and the host name are always verified.", validators=[tickets.channels.email.tls.validate_ca_bundle], verbose_name='CA certificates'),
         ),
         migrations.AlterField(
             model_name='desk',

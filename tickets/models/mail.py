@@ -10,8 +10,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tickets.channels.email.tls import is_loopback, validate_ca_bundle
 from tickets.crypto import EncryptedTextField
-from tickets.mail.tls import is_loopback, validate_ca_bundle
 from tickets.models.core import Desk, Language, Message, Ticket
 
 

@@ -15,7 +15,6 @@ from sla.services import ClockChange, clocks_apply
 from tickets import access
 from tickets.exceptions import NotUnderContract, TicketError
 from tickets.history import ticket_event_record
-from tickets.mail import outbound
 from tickets.models import (
     Channel,
     Contact,
@@ -27,6 +26,7 @@ from tickets.models import (
     TicketEvent,
     User,
 )
+from tickets.services import customer_mail
 from tickets.services.attachments import files_removed_on_failure, save_files, validate_files
 from tickets.services.replies import MailContent, remember_mail_id
 
@@ -148,4 +148,4 @@ def _open_ticket(
         note=channel,
     )
     clocks_apply(ticket=ticket, change=ClockChange.RECEIVED, at=now, actor=actor)
-    outbound.mail_ticket_opened(ticket=ticket, message=message)
+    customer_mail.mail_ticket_opened(ticket=ticket, message=message)

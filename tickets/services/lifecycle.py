@@ -15,8 +15,8 @@ from sla.services import ClockChange, clocks_apply
 from tickets import access
 from tickets.exceptions import InvalidTransition, PermissionDeniedError, TicketError
 from tickets.history import ticket_event_record
-from tickets.mail import outbound
 from tickets.models import Channel, Message, Severity, Status, SystemNote, Ticket, TicketEvent, User
+from tickets.services import customer_mail
 from tickets.workflow import CUSTOMER_TARGETS, can_transition
 
 
@@ -82,7 +82,7 @@ def set_status(
         )
     if notify and message is None and actor is not None and access.is_staff_member(actor):
         # The customer hears of what support did; a reply already says it in its own mail.
-        outbound.mail_status_changed(ticket=ticket, before=Status(before), actor=actor)
+        customer_mail.mail_status_changed(ticket=ticket, before=Status(before), actor=actor)
 
 
 def _stop_reason(status: Status, message: Message | None) -> StopReason:

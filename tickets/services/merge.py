@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from tickets import access
 from tickets.exceptions import PermissionDeniedError, TicketError
 from tickets.history import ticket_event_record
-from tickets.mail import outbound
 from tickets.models import (
     Attachment,
     MailThreadId,
@@ -20,6 +19,7 @@ from tickets.models import (
     TicketEvent,
     User,
 )
+from tickets.services import customer_mail
 from tickets.services.lifecycle import set_status
 
 
@@ -84,5 +84,5 @@ def ticket_merge(
         set_status(source, Status.CLOSED, actor=actor, at=now, note=SystemNote.MERGED, notify=False)
     target.updated_at = now
     target.save(update_fields=["updated_at"])
-    outbound.mail_ticket_merged(source=source, target=target, note=note if share_note else "")
+    customer_mail.mail_ticket_merged(source=source, target=target, note=note if share_note else "")
     return target

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from tickets import access
 from tickets.exceptions import InvalidTransition, PermissionDeniedError, TicketError
 from tickets.history import ticket_event_record
-from tickets.mail import outbound
 from tickets.models import (
     Channel,
     Contact,
@@ -27,6 +26,7 @@ from tickets.models import (
     TicketEvent,
     User,
 )
+from tickets.services import customer_mail
 from tickets.services.attachments import (
     MailFile,
     files_removed_on_failure,
@@ -38,7 +38,8 @@ from tickets.services.lifecycle import set_status
 
 @dataclass(frozen=True)
 class MailContent:
-    """What a received mail adds to a message besides its text (vetted by tickets.mail)."""
+    """What a received mail adds to a message besides its text (vetted by the email channel,
+    tickets.channels.email)."""
 
     body_html: str = ""
     quoted: str = ""
@@ -137,7 +138,7 @@ def _after_reply(ticket: Ticket, message: Message, *, author: User | None, now: 
     if from_agent and channel not in (Channel.PHONE, Channel.CHAT):
         # After the status it brought, which the mail shows. A call or a live chat line is
         # not mailed: the customer heard or read it already.
-        outbound.mail_agent_reply(ticket=ticket, message=message)
+        customer_mail.mail_agent_reply(ticket=ticket, message=message)
 
 
 @transaction.atomic
@@ -155,8 +156,8 @@ def ticket_receive_mail(
     """A mail that threads into a ticket: the customer's answer (or a machine's, or one from
     outside the organization, or an internal note from a staff address, which change
     nothing). Threading headers, or a reference from the ticket's organization, are what
-    authorizes it (tickets.mail decides); there is no signed-in user, so a note has no author:
-    its From proves nothing."""
+    authorizes it (tickets.channels.email decides); there is no signed-in user, so a note has
+    no author: its From proves nothing."""
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
     if ticket.status == Status.CLOSED and not (automatic or outside or internal):
         raise InvalidTransition(_("This ticket is closed."))

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from sla.models import Metric, Notification, StopReason
-from tickets.mail.parsing import sanitize_html
+from tickets.channels.email.parsing import sanitize_html
 from tickets.models import Attachment, Message, Severity, Status, SystemNote, TicketEvent
 from tickets.selectors import BadgeState, SlaBadge
 
@@ -235,6 +235,6 @@ def listed_files(message: Message) -> list[Attachment]:
 @register.filter
 def mail_reason(reason: str) -> str:
     """Why a mail was held, in the reader's language (machine reasons stay technical)."""
-    from tickets.mail.ingest import REASON_LABELS
+    from tickets.channels.email.ingest import REASON_LABELS
 
     return str(REASON_LABELS.get(reason, reason))

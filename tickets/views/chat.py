@@ -1,5 +1,5 @@
 """Live chat pages: a customer starts a conversation; the customer and the desk's agents talk
-on the conversation's page (the WebSocket does the rest, see tickets/chat/consumers.py)."""
+on the conversation's page (the WebSocket does the rest, see tickets/channels/chat/consumers.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from tickets import access
-from tickets.chat import services as chat_services
-from tickets.chat.services import MAX_CHARS
+from tickets.channels.chat import services as chat_services
+from tickets.channels.chat.services import MAX_CHARS
 from tickets.exceptions import TicketError
 from tickets.models import ChatSession, Severity
 from tickets.views.common import contact_support_hours, current_user, form_error

@@ -1,6 +1,6 @@
 """The chat widget's frame, inside an organization's own product (static/js/widget.js puts it
 there). No cookie is used: the first request carries the token the product signed, every later
-one the credential Pacte answered with (tickets/chat/widget.py)."""
+one the credential Pacte answered with (tickets/channels/chat/widget.py)."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from tickets import access, selectors
-from tickets.chat import services as chat_services
-from tickets.chat import widget
-from tickets.chat.services import MAX_CHARS
+from tickets.channels.chat import services as chat_services
+from tickets.channels.chat import widget
+from tickets.channels.chat.services import MAX_CHARS
 from tickets.exceptions import TicketError
 from tickets.models import ChatSession, Contact, Organization
 from tickets.views.chat import ChatStartForm

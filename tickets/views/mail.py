@@ -17,8 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from tickets import access
-from tickets.exceptions import TicketError
-from tickets.mail.ingest import (
+from tickets.channels.email.ingest import (
     ERROR_LABELS,
     FROM_STAFF_ADDRESS,
     TEMPORARY_ERRORS,
@@ -30,7 +29,8 @@ from tickets.mail.ingest import (
     mail_review_attach,
     mail_review_discard,
 )
-from tickets.mail.parsing import MailParseError, parse
+from tickets.channels.email.parsing import MailParseError, parse
+from tickets.exceptions import TicketError
 from tickets.models import Contact, InboundMail, Severity, User
 from tickets.views.common import current_user, form_error
 from tickets.views.files import sandboxed

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from tickets.mail.ingest import TEMPORARY_ERRORS, EmptyMail, MailTooLarge, mail_receive
+from tickets.channels.email.ingest import TEMPORARY_ERRORS, EmptyMail, MailTooLarge, mail_receive
 from tickets.models import InboundMail
 
 EX_OK, EX_DATAERR, EX_TEMPFAIL = 0, 65, 75

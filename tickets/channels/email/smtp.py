@@ -1,4 +1,5 @@
-"""Pacte's SMTP backend: Django's, with the certificate checks and refusals of tickets.mail.tls.
+"""Pacte's SMTP backend: Django's, with the certificate checks and refusals of
+tickets.channels.email.tls.
 
 Django's own backend already verifies against the system store when it has no client
 certificate; this one also takes a CA bundle (``PACTE_EMAIL_CA_FILE``), keeps verifying when a
@@ -21,7 +22,7 @@ from django.core.mail import EmailMessage
 from django.core.mail.backends import smtp
 from django.utils.functional import cached_property
 
-from tickets.mail.tls import client_context, describe_tls_error, is_loopback
+from tickets.channels.email.tls import client_context, describe_tls_error, is_loopback
 
 
 class CertificateVerificationFailed(ssl.SSLCertVerificationError):

@@ -1,5 +1,5 @@
 from django.urls import path
 
-from tickets.chat.consumers import ChatConsumer
+from tickets.channels.chat.consumers import ChatConsumer
 
 websocket_urlpatterns = [path("ws/chat/<str:reference>/", ChatConsumer.as_asgi())]

@@ -20,9 +20,9 @@ from django.utils import timezone
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError, MailboxLoginError
 
+from tickets.channels.email.ingest import TEMPORARY_ERRORS, EmptyMail, MailTooLarge, mail_receive
+from tickets.channels.email.tls import client_context, describe_tls_error, is_loopback
 from tickets.crypto import SecretUnreadable
-from tickets.mail.ingest import TEMPORARY_ERRORS, EmptyMail, MailTooLarge, mail_receive
-from tickets.mail.tls import client_context, describe_tls_error, is_loopback
 from tickets.models import InboundMail, Mailbox
 
 logger = logging.getLogger(__name__)

@@ -25,8 +25,8 @@ from django.conf import settings
 from django.http import Http404
 
 from tickets import access
-from tickets.chat import services
-from tickets.chat.widget import WEBSOCKET_PROTOCOL
+from tickets.channels.chat import services
+from tickets.channels.chat.widget import WEBSOCKET_PROTOCOL
 from tickets.exceptions import TicketError
 from tickets.models import ChatSession, Message, User
 
@@ -69,7 +69,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyped
         self.seen: set[int] = set()  # ids of the lines this connection has sent
         self.group = group_name(self.session.ticket_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        # The widget's frame signs in with a subprotocol (tickets/chat/middleware.py): the
+        # The widget's frame signs in with a subprotocol (tickets/channels/chat/middleware.py): the
         # browser needs it named back.
         widget = WEBSOCKET_PROTOCOL in (self.scope.get("subprotocols") or [])
         await self.accept(subprotocol=WEBSOCKET_PROTOCOL if widget else None)

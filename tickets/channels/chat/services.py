@@ -1,8 +1,10 @@
 """Every write of a live chat. A conversation is a ticket on the chat channel from its first
-message; each line is a Message of that ticket, so the transcript is the ticket's history."""
+message; each line is a Message of that ticket, so the transcript is the ticket's history.
+An organization's chat widget secret is rotated here too (the admin's action calls it)."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -13,7 +15,15 @@ from sla.calendar import is_open
 from sla.selectors import calendar_snapshot_for_ticket
 from tickets import access, services
 from tickets.exceptions import PermissionDeniedError, TicketError
-from tickets.models import Channel, ChatMessageKey, ChatSession, Contact, Message, User
+from tickets.models import (
+    Channel,
+    ChatMessageKey,
+    ChatSession,
+    Contact,
+    Message,
+    Organization,
+    User,
+)
 
 MAX_CHARS = 4000
 KEY_CHARS = 64
@@ -126,3 +136,12 @@ def chat_end(*, session: ChatSession, actor: User) -> ChatSession:
         session.ended_at = timezone.now()
         session.save(update_fields=["state", "ended_at"])
     return session
+
+
+@transaction.atomic
+def organization_chat_secret_rotate(*, organization: Organization) -> Organization:
+    """A new random chat secret: every widget signed in with the old one is signed out."""
+    organization.chat_secret = secrets.token_urlsafe(32)
+    organization.full_clean()
+    organization.save(update_fields=["chat_secret"])
+    return organization

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.contrib.auth.models import AnonymousUser
 
-from tickets.chat.widget import WEBSOCKET_PROTOCOL, contact_from_credential
+from tickets.channels.chat.widget import WEBSOCKET_PROTOCOL, contact_from_credential
 from tickets.models import User
 
 

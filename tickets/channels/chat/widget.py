@@ -179,15 +179,6 @@ def _login_for(contact: Contact) -> User:
     return user
 
 
-@transaction.atomic
-def organization_chat_secret_rotate(*, organization: Organization) -> Organization:
-    """A new random chat secret: every widget signed in with the old one is signed out."""
-    organization.chat_secret = secrets.token_urlsafe(32)
-    organization.full_clean()
-    organization.save(update_fields=["chat_secret"])
-    return organization
-
-
 def _secret_mark(organization: Organization) -> str:
     return salted_hmac(_SALT, organization.chat_secret).hexdigest()[:16]
 

@@ -45,9 +45,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tickets import access, services
+from tickets.channels.email.parsing import MailParseError, ParsedMail, header_key, parse
 from tickets.exceptions import PermissionDeniedError, TicketError
-from tickets.mail import outbound
-from tickets.mail.parsing import MailParseError, ParsedMail, header_key, parse
 from tickets.models import (
     Channel,
     Contact,
@@ -61,6 +60,7 @@ from tickets.models import (
     Ticket,
     User,
 )
+from tickets.services import customer_mail
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +241,7 @@ def _handle(inbound: InboundMail) -> None:
         return
     inbound.status = InboundMail.Status.REVIEW
     inbound.reason = NOT_UNDER_CONTRACT if contact is not None else UNKNOWN_SENDER
-    outbound.mail_unknown_sender(inbound=inbound, desk=desk, now=timezone.now())
+    customer_mail.mail_unknown_sender(inbound=inbound, desk=desk, now=timezone.now())
 
 
 def _handle_reply(

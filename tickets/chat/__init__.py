@@ -1,1 +1,0 @@
-"""Live chat: services (`services.py`) and the WebSocket consumer (`consumers.py`)."""
