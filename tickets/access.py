@@ -88,12 +88,18 @@ def contacts_served_by(user: User) -> QuerySet[Contact]:
     )
 
 
+def customer_readable(prefix: str = "") -> Q:
+    """The messages a customer may read (through `prefix`, from a related model): no internal
+    notes, nor mail from outside their organization (anyone holding a Message-ID of the thread
+    can send one)."""
+    return Q(**{f"{prefix}is_internal": False, f"{prefix}from_outside": False})
+
+
 def visible_messages(user: User, ticket: Ticket) -> QuerySet[Message]:
-    """Messages of a ticket the user may read; customers never see internal notes, nor mail
-    from outside their organization (anyone holding a Message-ID of the thread can send one)."""
+    """Messages of a ticket the user may read."""
     messages = Message.objects.filter(ticket=ticket)
     if not is_staff_member(user):
-        messages = messages.filter(is_internal=False, from_outside=False)
+        messages = messages.filter(customer_readable())
     return messages
 
 
@@ -108,7 +114,7 @@ def event_note_for(user: User, event: TicketEvent) -> str:
 def visible_attachments(user: User) -> QuerySet[Attachment]:
     attachments = Attachment.objects.filter(ticket__in=visible_tickets(user))
     if not is_staff_member(user):
-        attachments = attachments.filter(message__is_internal=False, message__from_outside=False)
+        attachments = attachments.filter(customer_readable("message__"))
     return attachments
 
 

@@ -157,14 +157,14 @@ def encrypted_fields() -> list[tuple[type[models.Model], EncryptedTextField]]:
     return found
 
 
-def _rows(model: type[models.Model], field: models.Field[Any, Any]) -> Iterable[tuple[Any, str]]:
-    quote = connection.ops.quote_name
-    pk = model._meta.pk
-    assert pk is not None
-    with connection.cursor() as cursor:
+def _stored(conn: Any, table: str, pk: str, column: str) -> Iterable[tuple[Any, str]]:
+    """(row id, stored value) of every non-empty value of a column, read with SQL: a model
+    would decrypt what it reads."""
+    quote = conn.ops.quote_name
+    with conn.cursor() as cursor:
         cursor.execute(
-            f"SELECT {quote(pk.column)}, {quote(field.column)} FROM {quote(model._meta.db_table)} "  # noqa: S608  # names from the models
-            f"WHERE {quote(field.column)} <> ''"
+            f"SELECT {quote(pk)}, {quote(column)} FROM {quote(table)} "  # noqa: S608  # names from the models
+            f"WHERE {quote(column)} <> ''"
         )
         return list(cursor.fetchall())
 
@@ -184,7 +184,7 @@ def secrets_reencrypt(*, dry_run: bool = False) -> ReencryptReport:
         pk = model._meta.pk
         assert pk is not None
         with transaction.atomic():
-            for row_id, token in _rows(model, field):
+            for row_id, token in _stored(connection, model._meta.db_table, pk.column, field.column):
                 try:
                     newest.decrypt(token.encode("ascii"))
                     current += 1
@@ -222,13 +222,7 @@ def migrate_values(
     quote = conn.ops.quote_name
     multi = keys()
     for table, pk, column in tables:
-        with conn.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {quote(pk)}, {quote(column)} FROM {quote(table)} "  # noqa: S608
-                f"WHERE {quote(column)} <> ''"
-            )
-            rows = list(cursor.fetchall())
-        for row_id, value in rows:
+        for row_id, value in _stored(conn, table, pk, column):
             try:
                 plain = multi.decrypt(value.encode("utf-8")).decode("utf-8")
                 already = True

@@ -67,9 +67,7 @@ def _thread(ticket: Ticket) -> tuple[str, list[str]]:
     keys = list(
         MailThreadId.objects.filter(ticket=ticket)
         .filter(
-            Q(outgoing=True)
-            | Q(message__isnull=True)
-            | Q(message__is_internal=False, message__from_outside=False)
+            Q(outgoing=True) | Q(message__isnull=True) | access.customer_readable("message__")
         )
         .exclude(key__startswith="sha256:")
         .order_by("created_at", "pk")

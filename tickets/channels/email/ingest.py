@@ -99,7 +99,6 @@ ERROR_LABELS = {
     NO_FROM: gettext_lazy("no From address"),
     MALFORMED_FROM: gettext_lazy("malformed From"),
 }
-STAFF_ROLES = (User.Role.AGENT, User.Role.MANAGER)
 # Temporary failures: the sender (MTA, poller, webhook client) should try again later.
 TEMPORARY_ERRORS = (OperationalError, InterfaceError, OSError)
 
@@ -381,10 +380,9 @@ def _standing(ticket: Ticket, contact: Contact | None, sender: str) -> Standing:
         and (contact.user is None or contact.user.is_active)
     ):
         return Standing.CUSTOMER
-    staff = User.objects.filter(email__iexact=sender, is_active=True).filter(
-        Q(role__in=STAFF_ROLES) | Q(is_superuser=True)
-    )
-    return Standing.STAFF_ADDRESS if sender and staff.exists() else Standing.OUTSIDE
+    users = User.objects.filter(email__iexact=sender, is_active=True) if sender else []
+    staff = any(access.is_staff_member(user) for user in users)
+    return Standing.STAFF_ADDRESS if staff else Standing.OUTSIDE
 
 
 def _mail_content(parsed: ParsedMail, *, whole: bool) -> tuple[str, services.MailContent]:
@@ -557,10 +555,9 @@ def mail_review_attach(*, inbound: InboundMail, actor: User) -> Message:
     staff = inbound.reason == FROM_STAFF_ADDRESS
     standing = Standing.STAFF_ADDRESS if staff else Standing.OUTSIDE
     message = _append(inbound, parsed, ticket, None, standing=standing, automatic=False)
-    inbound.reason = FROM_STAFF_ADDRESS if staff else FROM_OUTSIDE
     inbound.desk = ticket.desk
     inbound.processed_at = timezone.now()
-    inbound.save(update_fields=["status", "reason", "desk", "ticket", "message", "processed_at"])
+    inbound.save(update_fields=["status", "desk", "ticket", "message", "processed_at"])
     return message
 
 

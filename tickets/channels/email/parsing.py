@@ -124,11 +124,15 @@ def header_key(raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
+def _head(raw: bytes) -> bytes:
+    """The header block of a raw message, as written."""
+    return raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+
+
 def quick_message_id(raw: bytes) -> str:
     """The Message-ID from the header block alone, without parsing the body."""
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     try:
-        headers = email.message_from_bytes(head + b"\n\n", policy=email.policy.compat32)
+        headers = email.message_from_bytes(_head(raw) + b"\n\n", policy=email.policy.compat32)
         ids = _ids(_header(headers, "Message-ID"))
     except Exception:  # a header block we cannot read has no usable id
         return ""
@@ -178,9 +182,12 @@ def _addresses(message: Message, *names: str) -> list[tuple[str, str]]:
             values.extend(str(v) for v in message.get_all(name, failobj=[]))
         except Exception:
             continue
-    return [
-        (n, a.strip().lower()) for n, a in getaddresses(values) if "@" in a and _readable(a)
-    ]
+    return _usable(getaddresses(values))
+
+
+def _usable(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (name, address) pairs whose address can be one, the address lower-cased."""
+    return [(n, a.strip().lower()) for n, a in pairs if "@" in a and _readable(a)]
 
 
 # Characters no address is made of: controls, invisible formatting (a zero-width space makes
@@ -204,8 +211,7 @@ def _from_header_count(raw: bytes) -> int:
     Python's parser is no judge here: it drops "From : x" (a space before the colon, which
     RFC 5322's obsolete syntax allows and other readers accept) without a trace.
     """
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    return len(FROM_LINE_RE.findall(re.sub(rb"\r?\n[ \t]", b" ", head)))
+    return len(FROM_LINE_RE.findall(re.sub(rb"\r?\n[ \t]", b" ", _head(raw))))
 
 
 @dataclass(frozen=True)
@@ -236,10 +242,9 @@ def _from_header(message: Message) -> _From:
         return _From([], 0, False, malformed=True)
     if addresses is None or groups is None:  # several, or unparsable: read the raw text
         pairs = getaddresses([str(value) for value in headers])
-        usable = [(n, a.strip().lower()) for n, a in pairs if "@" in a and _readable(a)]
-        return _From(usable, len([a for _n, a in pairs if a]), False, malformed=False)
-    named = [(a.display_name, a.addr_spec.strip().lower()) for a in addresses]
-    usable = [(n, a) for n, a in named if "@" in a and _readable(a)]
+        return _From(_usable(pairs), len([a for _n, a in pairs if a]), False, malformed=False)
+    named = [(a.display_name, a.addr_spec) for a in addresses]
+    usable = _usable(named)
     unreadable = any("@" in a and not _readable(a) for _n, a in named)
     return _From(
         usable,
