@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,21 +31,14 @@ class SlaFilter:
     CHOICES = ((AT_RISK, _("At risk")), (BREACHED, _("Breached")))
 
 
-class SavedView:
+class SavedView(models.TextChoices):
     """The queue's tabs: each one a fixed set of filters."""
 
-    ALL = "all"
-    MINE = "mine"
-    UNASSIGNED = "unassigned"
-    AT_RISK = "at_risk"
-    BREACHED = "breached"
-    CHOICES = (
-        (ALL, _("All open")),
-        (MINE, _("Mine")),
-        (UNASSIGNED, _("Unassigned")),
-        (AT_RISK, _("At risk")),
-        (BREACHED, _("Breached")),
-    )
+    ALL = "all", _("All open")
+    MINE = "mine", _("Mine")
+    UNASSIGNED = "unassigned", _("Unassigned")
+    AT_RISK = "at_risk", _("At risk")
+    BREACHED = "breached", _("Breached")
 
 
 def breached_clocks() -> QuerySet[Clock]:

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD, World, client_for, open_ticket
+from tests.factories import PASSWORD, UserFactory, World, client_for, open_ticket
 from tickets import services
 from tickets.models import Ticket
 
@@ -336,3 +336,47 @@ def test_messages_say_which_mail_is_not_the_customers_own_reply(
         assert message["properties"][field]["type"] == "boolean"
         assert message["properties"][field]["readOnly"] is True
         assert field in message["required"]
+
+
+def test_a_contact_the_agent_does_not_serve_reads_as_an_unknown_address(
+    world: World, api: APIClient
+) -> None:
+    """Bob exists, on the France desk: for an agent of Europe his address is as unknown as one
+    nobody has, so the API reveals no other organization's people, and nothing is opened."""
+    api.force_authenticate(world.agent_eu)
+    answers = [
+        api.post(
+            "/api/tickets/",
+            {"subject": "x", "description": "y", "severity": "major", "requester": address},
+            format="json",
+        )
+        for address in (world.bob.email, "nobody@example.test")
+    ]
+    assert [a.status_code for a in answers] == [400, 400]
+    assert answers[0].json() == answers[1].json()
+    assert answers[0].json()["requester"] == ["No contact has this address."]
+    assert not Ticket.objects.exists()
+
+
+def test_a_contact_opens_for_themselves_on_the_api_channel(world: World, api: APIClient) -> None:
+    api.force_authenticate(world.alice.user)
+    response = api.post(
+        "/api/tickets/",
+        {
+            "subject": "Mine",
+            "description": "y",
+            "severity": "minor",
+            "requester": world.bob.email,  # agents only: a customer cannot open for another
+            "channel": "phone",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    ticket = Ticket.objects.get()
+    assert (ticket.requester, ticket.channel, ticket.desk) == (world.alice, "api", world.europe)
+    api.force_authenticate(UserFactory(username="nobody"))
+    refused = api.post(
+        "/api/tickets/", {"subject": "x", "description": "y", "severity": "minor"}, format="json"
+    )
+    assert refused.status_code == 403
+    assert Ticket.objects.count() == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
@@ -20,7 +22,7 @@ from tickets.api.errors import error_responses
 from tickets.api.filters import TicketFilter
 from tickets.api.serializers import MessageOutput, TicketDetailOutput, TicketOutput
 from tickets.exceptions import PermissionDeniedError
-from tickets.models import Attachment, Channel, Contact, Message, Severity, Status, Ticket, User
+from tickets.models import Attachment, Channel, Message, Severity, Status, Ticket, User
 from tickets.views.files import attachment_response
 
 
@@ -107,31 +109,14 @@ class TicketsApi(generics.ListAPIView):
         data = self.TicketsInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if access.is_staff_member(user):
-            requester = (
-                Contact.objects.select_related("organization")
-                .filter(email__iexact=values.get("requester", ""))
-                .first()
-            )
-            desk = services.desk_to_open_on(opener=user, contact=requester) if requester else None
-            if requester is None or desk is None:
-                # A contact the agent does not serve does not exist for them.
-                raise serializers.ValidationError({"requester": ["No contact has this address."]})
-            channel = values.get("channel", Channel.API)
-        else:
-            contact = access.contact_of(user)
-            if contact is None:
-                raise PermissionDeniedError(_("Only contacts of a customer open tickets."))
-            requester, channel, desk = contact, Channel.API, None
-        ticket = services.ticket_create(
-            requester=requester,
+        ticket = services.ticket_open_by(
+            opener=user,
             subject=values["subject"],
             description=values["description"],
             severity=values["severity"],
-            channel=channel,
-            actor=user,
+            requester_email=values.get("requester", ""),
+            channel=values.get("channel", ""),
             files=values.get("attachments", []),
-            desk=desk,
         )
         ticket = access.ticket_or_404(user, ticket.reference)
         return Response(TicketDetailOutput(ticket).data, status=status.HTTP_201_CREATED)
@@ -184,65 +169,82 @@ class TicketMessagesApi(APIView):
         return Response(MessageOutput(message).data, status=status.HTTP_201_CREATED)
 
 
-class TicketStatusApi(APIView):
-    class TicketStatusInput(serializers.Serializer):
-        status = serializers.ChoiceField(choices=Status.choices)
-        note = serializers.CharField(max_length=500, required=False, default="")
+class TicketActionApi(APIView):
+    """A change to one ticket: the caller must see it (404), the input is parsed by
+    ``input_class`` (400), `act` calls the service; the answer is the ticket as it is now."""
 
-    @extend_schema(request=TicketStatusInput, responses=ACTION_RESPONSES)
+    input_class: type[serializers.Serializer] | None = None
+
     def post(self, request: Request, reference: str) -> Response:
         user = _user(request)
         ticket = access.ticket_or_404(user, reference)
-        data = self.TicketStatusInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.ticket_change_status(ticket=ticket, actor=user, **data.validated_data)
+        values: dict[str, Any] = {}
+        if self.input_class is not None:
+            data = self.input_class(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
+        self.act(user, ticket, values)
         return Response(TicketDetailOutput(access.ticket_or_404(user, reference)).data)
 
+    def act(self, user: User, ticket: Ticket, values: dict[str, Any]) -> None:
+        raise NotImplementedError
 
-class TicketAcknowledgeApi(APIView):
-    @extend_schema(request=None, responses=ACTION_RESPONSES)
-    def post(self, request: Request, reference: str) -> Response:
-        user = _user(request)
-        ticket = access.ticket_or_404(user, reference)
+
+def _action(input_class: type[serializers.Serializer] | None) -> Any:
+    """The schema of a ticket action: its input, and the ticket or a refusal as the answer."""
+    return extend_schema_view(post=extend_schema(request=input_class, responses=ACTION_RESPONSES))
+
+
+class TicketStatusInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    note = serializers.CharField(max_length=500, required=False, default="")
+
+
+@_action(TicketStatusInput)
+class TicketStatusApi(TicketActionApi):
+    input_class = TicketStatusInput
+
+    def act(self, user: User, ticket: Ticket, values: dict[str, Any]) -> None:
+        services.ticket_change_status(ticket=ticket, actor=user, **values)
+
+
+@_action(None)
+class TicketAcknowledgeApi(TicketActionApi):
+    def act(self, user: User, ticket: Ticket, values: dict[str, Any]) -> None:
         services.ticket_acknowledge(ticket=ticket, actor=user)
-        return Response(TicketDetailOutput(access.ticket_or_404(user, reference)).data)
 
 
-class TicketAssignApi(APIView):
-    class TicketAssignInput(serializers.Serializer):
-        assignee = serializers.CharField(allow_null=True, help_text="A username, or null.")
+class TicketAssignInput(serializers.Serializer):
+    assignee = serializers.CharField(allow_null=True, help_text="A username, or null.")
 
-    @extend_schema(request=TicketAssignInput, responses=ACTION_RESPONSES)
-    def post(self, request: Request, reference: str) -> Response:
-        user = _user(request)
-        ticket = access.ticket_or_404(user, reference)
-        data = self.TicketAssignInput(data=request.data)
-        data.is_valid(raise_exception=True)
+
+@_action(TicketAssignInput)
+class TicketAssignApi(TicketActionApi):
+    input_class = TicketAssignInput
+
+    def act(self, user: User, ticket: Ticket, values: dict[str, Any]) -> None:
         if not access.can_work(user, ticket):
             raise PermissionDeniedError(_("You may not assign this ticket."))
-        username = data.validated_data["assignee"]
+        username = values["assignee"]
         assignee = None
         if username is not None:
             assignee = User.objects.filter(username=username).first()
             if assignee is None:
                 raise serializers.ValidationError({"assignee": ["No such user."]})
         services.ticket_assign(ticket=ticket, actor=user, assignee=assignee)
-        return Response(TicketDetailOutput(access.ticket_or_404(user, reference)).data)
 
 
-class TicketReclassifyApi(APIView):
-    class TicketReclassifyInput(serializers.Serializer):
-        severity = serializers.ChoiceField(choices=Severity.choices)
-        reason = serializers.CharField(max_length=500)
+class TicketReclassifyInput(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    reason = serializers.CharField(max_length=500)
 
-    @extend_schema(request=TicketReclassifyInput, responses=ACTION_RESPONSES)
-    def post(self, request: Request, reference: str) -> Response:
-        user = _user(request)
-        ticket = access.ticket_or_404(user, reference)
-        data = self.TicketReclassifyInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.ticket_reclassify(ticket=ticket, actor=user, **data.validated_data)
-        return Response(TicketDetailOutput(access.ticket_or_404(user, reference)).data)
+
+@_action(TicketReclassifyInput)
+class TicketReclassifyApi(TicketActionApi):
+    input_class = TicketReclassifyInput
+
+    def act(self, user: User, ticket: Ticket, values: dict[str, Any]) -> None:
+        services.ticket_reclassify(ticket=ticket, actor=user, **values)
 
 
 class AttachmentDownloadApi(APIView):

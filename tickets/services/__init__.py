@@ -10,7 +10,13 @@ from tickets.services.attachments import (
     MailFile,
     attachments_sweep,
 )
-from tickets.services.intake import default_desk_for, desk_to_open_on, ticket_create
+from tickets.services.intake import (
+    default_desk_for,
+    desk_to_open_on,
+    phone_call_log,
+    ticket_create,
+    ticket_open_by,
+)
 from tickets.services.lifecycle import (
     ticket_acknowledge,
     ticket_assign,
@@ -28,6 +34,7 @@ from tickets.services.workspace import (
     article_save,
     canned_reply_delete,
     canned_reply_save,
+    queue_view_delete,
     queue_view_save,
 )
 
@@ -47,12 +54,15 @@ __all__ = [
     "canned_reply_save",
     "default_desk_for",
     "desk_to_open_on",
+    "phone_call_log",
+    "queue_view_delete",
     "queue_view_save",
     "ticket_acknowledge",
     "ticket_assign",
     "ticket_change_status",
     "ticket_create",
     "ticket_merge",
+    "ticket_open_by",
     "ticket_receive_mail",
     "ticket_reclassify",
     "ticket_reclassify_preview",

@@ -1,5 +1,5 @@
-"""Opening tickets, whatever the channel (web, API, mail, phone, chat), and the desk a new
-ticket goes to."""
+"""Opening tickets, whatever the channel (web, API, mail, phone, chat), the desk a new ticket
+goes to, and who support may open one for (a phone call, the API)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from sla.services import ClockChange, clocks_apply
 from tickets import access
-from tickets.exceptions import NotUnderContract, TicketError
+from tickets.exceptions import NotUnderContract, PermissionDeniedError, TicketError
 from tickets.history import ticket_event_record
 from tickets.models import (
     Channel,
@@ -28,6 +28,7 @@ from tickets.models import (
 )
 from tickets.services import customer_mail
 from tickets.services.attachments import files_removed_on_failure, save_files, validate_files
+from tickets.services.lifecycle import ticket_acknowledge
 from tickets.services.replies import MailContent, remember_mail_id
 
 
@@ -149,3 +150,88 @@ def _open_ticket(
     )
     clocks_apply(ticket=ticket, change=ClockChange.RECEIVED, at=now, actor=actor)
     customer_mail.mail_ticket_opened(ticket=ticket, message=message)
+
+
+def _desk_or_refuse(*, opener: User, contact: Contact, message: str, field: str) -> Desk:
+    desk = desk_to_open_on(opener=opener, contact=contact)
+    if desk is None:
+        raise TicketError(message, field=field)
+    return desk
+
+
+@transaction.atomic
+def phone_call_log(
+    *,
+    agent: User,
+    contact: Contact,
+    subject: str,
+    description: str,
+    severity: str,
+    called_at: datetime,
+    acknowledged: bool,
+) -> Ticket:
+    """A customer's call logged as a ticket on the phone channel: its clocks start at the time
+    of the call, and an incident acknowledged during the call is acknowledged at that time."""
+    desk = _desk_or_refuse(
+        opener=agent,
+        contact=contact,
+        message=_("You do not work on a desk serving this contact."),
+        field="contact",
+    )
+    ticket = ticket_create(
+        requester=contact,
+        subject=subject,
+        description=description,
+        severity=severity,
+        channel=Channel.PHONE,
+        actor=agent,
+        desk=desk,
+        received_at=called_at,
+    )
+    if acknowledged:
+        ticket_acknowledge(ticket=ticket, actor=agent, at=called_at)
+    return ticket
+
+
+def ticket_open_by(
+    *,
+    opener: User,
+    subject: str,
+    description: str,
+    severity: str,
+    requester_email: str = "",
+    channel: str = "",
+    files: Sequence[File] = (),  # type: ignore[type-arg]  # any content
+) -> Ticket:
+    """A ticket opened by an API caller. A contact opens one for themselves, on the API channel
+    and their own desk. Support opens one for a contact named by address, on the channel they
+    say (the API by default) and on `desk_to_open_on`: a contact they do not serve is answered
+    as an unknown address, so that the API reveals no other organization's people."""
+    if not access.is_staff_member(opener):
+        contact = access.contact_of(opener)
+        if contact is None:
+            raise PermissionDeniedError(_("Only contacts of a customer open tickets."))
+        requester, desk, channel = contact, None, Channel.API
+    else:
+        unknown = _("No contact has this address.")
+        found = (
+            Contact.objects.select_related("organization")
+            .filter(email__iexact=requester_email)
+            .first()
+            if requester_email
+            else None
+        )
+        if found is None:
+            raise TicketError(unknown, field="requester")
+        requester = found
+        desk = _desk_or_refuse(opener=opener, contact=requester, message=unknown, field="requester")
+    return ticket_create(
+        requester=requester,
+        subject=subject,
+        description=description,
+        severity=severity,
+        channel=channel or Channel.API,
+        actor=opener,
+        files=files,
+        desk=desk,
+    )

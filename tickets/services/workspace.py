@@ -45,6 +45,13 @@ def queue_view_save(*, owner: User, name: str, query: QueryDict) -> QueueView:
     return view
 
 
+def queue_view_delete(*, owner: User, pk: int) -> bool:
+    """Delete one of the owner's saved views; False when they have none by that id (another
+    agent's view is not theirs to delete)."""
+    deleted, _rows = QueueView.objects.filter(owner=owner, pk=pk).delete()
+    return deleted > 0
+
+
 @transaction.atomic
 def canned_reply_save(*, reply: CannedReply, actor: User) -> CannedReply:
     """Create or update a canned reply, for one of the agent's desks or every desk."""

@@ -17,7 +17,7 @@ from tickets.channels.chat import services as chat_services
 from tickets.channels.chat.services import MAX_CHARS
 from tickets.exceptions import TicketError
 from tickets.models import ChatSession, Severity
-from tickets.views.common import contact_support_hours, current_user, form_error
+from tickets.views.common import contact_support_hours, current_user, form_error, staff_user
 
 
 class ChatStartForm(forms.Form):
@@ -88,9 +88,7 @@ def chat_room(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 def chat_waiting(request: HttpRequest) -> HttpResponse:
     """The desk's chats waiting for an agent (a fragment the queue polls; it rings on news)."""
-    user = current_user(request)
-    if not access.is_staff_member(user):
-        raise Http404
+    user = staff_user(request)
     waiting = (
         ChatSession.objects.filter(
             state=ChatSession.State.WAITING, ticket__in=access.visible_tickets(user)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from sla.models import Clock
-from tickets import selectors, services
+from tickets import access, selectors, services
 from tickets.exceptions import TicketError
 from tickets.models import Contact, User
 
@@ -20,6 +21,14 @@ from tickets.models import Contact, User
 def current_user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)  # the views using it are login_required
+    return user
+
+
+def staff_user(request: HttpRequest) -> User:
+    """The signed-in member of support staff; for anyone else the page does not exist."""
+    user = current_user(request)
+    if not access.is_staff_member(user):
+        raise Http404
     return user
 
 
@@ -42,7 +51,9 @@ def form_error(request: HttpRequest, form: forms.BaseForm, error: TicketError) -
         messages.error(request, error.message)
 
 
-class SlaState:
+class SlaState(StrEnum):
+    """How a page colours a clock."""
+
     OK = "ok"
     WARNING = "warning"
     BREACHED = "breached"
@@ -59,7 +70,7 @@ class ClockView:
     state: str
     due_at: datetime | None
     stopped_at: datetime | None
-    sla_state: str
+    sla_state: SlaState
     clock: Clock
     stop_reason: str = ""  # the qualifying event, in the reader's language
     counted: timedelta | None = None  # shown to agents only

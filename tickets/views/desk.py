@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,18 +29,11 @@ from tickets.forms import (
     ReplyForm,
     StatusForm,
 )
-from tickets.models import Channel, Desk, QueueView, Status, Ticket, User
-from tickets.views.common import clock_views, current_user, form_error
+from tickets.models import Desk, Status, Ticket, User
+from tickets.views.common import clock_views, current_user, form_error, staff_user
 from tickets.workflow import allowed_targets
 
 QUEUE_PAGE_SIZE = 50
-
-
-def _staff(request: HttpRequest) -> User:
-    user = current_user(request)
-    if not access.is_staff_member(user):
-        raise Http404
-    return user
 
 
 @login_required
@@ -50,9 +42,9 @@ def queue(request: HttpRequest) -> HttpResponse:
 
     htmx asks for the table alone every PACTE_QUEUE_REFRESH_SECONDS (and on each filter
     change)."""
-    user = _staff(request)
+    user = staff_user(request)
     view = request.GET.get("view", SavedView.ALL)
-    if view not in dict(SavedView.CHOICES):
+    if view not in SavedView.values:
         view = SavedView.ALL
     desks = access.desks_worked_by(user)
     tickets = apply_saved_view(selectors.ticket_queue_for_agent(user), view, user)
@@ -69,7 +61,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "now": now,
         "filters": filters,
         "view": view,
-        "views": SavedView.CHOICES,
+        "views": SavedView.choices,
         "query": query.urlencode(),
         "filtered": any(request.GET.get(name) for name in filters.filters),
         "bulk_form": BulkForm(agents=_bulk_agents(desks)),
@@ -84,7 +76,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def queue_view_save(request: HttpRequest) -> HttpResponse:
-    user = _staff(request)
+    user = staff_user(request)
     try:
         view = services.queue_view_save(
             owner=user, name=request.POST.get("name", ""), query=request.POST
@@ -99,9 +91,8 @@ def queue_view_save(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def queue_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _staff(request)
-    deleted, _rows = QueueView.objects.filter(owner=user, pk=pk).delete()
-    if not deleted:
+    user = staff_user(request)
+    if not services.queue_view_delete(owner=user, pk=pk):
         raise Http404
     messages.success(request, _("View deleted."))
     return redirect("desk:queue")
@@ -119,7 +110,7 @@ def _bulk_agents(desks: QuerySet[Desk]) -> QuerySet[User]:
 @require_POST
 def queue_bulk(request: HttpRequest) -> HttpResponse:
     """Assign and/or change the status of the selected tickets, all or none."""
-    user = _staff(request)
+    user = staff_user(request)
     form = BulkForm(request.POST, agents=_bulk_agents(access.desks_worked_by(user)))
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
@@ -271,7 +262,7 @@ def ticket_reclassify(request: HttpRequest, reference: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def phone_call(request: HttpRequest) -> HttpResponse:
     """Log a customer's call as a new ticket: phone channel, clocks from the time of the call."""
-    user = _staff(request)
+    user = staff_user(request)
     contacts = access.contacts_served_by(user)
     initial = {
         "called_at": timezone.localtime().replace(second=0, microsecond=0),
@@ -281,26 +272,16 @@ def phone_call(request: HttpRequest) -> HttpResponse:
     form = PhoneCallForm(request.POST or None, contacts=contacts, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        contact = data["contact"]
-        desk = services.desk_to_open_on(opener=user, contact=contact)
         try:
-            if desk is None:  # not offered by the form, which lists the contacts the user serves
-                raise TicketError(
-                    _("You do not work on a desk serving this contact."), field="contact"
-                )
-            with transaction.atomic():
-                ticket = services.ticket_create(
-                    requester=contact,
-                    subject=data["subject"],
-                    description=data["description"],
-                    severity=data["severity"],
-                    channel=Channel.PHONE,
-                    actor=user,
-                    desk=desk,
-                    received_at=data["called_at"],
-                )
-                if data["acknowledged"]:
-                    services.ticket_acknowledge(ticket=ticket, actor=user, at=data["called_at"])
+            ticket = services.phone_call_log(
+                agent=user,
+                contact=data["contact"],
+                subject=data["subject"],
+                description=data["description"],
+                severity=data["severity"],
+                called_at=data["called_at"],
+                acknowledged=data["acknowledged"],
+            )
         except TicketError as error:
             form_error(request, form, error)
         else:

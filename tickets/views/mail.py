@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -31,8 +31,8 @@ from tickets.channels.email.ingest import (
 )
 from tickets.channels.email.parsing import MailParseError, parse
 from tickets.exceptions import TicketError
-from tickets.models import Contact, InboundMail, Severity, User
-from tickets.views.common import current_user, form_error
+from tickets.models import Contact, InboundMail, Severity
+from tickets.views.common import current_user, form_error, staff_user
 from tickets.views.files import sandboxed
 
 TABS = {
@@ -78,16 +78,9 @@ def inbound_webhook(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _staff(request: HttpRequest) -> User:
-    user = current_user(request)
-    if not access.is_staff_member(user):
-        raise Http404
-    return user
-
-
 @login_required
 def mail_list(request: HttpRequest) -> HttpResponse:
-    user = _staff(request)
+    user = staff_user(request)
     tab = request.GET.get("tab", "review")
     if tab not in TABS:
         tab = "review"
@@ -162,14 +155,14 @@ def _detail(
 
 @login_required
 def mail_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _staff(request)
+    user = staff_user(request)
     return _detail(request, access.inbound_mail_or_404(user, pk))
 
 
 @login_required
 def mail_raw(request: HttpRequest, pk: int) -> HttpResponse:
     """The original message, byte for byte, as a file to open in a mail client."""
-    user = _staff(request)
+    user = staff_user(request)
     inbound = access.inbound_mail_or_404(user, pk)
     response = HttpResponse(bytes(inbound.raw), content_type="message/rfc822")
     response["Content-Disposition"] = f'attachment; filename="mail-{inbound.pk}.eml"'
@@ -180,7 +173,7 @@ def mail_raw(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def mail_accept(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _staff(request)
+    user = staff_user(request)
     inbound = access.inbound_mail_or_404(user, pk)
     form = _accept_form(inbound, request.POST)
     if not form.is_valid():
@@ -204,7 +197,7 @@ def mail_accept(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def mail_attach(request: HttpRequest, pk: int) -> HttpResponse:
     """Keep a held reply from outside the organization on the ticket it answers."""
-    user = _staff(request)
+    user = staff_user(request)
     inbound = access.inbound_mail_or_404(user, pk)
     try:
         message = mail_review_attach(inbound=inbound, actor=user)
@@ -219,7 +212,7 @@ def mail_attach(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def mail_discard(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _staff(request)
+    user = staff_user(request)
     inbound = access.inbound_mail_or_404(user, pk)
     try:
         mail_review_discard(inbound=inbound, actor=user)
@@ -233,7 +226,7 @@ def mail_discard(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def mail_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _staff(request)
+    user = staff_user(request)
     inbound = access.inbound_mail_or_404(user, pk)
     try:
         inbound = mail_retry(inbound=inbound)

@@ -11,15 +11,12 @@ from django.views.decorators.http import require_POST
 
 from sla.escalation import notification_mark_read
 from sla.models import Notification
-from tickets import access
-from tickets.views.common import current_user
+from tickets.views.common import current_user, staff_user
 
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    user = current_user(request)
-    if not access.is_staff_member(user):
-        raise Http404
+    user = staff_user(request)
     notifications = (
         Notification.objects.filter(recipient=user)
         .select_related("ticket", "clock")

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import formats, timezone
@@ -21,29 +22,26 @@ from django.utils.translation import gettext_lazy
 
 from sla import availability, reports
 from sla.models import Metric
+from sla.report_export import report_rows
 from sla.selectors import availability_of, availability_overview, error_budget_of
 from tickets import access
-from tickets.models import Desk, Organization, Severity, Ticket, User
+from tickets.models import Desk, Organization, Severity, User
 from tickets.views.common import current_user
 
 MAX_DAYS = 3 * 366
 
 
-class Period:
-    MONTH = "month"
-    QUARTER = "quarter"
-    YEAR = "year"
-    CUSTOM = "custom"
-    CHOICES = (
-        (MONTH, gettext_lazy("Month")),
-        (QUARTER, gettext_lazy("Quarter")),
-        (YEAR, gettext_lazy("Year")),
-        (CUSTOM, gettext_lazy("Custom range")),
-    )
+class Period(models.TextChoices):
+    """The span a report covers."""
+
+    MONTH = "month", gettext_lazy("Month")
+    QUARTER = "quarter", gettext_lazy("Quarter")
+    YEAR = "year", gettext_lazy("Year")
+    CUSTOM = "custom", gettext_lazy("Custom range")
 
 
 class ReportForm(forms.Form):
-    period = forms.ChoiceField(label=gettext_lazy("Period"), choices=Period.CHOICES)
+    period = forms.ChoiceField(label=gettext_lazy("Period"), choices=Period.choices)
     on = forms.DateField(
         label=gettext_lazy("Containing the day"),
         required=False,
@@ -229,18 +227,9 @@ def sla_report(request: HttpRequest) -> HttpResponse:
     return render(request, "sla/report.html", context, status=200 if "report" in context else 400)
 
 
-def _share(value: Any) -> str:
-    return "" if value is None else f"{value * 100:.1f}"
-
-
-def _hours(value: timedelta | None) -> str:
-    """Hours with two decimals: a spreadsheet sums and sorts them."""
-    return "" if value is None else f"{value.total_seconds() / 3600:.2f}"
-
-
 @login_required
 def sla_report_csv(request: HttpRequest) -> HttpResponse:
-    """The report's figures, one row per severity × metric × clock kind, then the breaches."""
+    """The report's figures and its breaches as CSV (`sla.report_export`)."""
     context = _report_context(request)
     if "report" not in context:
         return HttpResponse(
@@ -252,85 +241,15 @@ def sla_report_csv(request: HttpRequest) -> HttpResponse:
     name = f"sla-report-{filters.start.date()}-{context['last_day']}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
-    writer.writerow(["period", filters.start.date(), context["last_day"]])
-    writer.writerow(["tickets received", context["report"].received])
-    writer.writerow([])
-    writer.writerow(
-        [
-            "severity",
-            "metric",
-            "clock kind",
-            "clocks",
-            "stopped",
-            "met",
-            "breached",
-            "kept thanks to a downgrade",
-            "met %",
-            "median (h)",
-            "p90 (h)",
-        ]  # fmt: skip
-    )
-    for g in context["report"].groups:
-        writer.writerow(
-            [
-                g.severity,
-                g.metric,
-                g.kind,
-                g.clocks,
-                g.stopped,
-                g.met,
-                g.breached,
-                g.spared,
-                _share(g.met_share),
-                _hours(g.median),
-                _hours(g.p90),
-            ]  # fmt: skip
+    csv.writer(response).writerows(
+        report_rows(
+            context["report"],
+            context["tickets_breaches"],
+            first_day=filters.start.date(),
+            last_day=context["last_day"],
+            now=timezone.now(),
         )
-    writer.writerow([])
-    writer.writerow(
-        [
-            "ticket",
-            "organization",
-            "severity",
-            "metric",
-            "clock kind",
-            "due",
-            "late by (h)",
-            "clock state",
-        ]
     )
-    rows = context["tickets_breaches"].values_list(
-        "ticket_id",
-        "ticket__organization__name",
-        "ticket__severity",
-        "metric",
-        "kind",
-        "due_at",
-        "elapsed_seconds",
-        "target",
-        "runs",
-        "state",
-        "ticket__desk__calendar_id",
-        named=True,
-    )
-    lateness = reports.Lateness(timezone.now())
-    for row in rows.iterator(chunk_size=5000):
-        late = lateness.of(
-            row.kind, row.target, row.elapsed_seconds, row.runs, row.ticket__desk__calendar_id
-        )
-        writer.writerow(
-            [
-                Ticket.reference_for(row.ticket_id),
-                row.ticket__organization__name,
-                row.ticket__severity,
-                row.metric,
-                row.kind,
-                row.due_at.isoformat() if row.due_at else "",
-                _hours(late),
-                row.state,
-            ]
-        )
     return response
 
 

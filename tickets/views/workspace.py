@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,7 +17,7 @@ from tickets import access, services
 from tickets.exceptions import TicketError
 from tickets.forms import ArticleForm, CannedReplyForm, MergeForm
 from tickets.models import Article, CannedReply, Ticket
-from tickets.views.common import current_user, form_error
+from tickets.views.common import current_user, form_error, staff_user
 from tickets.views.desk import agent_ticket_page, worked_ticket
 
 
@@ -53,14 +53,9 @@ def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
     return agent_ticket_page(request, source, merge_form=form, status=400)
 
 
-def _staff(request: HttpRequest) -> None:
-    if not access.is_staff_member(current_user(request)):
-        raise Http404
-
-
 @login_required
 def canned_list(request: HttpRequest) -> HttpResponse:
-    _staff(request)
+    staff_user(request)
     replies = access.visible_canned_replies(current_user(request)).order_by("title")
     return render(request, "tickets/canned_list.html", {"replies": replies})
 
@@ -109,7 +104,7 @@ def _edit_page(
 @login_required
 @require_http_methods(["GET", "POST"])
 def canned_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    _staff(request)
+    staff_user(request)
     user = current_user(request)
     reply = (
         get_object_or_404(access.visible_canned_replies(user), pk=pk)
@@ -136,7 +131,7 @@ def canned_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_POST
 def canned_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff(request)
+    staff_user(request)
     user = current_user(request)
     reply = get_object_or_404(access.visible_canned_replies(user), pk=pk)
     services.canned_reply_delete(reply=reply, actor=user)
@@ -146,7 +141,7 @@ def canned_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def article_list_staff(request: HttpRequest) -> HttpResponse:
-    _staff(request)
+    staff_user(request)
     articles = access.visible_articles(current_user(request)).order_by(
         "area__position", "area__name", "title"
     )
@@ -156,7 +151,7 @@ def article_list_staff(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def article_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    _staff(request)
+    staff_user(request)
     user = current_user(request)
     article = get_object_or_404(Article, pk=pk) if pk is not None else Article()
     form = ArticleForm(request.POST or None, instance=article)
@@ -179,7 +174,7 @@ def article_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_POST
 def article_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff(request)
+    staff_user(request)
     article = get_object_or_404(Article, pk=pk)
     services.article_delete(article=article, actor=current_user(request))
     messages.success(request, _("Article deleted."))
