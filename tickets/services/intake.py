@@ -65,7 +65,7 @@ def ticket_create(
     severity: str,
     channel: str,
     actor: User | None,
-    files: Sequence[File] = (),  # type: ignore[type-arg]
+    files: Sequence[File[bytes]] = (),
     desk: Desk | None = None,
     received_at: datetime | None = None,
     mail: MailContent | None = None,
@@ -117,7 +117,7 @@ def _open_ticket(
     requester: Contact,
     description: str,
     actor: User | None,
-    files: Sequence[File],  # type: ignore[type-arg]  # any content
+    files: Sequence[File[bytes]],
     stored: list[str],
     mail: MailContent,
 ) -> None:
@@ -201,7 +201,7 @@ def ticket_open_by(
     severity: str,
     requester_email: str = "",
     channel: str = "",
-    files: Sequence[File] = (),  # type: ignore[type-arg]  # any content
+    files: Sequence[File[bytes]] = (),
 ) -> Ticket:
     """A ticket opened by an API caller. A contact opens one for themselves, on the API channel
     and their own desk. Support opens one for a contact named by address, on the channel they

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -104,14 +104,16 @@ class AcceptForm(forms.Form):
     severity = forms.ChoiceField(choices=Severity.choices, label=gettext_lazy("Severity"))
 
 
-def _accept_form(inbound: InboundMail, data: object = None) -> AcceptForm:
-    form = AcceptForm(data)  # type: ignore[arg-type]  # QueryDict or None
+def _accept_form(inbound: InboundMail, data: QueryDict | None = None) -> AcceptForm:
+    form = AcceptForm(data)
     contacts = Contact.objects.filter(organization__under_contract=True).select_related(
         "organization"
     )
     if inbound.desk_id:
         contacts = contacts.filter(organization__desks=inbound.desk_id)
-    form.fields["contact"].queryset = contacts.order_by("organization__name", "name")  # type: ignore[attr-defined]
+    field = form.fields["contact"]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = contacts.order_by("organization__name", "name")
     # A colleague's address suggests the contact, for mail that opens a ticket. A reply held
     # from outside a ticket's organization suggests no one: one click would credit a
     # stranger's words to a contact.
