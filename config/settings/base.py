@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "tickets",
     "sla",
 ]
@@ -55,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "tickets.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # SQLite only (it steps aside on other databases): read-only requests take no write lock.
@@ -116,7 +120,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 
 # Password guessing (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username
 # from one address, that pair is refused for AXES_COOLOFF_TIME, whatever the password — on the
@@ -125,8 +129,10 @@ LOGIN_URL = "login"
 # proxy, uvicorn's --forwarded-allow-ips makes it the client's (Procfile).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# The sign-in form names its username "login": axes counts the failures of that username.
+AXES_USERNAME_CALLABLE = "tickets.accounts.adapter.axes_username"
 AXES_FAILURE_LIMIT = env.int("PACTE_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("PACTE_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -134,7 +140,29 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; every successful sign-in is not
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# Accounts (django-allauth): sign-in by username, no sign-up (people are invited
+# by their organization or created by support), password reset by a signed link that expires
+# after PASSWORD_RESET_TIMEOUT; the reset form answers the same for an unknown address and
+# mails nobody then. The mails go through the outbox like every other (tickets.accounts).
+ACCOUNT_ADAPTER = "tickets.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # "your password was changed", with the address it came from
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Pacte · "
+ACCOUNT_USER_DISPLAY = "tickets.accounts.adapter.user_display"
+# Password guessing is django-axes' (above), on the sign-in page and the token endpoint alike.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+PASSWORD_RESET_TIMEOUT = 3600 * env.int("PACTE_PASSWORD_RESET_HOURS", default=2)
 
 # Internationalization: English and French; each user's language and time zone come from
 # their profile (tickets.middleware), else the browser's language and DJANGO_TIME_ZONE.

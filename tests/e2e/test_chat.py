@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def sign_in(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/")
-    page.locator("#id_username").fill(username)
+    page.locator("#id_login").fill(username)
     page.locator("#id_password").fill(PASSWORD)
     page.locator("form button[type=submit]").click()
     page.wait_for_load_state()

@@ -160,7 +160,7 @@ def test_every_key_page_runs_under_the_policy_without_a_violation(
     # The admin, as a superuser: its index, a list and a change form.
     context.clear_cookies()
     page.goto(f"{base}/admin/login/")
-    page.locator("#id_username").fill(admin.username)
+    page.locator("#id_login").fill(admin.username)
     page.locator("#id_password").fill("pacte-test-admin")
     page.locator("input[type=submit]").click()
     expect(page.locator("#site-name")).to_be_visible()

@@ -39,7 +39,7 @@ def t(language: str, text: str, context: str = "") -> str:
 
 def sign_in(page: Page, base: str, username: str, language: str) -> None:
     page.goto(f"{base}/accounts/login/")
-    page.locator("#id_username").fill(username)
+    page.locator("#id_login").fill(username)
     page.locator("#id_password").fill(PASSWORD)
     page.get_by_role("button", name=t(language, "Sign in")).click()
 

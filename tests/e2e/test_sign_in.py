@@ -25,7 +25,7 @@ def test_wrong_passwords_pause_the_sign_in(
 
     def attempt(password: str) -> None:
         page.goto(f"{live_server.url}/accounts/login/")
-        page.locator("#id_username").fill("alice")
+        page.locator("#id_login").fill("alice")
         page.locator("#id_password").fill(password)
         page.get_by_role("button", name=t(language, "Sign in")).click()
 
@@ -38,5 +38,5 @@ def test_wrong_passwords_pause_the_sign_in(
     attempt(PASSWORD)  # the right password, refused while paused
     expect(page.get_by_role("heading", name=t(language, "Sign-in paused"))).to_be_visible()
     page.get_by_role("link", name=t(language, "Back to sign-in")).click()
-    expect(page.locator("#id_username")).to_be_visible()
+    expect(page.locator("#id_login")).to_be_visible()
     page.close()

@@ -18,7 +18,7 @@ URL = "/accounts/login/"
 
 
 def sign_in(client: Client, username: str, password: str, address: str = "203.0.113.7") -> int:
-    response = client.post(URL, {"username": username, "password": password}, REMOTE_ADDR=address)
+    response = client.post(URL, {"login": username, "password": password}, REMOTE_ADDR=address)
     return response.status_code
 
 
@@ -31,7 +31,7 @@ def test_five_wrong_passwords_pause_that_account_from_that_address(world: World)
     for _ in range(4):
         assert sign_in(client, "alice", "guess") == 200  # the form again, with its error
     response = client.post(
-        URL, {"username": "alice", "password": "guess"}, REMOTE_ADDR="203.0.113.7"
+        URL, {"login": "alice", "password": "guess"}, REMOTE_ADDR="203.0.113.7"
     )
     assert response.status_code == 429
     page = response.content.decode()
@@ -85,7 +85,7 @@ def test_the_pause_page_in_french(world: World) -> None:
     for _ in range(5):
         sign_in(client, "alice", "guess")
     response = client.post(
-        URL, {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="203.0.113.7"
+        URL, {"login": "alice", "password": PASSWORD}, REMOTE_ADDR="203.0.113.7"
     )
     assert response.status_code == 429
     assert "Connexion suspendue" in response.content.decode()

@@ -108,6 +108,7 @@ class OutboundMail(models.Model):
         RESOLVED = "resolved", _("Ticket resolved")
         MERGED = "merged", _("Ticket merged")
         UNKNOWN_SENDER = "unknown_sender", _("Answer to an unknown sender")
+        ACCOUNT = "account", _("Account (password, invitation)")
 
     class State(models.TextChoices):
         PENDING = "pending", _("pending")

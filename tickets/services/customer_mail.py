@@ -278,6 +278,8 @@ def _email(outbound: OutboundMail) -> EmailMultiAlternatives:
         headers["References"] = outbound.references
     if outbound.kind != OutboundMail.Kind.REPLY:
         headers.update(AUTOMATIC_HEADERS)
+    if outbound.kind == OutboundMail.Kind.ACCOUNT:
+        del headers["Reply-To"]  # from no desk: nobody reads answers to a reset link
     mail = EmailMultiAlternatives(
         outbound.subject,
         outbound.text,
@@ -285,7 +287,8 @@ def _email(outbound: OutboundMail) -> EmailMultiAlternatives:
         to=[formataddr((outbound.to_name, outbound.to_address))],
         headers=headers,
     )
-    mail.attach_alternative(outbound.html, "text/html")
+    if outbound.html:
+        mail.attach_alternative(outbound.html, "text/html")
     return mail
 
 
@@ -318,8 +321,15 @@ def outbound_send(*, outbound_id: int, now: datetime) -> bool:
             sending_since=None,
         )
         return False
+    sent: dict[str, object] = {}
+    if outbound.kind == OutboundMail.Kind.ACCOUNT:
+        sent = {"text": "", "html": ""}  # a reset or invitation link is kept nowhere once sent
     OutboundMail.objects.filter(pk=outbound.pk).update(
-        state=OutboundMail.State.SENT, sent_at=now, attempts=outbound.attempts + 1, error=""
+        state=OutboundMail.State.SENT,
+        sent_at=now,
+        attempts=outbound.attempts + 1,
+        error="",
+        **sent,
     )
     return True
 
