@@ -45,10 +45,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
 from bench.seeding import Seeder
+from tests.accounts.second_factor import pass_second_factor
 from tickets import services
+from tickets.accounts.tokens import api_token_create
 from tickets.models import (
     Channel,
     Severity,
@@ -137,11 +139,14 @@ def scenarios(people: dict[str, User], reference: str) -> list[Scenario]:
     def browser(name: str) -> Client:
         client = Client()
         client.force_login(people[name])
+        pass_second_factor(client, people[name])  # staff sign in with their second factor
         return client
 
     def api(name: str) -> Client:
-        token = Token.objects.get_or_create(user=people[name])[0]
-        return Client(headers={"authorization": f"Token {token.key}"})
+        _token, key = api_token_create(
+            user=people[name], name="bench", days=30, now=timezone.now()
+        )
+        return Client(headers={"authorization": f"Token {key}"})
 
     anna, maya, klaus = browser("anna"), browser("maya"), browser("klaus")
     anna_api, maya_api, klaus_api = api("anna"), api("maya"), api("klaus")

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
@@ -26,11 +27,16 @@ faq_urlpatterns = (
     "faq",
 )
 
+# The admin signs in through Pacte's own sign-in page, second factor included.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # documented
+
 urlpatterns = [
     path("", portal.home, name="home"),
     path("i18n/setlang/", account.language_switch, name="set_language"),
     path("accounts/preferences/", account.preferences, name="preferences"),
     path("accounts/", include("allauth.urls")),
+    path("api-tokens/", account.api_tokens, name="api-tokens"),
+    path("api-tokens/<int:pk>/revoke/", account.api_token_revoke_view, name="api-token-revoke"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("tickets/", include("tickets.urls")),
     path("desk/", include(desk_urlpatterns)),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tests import factories
@@ -33,6 +35,21 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _staff_sessions_passed_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`force_login` opens a session as signing in fully would: for staff, with their second
+    factor passed. The tests of the second factor itself sign in through the pages."""
+    from tests.accounts.second_factor import pass_second_factor
+
+    force_login = Client.force_login
+
+    def signed_in(client: Client, user: Any, backend: str | None = None) -> None:
+        force_login(client, user, backend)
+        pass_second_factor(client, user)
+
+    monkeypatch.setattr(Client, "force_login", signed_in)
 
 
 @pytest.fixture(autouse=True)

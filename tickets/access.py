@@ -39,6 +39,12 @@ def is_staff_member(user: User) -> bool:
     return user.is_authenticated and (user.is_agent or user.is_manager or user.is_superuser)
 
 
+def must_pass_second_factor(user: User) -> bool:
+    """Who sees customers' data beyond their own: agents, managers and admins
+    (tickets.accounts.second_factor holds them to it)."""
+    return user.is_authenticated and (is_staff_member(user) or user.is_staff)
+
+
 def sees_everything(user: User) -> bool:
     return user.is_authenticated and (user.is_manager or user.is_superuser)
 

@@ -14,7 +14,14 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self) -> None:
+        from allauth.mfa import signals as mfa_signals
+
+        from tickets.accounts import second_factor
+
         checks.register(email_ca_file_check)
+        mfa_signals.authenticator_added.connect(
+            second_factor.enrolment_confirms_session, dispatch_uid="pacte.enrolment"
+        )
 
 
 def email_ca_file_check(**kwargs: Any) -> list[checks.CheckMessage]:

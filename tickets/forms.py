@@ -323,3 +323,22 @@ class PreferencesForm(forms.Form):
         choices=_time_zone_choices,
         help_text=_("Every date and time is shown in it."),
     )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What will use it, e.g. “monitoring script”."),
+    )
+    days = forms.TypedChoiceField(
+        label=_("Valid for"),
+        coerce=int,
+        initial=90,
+        choices=[
+            (30, _("30 days")),
+            (90, _("90 days")),
+            (180, _("180 days")),
+            (365, _("one year")),
+        ],
+    )

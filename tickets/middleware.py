@@ -13,6 +13,9 @@ from django.utils import timezone, translation
 
 # The methods that change nothing (RFC 9110 §9.2.1): Django's CSRF check spares them too.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# Pages of django-allauth that write on GET (the recovery codes record that they were shown):
+# few requests, outside Pacte's hands, so they keep the usual write transaction.
+WRITING_GET_PREFIXES = ("/accounts/",)
 
 
 class UserPreferencesMiddleware:
@@ -60,7 +63,11 @@ class SqliteReadRequestsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in SAFE_METHODS:
+        if (
+            request.method not in SAFE_METHODS
+            or request.path.startswith(WRITING_GET_PREFIXES)
+            or "Authorization" in request.headers  # an API token notes when it was last used
+        ):
             return self.get_response(request)
         # The mode is read when a transaction begins; connecting would reset it.
         connection.ensure_connection()

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "tickets.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tickets.accounts.second_factor.StaffSecondFactorMiddleware",
     # SQLite only (it steps aside on other databases): read-only requests take no write lock.
     "tickets.middleware.SqliteReadRequestsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -162,6 +163,17 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "Pacte · "
 ACCOUNT_USER_DISPLAY = "tickets.accounts.adapter.user_display"
 # Password guessing is django-axes' (above), on the sign-in page and the token endpoint alike.
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# Second factors (django-allauth MFA): an authenticator app (TOTP) with recovery codes, and
+# passkeys (WebAuthn), which also sign in on their own. Staff must pass one in every session
+# (tickets.accounts.second_factor); customers may enrol one.
+MFA_ADAPTER = "tickets.accounts.second_factor.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_ALLOW_UNVERIFIED_EMAIL = True  # nobody signs up: addresses come from support or an admin
+# API tokens expire: created with at most this many days, 90 by the password endpoint.
+PACTE_API_TOKEN_MAX_DAYS = env.int("PACTE_API_TOKEN_MAX_DAYS", default=365)
+PACTE_API_TOKEN_DAYS = env.int("PACTE_API_TOKEN_DAYS", default=90)
+PACTE_STAFF_SECOND_FACTOR = env.bool("PACTE_STAFF_SECOND_FACTOR", default=True)
 PASSWORD_RESET_TIMEOUT = 3600 * env.int("PACTE_PASSWORD_RESET_HOURS", default=2)
 
 # Internationalization: English and French; each user's language and time zone come from
@@ -284,7 +296,7 @@ PACTE_BUDGET_WARNING_PERCENT = env.int("PACTE_BUDGET_WARNING_PERCENT", default=2
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous caller gets 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "tickets.api.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -292,3 +292,31 @@ def test_the_history_shows_each_reader_what_tickets_access_lets_them_see(
         ]
 
     run(scenario)
+
+
+def test_staff_chat_from_a_session_that_passed_its_second_factor(
+    world: World, chat: ChatSession
+) -> None:
+    from config.asgi import application
+
+    path = f"/ws/chat/{chat.ticket.reference}/"
+    confirmed = Client()
+    confirmed.force_login(world.agent_eu)  # a session that passed the second factor
+    password_only = Client()
+    password_only.force_login(world.agent_eu)
+    session = password_only.session
+    session.pop("account_authentication_methods")
+    session.save()
+
+    def cookie(client: Client) -> list[tuple[bytes, bytes]]:
+        value = f"sessionid={client.cookies['sessionid'].value}".encode()
+        return [(b"origin", b"http://testserver"), (b"cookie", value)]
+
+    async def scenario() -> None:
+        good = WebsocketCommunicator(application, path, headers=cookie(confirmed))
+        assert (await good.connect())[0]
+        await good.disconnect()
+        refused = WebsocketCommunicator(application, path, headers=cookie(password_only))
+        assert not (await refused.connect())[0]
+
+    run(scenario)

@@ -19,19 +19,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from sla.models import Calendar, OpeningInterval
-from tests.factories import PASSWORD, World, make_world
+from tests.e2e.accounts import sign_in
+from tests.factories import World, make_world
 from tests.services import asgi_server
 from tickets.models import ChatSession, Message
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.locator("#id_login").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("form button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def always_open(world: World) -> None:
@@ -72,7 +65,7 @@ def test_customer_and_agent_chat_live(
     always_open(world)
     with servers(layer, request, tmp_path) as (agent_base, customer_base):
         agent: Page = browser.new_page(viewport={"width": 1280, "height": 860})
-        sign_in(agent, agent_base, world.agent_eu.username)
+        sign_in(agent, agent_base, world.agent_eu)
         agent.goto(f"{agent_base}/desk/")
 
         # The customer's browser runs on Los Angeles time; her profile says Tokyo.
@@ -81,7 +74,7 @@ def test_customer_and_agent_chat_live(
         customer: Page = browser.new_page(
             viewport={"width": 900, "height": 800}, timezone_id="America/Los_Angeles"
         )
-        sign_in(customer, customer_base, "alice")
+        sign_in(customer, customer_base, world.alice.user)  # type: ignore[arg-type]  # alice signs in
         customer.goto(f"{customer_base}/chat/")
         customer.locator("#id_severity").select_option("major")
         customer.locator("#id_text").fill("The kiosk screen is frozen")

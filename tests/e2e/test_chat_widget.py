@@ -14,7 +14,8 @@ from django.utils import timezone
 from playwright.sync_api import Frame, Page, expect
 
 from sla.models import Calendar, OpeningInterval
-from tests.e2e.test_chat import always_open, sign_in
+from tests.e2e.accounts import sign_in
+from tests.e2e.test_chat import always_open
 from tests.factories import make_world
 from tests.services import asgi_server, static_site
 from tickets.channels.chat import services as chat_services
@@ -66,7 +67,7 @@ def test_widget_on_a_customer_page_and_agent_console(
         (site_dir / "index.html").write_text(HOST_PAGE.format(pacte=server.url, token=token))
 
         agent: Page = browser.new_page(viewport={"width": 1280, "height": 860})
-        sign_in(agent, server.url, world.agent_eu.username)
+        sign_in(agent, server.url, world.agent_eu)
         agent.goto(f"{server.url}/desk/")
 
         customer: Page = browser.new_page(viewport={"width": 1100, "height": 800})

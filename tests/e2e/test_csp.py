@@ -17,8 +17,9 @@ from django.utils import timezone
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Response, expect
 
 from sla import outages
+from tests.e2e.accounts import sign_in
 from tests.e2e.test_chat import always_open
-from tests.e2e.test_journey import sign_in, t
+from tests.e2e.test_journey import t
 from tests.factories import World, make_world, open_ticket
 from tickets.channels.chat import services
 from tickets.models import Ticket, User
@@ -102,14 +103,14 @@ def test_every_key_page_runs_under_the_policy_without_a_violation(
     page.screenshot(path=screenshots / "csp-login.png")
 
     # The customer's portal and ticket.
-    sign_in(page, base, world.alice.user.username, "en")  # type: ignore[union-attr]
+    sign_in(page, base, world.alice.user)  # type: ignore[arg-type]  # alice signs in
     for path in ("/tickets/", "/tickets/new/", f"/tickets/{ticket.reference}/", "/faq/"):
         page.goto(base + path)
         expect(page.locator("main")).to_be_visible()
     page.get_by_role("button", name=t("en", "Sign out")).click()
 
     # The agent's queue refreshes itself through htmx (every 2 s in tests), then the ticket.
-    sign_in(page, base, world.agent_eu.username, "en")
+    sign_in(page, base, world.agent_eu)
     page.goto(f"{base}/desk/")
     expect(page.locator("table.queue")).to_contain_text(ticket.reference)
     with page.expect_response(lambda r: "/desk/" in r.url and r.request.headers.get("hx-request")):
@@ -122,7 +123,7 @@ def test_every_key_page_runs_under_the_policy_without_a_violation(
     page.get_by_role("button", name=t("en", "Sign out")).click()
 
     # The manager's reports; the year chooser and the print button had inline handlers.
-    sign_in(page, base, world.manager.username, "en")
+    sign_in(page, base, world.manager)
     page.goto(f"{base}/desk/reports/")
     expect(page.locator("svg.report-chart")).to_be_visible()
     page.goto(f"{base}/desk/reports/availability/")
@@ -159,10 +160,8 @@ def test_every_key_page_runs_under_the_policy_without_a_violation(
 
     # The admin, as a superuser: its index, a list and a change form.
     context.clear_cookies()
-    page.goto(f"{base}/admin/login/")
-    page.locator("#id_login").fill(admin.username)
-    page.locator("#id_password").fill("pacte-test-admin")
-    page.locator("input[type=submit]").click()
+    sign_in(page, base, admin, password="pacte-test-admin")
+    page.goto(f"{base}/admin/")
     expect(page.locator("#site-name")).to_be_visible()
     page.goto(f"{base}/admin/tickets/organization/")
     page.goto(f"{base}/admin/tickets/organization/{world.acme.pk}/change/")

@@ -13,7 +13,8 @@ from django.utils import translation
 from django.utils.translation import gettext, pgettext
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD, World, make_world
+from tests.e2e.accounts import sign_in
+from tests.factories import World, make_world
 from tickets.models import Article, ProductArea, Ticket, User
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,13 +36,6 @@ def t(language: str, text: str, context: str = "") -> str:
     """The label as the page shows it in that language (from the compiled catalogue)."""
     with translation.override(language):
         return pgettext(context, text) if context else gettext(text)
-
-
-def sign_in(page: Page, base: str, username: str, language: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.locator("#id_login").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name=t(language, "Sign in")).click()
 
 
 def speak(user: User, language: str) -> None:
@@ -76,7 +70,7 @@ def test_customer_and_agent_journey(
     locale = {"en": "en-GB", "fr": "fr-FR"}[language]
 
     customer: Page = browser.new_page(viewport={"width": 1280, "height": 900}, locale=locale)
-    sign_in(customer, base, "alice", language)
+    sign_in(customer, base, alice)
     expect(customer.get_by_role("heading", name=t(language, "My tickets"))).to_be_visible()
     expect(customer.get_by_role("heading", name=t(language, "Support hours"))).to_be_visible()
     customer.get_by_role("link", name=t(language, "Report an incident")).click()
@@ -94,7 +88,7 @@ def test_customer_and_agent_journey(
     customer.screenshot(path=screenshots / f"portal-ticket-{language}.png", full_page=True)
 
     agent: Page = browser.new_page(viewport={"width": 1400, "height": 900}, locale=locale)
-    sign_in(agent, base, agent_user.username, language)
+    sign_in(agent, base, agent_user)
     expect(agent.get_by_role("heading", name=t(language, "Queue"))).to_be_visible()
     row = agent.locator("table.queue tbody tr", has_text=subject)
     expect(row.locator(".badge.sla-ok, .badge.sla-warning, .badge.sla-breached")).to_be_visible()

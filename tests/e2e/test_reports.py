@@ -16,7 +16,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from sla import outages
-from tests.e2e.test_journey import sign_in, speak, t
+from tests.e2e.accounts import sign_in
+from tests.e2e.test_journey import speak, t
 from tests.factories import make_world, open_ticket
 from tickets import services
 
@@ -56,7 +57,7 @@ def test_report_dashboard_and_status_page(
 
     locale = "fr-FR" if language == "fr" else "en-US"
     page: Page = browser.new_page(viewport={"width": 1280, "height": 900}, locale=locale)
-    sign_in(page, live_server.url, world.manager.username, language)
+    sign_in(page, live_server.url, world.manager)
     page.get_by_role("link", name=t(language, "Reports")).click()
     expect(page.get_by_role("heading", name=t(language, "SLA report"))).to_be_visible()
     page.locator("#id_period").select_option("year")

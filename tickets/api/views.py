@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -18,6 +19,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from tickets import access, services
+from tickets.accounts.tokens import api_token_create
 from tickets.api.errors import error_responses
 from tickets.api.filters import TicketFilter
 from tickets.api.serializers import MessageOutput, TicketDetailOutput, TicketOutput
@@ -32,22 +34,46 @@ def _user(request: Request) -> User:
     return user
 
 
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField(help_text="For the header `Authorization: Token …`.")
+    expires_at = serializers.DateTimeField()
+
+
 class TokenApi(ObtainAuthToken):
-    """POST username and password, get the token for the Authorization header."""
+    """POST username and password, get a token for the Authorization header (customers; it
+    expires after PACTE_API_TOKEN_DAYS). Staff create theirs on the API tokens page, from a
+    session that passed their second factor: a password alone gets them no token."""
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
     @extend_schema(
-        responses={200: ObtainAuthToken.serializer_class, **error_responses(400, 429)},
+        request=ObtainAuthToken.serializer_class,
+        responses={200: TokenOutput, **error_responses(400, 403, 429)},
     )
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
         # Refusals are answered, not raised: a raised error would roll the request's
         # transaction back, and with it the wrong password django-axes has just counted.
         serializer = self.get_serializer(data=request.data)
         if serializer.is_valid():
-            token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
-            return Response({"token": token.key})
+            user = serializer.validated_data["user"]
+            if access.must_pass_second_factor(user):
+                return Response(
+                    {
+                        "detail": _(
+                            "Staff create API tokens on their API tokens page, after their "
+                            "second factor."
+                        )
+                    },
+                    status=status.HTTP_403_FORBIDDEN,
+                )
+            token, key = api_token_create(
+                user=user,
+                name=_("Signed in to the API with a password"),
+                days=settings.PACTE_API_TOKEN_DAYS,
+                now=timezone.now(),
+            )
+            return Response(TokenOutput({"token": key, "expires_at": token.expires_at}).data)
         if getattr(request, "axes_locked_out", False):  # set by django-axes' backend
             return Response(
                 {

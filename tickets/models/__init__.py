@@ -1,6 +1,7 @@
 """Tickets and their history (core), the mail that carries them (mail), and what agents write
 for reuse (workspace: canned replies, the FAQ)."""
 
+from tickets.models.accounts import ApiToken
 from tickets.models.chat import ChatMessageKey, ChatSession
 from tickets.models.core import (
     ATTACHMENTS_DIR,
@@ -28,6 +29,7 @@ from tickets.models.mail import AutoAnswer, InboundMail, Mailbox, MailThreadId, 
 from tickets.models.workspace import Article, CannedReply, ProductArea, QueueView
 
 __all__ = [
+    "ApiToken",
     "ATTACHMENTS_DIR",
     "OPEN_STATUSES",
     "REFERENCE_RE",

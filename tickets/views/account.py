@@ -1,4 +1,4 @@
-"""The signed-in user's own preferences."""
+"""The signed-in user's own preferences and API tokens."""
 
 from __future__ import annotations
 
@@ -6,15 +6,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils import translation
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
 
+from tickets.accounts.tokens import api_token_create, api_token_revoke
 from tickets.exceptions import TicketError
-from tickets.forms import PreferencesForm
-from tickets.models import Language, User
+from tickets.forms import ApiTokenForm, PreferencesForm
+from tickets.models import ApiToken, Language, User
 from tickets.services import user_set_language, user_set_preferences
 from tickets.views.common import current_user, form_error
 
@@ -68,3 +69,47 @@ def preferences(request: HttpRequest) -> HttpResponse:
         {"form": form},
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's API tokens; a new one's key is shown on this answer only. (Staff reach this
+    page only from a session that passed their second factor.)"""
+    user = current_user(request)
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, key = api_token_create(
+                user=user,
+                name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
+                now=timezone.now(),
+            )
+        except TicketError as error:
+            form_error(request, form, error)
+        else:
+            created = {"token": token, "key": key}
+            form = ApiTokenForm()
+    return render(
+        request,
+        "registration/api_tokens.html",
+        {
+            "form": form,
+            "created": created,
+            "tokens": user.api_tokens.all(),
+            "now": timezone.now(),
+        },
+        status=400 if request.method == "POST" and created is None else 200,
+    )
+
+
+@login_required
+@require_POST
+def api_token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    token = get_object_or_404(ApiToken, pk=pk, user=user)
+    api_token_revoke(token=token, actor=user, now=timezone.now())
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("api-tokens")

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.http import Http404
 
 from tickets import access
+from tickets.accounts.second_factor import may_reach_staff_pages
 from tickets.channels.chat import services
 from tickets.channels.chat.widget import WEBSOCKET_PROTOCOL
 from tickets.exceptions import TicketError
@@ -164,17 +165,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyped
     def _find(self, user: Any, reference: str) -> tuple[User, ChatSession, str] | None:
         if not isinstance(user, User) or not user.is_authenticated:
             return None
+        session = self.scope.get("session")
+        if session is not None and not may_reach_staff_pages(session, user):
+            return None  # staff chat from a session that passed its second factor
         try:
             ticket = access.ticket_or_404(user, reference)
         except Http404:
             return None
-        session = ChatSession.objects.filter(ticket=ticket).first()
-        if session is None:
+        chat = ChatSession.objects.filter(ticket=ticket).first()
+        if chat is None:
             return None
         if access.can_work(user, ticket):
-            return user, session, "agent"
+            return user, chat, "agent"
         if access.can_reply_as_customer(user, ticket):
-            return user, session, "customer"
+            return user, chat, "customer"
         return None
 
     @database_sync_to_async

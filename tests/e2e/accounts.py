@@ -1,0 +1,27 @@
+"""Signing in through the pages, as a person does: password, then for staff the code of their
+authenticator app (enrolled for the test, the code computed by the test)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.accounts.second_factor import enrol_totp, totp_code
+from tests.factories import PASSWORD
+from tickets import access
+from tickets.models import User
+
+
+def sign_in(page: Page, base: str, user: User, password: str = PASSWORD) -> None:
+    """Sign in on the sign-in page; staff then type their code (enrolled now if need be)."""
+    secret = None
+    if access.must_pass_second_factor(user):
+        secret = enrol_totp(user)
+    page.goto(f"{base}/accounts/login/")
+    page.locator("#id_login").fill(user.username)
+    page.locator("#id_password").fill(password)
+    page.locator("main form button[type=submit]").first.click()
+    if secret is not None:
+        expect(page.locator("#id_code")).to_be_visible()
+        page.locator("#id_code").fill(totp_code(secret))
+        page.locator("main form button[type=submit]").first.click()
+    page.wait_for_load_state()
