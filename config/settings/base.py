@@ -148,6 +148,7 @@ LOGOUT_REDIRECT_URL = "account_login"
 # after PASSWORD_RESET_TIMEOUT; the reset form answers the same for an unknown address and
 # mails nobody then. The mails go through the outbox like every other (tickets.accounts).
 ACCOUNT_ADAPTER = "tickets.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "tickets.accounts.forms.LoginForm"}
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
