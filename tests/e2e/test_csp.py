@@ -97,9 +97,9 @@ def test_every_key_page_runs_under_the_policy_without_a_violation(
     # Login, and the language chooser (it had an inline onchange): a choice is sent at once.
     page.goto(f"{base}/accounts/login/")
     page.locator("#lang-select").select_option("fr")
-    expect(page.get_by_role("button", name=t("fr", "Sign in"))).to_be_visible()
+    expect(page.get_by_role("button", name=t("fr", "Sign in"), exact=True)).to_be_visible()
     page.locator("#lang-select").select_option("en")
-    expect(page.get_by_role("button", name=t("en", "Sign in"))).to_be_visible()
+    expect(page.get_by_role("button", name=t("en", "Sign in"), exact=True)).to_be_visible()
     page.screenshot(path=screenshots / "csp-login.png")
 
     # The customer's portal and ticket.

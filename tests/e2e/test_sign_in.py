@@ -27,7 +27,7 @@ def test_wrong_passwords_pause_the_sign_in(
         page.goto(f"{live_server.url}/accounts/login/")
         page.locator("#id_login").fill("alice")
         page.locator("#id_password").fill(password)
-        page.get_by_role("button", name=t(language, "Sign in")).click()
+        page.get_by_role("button", name=t(language, "Sign in"), exact=True).click()
 
     for _ in range(4):
         attempt("guess")
