@@ -327,7 +327,10 @@ def _append(
 def mail_review_accept(
     *, inbound: InboundMail, actor: User, contact: Contact, severity: str
 ) -> Ticket:
-    """An agent turns a held mail into a ticket for a contact (clocks start now)."""
+    """An agent turns a held mail into a ticket for a contact of a desk they work on (clocks
+    start now)."""
+    if not access.desks_to_open_for(actor, contact):
+        raise TicketError(_("You do not work on a desk serving this contact."), field="contact")
     inbound = InboundMail.objects.select_for_update().get(pk=inbound.pk)
     if inbound.status != InboundMail.Status.REVIEW:
         raise TicketError(_("This mail has already been handled."))
