@@ -52,7 +52,7 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 import requests  # noqa: E402
 
 BIN = Path(sys.executable).parent
-CUSTOMERS = ["klaus", "petra", "olivia", "camille"]  # tickets/demo.py's logins
+CUSTOMERS = ["klaus", "petra", "olivia", "camille"]  # tickets/demo/people.py's logins
 AGENTS = ["anna", "nate", "fanny", "maya"]
 PASSWORD = "pacte-demo"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

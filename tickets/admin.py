@@ -30,14 +30,14 @@ def is_manager(request: HttpRequest) -> bool:
     return isinstance(user, User) and access.may_configure(user)
 
 
-class ManagerEditable(admin.options.BaseModelAdmin):  # type: ignore[type-arg]  # any model
+class ManagerEditable(admin.options.BaseModelAdmin):  # of any model
     """Managers may edit this configuration, beside users given Django permissions."""
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return is_manager(request) or super().has_view_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
-        return is_manager(request) or super().has_add_permission(request, *args)  # type: ignore[arg-type]
+        return is_manager(request) or super().has_add_permission(request, *args)
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return is_manager(request) or super().has_change_permission(request, obj)
@@ -49,7 +49,7 @@ class ManagerEditable(admin.options.BaseModelAdmin):  # type: ignore[type-arg]  
         return is_manager(request) or super().has_module_permission(request)
 
 
-class ReadOnly(admin.options.BaseModelAdmin):  # type: ignore[type-arg]  # any model
+class ReadOnly(admin.options.BaseModelAdmin):  # of any model
     """Shown to managers, changed only through the services (which keep history and clocks)."""
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -78,7 +78,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["role", "is_staff", "is_active"]
 
 
-class DeskAddressInline(ManagerEditable, admin.TabularInline):  # type: ignore[type-arg]
+class DeskAddressInline(ManagerEditable, admin.TabularInline):
     model = DeskAddress
     extra = 0
 
@@ -95,7 +95,7 @@ def _secret_input(label: str) -> forms.CharField:
     )
 
 
-class SecretsForm(forms.ModelForm):  # type: ignore[type-arg]  # any model
+class SecretsForm(forms.ModelForm):  # of any model
     """Secrets are never sent back to the browser. A secret field left empty keeps the stored
     value; `<name>_clear`, where the form declares it, empties it (turns the feature off)."""
 
@@ -134,7 +134,7 @@ class MailboxForm(SecretsForm):
         ]
 
 
-class MailboxInline(ManagerEditable, admin.StackedInline):  # type: ignore[type-arg]
+class MailboxInline(ManagerEditable, admin.StackedInline):
     model = Mailbox
     form = MailboxForm
     extra = 0
@@ -154,7 +154,7 @@ class DeskForm(SecretsForm):
 
 
 @admin.register(Desk)
-class DeskAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
+class DeskAdmin(ManagerEditable, admin.ModelAdmin):
     form = DeskForm
     list_display = ["name", "region", "email", "calendar", "lead"]
     filter_horizontal = ["agents"]
@@ -174,7 +174,7 @@ class OrganizationForm(SecretsForm):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
+class OrganizationAdmin(ManagerEditable, admin.ModelAdmin):
     form = OrganizationForm
     list_display = ["name", "under_contract", "sla_policy", "availability_commitment"]
     list_filter = ["under_contract", "sla_policy"]
@@ -196,7 +196,7 @@ class OrganizationAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type
 
 
 @admin.register(Contact)
-class ContactAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
+class ContactAdmin(ManagerEditable, admin.ModelAdmin):
     list_display = ["name", "email", "organization", "role", "region"]
     list_filter = ["organization", "role", "region"]
     search_fields = ["name", "email"]
@@ -204,7 +204,7 @@ class ContactAdmin(ManagerEditable, admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Ticket)
-class TicketAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+class TicketAdmin(ReadOnly, admin.ModelAdmin):
     list_display = [
         "__str__",
         "severity",
@@ -221,25 +221,25 @@ class TicketAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+class MessageAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["ticket", "author", "is_internal", "channel", "received_at"]
     list_select_related = ["ticket", "author"]
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+class AttachmentAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["filename", "ticket", "content_type", "size"]
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+class TicketEventAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["ticket", "kind", "field", "before", "after", "actor", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["ticket", "actor"]
 
 
 @admin.register(InboundMail)
-class InboundMailAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+class InboundMailAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["received_at", "sender", "subject", "desk", "status", "source"]
     list_filter = ["status", "source", "desk"]
     search_fields = ["sender", "subject", "mail_id"]
@@ -247,7 +247,7 @@ class InboundMailAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(OutboundMail)
-class OutboundMailAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+class OutboundMailAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["created_at", "to_address", "subject", "kind", "state", "attempts"]
     list_filter = ["state", "kind"]
     search_fields = ["to_address", "subject", "mail_id"]

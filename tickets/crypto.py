@@ -93,7 +93,7 @@ class _EncryptedExact(Exact):
         return super().get_prep_lookup()
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]  # str in, str out
+class EncryptedTextField(models.TextField):  # str in, str out
     """A text column holding a Fernet token of the value; Python sees the plain text.
 
     ``max_length`` limits the plain text (validated like a CharField's), not the column."""

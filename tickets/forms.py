@@ -141,8 +141,8 @@ class StatusForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 
-class AgentChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # of User
-    def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
+class AgentChoiceField(forms.ModelChoiceField):  # of User
+    def label_from_instance(self, obj: User) -> str:
         return obj.get_full_name() or obj.get_username()
 
 
@@ -190,7 +190,7 @@ class MergeForm(forms.Form):
     )
 
 
-class CannedReplyForm(forms.ModelForm):  # type: ignore[type-arg]  # of CannedReply
+class CannedReplyForm(forms.ModelForm):  # of CannedReply
     class Meta:
         model = CannedReply
         fields = ["title", "body", "desk"]
@@ -204,11 +204,19 @@ class CannedReplyForm(forms.ModelForm):  # type: ignore[type-arg]  # of CannedRe
         field.empty_label = _("Every desk")
 
 
-class ArticleForm(forms.ModelForm):  # type: ignore[type-arg]  # of Article
+class ArticleForm(forms.ModelForm):  # of Article
     class Meta:
         model = Article
         fields = ["area", "title", "language", "body", "keywords", "published"]
         widgets = {"body": forms.Textarea(attrs={"rows": 14})}
+
+
+class TicketIdsField(forms.TypedMultipleChoiceField):
+    """Ticket ids, without choices: any id is accepted here, and the view keeps only the
+    tickets the user may change."""
+
+    def valid_value(self, value: object) -> bool:
+        return str(value).isdigit()
 
 
 class BulkForm(forms.Form):
@@ -216,7 +224,7 @@ class BulkForm(forms.Form):
 
     NOBODY = "none"
 
-    tickets = forms.TypedMultipleChoiceField(
+    tickets = TicketIdsField(
         coerce=int,
         error_messages={
             "required": _("Select at least one ticket."),
@@ -233,15 +241,13 @@ class BulkForm(forms.Form):
     def __init__(self, *args: Any, agents: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.agents = {str(agent.pk): agent for agent in agents}
-        self.fields["assignee"].choices = [  # type: ignore[attr-defined]  # ChoiceField
+        assignee_field = self.fields["assignee"]
+        assert isinstance(assignee_field, forms.ChoiceField)
+        assignee_field.choices = [
             ("", _("Keep the assignee")),
             (self.NOBODY, _("Nobody")),
             *[(pk, a.get_full_name() or a.username) for pk, a in self.agents.items()],
         ]
-        # Any id is accepted here; the view keeps only the tickets the user may change.
-        tickets_field = self.fields["tickets"]
-        assert isinstance(tickets_field, forms.TypedMultipleChoiceField)
-        tickets_field.valid_value = lambda value: str(value).isdigit()  # type: ignore[method-assign]
 
     def clean_assignee(self) -> User | str | None:
         value = self.cleaned_data["assignee"]
@@ -256,8 +262,8 @@ class BulkForm(forms.Form):
         return data
 
 
-class ContactChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # of Contact
-    def label_from_instance(self, obj: Contact) -> str:  # type: ignore[override]
+class ContactChoiceField(forms.ModelChoiceField):  # of Contact
+    def label_from_instance(self, obj: Contact) -> str:
         return f"{obj.name} <{obj.email}> · {obj.organization.name}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
+from typing import Protocol, cast
 
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import connection
@@ -41,6 +42,13 @@ class UserPreferencesMiddleware:
             timezone.deactivate()
 
 
+class _SqliteConnection(Protocol):
+    """What this middleware uses of the SQLite wrapper, whose `transaction_mode` (Django 5.1)
+    django-stubs does not know."""
+
+    transaction_mode: str | None
+
+
 class SqliteReadRequestsMiddleware:
     """On SQLite, the view of a safe request (GET, HEAD, OPTIONS, TRACE) reads without taking
     the write lock.
@@ -71,14 +79,14 @@ class SqliteReadRequestsMiddleware:
             return self.get_response(request)
         # The mode is read when a transaction begins; connecting would reset it.
         connection.ensure_connection()
-        # django-stubs does not know the SQLite wrapper's transaction_mode (Django 5.1).
-        mode = connection.transaction_mode  # type: ignore[attr-defined]
-        connection.transaction_mode = "DEFERRED"  # type: ignore[attr-defined]
+        sqlite = cast(_SqliteConnection, connection)  # on SQLite only: see __init__
+        mode = sqlite.transaction_mode
+        sqlite.transaction_mode = "DEFERRED"
         _query_only(on=True)
         try:
             return self.get_response(request)
         finally:
-            connection.transaction_mode = mode  # type: ignore[attr-defined]
+            sqlite.transaction_mode = mode
             _query_only(on=False)
 
 

@@ -403,7 +403,7 @@ def test_the_admin_generates_a_new_secret(world: World, acme: Organization) -> N
 def test_origins_are_checked_one_a_line() -> None:
     from django.core.exceptions import ValidationError
 
-    from tickets.models.core import validate_origins
+    from tickets.models.people import validate_origins
 
     validate_origins("https://app.example.com\nhttp://localhost:3000/")
     for bad in (

@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from tests.email.conftest import MailWorld, build_mail
 from tests.services import ROOT, database_url_for_subprocess
-from tickets.channels.email.ingest import mail_receive
+from tickets.channels.email.ingest import mail_receive, mail_review_accept
+from tickets.exceptions import TicketError
 from tickets.models import InboundMail, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -166,6 +167,22 @@ def test_an_agent_turns_a_held_mail_into_a_ticket(mail_world: MailWorld) -> None
         {"contact": mail_world.amir.pk, "severity": "blocking"},
     )
     assert twice.status_code == 400 and Ticket.objects.count() == 1
+
+
+def test_only_an_agent_of_the_contacts_desk_turns_a_held_mail_into_their_ticket(
+    mail_world: MailWorld,
+) -> None:
+    held = mail_receive(
+        raw=build_mail(sender="Dana <dana@acme.test>", subject="Printer on fire"),
+        source=InboundMail.Source.PIPE,
+    ).inbound
+    with pytest.raises(TicketError) as refused:
+        mail_review_accept(
+            inbound=held, actor=mail_world.world.agent_fr, contact=mail_world.amir, severity="major"
+        )
+    assert refused.value.field == "contact"
+    held.refresh_from_db()
+    assert held.status == InboundMail.Status.REVIEW and not Ticket.objects.exists()
 
 
 def test_discard_and_retry(mail_world: MailWorld) -> None:

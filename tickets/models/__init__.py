@@ -1,5 +1,6 @@
-"""Tickets and their history (core), the mail that carries them (mail), and what agents write
-for reuse (workspace: canned replies, the FAQ)."""
+"""Who is served and who serves (people: users, organizations, contacts, desks), tickets and
+their history (core), the mail that carries them (mail), chat conversations (chat), and what
+agents write for reuse (workspace: canned replies, the FAQ, saved views)."""
 
 from tickets.models.accounts import ApiToken
 from tickets.models.chat import ChatMessageKey, ChatSession
@@ -9,23 +10,25 @@ from tickets.models.core import (
     REFERENCE_RE,
     Attachment,
     Channel,
-    Contact,
-    Desk,
-    DeskAddress,
-    Language,
     Message,
-    Organization,
-    Region,
     Severity,
     Status,
     SystemNote,
     Ticket,
     TicketEvent,
-    User,
     attachment_path,
     more_urgent,
 )
 from tickets.models.mail import AutoAnswer, InboundMail, Mailbox, MailThreadId, OutboundMail
+from tickets.models.people import (
+    Contact,
+    Desk,
+    DeskAddress,
+    Language,
+    Organization,
+    Region,
+    User,
+)
 from tickets.models.workspace import Article, CannedReply, ProductArea, QueueView
 
 __all__ = [

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.channels.email.tls import is_loopback, validate_ca_bundle
 from tickets.crypto import EncryptedTextField
-from tickets.models.core import Desk, Language, Message, Ticket
+from tickets.models.core import Message, Ticket
+from tickets.models.people import Desk, Language
 
 
 class InboundMail(models.Model):

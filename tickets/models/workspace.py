@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models.core import Desk, Language
+from tickets.models.people import Desk, Language
 
 
 class CannedReply(models.Model):

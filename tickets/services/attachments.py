@@ -56,7 +56,7 @@ ALLOWED_EXTENSIONS = frozenset(
 )
 
 
-def validate_files(files: Sequence[File]) -> None:  # type: ignore[type-arg]  # any content
+def validate_files(files: Sequence[File[bytes]]) -> None:
     if len(files) > settings.PACTE_ATTACHMENTS_PER_MESSAGE:
         limit = settings.PACTE_ATTACHMENTS_PER_MESSAGE
         raise AttachmentRejected(
@@ -91,7 +91,7 @@ def validate_files(files: Sequence[File]) -> None:  # type: ignore[type-arg]  # 
             raise AttachmentRejected(_("%(name)s is empty.") % {"name": name}, field="attachments")
 
 
-class MailFile(ContentFile):  # type: ignore[type-arg]  # bytes content
+class MailFile(ContentFile):  # of bytes (ContentFile takes no type argument at runtime)
     """A file received by mail: its declared type, and its Content-ID if shown inline."""
 
     def __init__(
@@ -117,7 +117,7 @@ def files_removed_on_failure() -> Iterator[list[str]]:
 
 def save_files(
     message: Message,
-    files: Sequence[File],  # type: ignore[type-arg]  # any content
+    files: Sequence[File[bytes]],
     stored: list[str],
 ) -> None:
     for upload in files:

@@ -32,33 +32,7 @@ def ticket_merge(
     (its clocks stop) and points to the target. The customer is told by mail which ticket
     goes on; the note is for staff unless `share_note`, then it is in that mail and on the
     customer's history too. Returns the target."""
-    if source.pk == target.pk:
-        raise TicketError(_("A ticket cannot be merged into itself."), field="target")
-    locked = {
-        t.pk: t
-        for t in Ticket.objects.select_for_update(of=("self",))
-        .select_related("desk", "requester")
-        .filter(pk__in=[source.pk, target.pk])
-        .order_by("pk")
-    }
-    source, target = locked[source.pk], locked[target.pk]
-    if not access.can_work(actor, source) or not access.can_work(actor, target):
-        raise PermissionDeniedError(_("You may not merge these tickets."))
-    if source.merged_into_id is not None:
-        raise TicketError(_("This ticket is already merged."), field="target")
-    if target.merged_into_id is not None:
-        raise TicketError(
-            _("%(ref)s was itself merged; merge into the ticket it points to.")
-            % {"ref": target.reference},
-            field="target",
-        )
-    if source.requester_id != target.requester_id:
-        # Another contact may not see the target: their own messages would disappear for them.
-        raise TicketError(
-            _("Only tickets of the same contact can be merged; %(ref)s is %(name)s's.")
-            % {"ref": target.reference, "name": target.requester.name},
-            field="target",
-        )
+    source, target = _lock_mergeable(source=source, target=target, actor=actor)
     now = timezone.now()
     note = note.strip()
     if share_note and not note:
@@ -86,3 +60,36 @@ def ticket_merge(
     target.save(update_fields=["updated_at"])
     customer_mail.mail_ticket_merged(source=source, target=target, note=note if share_note else "")
     return target
+
+
+def _lock_mergeable(*, source: Ticket, target: Ticket, actor: User) -> tuple[Ticket, Ticket]:
+    """Both tickets locked (in id order) and read again, once the merge is allowed: two
+    tickets, both worked by the actor, neither merged yet, of the same contact."""
+    if source.pk == target.pk:
+        raise TicketError(_("A ticket cannot be merged into itself."), field="target")
+    locked = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update(of=("self",))
+        .select_related("desk", "requester")
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
+    }
+    source, target = locked[source.pk], locked[target.pk]
+    if not access.can_work(actor, source) or not access.can_work(actor, target):
+        raise PermissionDeniedError(_("You may not merge these tickets."))
+    if source.merged_into_id is not None:
+        raise TicketError(_("This ticket is already merged."), field="target")
+    if target.merged_into_id is not None:
+        raise TicketError(
+            _("%(ref)s was itself merged; merge into the ticket it points to.")
+            % {"ref": target.reference},
+            field="target",
+        )
+    if source.requester_id != target.requester_id:
+        # Another contact may not see the target: their own messages would disappear for them.
+        raise TicketError(
+            _("Only tickets of the same contact can be merged; %(ref)s is %(name)s's.")
+            % {"ref": target.reference, "name": target.requester.name},
+            field="target",
+        )
+    return source, target

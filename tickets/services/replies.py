@@ -63,7 +63,7 @@ def ticket_reply(
     body: str,
     internal: bool = False,
     channel: str = Channel.WEB,
-    files: Sequence[File] = (),  # type: ignore[type-arg]
+    files: Sequence[File[bytes]] = (),
     received_at: datetime | None = None,
     automatic: bool = False,
 ) -> Message:

@@ -181,9 +181,6 @@ def mail_accept(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, inbound, form=form, status=400)
     contact = form.cleaned_data["contact"]
-    if not access.desks_to_open_for(user, contact):
-        form.add_error("contact", _("You do not work on a desk serving this contact."))
-        return _detail(request, inbound, form=form, status=400)
     try:
         ticket = mail_review_accept(
             inbound=inbound, actor=user, contact=contact, severity=form.cleaned_data["severity"]

@@ -52,7 +52,7 @@ def message_payload(message: Message, key: str = "") -> dict[str, Any]:
     }
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # untyped base
+class ChatConsumer(AsyncJsonWebsocketConsumer):
     user: User
     session: ChatSession
     role: str

@@ -20,7 +20,7 @@ def _user_for(credential: str) -> User | AnonymousUser:
     return contact.user if contact is not None and contact.user is not None else AnonymousUser()
 
 
-class WidgetCredentialMiddleware(BaseMiddleware):  # type: ignore[misc]  # untyped base
+class WidgetCredentialMiddleware(BaseMiddleware):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         offered = list(scope.get("subprotocols") or [])
         if WEBSOCKET_PROTOCOL in offered:

@@ -24,36 +24,41 @@ A mail that cannot be handled is quarantined with the error, kept whole, and can
 so is a mail whose sender is not one address in one From header: several From headers or
 addresses (RFC 5322 allows one: a second one is how a forged sender slips past DMARC, which
 checks only one of them), or none.
+
+This module owns every write of a received mail (`InboundMail`), the staff's review of held
+mail included; `routing` reads where a mail belongs (its ticket, its sender's standing, its
+desk) and `content` makes the message a mail adds.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
-import re
 import traceback
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import Q
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tickets import access, services
+from tickets.channels.email.content import mail_content, severity_tag
 from tickets.channels.email.parsing import MailParseError, ParsedMail, header_key, parse
+from tickets.channels.email.routing import (
+    Standing,
+    continuing,
+    desk_for,
+    sender_standing,
+    thread_ticket,
+)
 from tickets.exceptions import PermissionDeniedError, TicketError
 from tickets.models import (
     Channel,
     Contact,
     Desk,
-    DeskAddress,
     InboundMail,
-    MailThreadId,
     Message,
     Severity,
     Status,
@@ -64,19 +69,6 @@ from tickets.services import customer_mail
 
 logger = logging.getLogger(__name__)
 
-SUBJECT_REFERENCE_RE = re.compile(r"\[([A-Z]+-\d{1,12})\]")
-SEVERITY_TAGS = {
-    "blocking": Severity.BLOCKING,
-    "bloquant": Severity.BLOCKING,
-    "bloquante": Severity.BLOCKING,
-    "major": Severity.MAJOR,
-    "majeur": Severity.MAJOR,
-    "majeure": Severity.MAJOR,
-    "minor": Severity.MINOR,
-    "mineur": Severity.MINOR,
-    "mineure": Severity.MINOR,
-}
-SEVERITY_TAG_RE = re.compile(r"\[(" + "|".join(SEVERITY_TAGS) + r")\]", re.IGNORECASE)
 # Why a mail waits for review (stored in English, shown translated: REASON_LABELS).
 UNKNOWN_SENDER = "unknown sender"
 NOT_UNDER_CONTRACT = "organization not under contract"
@@ -108,15 +100,6 @@ REFRESHED_FIELDS = [
     "mail_id", "desk", "sender", "sender_name", "subject", "status", "reason", "error",
     "attempts", "processed_at", "ticket", "message",
 ]  # fmt: skip
-
-
-class Standing(enum.Enum):
-    """Who a reply's From says wrote it, for the ticket it threads into (the From proves
-    nothing by itself: holding a Message-ID of the thread does not either)."""
-
-    CUSTOMER = "customer"  # a contact of the ticket's organization
-    STAFF_ADDRESS = "staff address"  # an active agent's or manager's address
-    OUTSIDE = "outside"  # anyone else
 
 
 class MailTooLarge(ValueError):
@@ -223,13 +206,13 @@ def _handle(inbound: InboundMail) -> None:
         .filter(email__iexact=parsed.sender)
         .first()
     )
-    ticket = _thread(parsed, contact)
+    ticket = thread_ticket(parsed, contact)
     if ticket is not None:
         # A reply belongs to its ticket's desk, whatever address it was sent to.
         inbound.desk = ticket.desk
         if _handle_reply(inbound, parsed, ticket, contact):
             return
-    desk = _route(inbound, parsed, contact)
+    desk = desk_for(inbound, parsed, contact)
     inbound.desk = desk
     if parsed.auto_reason:
         inbound.reason = parsed.auto_reason
@@ -255,7 +238,7 @@ def _handle_reply(
     the ticket: one from outside, or from a staff address (anyone can write that From), is
     kept for agents and changes nothing; on a resolved or closed ticket it waits for review.
     """
-    standing = _standing(ticket, contact, parsed.sender)
+    standing = sender_standing(ticket, contact, parsed.sender)
     if parsed.auto_reason:
         inbound.reason = parsed.auto_reason
         _append(inbound, parsed, ticket, contact, standing=standing, automatic=True)
@@ -290,165 +273,13 @@ def _check_sender(parsed: ParsedMail) -> None:
         raise MailParseError(SEVERAL_FROM_ADDRESSES)
 
 
-def default_desk() -> Desk:
-    slug = settings.PACTE_MAIL_DEFAULT_DESK
-    desk = Desk.objects.filter(slug=slug).first() if slug else None
-    desk = desk or Desk.objects.order_by("pk").first()
-    if desk is None:
-        raise TicketError("no desk exists to receive mail")
-    return desk
-
-
-def _route(inbound: InboundMail, parsed: ParsedMail, contact: Contact | None) -> Desk:
-    """The desk of a mail that opens a ticket (or waits for review without one).
-
-    The desk addresses in To, then in Cc; when neither names one (a Bcc), the envelope
-    recipient's, then this copy's Delivered-To or X-Original-To, then the mailbox's or
-    webhook's desk. For a contact whose organization lists its desks, the first of these
-    that serves it, else the desk Pacte gives that contact anyway (`default_desk_for`);
-    for anyone else, the first of these, else the default desk.
-
-    A mail sent to two desks arrives twice, one copy per desk, with the same headers: when
-    the headers name a desk, they alone decide, so the mail belongs to the same desk
-    whichever copy arrives first."""
-    named = _desks_at(parsed.to) + _desks_at(parsed.cc)
-    if not named:
-        named = _desks_at((inbound.recipient, *parsed.delivered_to))
-        if inbound.desk is not None:
-            named.append(inbound.desk)
-    serving = (
-        set(contact.organization.desks.values_list("pk", flat=True))
-        if contact is not None
-        else set()
-    )
-    if contact is not None and serving:
-        return next((desk for desk in named if desk.pk in serving), None) or (
-            services.default_desk_for(contact)
-        )
-    return named[0] if named else default_desk()
-
-
-def _desks_at(addresses: Sequence[str]) -> list[Desk]:
-    """The desks of these addresses (desk addresses and aliases), in the addresses' order."""
-    addresses = [a for a in dict.fromkeys(addresses) if a]
-    if not addresses:
-        return []
-    by_address = Q(email__iexact=addresses[0])
-    for address in addresses[1:]:
-        by_address |= Q(email__iexact=address)
-    desks = {d.email.lower(): d for d in Desk.objects.filter(by_address)}
-    desks.update(
-        (a.email.lower(), a.desk)
-        for a in DeskAddress.objects.select_related("desk").filter(by_address)
-        if a.email.lower() not in desks
-    )
-    return [desks[address] for address in addresses if address in desks]
-
-
-def _thread(parsed: ParsedMail, contact: Contact | None) -> Ticket | None:
-    ids = [*parsed.in_reply_to, *reversed(parsed.references)]
-    if ids:
-        known = (
-            MailThreadId.objects.filter(key__in=ids)
-            .select_related("ticket")
-            .order_by("-created_at", "-pk")
-            .first()
-        )
-        if known is not None:
-            return _continuing(known.ticket)
-    if contact is None:
-        return None
-    for reference in SUBJECT_REFERENCE_RE.findall(parsed.subject.upper()):
-        ticket_id = Ticket.id_from_reference(reference)
-        if ticket_id is None:
-            continue
-        # A reference alone is no proof: only the ticket's own organization may use it.
-        ticket = Ticket.objects.filter(
-            pk=ticket_id, organization_id=contact.organization_id
-        ).first()
-        if ticket is not None:
-            return _continuing(ticket)
-    return None
-
-
-def _standing(ticket: Ticket, contact: Contact | None, sender: str) -> Standing:
-    """A contact of the ticket's organization moves it, unless their sign-in was turned off
-    (as the portal and the chat refuse them, so does mail)."""
-    if (
-        contact is not None
-        and contact.organization_id == ticket.organization_id
-        and (contact.user is None or contact.user.is_active)
-    ):
-        return Standing.CUSTOMER
-    users = User.objects.filter(email__iexact=sender, is_active=True) if sender else []
-    staff = any(access.is_staff_member(user) for user in users)
-    return Standing.STAFF_ADDRESS if staff else Standing.OUTSIDE
-
-
-def _mail_content(parsed: ParsedMail, *, whole: bool) -> tuple[str, services.MailContent]:
-    """The message text and what goes with it; files beyond the limits are listed, not kept."""
-    files: list[services.MailFile] = []
-    skipped: list[str] = []
-    for attachment in parsed.attachments:
-        size = len(attachment.content)
-        if size == 0:
-            continue
-        if size > settings.PACTE_MAIL_ATTACHMENT_MAX_BYTES:
-            skipped.append(
-                _("%(name)s (%(size)s, over the %(limit)s limit)")
-                % {
-                    "name": attachment.filename,
-                    "size": filesizeformat(size),
-                    "limit": filesizeformat(settings.PACTE_MAIL_ATTACHMENT_MAX_BYTES),
-                }
-            )
-            continue
-        if len(files) >= settings.PACTE_MAIL_ATTACHMENTS_PER_MESSAGE:
-            skipped.append(_("%(name)s (too many files)") % {"name": attachment.filename})
-            continue
-        files.append(
-            services.MailFile(
-                attachment.content,
-                name=attachment.filename,
-                content_type=attachment.content_type,
-                content_id=attachment.content_id,
-                inline=attachment.inline,
-            )
-        )
-    # A new ticket keeps all its text but the signature (a forward's history is the
-    # incident); a reply shows what is new, with the quoted history and signature folded.
-    if whole:
-        body, quoted = parsed.text, parsed.signature
-        if quoted and body.endswith(quoted):
-            body = body[: -len(quoted)].strip()
-    else:
-        body, quoted = parsed.new_text, parsed.quoted
-    if skipped:
-        note = _("Not kept (the original mail has them): %(files)s") % {"files": "; ".join(skipped)}
-        body = f"{body}\n\n[{note}]".strip()
-    return body or _("(no text)"), services.MailContent(
-        body_html=parsed.html,
-        quoted=quoted,
-        files=files,
-        sender=parsed.sender,
-        mail_id=parsed.message_id,
-    )
-
-
-def _severity(subject: str) -> str:
-    match = SEVERITY_TAG_RE.search(subject)
-    if match:
-        return SEVERITY_TAGS[match.group(1).lower()]
-    return settings.PACTE_MAIL_DEFAULT_SEVERITY
-
-
 def _open(inbound: InboundMail, parsed: ParsedMail, desk: Desk, contact: Contact) -> None:
-    body, content = _mail_content(parsed, whole=True)
+    body, content = mail_content(parsed, whole=True)
     ticket = services.ticket_create(
         requester=contact,
         subject=parsed.subject[:200] or _("(no subject)"),
         description=body,
-        severity=_severity(parsed.subject),
+        severity=severity_tag(parsed.subject),
         channel=Channel.EMAIL,
         actor=None,
         desk=desk,
@@ -472,7 +303,7 @@ def _append(
     """Add the mail to its ticket: the customer's reply, else a message for agents only (from
     outside; or an internal note without author when the From names staff, which it proves
     not)."""
-    body, content = _mail_content(parsed, whole=False)
+    body, content = mail_content(parsed, whole=False)
     message = services.ticket_receive_mail(
         ticket=ticket,
         contact=contact if standing is Standing.CUSTOMER else None,
@@ -496,14 +327,17 @@ def _append(
 def mail_review_accept(
     *, inbound: InboundMail, actor: User, contact: Contact, severity: str
 ) -> Ticket:
-    """An agent turns a held mail into a ticket for a contact (clocks start now)."""
+    """An agent turns a held mail into a ticket for a contact of a desk they work on (clocks
+    start now)."""
+    if not access.desks_to_open_for(actor, contact):
+        raise TicketError(_("You do not work on a desk serving this contact."), field="contact")
     inbound = InboundMail.objects.select_for_update().get(pk=inbound.pk)
     if inbound.status != InboundMail.Status.REVIEW:
         raise TicketError(_("This mail has already been handled."))
     if severity not in Severity.values:
         raise TicketError(_("Unknown severity: %(value)s.") % {"value": severity}, field="severity")
     parsed = parse(bytes(inbound.raw))
-    body, content = _mail_content(parsed, whole=True)
+    body, content = mail_content(parsed, whole=True)
     ticket = services.ticket_create(
         requester=contact,
         subject=parsed.subject[:200] or _("(no subject)"),
@@ -523,15 +357,6 @@ def mail_review_accept(
     return ticket
 
 
-def _continuing(ticket: Ticket) -> Ticket:
-    """The ticket that goes on: a merged duplicate's target (and its target's, if merged)."""
-    seen = {ticket.pk}
-    while ticket.merged_into_id is not None and ticket.merged_into_id not in seen:
-        ticket = Ticket.objects.select_related("desk").get(pk=ticket.merged_into_id)
-        seen.add(ticket.pk)
-    return ticket
-
-
 @transaction.atomic
 def mail_review_attach(*, inbound: InboundMail, actor: User) -> Message:
     """An agent keeps a held reply on the ticket it answers (the one that goes on, if that one
@@ -548,7 +373,7 @@ def mail_review_attach(*, inbound: InboundMail, actor: User) -> Message:
         raise TicketError(_("This mail has already been handled."))
     if inbound.ticket is None:
         raise TicketError(_("This mail answers no ticket; open one from it instead."))
-    ticket = _continuing(inbound.ticket)
+    ticket = continuing(inbound.ticket)
     if not access.can_work(actor, ticket):
         raise PermissionDeniedError(_("You may not add to this ticket."))
     parsed = parse(bytes(inbound.raw))

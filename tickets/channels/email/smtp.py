@@ -62,7 +62,7 @@ class EmailBackend(smtp.EmailBackend):
                 "smtp+ssl:// in EMAIL_URL; plain SMTP is for a server on this machine only"
             )
         with self._worded_errors():
-            return super().open()  # type: ignore[no-any-return]  # untyped in django-stubs
+            return super().open()
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         with self._worded_errors():
