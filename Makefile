@@ -6,7 +6,7 @@ PORT ?= 8000
 # honcho gives every process its own PORT; the web process reads PACTE_PORT instead.
 export PACTE_PORT := $(PORT)
 
-.PHONY: run test lint e2e install install-dev migrate demo clean bench
+.PHONY: run test lint e2e install install-dev migrate demo clean bench code
 
 $(VENV)/.runtime: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: install-dev lint
 
 e2e: install-dev
 	$(BIN)/pytest -m e2e
+
+# The second-factor code of a demo staff member (development only): make code WHO=anna
+code: install
+	@$(BIN)/python manage.py demo_code $(WHO)
 
 bench: install-dev
 	$(BIN)/python bench/queue.py

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
 from tickets.models import Contact, Organization, Region, User
 
 DEMO_PASSWORD = "pacte-demo"
@@ -57,6 +60,11 @@ def staff_seed() -> Staff:
     fanny = _user(
         "fanny", User.Role.AGENT, "Fanny", "Moreau", language="fr", time_zone="Europe/Paris"
     )
+    for user in User.objects.filter(username__in=[login.username for login in LOGINS]).exclude(
+        role=User.Role.CUSTOMER
+    ):
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(user, generate_totp_secret())  # staff sign in with a second factor
     return Staff(maya=maya, anna=anna, nate=nate, fanny=fanny)
 
 

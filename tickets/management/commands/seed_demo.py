@@ -13,3 +13,6 @@ class Command(BaseCommand):
         )
         for login in logins:
             self.stdout.write(f"  {login.username:<9} {login.role:<9} {login.description}")
+        self.stdout.write(
+            "Staff also type the code of their authenticator app: `make code WHO=maya` prints it."
+        )
