@@ -34,6 +34,8 @@ urlpatterns = [
     path("", portal.home, name="home"),
     path("i18n/setlang/", account.language_switch, name="set_language"),
     path("accounts/preferences/", account.preferences, name="preferences"),
+    path("accounts/sessions/", account.sessions, name="sessions"),
+    path("accounts/sessions/<int:pk>/end/", account.session_end_view, name="session-end"),
     path("accounts/", include("allauth.urls")),
     path("api-tokens/", account.api_tokens, name="api-tokens"),
     path("api-tokens/<int:pk>/revoke/", account.api_token_revoke_view, name="api-token-revoke"),

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
     "tickets",
     "sla",
 ]
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "tickets.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tickets.accounts.sessions.SessionActivityMiddleware",
     "tickets.accounts.second_factor.StaffSecondFactorMiddleware",
     # SQLite only (it steps aside on other databases): read-only requests take no write lock.
     "tickets.middleware.SqliteReadRequestsMiddleware",
@@ -174,6 +176,9 @@ MFA_ALLOW_UNVERIFIED_EMAIL = True  # nobody signs up: addresses come from suppor
 # API tokens expire: created with at most this many days, 90 by the password endpoint.
 PACTE_API_TOKEN_MAX_DAYS = env.int("PACTE_API_TOKEN_MAX_DAYS", default=365)
 PACTE_API_TOKEN_DAYS = env.int("PACTE_API_TOKEN_DAYS", default=90)
+# A staff session ends after this long without a click (the pages' own refreshes do not count).
+PACTE_STAFF_IDLE_MINUTES = env.int("PACTE_STAFF_IDLE_MINUTES", default=60)
+USERSESSIONS_TRACK_ACTIVITY = False  # Pacte notes activity itself (tickets.accounts.sessions)
 PACTE_STAFF_SECOND_FACTOR = env.bool("PACTE_STAFF_SECOND_FACTOR", default=True)
 PASSWORD_RESET_TIMEOUT = 3600 * env.int("PACTE_PASSWORD_RESET_HOURS", default=2)
 

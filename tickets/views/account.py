@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
 
+from tickets.accounts.sessions import session_end, sessions_of, user_session_key
 from tickets.accounts.tokens import api_token_create, api_token_revoke
 from tickets.exceptions import TicketError
 from tickets.forms import ApiTokenForm, PreferencesForm
@@ -113,3 +114,28 @@ def api_token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     api_token_revoke(token=token, actor=user, now=timezone.now())
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("api-tokens")
+
+
+@login_required
+def sessions(request: HttpRequest) -> HttpResponse:
+    """Where the user is signed in: device, address, when started and last seen."""
+    return render(
+        request,
+        "registration/sessions.html",
+        {"sessions": sessions_of(current_user(request), request)},
+    )
+
+
+@login_required
+@require_POST
+def session_end_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Sign one session out; this one's own goes to the sign-in page."""
+    user = current_user(request)
+    current = request.session.session_key
+    found = user_session_key(user=user, pk=pk)
+    if found is None or not session_end(user=user, pk=pk):
+        raise Http404
+    if found == current:
+        return redirect("account_login")
+    messages.success(request, _("That session is signed out."))
+    return redirect("sessions")
