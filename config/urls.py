@@ -5,7 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tickets.urls import desk_urlpatterns, file_urlpatterns, inbound_urlpatterns
-from tickets.views import account, chat, chat_widget, faq, notifications, portal, status
+from tickets.views import account, chat, chat_widget, faq, notifications, people, portal, status
 
 chat_urlpatterns = (
     [
@@ -36,7 +36,10 @@ urlpatterns = [
     path("accounts/preferences/", account.preferences, name="preferences"),
     path("accounts/sessions/", account.sessions, name="sessions"),
     path("accounts/sessions/<int:pk>/end/", account.session_end_view, name="session-end"),
+    path("accounts/invitation/<str:token>/", people.invitation, name="invitation"),
     path("accounts/", include("allauth.urls")),
+    path("organization/people/", people.people, name="people"),
+    path("organization/people/<int:pk>/", people.people_change, name="people-change"),
     path("api-tokens/", account.api_tokens, name="api-tokens"),
     path("api-tokens/<int:pk>/revoke/", account.api_token_revoke_view, name="api-token-revoke"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -150,7 +150,10 @@ LOGOUT_REDIRECT_URL = "account_login"
 # after PASSWORD_RESET_TIMEOUT; the reset form answers the same for an unknown address and
 # mails nobody then. The mails go through the outbox like every other (tickets.accounts).
 ACCOUNT_ADAPTER = "tickets.accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"login": "tickets.accounts.forms.LoginForm"}
+ACCOUNT_FORMS = {
+    "login": "tickets.accounts.forms.LoginForm",
+    "reset_password": "tickets.accounts.forms.ResetPasswordForm",
+}
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
@@ -180,6 +183,8 @@ PACTE_API_TOKEN_DAYS = env.int("PACTE_API_TOKEN_DAYS", default=90)
 PACTE_STAFF_IDLE_MINUTES = env.int("PACTE_STAFF_IDLE_MINUTES", default=60)
 USERSESSIONS_TRACK_ACTIVITY = False  # Pacte notes activity itself (tickets.accounts.sessions)
 PACTE_STAFF_SECOND_FACTOR = env.bool("PACTE_STAFF_SECOND_FACTOR", default=True)
+# An invited colleague's link to set their password works once, within this many days.
+PACTE_INVITATION_DAYS = env.int("PACTE_INVITATION_DAYS", default=7)
 PASSWORD_RESET_TIMEOUT = 3600 * env.int("PACTE_PASSWORD_RESET_HOURS", default=2)
 
 # Internationalization: English and French; each user's language and time zone come from

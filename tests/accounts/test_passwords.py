@@ -152,3 +152,12 @@ def test_the_reset_mail_is_in_the_users_language(world: World) -> None:
     mail_sweep_task()
     (message,) = mail.outbox
     assert message.subject == "Pacte · Choisir un nouveau mot de passe"
+
+
+def test_a_customer_is_found_by_their_contact_address(world: World) -> None:
+    contact = world.alice
+    contact.email = "alice.martin@acme.test"  # not the account's address
+    contact.save(update_fields=["email"])
+    link = reset_link("Alice.Martin@acme.test")
+    assert "Password changed" in choose(Client(), link, NEW_PASSWORD)
+    assert signs_in("alice", NEW_PASSWORD)

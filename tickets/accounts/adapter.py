@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.stagekit import clear_login
 from axes.utils import reset as reset_attempts
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -12,7 +13,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
 from django.utils import translation
 
-from tickets.models import OutboundMail, User
+from tickets.models import Contact, OutboundMail, User
 from tickets.services.customer_mail import new_mail_id
 
 
@@ -20,6 +21,13 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         """Nobody signs up: an organization's admin invites colleagues, support creates staff."""
         return False
+
+    def pre_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> Any:
+        """Only contacts of an organization under contract sign in as customers."""
+        if isinstance(user, User) and user.is_customer and not customer_may_sign_in(user):
+            clear_login(request)
+            return self.respond_user_inactive(request, user)
+        return super().pre_login(request, user, **kwargs)
 
     def set_password(self, user: AbstractBaseUser, password: str) -> None:
         """A new password (reset by mail, or changed) also ends a sign-in pause for wrong
@@ -70,6 +78,10 @@ class AccountAdapter(DefaultAccountAdapter):
             html=html,
             mail_id=new_mail_id(),
         )
+
+
+def customer_may_sign_in(user: User) -> bool:
+    return Contact.objects.filter(user=user, organization__under_contract=True).exists()
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:

@@ -193,6 +193,15 @@ class Organization(models.Model):
             "empty: only the organization's existing contacts may chat from the widget."
         ),
     )
+    invitation_domains = models.TextField(
+        _("invitation mail domains"),
+        blank=True,
+        validators=[validate_domains],
+        help_text=_(
+            "The organization's administrators may invite colleagues only with an address in "
+            "these domains, one per line (e.g. example.com); empty: any address."
+        ),
+    )
     chat_origins = models.TextField(
         _("chat widget origins"),
         blank=True,
@@ -214,6 +223,10 @@ class Organization(models.Model):
     @property
     def chat_origin_list(self) -> list[str]:
         return [line.rstrip("/").lower() for line in self.chat_origins.split()]
+
+    def may_invite(self, email: str) -> bool:
+        domains = {line.lower() for line in self.invitation_domains.split()}
+        return not domains or email.rpartition("@")[2].lower() in domains
 
     def may_add_chat_contact(self, email: str) -> bool:
         domain = email.rpartition("@")[2].lower()

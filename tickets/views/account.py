@@ -16,7 +16,7 @@ from tickets.accounts.sessions import session_end, sessions_of, user_session_key
 from tickets.accounts.tokens import api_token_create, api_token_revoke
 from tickets.exceptions import TicketError
 from tickets.forms import ApiTokenForm, PreferencesForm
-from tickets.models import ApiToken, Language, User
+from tickets.models import ApiToken, Contact, Language, User
 from tickets.services import user_set_language, user_set_preferences
 from tickets.views.common import current_user, form_error
 
@@ -67,7 +67,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/preferences.html",
-        {"form": form},
+        {
+            "form": form,
+            "is_org_admin": Contact.objects.filter(user=user, role=Contact.Role.ADMIN).exists(),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
