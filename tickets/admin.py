@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from tickets import access
+from tickets.accounts.audit import Audited
 from tickets.channels.chat.services import organization_chat_secret_rotate
 from tickets.models import (
     Attachment,
@@ -30,7 +31,7 @@ def is_manager(request: HttpRequest) -> bool:
     return isinstance(user, User) and access.may_configure(user)
 
 
-class ManagerEditable(admin.options.BaseModelAdmin):  # of any model
+class ManagerEditable(Audited):  # of any model
     """Managers may edit this configuration, beside users given Django permissions."""
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -69,7 +70,7 @@ class ReadOnly(admin.options.BaseModelAdmin):  # of any model
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(Audited, BaseUserAdmin):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
         ("Pacte", {"fields": ("role", "language", "time_zone")}),

@@ -16,9 +16,10 @@ class TicketsConfig(AppConfig):
     def ready(self) -> None:
         from allauth.mfa import signals as mfa_signals
 
-        from tickets.accounts import second_factor
+        from tickets.accounts import audit, second_factor
 
         checks.register(email_ca_file_check)
+        audit.connect_signals()
         mfa_signals.authenticator_added.connect(
             second_factor.enrolment_confirms_session, dispatch_uid="pacte.enrolment"
         )

@@ -8,6 +8,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from tickets.accounts.audit import audit_purge
 from tickets.channels.email.imap import mailbox_poll, mailboxes_to_poll
 from tickets.channels.email.ingest import mail_process, mail_unprocessed
 from tickets.models import Mailbox
@@ -60,3 +61,9 @@ def attachments_sweep_task() -> int:
     if deleted:
         logger.info("attachments sweep: %d stored files no attachment names, deleted", deleted)
     return deleted
+
+
+@shared_task
+def audit_purge_task() -> int:
+    """Daily (beat): delete the audit log's lines older than PACTE_AUDIT_RETENTION_DAYS."""
+    return audit_purge(now=timezone.now())

@@ -182,6 +182,8 @@ PACTE_API_TOKEN_DAYS = env.int("PACTE_API_TOKEN_DAYS", default=90)
 # A staff session ends after this long without a click (the pages' own refreshes do not count).
 PACTE_STAFF_IDLE_MINUTES = env.int("PACTE_STAFF_IDLE_MINUTES", default=60)
 USERSESSIONS_TRACK_ACTIVITY = False  # Pacte notes activity itself (tickets.accounts.sessions)
+# The security audit log keeps this many days of lines (two years by default).
+PACTE_AUDIT_RETENTION_DAYS = env.int("PACTE_AUDIT_RETENTION_DAYS", default=730)
 PACTE_STAFF_SECOND_FACTOR = env.bool("PACTE_STAFF_SECOND_FACTOR", default=True)
 # An invited colleague's link to set their password works once, within this many days.
 PACTE_INVITATION_DAYS = env.int("PACTE_INVITATION_DAYS", default=7)
@@ -294,6 +296,11 @@ CELERY_BEAT_SCHEDULE = {
     "budget-watch": {
         "task": "sla.tasks.sla_budget_watch_task",
         "schedule": timedelta(hours=1),
+    },
+    # Lines of the security audit log older than its retention.
+    "audit-purge": {
+        "task": "tickets.tasks.audit_purge_task",
+        "schedule": timedelta(hours=24),
     },
     # Stored files of deleted tickets and messages, or of writes that failed, are deleted.
     "attachments-sweep": {

@@ -13,7 +13,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
 from django.utils import translation
 
-from tickets.models import Contact, OutboundMail, User
+from tickets.accounts.audit import audit_record
+from tickets.models import AuditEvent, Contact, OutboundMail, User
 from tickets.services.customer_mail import new_mail_id
 
 
@@ -47,6 +48,17 @@ class AccountAdapter(DefaultAccountAdapter):
         super().send_notification_mail(
             template_prefix, user, {**(context or {}), "user": user}, email
         )
+
+    def send_password_reset_mail(
+        self, user: AbstractBaseUser, email: str, context: dict[str, Any]
+    ) -> None:
+        audit_record(
+            AuditEvent.Kind.PASSWORD_RESET_ASKED,
+            target=user.get_username(),
+            request=self.request,
+            detail={"address": email},
+        )
+        super().send_password_reset_mail(user, email, context)
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Written to the outbox, in the recipient's language, and sent by the mail sweep like

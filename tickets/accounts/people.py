@@ -19,8 +19,9 @@ from django.utils.crypto import constant_time_compare
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from tickets.accounts.audit import audit_record
 from tickets.exceptions import PermissionDeniedError, TicketError
-from tickets.models import Contact, OutboundMail, User
+from tickets.models import AuditEvent, Contact, OutboundMail, User
 from tickets.services.customer_mail import new_mail_id
 
 SALT = "pacte.invitation"
@@ -79,7 +80,9 @@ def _username_for(email: str) -> str:
 
 
 @transaction.atomic
-def colleague_invite(*, by: User, name: str, email: str, admin: bool = False) -> Invitation:
+def colleague_invite(
+    *, by: User, name: str, email: str, admin: bool = False, ip: str | None = None
+) -> Invitation:
     """Add a colleague to the inviting admin's organization and mail them a link to set their
     password. An address already invited but never used gets a fresh link."""
     inviter = _admin_of(by)
@@ -114,10 +117,15 @@ def colleague_invite(*, by: User, name: str, email: str, admin: bool = False) ->
     contact.full_clean(exclude=["organization", "user"])
     contact.save()
     assert contact.user is not None
-    url = settings.PACTE_BASE_URL + reverse(
-        "invitation", args=[invitation_token(contact.user)]
-    )
+    url = settings.PACTE_BASE_URL + reverse("invitation", args=[invitation_token(contact.user)])
     _mail_invitation(contact=contact, inviter=inviter, url=url)
+    audit_record(
+        AuditEvent.Kind.INVITATION,
+        actor=by,
+        target=contact.email,
+        ip=ip,
+        detail={"organization": organization.name, "role": role},
+    )
     return Invitation(contact=contact, url=url)
 
 
@@ -158,7 +166,9 @@ def _colleague(admin: Contact, pk: int) -> Contact:
 
 
 @transaction.atomic
-def colleague_set_active(*, by: User, contact_id: int, active: bool) -> Contact:
+def colleague_set_active(
+    *, by: User, contact_id: int, active: bool, ip: str | None = None
+) -> Contact:
     """Turn a colleague's sign-in off (their sessions end at once) or on again."""
     admin = _admin_of(by)
     contact = _colleague(admin, contact_id)
@@ -171,11 +181,13 @@ def colleague_set_active(*, by: User, contact_id: int, active: bool) -> Contact:
     if not active:
         for session in UserSession.objects.filter(user=contact.user):
             session.end()
+    kind = AuditEvent.Kind.ACCOUNT_TURNED_ON if active else AuditEvent.Kind.ACCOUNT_TURNED_OFF
+    audit_record(kind, actor=by, target=contact.email, ip=ip)
     return contact
 
 
 @transaction.atomic
-def colleague_set_role(*, by: User, contact_id: int, admin: bool) -> Contact:
+def colleague_set_role(*, by: User, contact_id: int, admin: bool, ip: str | None = None) -> Contact:
     """Make a colleague an admin of the organization, or a member; one admin always stays."""
     inviter = _admin_of(by)
     contact = _colleague(inviter, contact_id)
@@ -186,6 +198,14 @@ def colleague_set_role(*, by: User, contact_id: int, admin: bool) -> Contact:
         )
         if admins.exclude(pk=contact.pk).count() == 0:
             raise TicketError(_("The organization needs at least one administrator."))
+    before = contact.role
     contact.role = role
     contact.save(update_fields=["role"])
+    audit_record(
+        AuditEvent.Kind.ROLE_CHANGED,
+        actor=by,
+        target=contact.email,
+        ip=ip,
+        detail={"organization role": [before, role]},
+    )
     return contact

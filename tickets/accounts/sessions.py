@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from ua_parser import parse as parse_user_agent
 
 from tickets import access
-from tickets.models import User
+from tickets.accounts.audit import audit_record
+from tickets.models import AuditEvent, User
 
 SEEN_KEY = "pacte_seen"  # the session's last activity, in seconds since the epoch
 SEEN_STEP = 60  # activity is written at most this often
@@ -38,7 +39,7 @@ class SessionRow:
 
 
 def describe_device(user_agent: str) -> str:
-    """"Chrome on Linux", "Mobile Safari on iOS (iPhone)"; the raw string when unknown."""
+    """ "Chrome on Linux", "Mobile Safari on iOS (iPhone)"; the raw string when unknown."""
     if not user_agent:
         return _("Unknown device")
     parsed = parse_user_agent(user_agent)
@@ -69,12 +70,19 @@ def user_session_key(*, user: User, pk: int) -> str | None:
     return keys.first()
 
 
-def session_end(*, user: User, pk: int) -> bool:
+def session_end(*, user: User, pk: int, ip: str | None = None) -> bool:
     """Sign one of the user's sessions out (its session is deleted); False if none by that id."""
     found = UserSession.objects.filter(user=user, pk=pk).first()
     if found is None:
         return False
     found.end()
+    audit_record(
+        AuditEvent.Kind.SESSION_ENDED,
+        actor=user,
+        target=describe_device(found.user_agent),
+        ip=ip,
+        detail={"session address": found.ip},
+    )
     return True
 
 

@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tickets.accounts.audit import audit_record
 from tickets.exceptions import PermissionDeniedError, TicketError
-from tickets.models import ApiToken, User
+from tickets.models import ApiToken, AuditEvent, User
 
 TOKENS_PER_USER = 20
 LAST_USED_STEP = timedelta(minutes=5)  # last use is written at most this often
@@ -24,7 +25,9 @@ def _digest(key: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, user: User, name: str, days: int, now: datetime) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, user: User, name: str, days: int, now: datetime, ip: str | None = None
+) -> tuple[ApiToken, str]:
     """A new token for the user; the key is returned here and never again."""
     name = " ".join(name.split())[:100]
     if not name:
@@ -48,14 +51,23 @@ def api_token_create(*, user: User, name: str, days: int, now: datetime) -> tupl
         created_at=now,
         expires_at=now + timedelta(days=days),
     )
+    audit_record(
+        AuditEvent.Kind.TOKEN_CREATED,
+        actor=user,
+        target=str(token),
+        ip=ip,
+        at=now,
+        detail={"expires": token.expires_at.isoformat()},
+    )
     return token, key
 
 
-def api_token_revoke(*, token: ApiToken, actor: User, now: datetime) -> None:
+def api_token_revoke(*, token: ApiToken, actor: User, now: datetime, ip: str | None = None) -> None:
     """Stop a token at once; its owner revokes their own."""
     if token.user_id != actor.pk:
         raise PermissionDeniedError(_("This token is not yours."))
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+        audit_record(AuditEvent.Kind.TOKEN_REVOKED, actor=actor, target=str(token), ip=ip, at=now)
 
 
 def api_token_user(key: str, *, now: datetime | None = None) -> User | None:

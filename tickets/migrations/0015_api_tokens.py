@@ -61,4 +61,4 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(carry_over_tokens, migrations.RunPython.noop),
-]
+    ]

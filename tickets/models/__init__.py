@@ -2,7 +2,7 @@
 their history (core), the mail that carries them (mail), chat conversations (chat), and what
 agents write for reuse (workspace: canned replies, the FAQ, saved views)."""
 
-from tickets.models.accounts import ApiToken
+from tickets.models.accounts import ApiToken, AuditEvent
 from tickets.models.chat import ChatMessageKey, ChatSession
 from tickets.models.core import (
     ATTACHMENTS_DIR,
@@ -33,6 +33,7 @@ from tickets.models.workspace import Article, CannedReply, ProductArea, QueueVie
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "ATTACHMENTS_DIR",
     "OPEN_STATUSES",
     "REFERENCE_RE",

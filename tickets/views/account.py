@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
 
+from tickets.accounts.audit import client_address
 from tickets.accounts.sessions import session_end, sessions_of, user_session_key
 from tickets.accounts.tokens import api_token_create, api_token_revoke
 from tickets.exceptions import TicketError
@@ -90,6 +91,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 days=form.cleaned_data["days"],
                 now=timezone.now(),
+                ip=client_address(request),
             )
         except TicketError as error:
             form_error(request, form, error)
@@ -114,7 +116,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 def api_token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     token = get_object_or_404(ApiToken, pk=pk, user=user)
-    api_token_revoke(token=token, actor=user, now=timezone.now())
+    api_token_revoke(token=token, actor=user, now=timezone.now(), ip=client_address(request))
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("api-tokens")
 
@@ -136,7 +138,7 @@ def session_end_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     current = request.session.session_key
     found = user_session_key(user=user, pk=pk)
-    if found is None or not session_end(user=user, pk=pk):
+    if found is None or not session_end(user=user, pk=pk, ip=client_address(request)):
         raise Http404
     if found == current:
         return redirect("account_login")

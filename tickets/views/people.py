@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tickets.accounts import people as people_services
+from tickets.accounts.audit import client_address
 from tickets.exceptions import PermissionDeniedError, TicketError
 from tickets.models import Contact
 from tickets.views.common import current_user, form_error
@@ -49,6 +50,7 @@ def people(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 email=form.cleaned_data["email"],
                 admin=form.cleaned_data["admin"],
+                ip=client_address(request),
             )
         except TicketError as error:
             form_error(request, form, error)
@@ -81,11 +83,11 @@ def people_change(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if action in ("deactivate", "activate"):
             contact = people_services.colleague_set_active(
-                by=user, contact_id=pk, active=action == "activate"
+                by=user, contact_id=pk, active=action == "activate", ip=client_address(request)
             )
         elif action in ("make_admin", "make_member"):
             contact = people_services.colleague_set_role(
-                by=user, contact_id=pk, admin=action == "make_admin"
+                by=user, contact_id=pk, admin=action == "make_admin", ip=client_address(request)
             )
         else:
             raise TicketError(_("Unknown action."))
