@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -14,6 +15,7 @@ from sla.models import Clock
 from tickets.forms import PlainSelect
 from tickets.models import (
     OPEN_STATUSES,
+    AuditEvent,
     Desk,
     Message,
     Organization,
@@ -172,3 +174,30 @@ def apply_saved_view(tickets: QuerySet[Ticket], view: str, user: User) -> QueryS
     if view == SavedView.BREACHED:
         return tickets.filter(Exists(breached_clocks()))
     return tickets
+
+
+class AuditFilter(django_filters.FilterSet):
+    """The audit log's filters: what, by whom or on what, from which day to which."""
+
+    kind = django_filters.ChoiceFilter(
+        label=_("What"), choices=AuditEvent.Kind.choices, empty_label=_("Everything")
+    )
+    who = django_filters.CharFilter(label=_("By or on"), method="filter_who")
+    start = django_filters.DateFilter(
+        label=_("From"), field_name="at", lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+    end = django_filters.DateFilter(
+        label=_("To (inclusive)"), field_name="at", lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+
+    class Meta:
+        model = AuditEvent
+        fields = ["kind", "who", "start", "end"]
+
+    def filter_who(
+        self, queryset: QuerySet[AuditEvent], name: str, value: str
+    ) -> QuerySet[AuditEvent]:
+        value = value.strip()[:150]
+        return queryset.filter(Q(actor_name__icontains=value) | Q(target__icontains=value))

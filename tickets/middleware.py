@@ -83,11 +83,28 @@ class SqliteReadRequestsMiddleware:
         mode = sqlite.transaction_mode
         sqlite.transaction_mode = "DEFERRED"
         _query_only(on=True)
+        request.sqlite_transaction_mode = mode  # type: ignore[attr-defined]  # for process_view
         try:
             return self.get_response(request)
         finally:
             sqlite.transaction_mode = mode
             _query_only(on=False)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], *args: object
+    ) -> None:
+        """A view marked `writes_on_get` (an export that records itself in the audit log)
+        keeps the usual write transaction, which begins after this."""
+        if getattr(view, "writes_on_get", False) and hasattr(request, "sqlite_transaction_mode"):
+            sqlite = cast(_SqliteConnection, connection)
+            sqlite.transaction_mode = request.sqlite_transaction_mode
+            _query_only(on=False)
+
+
+def writes_on_get(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a view whose GET writes (on SQLite, it then takes the write lock like a POST)."""
+    view.writes_on_get = True  # type: ignore[attr-defined]  # read by process_view
+    return view
 
 
 def _query_only(*, on: bool) -> None:

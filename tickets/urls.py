@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import clocks, desk, files, mail, portal, reports, workspace
+from tickets.views import audit, clocks, desk, files, mail, portal, reports, workspace
 
 app_name = "tickets"
 
@@ -25,6 +25,8 @@ desk_urlpatterns = (
         path("views/<int:pk>/delete/", desk.queue_view_delete, name="view-delete"),
         path("call/", desk.phone_call, name="call"),
         path("reports/", reports.sla_report, name="reports"),
+        path("audit/", audit.audit_log, name="audit"),
+        path("audit/log.csv", audit.audit_log_csv, name="audit-csv"),
         path("reports/sla.csv", reports.sla_report_csv, name="reports-csv"),
         path("reports/availability/", reports.availability_report, name="availability"),
         path("reports/monthly/<slug:slug>/", reports.monthly_report, name="monthly-report"),

@@ -25,6 +25,7 @@ from tickets.models import AuditEvent, User
 Kind = AuditEvent.Kind
 # Fields of a user whose change in the admin is a change of role.
 ROLE_FIELDS = {"role", "is_staff", "is_superuser", "is_active", "groups", "user_permissions"}
+ROLE_LABELS = {"Role", "Staff status", "Superuser status", "Active", "Groups", "User permissions"}
 
 
 def client_address(request: HttpRequest | None) -> str | None:
@@ -171,9 +172,9 @@ class Audited(admin.options.BaseModelAdmin):  # of any model
 
     def _audit(self, request: HttpRequest, obj: Model, action: str, fields: list[str]) -> None:
         kind = Kind.ADMIN_CHANGE
-        if isinstance(obj, User) and ROLE_FIELDS & set(fields):
+        if isinstance(obj, User) and (ROLE_FIELDS | ROLE_LABELS) & set(fields):
             kind = Kind.ROLE_CHANGED
-        elif obj._meta.label == "tickets.Desk" and "agents" in fields:
+        elif obj._meta.label == "tickets.Desk" and {"agents", "Agents"} & set(fields):
             kind = Kind.DESKS_CHANGED
         audit_record(
             kind,

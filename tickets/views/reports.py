@@ -25,7 +25,9 @@ from sla.models import Metric
 from sla.report_export import report_rows
 from sla.selectors import availability_of, availability_overview, error_budget_of
 from tickets import access
-from tickets.models import Desk, Organization, Severity, User
+from tickets.accounts.audit import audit_record
+from tickets.middleware import writes_on_get
+from tickets.models import AuditEvent, Desk, Organization, Severity, User
 from tickets.views.common import current_user
 
 MAX_DAYS = 3 * 366
@@ -227,6 +229,7 @@ def sla_report(request: HttpRequest) -> HttpResponse:
     return render(request, "sla/report.html", context, status=200 if "report" in context else 400)
 
 
+@writes_on_get
 @login_required
 def sla_report_csv(request: HttpRequest) -> HttpResponse:
     """The report's figures and its breaches as CSV (`sla.report_export`)."""
@@ -239,6 +242,12 @@ def sla_report_csv(request: HttpRequest) -> HttpResponse:
         )
     filters = context["filters"]
     name = f"sla-report-{filters.start.date()}-{context['last_day']}.csv"
+    audit_record(
+        AuditEvent.Kind.EXPORT,
+        target="SLA report CSV",
+        request=request,
+        detail={"from": str(filters.start.date()), "to": str(context["last_day"])},
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     csv.writer(response).writerows(
