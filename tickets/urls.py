@@ -1,6 +1,16 @@
 from django.urls import path
 
-from tickets.views import audit, clocks, desk, files, mail, portal, reports, workspace
+from tickets.views import (
+    audit,
+    clocks,
+    desk,
+    files,
+    mail,
+    personal_data,
+    portal,
+    reports,
+    workspace,
+)
 
 app_name = "tickets"
 
@@ -27,6 +37,17 @@ desk_urlpatterns = (
         path("reports/", reports.sla_report, name="reports"),
         path("audit/", audit.audit_log, name="audit"),
         path("audit/log.csv", audit.audit_log_csv, name="audit-csv"),
+        path("personal-data/", personal_data.personal_data, name="personal-data"),
+        path(
+            "personal-data/<int:pk>/export.zip",
+            personal_data.personal_data_download,
+            name="personal-data-export",
+        ),
+        path(
+            "personal-data/<int:pk>/erase/",
+            personal_data.personal_data_erase_view,
+            name="personal-data-erase",
+        ),
         path("reports/sla.csv", reports.sla_report_csv, name="reports-csv"),
         path("reports/availability/", reports.availability_report, name="availability"),
         path("reports/monthly/<slug:slug>/", reports.monthly_report, name="monthly-report"),
