@@ -580,7 +580,7 @@ def _demo_knowledge(*, anna: User, europe: Desk) -> None:
 
 def _demo_availability(*, kiosk: Organization, eventia: Organization) -> None:
     """Outages and maintenance for the status pages and the availability figures."""
-    from sla import outages
+    from sla.availability import outages
 
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     day = timedelta(days=1)

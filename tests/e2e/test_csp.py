@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Response, expect
 
-from sla import outages
+from sla.availability import outages
 from tests.e2e.test_chat import always_open
 from tests.e2e.test_journey import sign_in, t
 from tests.factories import World, make_world, open_ticket

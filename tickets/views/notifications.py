@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from sla.escalation import notification_mark_read
 from sla.models import Notification
+from sla.notifications.selectors import notifications_of
+from sla.notifications.services import notification_mark_read
 from tickets import access
 from tickets.views.common import current_user
 
@@ -20,12 +21,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if not access.is_staff_member(user):
         raise Http404
-    notifications = (
-        Notification.objects.filter(recipient=user)
-        .select_related("ticket", "clock")
-        .order_by("-created_at", "-pk")
-    )
-    page = Paginator(notifications, 50).get_page(request.GET.get("page"))
+    page = Paginator(notifications_of(user), 50).get_page(request.GET.get("page"))
     return render(request, "sla/notification_list.html", {"page": page})
 
 
