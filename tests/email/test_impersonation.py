@@ -768,4 +768,4 @@ def test_a_held_reply_from_outside_suggests_no_contact_to_credit_it_to(
     contact_choice = html.split('name="contact"')[1].split("</select>")[0]
     assert 'value="" selected>' in contact_choice and contact_choice.count("selected") == 1
     # The address comes first; the name the sender gave itself is shown as a claim.
-    assert "eve@acme.test <span class=\"muted\">(calls themselves" in html
+    assert 'eve@acme.test <span class="muted">(calls themselves' in html

@@ -66,9 +66,7 @@ def _thread(ticket: Ticket) -> tuple[str, list[str]]:
     a staff address never puts its Message-ID (nor its host) into the customer's headers."""
     keys = list(
         MailThreadId.objects.filter(ticket=ticket)
-        .filter(
-            Q(outgoing=True) | Q(message__isnull=True) | access.customer_readable("message__")
-        )
+        .filter(Q(outgoing=True) | Q(message__isnull=True) | access.customer_readable("message__"))
         .exclude(key__startswith="sha256:")
         .order_by("created_at", "pk")
         .values_list("key", flat=True)
