@@ -1,4 +1,4 @@
-"""Deadlines per second: Pacte's sla.calendar side by side with the businesstimedelta package.
+"""Deadlines per second: Pacte's sla.clocks.calendar beside the businesstimedelta package.
 
     .venv/bin/python bench/deadlines.py [--starts 400] [--seed 2026] [--rounds 9]
 
@@ -7,12 +7,12 @@ over 2026-2027, inside and outside opening hours) on the seeded `europe` calenda
 (Europe/Berlin, Mon-Thu 09:00-17:00, Fri 09:00-16:00, public holidays of North
 Rhine-Westphalia), both libraries compute the due instant of +5 and +40 business hours and
 +5 and +20 business days. Pacte's figure is `add(clock_start(arrival), amount)` from
-sla.calendar, as `sla.deadlines.promised` computes it when a ticket arrives. Each row is timed
-with `time.perf_counter` over every start, repeated until a round lasts `--min-round` seconds;
-rounds take turns between rows, the best round counts, garbage collector off (as `timeit`
-does). Every deadline of one library is compared with the other's. Exits 1 when they
-disagree or a goal is missed: at least 50x businesstimedelta's throughput on every row, and
-+20 business days at most 3x the cost of +5 business hours.
+sla.clocks.calendar, as `sla.clocks.deadlines.promised` computes it when a ticket arrives.
+Each row is timed with `time.perf_counter` over every start, repeated until a round lasts
+`--min-round` seconds; rounds take turns between rows, the best round counts, garbage
+collector off (as `timeit` does). Every deadline of one library is compared with the
+other's. Exits 1 when they disagree or a goal is missed: at least 50x businesstimedelta's
+throughput on every row, and +20 business days at most 3x the cost of +5 business hours.
 
 The rows time Pacte with its per-year tables warm, as a running desk has them; a last line
 prints the cost of a first deadline on a calendar never seen, tables built then.
@@ -49,14 +49,8 @@ import holidays  # noqa: E402
 import pytz  # noqa: E402
 from businesstimedelta import BusinessTimeDelta, HolidayRule, Rules, WorkDayRule  # noqa: E402
 
-from sla.calendar import (  # noqa: E402
-    CalendarSnapshot,
-    ClockKind,
-    Closure,
-    add,
-    clock_start,
-    is_open,
-)
+from sla.clocks.calendar import add, clock_start, is_open  # noqa: E402
+from sla.clocks.values import CalendarSnapshot, ClockKind, Closure  # noqa: E402
 from sla.defaults import CALENDARS  # noqa: E402
 
 SPEED_UP_GOAL = 50.0

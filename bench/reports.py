@@ -43,7 +43,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench.seeding import Seeder
-from sla import outages
+from sla.availability import outages
 from tickets.models import Organization, Ticket
 
 TARGET_S = 1.0

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 
-from sla.calendar import ClockKind, clock_start
-from sla.deadlines import counted, instant_reaching, spared_by_downgrade
+from sla.clocks.calendar import clock_start
+from sla.clocks.deadlines import counted, instant_reaching, spared_by_downgrade
+from sla.clocks.selectors import calendar_snapshot
+from sla.clocks.values import ClockKind
 from sla.models import Calendar, Clock, Metric, SlaPolicy
-from sla.selectors import calendar_snapshot
 from tickets.models import (
     Channel,
     Contact,
@@ -94,7 +95,7 @@ class Seeder:
             self.pool += [(c, served[n % len(served)]) for n, c in enumerate(contacts)] * weight
 
     def reach(self, desk: str, kind: str, start: datetime, amount: timedelta) -> datetime:
-        """When a clock running since `start` has counted `amount` (sla.deadlines)."""
+        """When a clock running since `start` has counted `amount` (sla.clocks.deadlines)."""
         key = (desk, kind, start, amount)
         if key not in self.cache:  # business clocks of tickets sent when closed share a start
             due = instant_reaching(self.calendars[desk], ClockKind(kind), [(start, None)], amount)
@@ -103,7 +104,7 @@ class Seeder:
         return self.cache[key]
 
     def clock(self, ticket: Ticket, metric: str, end: datetime | None, paused: bool) -> Clock:
-        """A clock as sla.services leaves it: running, or paused or stopped at `end`."""
+        """A clock as sla.clocks.services leaves it: running, or paused or stopped at `end`."""
         target, desk = self.targets[(ticket.severity, metric)], ticket.desk.slug
         start = clock_start(self.calendars[desk], ClockKind(target.kind), ticket.received_at)
         due = self.reach(desk, target.kind, start, target.duration)
@@ -137,7 +138,7 @@ class Seeder:
 
     def downgrade(self, ticket: Ticket, clocks: list[Clock]) -> TicketEvent | None:
         """A reclassification to the ticket's severity from the one above, an hour in; its
-        clocks (counted from the arrival, as after sla.services' recompute) learn whether
+        clocks (counted from the arrival, as after sla.clocks.services' recompute) learn whether
         the old severity would have missed them."""
         order = list(Severity)
         if ticket.severity == order[0] or ticket.assignee is None:

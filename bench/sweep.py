@@ -69,11 +69,12 @@ from redis.retry import Retry
 
 from config import celery_app
 from config.embedded_redis import server_argv
-from sla.calendar import CalendarSnapshot, ClockKind, clock_start
-from sla.deadlines import Deadlines, deadlines
-from sla.escalation import clock_escalate
+from sla.clocks.calendar import clock_start
+from sla.clocks.deadlines import Deadlines, deadlines
+from sla.clocks.escalation import clock_escalate
+from sla.clocks.selectors import calendar_snapshot, clocks_to_escalate
+from sla.clocks.values import CalendarSnapshot, ClockKind
 from sla.models import Calendar, Clock, Metric, Notification, SlaPolicy
-from sla.selectors import calendar_snapshot, clocks_to_escalate
 from sla.tasks import sla_clock_sweep_task
 from tickets.models import Channel, Contact, Desk, Organization, Severity, Ticket, TicketEvent, User
 
@@ -238,7 +239,7 @@ class Seeder:
                     mine = level if metric == Metric.ACKNOWLEDGEMENT and level >= 0 else reached
                     target = self.targets[(severity, metric)]
                     clocks.append(
-                        Clock(  # as sla.services and the sweep leave it at `mine`
+                        Clock(  # as sla.clocks.services and the sweep leave it at `mine`
                             ticket=ticket,
                             metric=metric,
                             kind=target.kind,

@@ -9,10 +9,10 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from sla.budget import budget_alert_mail, budget_alerts_raise
-from sla.escalation import clock_escalate
-from sla.notifications import notifications_deliver
-from sla.selectors import clocks_to_escalate
+from sla.availability.budget import budget_alert_mail, budget_alerts_raise
+from sla.clocks.escalation import clock_escalate
+from sla.clocks.selectors import clocks_to_escalate
+from sla.notifications.delivery import notifications_deliver
 
 logger = logging.getLogger(__name__)
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
-from django.test import Client
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sla.models import Calendar
+import pytest
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.test import Client
+from django.utils import timezone
+
+from sla.availability import outages
+from sla.availability.selectors import availability_of
+from sla.models import Calendar, Outage
 from tests.factories import World, open_ticket
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +106,92 @@ def test_manager_saves_a_lunch_break_calendar(world: World) -> None:
     response = client.post("/admin/sla/calendar/add/", calendar_form())
     assert response.status_code == 302
     assert Calendar.objects.get(slug="lyon").intervals.count() == 2
+
+
+# --- outages: written through sla.availability.outages -----------------------------------------
+
+
+def manager_client(world: World) -> Client:
+    world.manager.is_staff = True
+    world.manager.save()
+    client = Client()
+    client.force_login(world.manager)
+    return client
+
+
+def outage_form(world: World, tickets: list[Ticket], **overrides: str) -> dict[str, str]:
+    data = {
+        "organization": str(world.acme.pk),
+        "title": "API down",
+        "started_at_0": "2026-06-01",
+        "started_at_1": "10:00:00",
+        "ended_at_0": "2026-06-01",
+        "ended_at_1": "12:00:00",
+        "tickets": ",".join(str(t.pk) for t in tickets),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_an_outage_added_in_the_admin_is_recorded_by_the_service(world: World) -> None:
+    client = manager_client(world)
+    blocking = open_ticket(world.alice, severity="blocking")
+    response = client.post("/admin/sla/outage/add/", outage_form(world, [blocking]))
+    assert response.status_code == 302
+    outage = Outage.objects.get()
+    paris = ZoneInfo("Europe/Paris")
+    assert (outage.organization, outage.title) == (world.acme, "API down")
+    assert outage.started_at == datetime(2026, 6, 1, 10, tzinfo=paris)
+    assert outage.ended_at == datetime(2026, 6, 1, 12, tzinfo=paris)
+    assert list(outage.tickets.all()) == [blocking]
+    # The admin's own record of the change names the row the service wrote.
+    entry = LogEntry.objects.get()
+    assert entry.object_id == str(outage.pk) and entry.action_flag == ADDITION
+    assert response["Location"] == "/admin/sla/outage/"
+    # Measured from that row: two hours of downtime in June.
+    june = availability_of(
+        world.acme,
+        start=datetime(2026, 6, 1, tzinfo=paris),
+        end=datetime(2026, 7, 1, tzinfo=paris),
+        now=datetime(2026, 7, 1, tzinfo=paris),
+    )
+    assert june.downtime == timedelta(hours=2)
+
+
+def test_the_admin_refuses_what_the_outage_service_refuses(world: World) -> None:
+    client = manager_client(world)
+    minor = open_ticket(world.alice, severity="minor")
+    response = client.post("/admin/sla/outage/add/", outage_form(world, [minor]))
+    assert response.status_code == 200
+    assert "not a blocking ticket" in response.content.decode()
+    backwards = outage_form(world, [], ended_at_1="09:00:00")
+    response = client.post("/admin/sla/outage/add/", backwards)
+    assert response.status_code == 200 and "ends after it starts" in response.content.decode()
+    assert not Outage.objects.exists()
+
+
+def test_an_outage_changed_and_deleted_in_the_admin_goes_through_the_service(
+    world: World,
+) -> None:
+    client = manager_client(world)
+    blocking = open_ticket(world.alice, severity="blocking")
+    outage = outages.outage_record(
+        organization=world.acme, title="Down", started_at=timezone.now() - timedelta(hours=1)
+    )
+    change = outage_form(world, [blocking], title="Database down")
+    response = client.post(f"/admin/sla/outage/{outage.pk}/change/", change)
+    assert response.status_code == 302
+    outage.refresh_from_db()
+    assert outage.title == "Database down" and list(outage.tickets.all()) == [blocking]
+    assert outage.ended_at == datetime(2026, 6, 1, 12, tzinfo=ZoneInfo("Europe/Paris"))
+    response = client.post(f"/admin/sla/outage/{outage.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not Outage.objects.exists()
+    for title in ("One", "Two"):
+        outages.outage_record(organization=world.acme, title=title, started_at=timezone.now())
+    action = {
+        "action": "delete_selected",
+        "post": "yes",
+        "_selected_action": [str(pk) for pk in Outage.objects.values_list("pk", flat=True)],
+    }
+    response = client.post("/admin/sla/outage/", action)
+    assert response.status_code == 302 and not Outage.objects.exists()

@@ -16,9 +16,9 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from sla.escalation import clock_escalate
+from sla.clocks.escalation import clock_escalate
 from sla.models import Calendar, Clock, EscalationLevel, Notification
-from sla.notifications import notifications_deliver
+from sla.notifications.delivery import notifications_deliver
 from tests.factories import ContactFactory, DeskFactory, UserFactory, World, open_ticket
 from tickets import services
 from tickets.models import Attachment, Status, Ticket, User

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from sla.notifications import unread_count
+from sla.notifications.selectors import unread_count
 from tickets import access
 from tickets.models import InboundMail, User
 

@@ -1,10 +1,11 @@
 """The one writer of a ticket's history (`TicketEvent`, append-only; the timeline reads it).
 
-Every ticket service records its changes here, and so do the SLA clocks (`sla.services`:
-a clock started, paused, stopped, recomputed; `sla.escalation`: a level reached). It sits
-beside the models rather than in `tickets/services/` because `sla` writes through it: a
-module of `tickets.services` would run that package's `__init__`, whose services import
-`sla.services` back, a loop at import time. It depends on the models alone.
+Every ticket service records its changes here, and so do the SLA clocks
+(`sla.clocks.services`: a clock started, paused, stopped, recomputed; `sla.clocks.escalation`:
+a level reached). It sits beside the models rather than in `tickets/services/` because `sla`
+writes through it: a module of `tickets.services` would run that package's `__init__`, whose
+services import `sla.clocks.services` back, a loop at import time. It depends on the models
+alone.
 """
 
 from __future__ import annotations

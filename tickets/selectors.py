@@ -20,9 +20,10 @@ from django.db.models import (
     When,
 )
 
-from sla.calendar import CalendarSnapshot, ClockKind, elapsed
+from sla.clocks.calendar import elapsed
+from sla.clocks.selectors import calendar_snapshot
+from sla.clocks.values import CalendarSnapshot, ClockKind
 from sla.models import Calendar, Clock, Metric
-from sla.selectors import calendar_snapshot
 from tickets import access
 from tickets.models import (
     OPEN_STATUSES,
@@ -299,7 +300,8 @@ def chat_open_for(contact: Contact) -> ChatSession | None:
 
 
 def support_hours(desk: Desk, *, now: datetime) -> SupportHours:
-    from sla.calendar import NeverOpenError, is_open, next_opening
+    from sla.clocks.calendar import is_open, next_opening
+    from sla.clocks.values import NeverOpenError
     from sla.models import Weekday
 
     calendar = Calendar.objects.prefetch_related("intervals", "closures", "extra_openings").get(

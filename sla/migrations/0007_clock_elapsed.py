@@ -2,14 +2,14 @@ from django.db import migrations, models
 
 
 def count_stopped_clocks(apps, schema_editor):
-    """Stopped clocks get their counted time, as sla.services now records it at the stop.
+    """Stopped clocks get their counted time, as sla.clocks.services now records it at the stop.
 
     The arithmetic is the product's own (pure functions on a calendar snapshot); the rows are
     the migration's historical models, converted by hand into that snapshot.
     """
-    from sla.calendar import ClockKind
-    from sla.deadlines import counted
-    from sla.selectors import calendar_snapshot, clock_runs
+    from sla.clocks.deadlines import counted
+    from sla.clocks.selectors import calendar_snapshot, clock_runs
+    from sla.clocks.values import ClockKind
 
     Clock = apps.get_model("sla", "Clock")
     Calendar = apps.get_model("sla", "Calendar")

@@ -14,14 +14,14 @@ def duration(target):
 
 def mark_spared_clocks(apps, schema_editor):
     """Met clocks of downgraded tickets learn whether the downgrade spared them a breach, as
-    sla.services now records it when a clock stops or is recomputed.
+    sla.clocks.services now records it when a clock stops or is recomputed.
 
     The arithmetic is the product's own (pure functions on a calendar snapshot); the rows are
     the migration's historical models.
     """
-    from sla.calendar import ClockKind
-    from sla.deadlines import spared_by_downgrade
-    from sla.selectors import calendar_snapshot, clock_runs
+    from sla.clocks.deadlines import spared_by_downgrade
+    from sla.clocks.selectors import calendar_snapshot, clock_runs
+    from sla.clocks.values import ClockKind
 
     Clock = apps.get_model("sla", "Clock")
     Calendar = apps.get_model("sla", "Calendar")

@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Response, expect
 
-from sla import outages
+from sla.availability import outages
 from tests.e2e.accounts import sign_in
 from tests.e2e.test_chat import always_open
 from tests.e2e.test_journey import t
@@ -98,6 +98,8 @@ def test_every_key_page_runs_under_the_policy_without_a_violation(
     page.goto(f"{base}/accounts/login/")
     page.locator("#lang-select").select_option("fr")
     expect(page.get_by_role("button", name=t("fr", "Sign in"), exact=True)).to_be_visible()
+    # The button shows before pacte.js (end of the page) listens for the choice: wait for it.
+    page.wait_for_load_state()
     page.locator("#lang-select").select_option("en")
     expect(page.get_by_role("button", name=t("en", "Sign in"), exact=True)).to_be_visible()
     page.screenshot(path=screenshots / "csp-login.png")

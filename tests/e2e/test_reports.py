@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from sla import outages
+from sla.availability import outages
 from tests.e2e.accounts import sign_in
 from tests.e2e.test_journey import speak, t
 from tests.factories import make_world, open_ticket

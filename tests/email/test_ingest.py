@@ -305,7 +305,7 @@ def test_a_failure_while_handling_writes_nothing_but_the_quarantine(
     def explode(**kwargs: object) -> None:
         raise RuntimeError("clock service down")
 
-    monkeypatch.setattr(intake, "clocks_apply", explode)
+    monkeypatch.setattr(intake, "apply_clocks", explode)
     inbound = receive(build_mail())
     assert inbound.status == InboundMail.Status.QUARANTINED
     assert "clock service down" in inbound.error

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from sla.budget import budget_alert_mail
-from sla.escalation import clock_escalate
+from sla.availability.budget import budget_alert_mail
+from sla.clocks.escalation import clock_escalate
 from sla.models import BudgetAlert, Clock
-from sla.notifications import notifications_deliver
+from sla.notifications.delivery import notifications_deliver
 from tests.email.conftest import MailWorld
 from tests.factories import open_ticket
 from tests.mailservers import SmtpSink

@@ -1,8 +1,8 @@
-"""A deliberately naive reference for sla.calendar: it walks time minute by minute in UTC.
+"""A deliberately naive reference for sla.clocks.calendar: it walks time minute by minute in UTC.
 
 Kept obviously correct rather than fast, to check the fast functions against (see
 test_calendar_properties.py). It reads the rules page directly and uses nothing from
-sla.calendar but `public_holidays`, which is data, not logic:
+sla.clocks but its values and `public_holidays`, which is data, not logic:
 
 - a local date's opening intervals are its weekly intervals unless it is a public holiday or
   inside a closure, plus the extra openings on that date; a business day has at least one;
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sla.calendar import CalendarSnapshot, ClockKind, public_holidays
+from sla.clocks.values import CalendarSnapshot, ClockKind, public_holidays
 
 MINUTE = timedelta(minutes=1)
 # Walk this far before the start to know the latest wall reading (more than any DST shift).

@@ -1,6 +1,6 @@
-"""Availability arithmetic (sla/availability.py), table-driven, no database: the formulas of
-SLA-RULES.md, announced and unannounced maintenance, overlaps, open outages, DST months, and
-the yearly error budgets the SLA documents imply."""
+"""Availability arithmetic (sla/availability/arithmetic.py), table-driven, no database: the
+formulas of SLA-RULES.md, announced and unannounced maintenance, overlaps, open outages, DST
+months, and the yearly error budgets the SLA documents imply."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sla.availability import (
+from sla.availability.arithmetic import (
     Maintenance,
     Outage,
     availability,

@@ -1,4 +1,4 @@
-"""Table-driven tests for sla.calendar (pure: no database, no Django)."""
+"""Table-driven tests for sla.clocks.calendar (pure: no database, no Django)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sla import calendar as calendar_module
-from sla.calendar import (
-    CalendarSnapshot,
-    ClockKind,
-    Closure,
-    ExtraOpening,
-    NeverOpenError,
-    Segment,
+from sla.clocks import calendar as calendar_module
+from sla.clocks.calendar import (
     add,
     clock_start,
     counted_intervals,
@@ -26,6 +20,15 @@ from sla.calendar import (
     elapsed,
     is_open,
     next_opening,
+)
+from sla.clocks.values import (
+    CalendarSnapshot,
+    ClockKind,
+    Closure,
+    DayInfo,
+    ExtraOpening,
+    NeverOpenError,
+    Segment,
     public_holidays,
 )
 
@@ -544,7 +547,7 @@ def test_long_elapsed_matches_day_by_day_count(name: str, kind: ClockKind) -> No
 def count_day_info_calls(monkeypatch: pytest.MonkeyPatch) -> list[date]:
     calls: list[date] = []
 
-    def counting(cal: CalendarSnapshot, day: date) -> calendar_module.DayInfo:
+    def counting(cal: CalendarSnapshot, day: date) -> DayInfo:
         calls.append(day)
         return day_info(cal, day)
 

@@ -1,4 +1,4 @@
-"""Property-based tests: sla.calendar's fast functions against the naive minute walk.
+"""Property-based tests: sla.clocks.calendar's fast functions against the naive minute walk.
 
 Instants are whole minutes over 2026-2028, drawn anywhere, shortly before or on a DST
 change, year end, Easter, closure or extra opening, or at a local opening or closing time.
@@ -18,16 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sla.calendar import (
-    CalendarSnapshot,
-    ClockKind,
-    Closure,
-    ExtraOpening,
-    add,
-    elapsed,
-    is_open,
-    next_opening,
-)
+from sla.clocks.calendar import add, elapsed, is_open, next_opening
+from sla.clocks.values import CalendarSnapshot, ClockKind, Closure, ExtraOpening
 from sla.defaults import CALENDARS
 from tests.sla.naive import naive_add, naive_elapsed
 

@@ -11,10 +11,10 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from sla.escalation import clock_escalate
+from sla.clocks.escalation import clock_escalate
+from sla.clocks.selectors import clocks_to_escalate
 from sla.models import Clock, EscalationLevel, Notification
-from sla.notifications import notifications_deliver
-from sla.selectors import clocks_to_escalate
+from sla.notifications.delivery import notifications_deliver
 from sla.tasks import sla_clock_sweep_task
 from tests.factories import UserFactory, World, open_ticket
 from tickets import services

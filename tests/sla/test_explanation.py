@@ -10,8 +10,8 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
+from sla.clocks.selectors import clock_explanation
 from sla.models import Clock
-from sla.selectors import clock_explanation
 from tests.factories import World, open_ticket
 from tickets import services
 from tickets.models import Status

@@ -12,11 +12,11 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from sla import outages
+from sla.availability import outages
+from sla.availability.selectors import availability_of, error_budget_of
+from sla.exceptions import SlaError
 from sla.models import MaintenanceWindow, Outage
-from sla.selectors import availability_of, error_budget_of
 from tests.factories import World, client_for, open_ticket
-from tickets.exceptions import TicketError
 from tickets.models import User
 
 pytestmark = pytest.mark.django_db
@@ -34,9 +34,9 @@ def test_an_outage_names_the_blocking_tickets_of_its_organization(world: World) 
     minor = open_ticket(world.alice, severity="minor")
     foreign = open_ticket(world.bob, severity="blocking")
     for ticket, reason in ((minor, "not a blocking ticket"), (foreign, "another organization")):
-        with pytest.raises(TicketError, match=reason):
+        with pytest.raises(SlaError, match=reason):
             outages.outage_link_tickets(outage=outage, tickets=[ticket])
-        with pytest.raises(TicketError, match=reason):
+        with pytest.raises(SlaError, match=reason):
             outages.outage_record(
                 organization=world.acme, title="x", started_at=JUNE, tickets=[ticket]
             )
@@ -45,18 +45,18 @@ def test_an_outage_names_the_blocking_tickets_of_its_organization(world: World) 
 
 def test_an_outage_ends_once_and_after_it_began(world: World) -> None:
     outage = outages.outage_record(organization=world.acme, title="Down", started_at=JUNE)
-    with pytest.raises(TicketError, match="ends after it starts") as error:
+    with pytest.raises(SlaError, match="ends after it starts") as error:
         outages.outage_end(outage=outage, ended_at=JUNE - H)
     assert error.value.field == "ended_at"
     outages.outage_end(outage=outage, ended_at=JUNE + H)
-    with pytest.raises(TicketError, match="already ended"):
+    with pytest.raises(SlaError, match="already ended"):
         outages.outage_end(outage=outage, ended_at=JUNE + 2 * H)
     outage.refresh_from_db()
     assert outage.ended_at == JUNE + H
 
 
 def test_a_maintenance_window_ends_after_it_starts(world: World) -> None:
-    with pytest.raises(TicketError, match="ends after it starts"):
+    with pytest.raises(SlaError, match="ends after it starts"):
         outages.maintenance_announce(
             organization=world.acme,
             title="Upgrade",
@@ -155,7 +155,7 @@ def test_the_overview_costs_three_queries_for_any_number_of_organizations(
 ) -> None:
     for org in (world.acme, world.globex):
         outages.outage_record(organization=org, title="x", started_at=JUNE, ended_at=JUNE + H)
-    from sla.selectors import availability_overview
+    from sla.availability.selectors import availability_overview
     from tickets.models import Organization
 
     with django_assert_num_queries(3):  # type: ignore[operator]

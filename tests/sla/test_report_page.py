@@ -14,7 +14,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from sla.escalation import clock_escalate
+from sla.clocks.escalation import clock_escalate
 from sla.models import Clock
 from tests.factories import World, client_for, open_ticket
 from tickets import services

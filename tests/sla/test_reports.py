@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from sla import reports
 from sla.models import Clock
+from sla.reports import figures, listings
 from tests.factories import World, client_for, open_ticket
 from tickets import services
 from tickets.models import Ticket
@@ -30,8 +30,8 @@ def acknowledged_after(world: World, hours: float, *, severity: str = "blocking"
     return ticket
 
 
-def period() -> reports.ReportFilter:
-    return reports.ReportFilter(start=MONDAY - 24 * H, end=MONDAY + 30 * 24 * H)
+def period() -> figures.ReportFilter:
+    return figures.ReportFilter(start=MONDAY - 24 * H, end=MONDAY + 30 * 24 * H)
 
 
 def test_shares_medians_and_percentiles_per_severity_and_metric(
@@ -41,9 +41,9 @@ def test_shares_medians_and_percentiles_per_severity_and_metric(
     # (7 h: Monday 16:00, within the day, breached).
     for hours in (1, 2, 3, 4, 7):
         acknowledged_after(world, hours)
-    tickets = reports.report_tickets(Ticket.objects.all(), period())
+    tickets = figures.report_tickets(Ticket.objects.all(), period())
     with django_assert_num_queries(2):  # type: ignore[operator]
-        report = reports.sla_report(tickets, start=period().start, end=period().end, zone=BERLIN)
+        report = figures.sla_report(tickets, start=period().start, end=period().end, zone=BERLIN)
     assert report.received == 5
     ack = next(g for g in report.groups if g.metric == "acknowledgement")
     assert (ack.severity, ack.kind, ack.clocks, ack.stopped, ack.met, ack.breached) == (
@@ -76,8 +76,8 @@ def test_time_is_counted_in_the_clocks_kind(world: World) -> None:
 def test_breaches_say_how_late_in_the_clocks_kind(world: World) -> None:
     late = acknowledged_after(world, 7)
     acknowledged_after(world, 1)
-    tickets = reports.report_tickets(Ticket.objects.all(), period())
-    listed = list(reports.breaches(tickets))
+    tickets = figures.report_tickets(Ticket.objects.all(), period())
+    listed = list(listings.breaches(tickets))
     assert [c.ticket_id for c in listed] == [late.pk]
     assert listed[0].metric == "acknowledgement" and listed[0].late_by == 2 * H
 
@@ -86,16 +86,16 @@ def test_filters_narrow_the_report(world: World) -> None:
     acknowledged_after(world, 1)
     acknowledged_after(world, 1, severity="minor")
     base = Ticket.objects.all()
-    only_minor = reports.report_tickets(
-        base, reports.ReportFilter(**{**period().__dict__, "severity": "minor"})
+    only_minor = figures.report_tickets(
+        base, figures.ReportFilter(**{**period().__dict__, "severity": "minor"})
     )
     assert only_minor.count() == 1
-    other_org = reports.report_tickets(
-        base, reports.ReportFilter(**{**period().__dict__, "organization_id": world.globex.pk})
+    other_org = figures.report_tickets(
+        base, figures.ReportFilter(**{**period().__dict__, "organization_id": world.globex.pk})
     )
     assert other_org.count() == 0
-    later = reports.report_tickets(
-        base, reports.ReportFilter(start=MONDAY + H, end=MONDAY + 48 * H)
+    later = figures.report_tickets(
+        base, figures.ReportFilter(start=MONDAY + H, end=MONDAY + 48 * H)
     )
     assert later.count() == 0
 
@@ -106,9 +106,9 @@ def test_tickets_at_risk_now(world: World) -> None:
     clock = ticket.clocks.get(metric="acknowledgement")
     assert clock.warn_at is not None and clock.due_at is not None
     tickets = Ticket.objects.all()
-    assert list(reports.at_risk(tickets, now=clock.warn_at - H)) == []
-    assert list(reports.at_risk(tickets, now=clock.warn_at + timedelta(minutes=1))) == [clock]
-    assert list(reports.at_risk(tickets, now=clock.due_at + H)) == []
+    assert list(listings.at_risk(tickets, now=clock.warn_at - H)) == []
+    assert list(listings.at_risk(tickets, now=clock.warn_at + timedelta(minutes=1))) == [clock]
+    assert list(listings.at_risk(tickets, now=clock.due_at + H)) == []
     assert Clock.objects.filter(elapsed_seconds__isnull=False).count() == 0
 
 
@@ -127,16 +127,16 @@ def test_severity_changes_call_out_the_downgrades_that_avoided_a_breach(world: W
         services.ticket_acknowledge(ticket=harmless, actor=world.agent_eu)  # within 5 h anyway
     with time_machine.travel(MONDAY + 7 * H, tick=False):
         services.ticket_acknowledge(ticket=saved, actor=world.agent_eu)
-    tickets = reports.report_tickets(Ticket.objects.all(), period())
+    tickets = figures.report_tickets(Ticket.objects.all(), period())
     rows = {
         r.event.ticket_id: r
-        for r in reports.severity_change_rows(list(reports.severity_changes(tickets)))
+        for r in listings.severity_change_rows(list(listings.severity_changes(tickets)))
     }
     assert rows[saved.pk].downgrade and rows[saved.pk].avoided == ["acknowledgement"]
     assert rows[harmless.pk].downgrade and rows[harmless.pk].avoided == []
     assert not rows[raised.pk].downgrade and rows[raised.pk].avoided == []
     # Counted over the whole period, not only the page of changes shown.
-    report = reports.sla_report(tickets, start=period().start, end=period().end, zone=BERLIN)
+    report = figures.sla_report(tickets, start=period().start, end=period().end, zone=BERLIN)
     assert report.spared == 1
     assert Clock.objects.get(ticket=saved, metric="acknowledgement").spared_from == "blocking"
     with time_machine.travel(MONDAY + 8 * H, tick=False):
@@ -180,7 +180,7 @@ def test_a_reopened_clock_loses_its_save_and_the_migration_finds_saves_again(
         services.ticket_change_status(ticket=ticket, actor=world.agent_eu, status="in_progress")
     correction.refresh_from_db()
     assert (correction.state, correction.spared_from) == ("running", "")
-    tickets = reports.report_tickets(Ticket.objects.all(), period())
+    tickets = figures.report_tickets(Ticket.objects.all(), period())
     assert (
-        reports.sla_report(tickets, start=period().start, end=period().end, zone=BERLIN).spared == 0
+        figures.sla_report(tickets, start=period().start, end=period().end, zone=BERLIN).spared == 0
     )

@@ -11,7 +11,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from sla import outages
+from sla.availability import outages
 from tests.factories import World
 
 pytestmark = pytest.mark.django_db

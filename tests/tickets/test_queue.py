@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from sla.calendar import ClockKind
+from sla.clocks.values import ClockKind
 from sla.models import Clock
 from tests.factories import World, open_ticket
 from tickets import services

@@ -10,13 +10,14 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from sla.exceptions import SlaError
 from tickets.exceptions import PermissionDeniedError, TicketError
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, PermissionDeniedError):
         return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
-    if isinstance(exc, TicketError):
+    if isinstance(exc, TicketError | SlaError):  # each app's domain errors, answered alike
         body: dict[str, Any] = {"detail": exc.message}
         if exc.field:
             body[exc.field] = [exc.message]

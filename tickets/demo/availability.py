@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from sla import outages
+from sla.availability import outages
 from tickets.models import Organization
 
 

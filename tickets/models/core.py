@@ -91,7 +91,7 @@ class Ticket(models.Model):
     )
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
-    # The nearest due instant of a running SLA clock, kept by sla.services for the queue order.
+    # The nearest due instant of a running SLA clock, kept by sla.clocks.services for the queue.
     sla_due_at = models.DateTimeField(_("next SLA deadline"), null=True, blank=True)
     merged_into = models.ForeignKey(
         "self",

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sla.services import ClockChange, clocks_apply
+from sla.clocks.services import ClockChange
 from tickets import access
 from tickets.exceptions import NotUnderContract, PermissionDeniedError, TicketError
 from tickets.history import ticket_event_record
@@ -28,7 +28,7 @@ from tickets.models import (
 )
 from tickets.services import customer_mail
 from tickets.services.attachments import files_removed_on_failure, save_files, validate_files
-from tickets.services.lifecycle import ticket_acknowledge
+from tickets.services.lifecycle import apply_clocks, ticket_acknowledge
 from tickets.services.replies import MailContent, remember_mail_id
 
 
@@ -148,7 +148,7 @@ def _open_ticket(
         after=Status.NEW,
         note=channel,
     )
-    clocks_apply(ticket=ticket, change=ClockChange.RECEIVED, at=now, actor=actor)
+    apply_clocks(ticket=ticket, change=ClockChange.RECEIVED, at=now, actor=actor)
     customer_mail.mail_ticket_opened(ticket=ticket, message=message)
 
 

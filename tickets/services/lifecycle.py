@@ -10,14 +10,35 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sla.clocks.services import ClockChange, clocks_apply
+from sla.exceptions import SlaError
 from sla.models import StopReason
-from sla.services import ClockChange, clocks_apply
 from tickets import access
 from tickets.exceptions import InvalidTransition, PermissionDeniedError, TicketError
 from tickets.history import ticket_event_record
 from tickets.models import Channel, Message, Severity, Status, SystemNote, Ticket, TicketEvent, User
 from tickets.services import customer_mail
 from tickets.workflow import CUSTOMER_TARGETS, can_transition
+
+
+def apply_clocks(
+    *,
+    ticket: Ticket,
+    change: ClockChange,
+    at: datetime,
+    actor: User | None,
+    reason: StopReason = StopReason.RESOLVED,
+    message: Message | None = None,
+) -> None:
+    """sla's one hook (``clocks_apply``), called at the end of a ticket write. What the SLA
+    rules refuse (a desk whose calendar has no support hours) is the write's own refusal: a
+    TicketError with the same message and field, which every caller of a ticket service shows."""
+    try:
+        clocks_apply(
+            ticket=ticket, change=change, at=at, actor=actor, reason=reason, message=message
+        )
+    except SlaError as error:
+        raise TicketError(error.message, field=error.field) from error
 
 
 def _change_field(
@@ -72,7 +93,7 @@ def set_status(
     )
     change = _clock_change_for(Status(before), status)
     if change is not None:
-        clocks_apply(
+        apply_clocks(
             ticket=ticket,
             change=change,
             at=at,
@@ -209,7 +230,7 @@ def ticket_reclassify(*, ticket: Ticket, actor: User, severity: str, reason: str
         after=severity,
         note=reason.strip(),
     )
-    clocks_apply(ticket=ticket, change=ClockChange.RECLASSIFIED, at=now, actor=actor)
+    apply_clocks(ticket=ticket, change=ClockChange.RECLASSIFIED, at=now, actor=actor)
     return ticket
 
 

@@ -11,10 +11,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sla.calendar import CLOSED_HOURS, ClockKind, Segment
-from sla.deadlines import BEFORE_OPENING
+from sla.clocks.deadlines import GapReason
+from sla.clocks.selectors import clock_explanation
+from sla.clocks.values import ClockKind, ClosedReason, Segment
 from sla.models import Clock, Metric
-from sla.selectors import STOPPED, WAITING_ON_CUSTOMER, clock_explanation
 from tickets import access
 from tickets.views.common import current_user
 
@@ -35,13 +35,15 @@ def _reason(segment: Segment, kind: ClockKind) -> str:
             ClockKind.BUSINESS_HOURS: _("Support hours"),
             ClockKind.WALL: _("Every hour counts"),
         }[kind]
-    fixed = {
-        CLOSED_HOURS: _("Outside support hours"),
-        "weekend": _("Weekend"),
-        "closed": _("No support hours that day"),
-        BEFORE_OPENING: _("Arrived outside support hours: the clock starts at the next opening"),
-        WAITING_ON_CUSTOMER: _("Waiting on the customer"),
-        STOPPED: _("Resolved: the clock was stopped"),
+    fixed: dict[str, str] = {
+        ClosedReason.CLOSED_HOURS: _("Outside support hours"),
+        ClosedReason.WEEKEND: _("Weekend"),
+        ClosedReason.CLOSED: _("No support hours that day"),
+        GapReason.BEFORE_OPENING: _(
+            "Arrived outside support hours: the clock starts at the next opening"
+        ),
+        GapReason.WAITING_ON_CUSTOMER: _("Waiting on the customer"),
+        GapReason.STOPPED: _("Resolved: the clock was stopped"),
     }
     # Otherwise the calendar named the day: a public holiday or a company closure.
     return fixed.get(segment.reason, segment.reason)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sla.selectors import clocks_counted
+from sla.clocks.selectors import clocks_counted
 from tickets import access, selectors, services
 from tickets.exceptions import TicketError
 from tickets.filters import QueueFilter, SavedView, apply_saved_view

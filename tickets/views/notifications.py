@@ -9,20 +9,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from sla.escalation import notification_mark_read
 from sla.models import Notification
+from sla.notifications.selectors import notifications_of
+from sla.notifications.services import notification_mark_read
 from tickets.views.common import current_user, staff_user
 
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
-    notifications = (
-        Notification.objects.filter(recipient=user)
-        .select_related("ticket", "clock")
-        .order_by("-created_at", "-pk")
-    )
-    page = Paginator(notifications, 50).get_page(request.GET.get("page"))
+    page = Paginator(notifications_of(user), 50).get_page(request.GET.get("page"))
     return render(request, "sla/notification_list.html", {"page": page})
 
 

@@ -1,4 +1,4 @@
-"""Managers' SLA report: a period and filters, figures from aggregate queries (sla/reports.py),
+"""Managers' SLA report: a period and filters, figures from aggregate queries (sla/reports/),
 a chart of the months, the breaches and the tickets at risk; the same figures as CSV."""
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sla import availability, reports
+from sla.availability.arithmetic import month_bounds
+from sla.availability.selectors import availability_of, availability_overview, error_budget_of
 from sla.models import Metric
-from sla.report_export import report_rows
-from sla.selectors import availability_of, availability_overview, error_budget_of
+from sla.reports import figures, listings
+from sla.reports.export import report_rows
 from tickets import access
 from tickets.accounts.audit import audit_record
 from tickets.middleware import writes_on_get
@@ -110,10 +111,10 @@ class ReportForm(forms.Form):
         after = first_month - 1 + months
         return first, date(on.year + after // 12, after % 12 + 1, 1)
 
-    def report_filter(self, zone: ZoneInfo, today: date) -> reports.ReportFilter:
+    def report_filter(self, zone: ZoneInfo, today: date) -> figures.ReportFilter:
         first, after = self.days(today)
         data = self.cleaned_data
-        return reports.ReportFilter(
+        return figures.ReportFilter(
             start=datetime.combine(first, time(0), tzinfo=zone),
             end=datetime.combine(after, time(0), tzinfo=zone),
             desk_id=data["desk"].pk if data.get("desk") else None,
@@ -137,7 +138,7 @@ class ChartBar:
 CHART_W, CHART_H, CHART_PAD = 640, 180, 24
 
 
-def _chart(months: list[reports.MonthFigures]) -> dict[str, Any]:
+def _chart(months: list[figures.MonthFigures]) -> dict[str, Any]:
     """Tickets received each month as bars, the share of corrections on time as a line."""
     if not months:
         return {}
@@ -190,9 +191,9 @@ def _report_context(request: HttpRequest) -> dict[str, Any]:
     if not form.is_valid():
         return {"form": form}
     filters = form.report_filter(zone, today)
-    tickets = reports.report_tickets(access.visible_tickets(user), filters)
-    report = reports.sla_report(tickets, start=filters.start, end=filters.end, zone=zone)
-    breaches = reports.breaches(tickets)
+    tickets = figures.report_tickets(access.visible_tickets(user), filters)
+    report = figures.sla_report(tickets, start=filters.start, end=filters.end, zone=zone)
+    breaches = listings.breaches(tickets)
     pages = Paginator(breaches, 50)
     # Known from the figures: no second pass to count them. (A breach the sweep marks between
     # the two statements shows on the next request; the last page may then miss one row.)
@@ -207,10 +208,10 @@ def _report_context(request: HttpRequest) -> dict[str, Any]:
         "correction_share": report.share(Metric.CORRECTION),
         "tickets_breaches": breaches,
         "breaches": page,
-        "breach_rows": reports.breach_rows(page, now=now),
-        "at_risk": list(reports.at_risk(tickets, now=now)[:20]),
-        "severity_changes": reports.severity_change_rows(
-            list(reports.severity_changes(tickets)[:50])
+        "breach_rows": listings.breach_rows(page, now=now),
+        "at_risk": list(listings.at_risk(tickets, now=now)[:20]),
+        "severity_changes": listings.severity_change_rows(
+            list(listings.severity_changes(tickets)[:50])
         ),
         "chart": _chart(report.months),
         "query": _without_page(request),
@@ -232,7 +233,7 @@ def sla_report(request: HttpRequest) -> HttpResponse:
 @writes_on_get
 @login_required
 def sla_report_csv(request: HttpRequest) -> HttpResponse:
-    """The report's figures and its breaches as CSV (`sla.report_export`)."""
+    """The report's figures and its breaches as CSV (`sla.reports.export`)."""
     context = _report_context(request)
     if "report" not in context:
         return HttpResponse(
@@ -317,11 +318,11 @@ def monthly_report(request: HttpRequest, slug: str) -> HttpResponse:
     except ValueError:
         previous = today.replace(day=1) - timedelta(days=1)
         year, month = previous.year, previous.month
-    start, end = availability.month_bounds(year, month, zone)
-    filters = reports.ReportFilter(start=start, end=end, organization_id=organization.pk)
-    tickets = reports.report_tickets(access.visible_tickets(user), filters)
+    start, end = month_bounds(year, month, zone)
+    filters = figures.ReportFilter(start=start, end=end, organization_id=organization.pk)
+    tickets = figures.report_tickets(access.visible_tickets(user), filters)
     now = timezone.now()
-    report = reports.sla_report(tickets, start=start, end=end, zone=zone)
+    report = figures.sla_report(tickets, start=start, end=end, zone=zone)
     return render(
         request,
         "sla/monthly_report.html",
@@ -333,7 +334,7 @@ def monthly_report(request: HttpRequest, slug: str) -> HttpResponse:
             "report": report,
             "ack_share": report.share(Metric.ACKNOWLEDGEMENT),
             "correction_share": report.share(Metric.CORRECTION),
-            "breach_rows": reports.breach_rows(reports.breaches(tickets)[:200], now=now),
+            "breach_rows": listings.breach_rows(listings.breaches(tickets)[:200], now=now),
             "availability": availability_of(organization, start=start, end=end, now=now),
             "budget": error_budget_of(organization, year=year, zone=zone, now=min(now, end)),
             "generated": now,

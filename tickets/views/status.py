@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from sla.selectors import StatusDay, service_status
+from sla.availability.selectors import StatusDay, service_status
 from tickets.models import Organization
 
 BAR_WIDTH, BAR_GAP, BAR_HEIGHT = 6, 2, 34

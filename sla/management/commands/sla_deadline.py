@@ -17,10 +17,10 @@ from typing import Any, NoReturn
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
-from sla.calendar import ClockKind, NeverOpenError
-from sla.deadlines import promised
+from sla.clocks.deadlines import promised
+from sla.clocks.selectors import calendar_snapshot_by_slug, policy_targets
+from sla.clocks.values import ClockKind, NeverOpenError
 from sla.models import Calendar, Metric
-from sla.selectors import calendar_snapshot_by_slug, policy_targets
 from tickets.models import Severity
 
 USAGE_ERROR = 2
@@ -43,7 +43,7 @@ class Command(BaseCommand):
             sys.stderr.write(f"sla_deadline: error: {message}\n")
             sys.exit(USAGE_ERROR)
 
-        parser.error = one_line_error  # type: ignore[method-assign]
+        parser.error = one_line_error  # type: ignore[method-assign]  # on purpose, one instance
         return parser
 
     def add_arguments(self, parser: ArgumentParser) -> None:

@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sla.calendar import is_open
-from sla.selectors import calendar_snapshot_for_ticket
+from sla.clocks.calendar import is_open
+from sla.clocks.selectors import calendar_snapshot_for_ticket
 from tickets import access, services
 from tickets.exceptions import PermissionDeniedError, TicketError
 from tickets.models import (

@@ -9,12 +9,14 @@ from functools import cached_property
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from sla.calendar import CalendarSnapshot, ClockKind, NeverOpenError, clock_start
-from sla.deadlines import Run, counted, deadlines, instant_reaching, spared_by_downgrade
-from sla.escalation import crossed_level
-from sla.models import Clock, EscalationLevel, Metric, Notification, SlaTarget, StopReason
-from sla.selectors import calendar_snapshot_for_ticket, clock_runs, sla_targets_for
-from tickets.exceptions import TicketError
+from sla.clocks.calendar import clock_start
+from sla.clocks.deadlines import Run, counted, deadlines, instant_reaching, spared_by_downgrade
+from sla.clocks.escalation import crossed_level
+from sla.clocks.selectors import calendar_snapshot_for_ticket, clock_runs, sla_targets_for
+from sla.clocks.values import CalendarSnapshot, ClockKind, NeverOpenError
+from sla.exceptions import NoSupportHours
+from sla.models import Clock, EscalationLevel, Metric, SlaTarget, StopReason
+from sla.notifications.services import notifications_cancel_warnings
 from tickets.history import ticket_event_record
 from tickets.models import Message, Ticket, TicketEvent, User, more_urgent
 
@@ -182,9 +184,7 @@ def _stop(
     )
     _record(clock, actor=actor, at=at, before=before, after=f"stopped:{clock.outcome}", note=reason)
     # An acknowledgement or a resolution makes the warnings not yet mailed pointless.
-    Notification.objects.filter(
-        clock=clock, kind=Notification.Kind.WARNING, email=Notification.Email.PENDING
-    ).update(email=Notification.Email.CANCELLED)
+    notifications_cancel_warnings(clock=clock)
 
 
 def _pause(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None) -> None:
@@ -238,6 +238,55 @@ def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | Non
     )
 
 
+def _from_original_start(ticket: Ticket, clock: Clock, cal: CalendarSnapshot) -> list[Run]:
+    """The clock's runs, the first starting where its (new) kind starts counting: a wall clock
+    at arrival, the business kinds at the next opening."""
+    runs = clock_runs(clock)
+    start = clock_start(cal, ClockKind(clock.kind), ticket.received_at)
+    first_end = runs[0][1]
+    if first_end is None or start < first_end:
+        runs[0] = (start, first_end)
+        clock.started_at = start
+        clock.runs = _dump_runs(runs)
+    return runs
+
+
+def _recount_stopped(
+    clock: Clock, cal: CalendarSnapshot, runs: list[Run], downgrades: _Downgrades
+) -> None:
+    """A stopped clock under its new target: the promise as if the last run had gone on, kept
+    or not, and the time it counted, in its new kind."""
+    reopened_runs = [*runs[:-1], (runs[-1][0], None)]
+    due = instant_reaching(cal, ClockKind(clock.kind), reopened_runs, clock.target)
+    clock.due_at = due
+    clock.breached_at = (
+        due if due is not None and clock.stopped_at and due < clock.stopped_at else None
+    )
+    clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
+    if clock.stopped_at is not None:
+        clock.elapsed = counted(cal, ClockKind(clock.kind), runs, clock.stopped_at)
+    clock.spared_from = downgrades.spared(clock, cal)
+
+
+_RECOMPUTED_FIELDS = [
+    "kind",
+    "escalation_percent",
+    "escalate_at",
+    "cycle",
+    "started_at",
+    "runs",
+    "target",
+    "warning_percent",
+    "due_at",
+    "warn_at",
+    "breached_at",
+    "outcome",
+    "spared_from",
+    "elapsed_seconds",
+    "escalation_level",
+]
+
+
 def _recompute(
     ticket: Ticket,
     clock: Clock,
@@ -246,6 +295,8 @@ def _recompute(
     actor: User | None,
     downgrades: _Downgrades,
 ) -> None:
+    """The clock under the targets of the ticket's new severity, from its original start and
+    keeping its pauses (SLA-RULES.md)."""
     target = sla_targets_for(ticket).get(clock.metric)
     if target is None:
         return
@@ -254,52 +305,16 @@ def _recompute(
     clock.target = target.duration
     clock.warning_percent = target.policy.warning_percent
     clock.escalation_percent = target.policy.escalation_percent
-    runs = clock_runs(clock)
-    # From the original start: where the new kind starts counting (a wall clock starts at
-    # arrival, the business kinds at the next opening).
-    start = clock_start(cal, ClockKind(clock.kind), ticket.received_at)
-    first_end = runs[0][1]
-    if first_end is None or start < first_end:
-        runs[0] = (start, first_end)
-        clock.started_at = start
-        clock.runs = _dump_runs(runs)
+    runs = _from_original_start(ticket, clock, cal)
     if clock.state == Clock.State.STOPPED:
-        # As if the last run had gone on: the promise of the new target, kept or not.
-        reopened_runs = [*runs[:-1], (runs[-1][0], None)]
-        due = instant_reaching(cal, ClockKind(clock.kind), reopened_runs, clock.target)
-        clock.due_at = due
-        clock.breached_at = (
-            due if due is not None and clock.stopped_at and due < clock.stopped_at else None
-        )
-        clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
-        if clock.stopped_at is not None:  # counted again in the new kind
-            clock.elapsed = counted(cal, ClockKind(clock.kind), runs, clock.stopped_at)
-        clock.spared_from = downgrades.spared(clock, cal)
+        _recount_stopped(clock, cal, runs, downgrades)
     else:
         clock.breached_at = None
         _refresh(clock, cal, runs, at)
     # New targets, new instants: every level may fire again, once, in a new cycle.
     clock.escalation_level = EscalationLevel.NONE
     clock.cycle += 1
-    clock.save(
-        update_fields=[
-            "kind",
-            "escalation_percent",
-            "escalate_at",
-            "cycle",
-            "started_at",
-            "runs",
-            "target",
-            "warning_percent",
-            "due_at",
-            "warn_at",
-            "breached_at",
-            "outcome",
-            "spared_from",
-            "elapsed_seconds",
-            "escalation_level",
-        ]
-    )
+    clock.save(update_fields=_RECOMPUTED_FIELDS)
     _record(
         clock,
         actor=actor,
@@ -331,7 +346,7 @@ def clocks_apply(
         else:
             _change(ticket, cal, change, at, actor, reason, message)
     except NeverOpenError as error:
-        raise TicketError(
+        raise NoSupportHours(
             _("The %(desk)s desk has no support hours: its calendar must be fixed first.")
             % {"desk": ticket.desk.name}
         ) from error

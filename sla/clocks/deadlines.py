@@ -6,24 +6,24 @@ while the clock runs. Pauses are the gaps between runs and never count.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sla.calendar import (
-    CalendarSnapshot,
-    ClockKind,
-    Segment,
-    add,
-    clock_start,
-    counted_intervals,
-    elapsed,
-)
+from sla.clocks.calendar import add, clock_start, counted_intervals, elapsed
+from sla.clocks.values import CalendarSnapshot, ClockKind, Segment
 
 Run = tuple[datetime, datetime | None]
 
-# Reason of the time between arrival and the first opening, when a ticket arrives closed.
-BEFORE_OPENING = "before opening"
+
+class GapReason(enum.StrEnum):
+    """Why a clock did not count between its ticket's arrival and its first run, or between
+    two runs (what the calendar closed is told by its own reasons, ``ClosedReason``)."""
+
+    BEFORE_OPENING = "before opening"  # the ticket arrived outside open time
+    WAITING_ON_CUSTOMER = "waiting on the customer"  # paused
+    STOPPED = "stopped"  # stopped, then reopened
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def explain(
     *,
     received_at: datetime,
     runs: Sequence[Run],
-    gap_reasons: Sequence[str],
+    gap_reasons: Sequence[GapReason],
     target: timedelta,
     until: datetime,
 ) -> Explanation:
@@ -112,8 +112,10 @@ def explain(
     segments: list[Segment] = []
     if runs and received_at < runs[0][0]:
         for piece in counted_intervals(cal, kind, received_at, min(runs[0][0], until)):
-            reason = piece.reason if not piece.counted else BEFORE_OPENING
-            segments.append(Segment(piece.start, piece.end, False, reason or BEFORE_OPENING))
+            reason = piece.reason if not piece.counted else GapReason.BEFORE_OPENING
+            segments.append(
+                Segment(piece.start, piece.end, False, reason or GapReason.BEFORE_OPENING)
+            )
     for index, (start, end) in enumerate(runs):
         if start >= until:
             break

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from sla.exceptions import OutageRejected
 from sla.models import MaintenanceWindow, Outage
-from tickets.exceptions import TicketError
 from tickets.models import Organization, Severity, Ticket
 
 
@@ -19,7 +19,7 @@ def _checked(row: Outage | MaintenanceWindow) -> None:
         row.full_clean()
     except ValidationError as error:
         field, messages = next(iter(error.message_dict.items()))
-        raise TicketError(messages[0], field=field) from None
+        raise OutageRejected(messages[0], field=field) from None
 
 
 def blocking_tickets_checked(organization: Organization, tickets: Iterable[Ticket]) -> list[Ticket]:
@@ -27,12 +27,12 @@ def blocking_tickets_checked(organization: Organization, tickets: Iterable[Ticke
     tickets = list(tickets)
     for ticket in tickets:
         if ticket.organization_id != organization.pk:
-            raise TicketError(
+            raise OutageRejected(
                 _("%(ref)s is a ticket of another organization.") % {"ref": ticket.reference},
                 field="tickets",
             )
         if ticket.severity != Severity.BLOCKING:
-            raise TicketError(
+            raise OutageRejected(
                 _("%(ref)s is not a blocking ticket: only blocking tickets report an outage.")
                 % {"ref": ticket.reference},
                 field="tickets",
@@ -61,10 +61,40 @@ def outage_record(
 
 
 @transaction.atomic
+def outage_update(
+    *,
+    outage: Outage,
+    organization: Organization,
+    title: str,
+    started_at: datetime,
+    ended_at: datetime | None,
+    tickets: Iterable[Ticket],
+) -> Outage:
+    """Correct a recorded outage (the admin's change form): every field and the tickets it
+    names, under the same rules as ``outage_record``."""
+    outage = Outage.objects.select_for_update().get(pk=outage.pk)
+    linked = blocking_tickets_checked(organization, tickets)
+    outage.organization = organization
+    outage.title = title
+    outage.started_at = started_at
+    outage.ended_at = ended_at
+    _checked(outage)
+    outage.save(update_fields=["organization", "title", "started_at", "ended_at"])
+    outage.tickets.set(linked)
+    return outage
+
+
+@transaction.atomic
+def outage_delete(*, outage: Outage) -> None:
+    """Remove an outage recorded by mistake: its downtime no longer counts."""
+    outage.delete()
+
+
+@transaction.atomic
 def outage_end(*, outage: Outage, ended_at: datetime) -> Outage:
     outage = Outage.objects.select_for_update().get(pk=outage.pk)
     if outage.ended_at is not None:
-        raise TicketError(_("This outage has already ended."), field="ended_at")
+        raise OutageRejected(_("This outage has already ended."), field="ended_at")
     outage.ended_at = ended_at
     _checked(outage)
     outage.save(update_fields=["ended_at"])

@@ -17,9 +17,10 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
-from sla.calendar import CalendarSnapshot, NeverOpenError, next_opening
+from sla.clocks.calendar import next_opening
+from sla.clocks.selectors import calendar_snapshot
+from sla.clocks.values import CalendarSnapshot, NeverOpenError
 from sla.models import Calendar, Clock, EscalationLevel, Notification
-from sla.selectors import calendar_snapshot
 from tickets.history import ticket_event_record
 from tickets.models import Desk, Severity, Ticket, TicketEvent, User
 
@@ -112,42 +113,41 @@ def _mailed_at_once(ticket: Ticket, level: EscalationLevel) -> bool:
     return ticket.severity == Severity.BLOCKING and level >= EscalationLevel.BREACHED
 
 
-@transaction.atomic
-def clock_escalate(*, clock_id: int, now: datetime) -> Escalation | None:
-    """Escalate one clock to the highest threshold it has crossed, each level at most once.
-
-    Every crossed level not yet fired is notified, except a warning found together with the
-    breach (a worker down for an hour): the breach supersedes it.
-    """
-    clock = (
-        Clock.objects.select_related("ticket__desk__lead", "ticket__assignee")
-        .filter(pk=clock_id)
-        .first()
-    )
-    if clock is None or clock.state != Clock.State.RUNNING:
-        return None
-    level = crossed_level(clock, now)
-    if level <= clock.escalation_level:
-        return None
+def _claim(clock: Clock, level: EscalationLevel) -> bool:
+    """Move the clock to ``level`` with one conditional UPDATE: False when another worker got
+    there first, or the clock changed since it was read."""
     changes: dict[str, object] = {"escalation_level": level}
     if level >= EscalationLevel.BREACHED:
         changes["breached_at"] = Coalesce(F("breached_at"), F("due_at"))
-    claimed = Clock.objects.filter(
-        pk=clock.pk,
-        state=Clock.State.RUNNING,
-        cycle=clock.cycle,
-        escalation_level=clock.escalation_level,
-    ).update(**changes)
-    if not claimed:
-        return None  # another worker escalated it first, or the clock just changed
-    ticket = clock.ticket
+    return bool(
+        Clock.objects.filter(
+            pk=clock.pk,
+            state=Clock.State.RUNNING,
+            cycle=clock.cycle,
+            escalation_level=clock.escalation_level,
+        ).update(**changes)
+    )
+
+
+def _levels_to_fire(before: int, level: EscalationLevel) -> list[EscalationLevel]:
+    """The levels above ``before`` up to ``level``, but a warning found together with the
+    breach: the breach supersedes it."""
     fired = [
         step
         for step in (EscalationLevel.WARNED, EscalationLevel.BREACHED, EscalationLevel.HEAD)
-        if clock.escalation_level < step <= level
+        if before < step <= level
     ]
     if EscalationLevel.BREACHED in fired and EscalationLevel.WARNED in fired:
         fired.remove(EscalationLevel.WARNED)
+    return fired
+
+
+def _notifications(
+    clock: Clock, fired: list[EscalationLevel], now: datetime
+) -> tuple[list[Notification], set[int]]:
+    """One notification per recipient of each level fired, delivered in the recipient's working
+    hours unless it is mailed at once; and the recipients mailed at once."""
+    ticket = clock.ticket
     hours = _WorkingHours(ticket)
     notifications: list[Notification] = []
     mail_now: set[int] = set()
@@ -171,8 +171,33 @@ def clock_escalate(*, clock_id: int, now: datetime) -> Escalation | None:
             )
             if at_once:
                 mail_now.add(person.pk)
+    return notifications, mail_now
+
+
+@transaction.atomic
+def clock_escalate(*, clock_id: int, now: datetime) -> Escalation | None:
+    """Escalate one clock to the highest threshold it has crossed, each level at most once.
+
+    Every crossed level not yet fired is notified, except a warning found together with the
+    breach (a worker down for an hour): the breach supersedes it.
+    """
+    clock = (
+        Clock.objects.select_related("ticket__desk__lead", "ticket__assignee")
+        .filter(pk=clock_id)
+        .first()
+    )
+    if clock is None or clock.state != Clock.State.RUNNING:
+        return None
+    level = crossed_level(clock, now)
+    if level <= clock.escalation_level:
+        return None
+    if not _claim(clock, level):
+        return None  # another worker escalated it first, or the clock just changed
+    fired = _levels_to_fire(clock.escalation_level, level)
+    notifications, mail_now = _notifications(clock, fired, now)
+    for step in fired:
         ticket_event_record(
-            ticket_id=ticket.pk,
+            ticket_id=clock.ticket_id,
             kind=TicketEvent.Kind.ESCALATION,
             at=now,
             field=clock.metric,
@@ -181,7 +206,7 @@ def clock_escalate(*, clock_id: int, now: datetime) -> Escalation | None:
             note=KIND_OF_LEVEL[step],
         )
     Notification.objects.bulk_create(notifications, ignore_conflicts=True)
-    logger.info("clock %s of ticket %s escalated to %s", clock.pk, ticket.pk, level.label)
+    logger.info("clock %s of ticket %s escalated to %s", clock.pk, clock.ticket_id, level.label)
     return Escalation(
         clock_id=clock.pk,
         level=level,
@@ -189,11 +214,3 @@ def clock_escalate(*, clock_id: int, now: datetime) -> Escalation | None:
         recipients=tuple(sorted({n.recipient_id for n in notifications})),
         mail_now=tuple(sorted(mail_now)),
     )
-
-
-def notification_mark_read(*, user: User, ids: Iterable[int] | None, now: datetime) -> int:
-    """Mark some (or all, with None) of the user's notifications read."""
-    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
-    if ids is not None:
-        unread = unread.filter(pk__in=list(ids))
-    return unread.update(read_at=now)

@@ -13,7 +13,8 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from sla.models import Clock
-from sla.reports import Lateness, Report
+from sla.reports.figures import Report
+from sla.reports.listings import Lateness
 from tickets.models import Ticket
 
 GROUP_HEADER: list[object] = [

@@ -1,8 +1,9 @@
 """Business-time arithmetic for SLA clocks.
 
 Pure module: plain values in, plain values out. No Django, no ORM, no settings and no
-clock reads; a selector turns calendar rows into a `CalendarSnapshot`. The semantics are
-those of the SLA rules page (clock kinds, open time, DST), followed to the minute:
+clock reads; a selector turns calendar rows into a `CalendarSnapshot` (the values are in
+sla.clocks.values). The semantics are those of the SLA rules page (clock kinds, open time,
+DST), followed to the minute:
 
 - open time is the union of a business day's opening intervals; an interval includes its
   start and excludes its end;
@@ -26,24 +27,26 @@ then bisections in that table; a duration crosses years, never weeks.
 from __future__ import annotations
 
 import bisect
-import enum
 import functools
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, time, timedelta
-from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-import holidays
+from sla.clocks.values import (
+    MINUTES_PER_DAY,
+    CalendarSnapshot,
+    ClockKind,
+    ClosedReason,
+    DayInfo,
+    MinuteInterval,
+    NeverOpenError,
+    Segment,
+    Span,
+    public_holidays,
+)
 
 __all__ = [
-    "CalendarSnapshot",
-    "ClockKind",
-    "Closure",
-    "DayInfo",
-    "ExtraOpening",
-    "NeverOpenError",
-    "Segment",
     "add",
     "clock_start",
     "counted_intervals",
@@ -51,161 +54,15 @@ __all__ = [
     "elapsed",
     "is_open",
     "next_opening",
-    "public_holidays",
 ]
 
-MINUTES_PER_DAY = 1440
 # How far a search for open time looks ahead before giving up with NeverOpenError.
 SEARCH_HORIZON = timedelta(days=3 * 366)
-CLOSED_HOURS = "closed hours"
 
 _ZERO = timedelta(0)
 _DAY = timedelta(days=1)
 
-Span = tuple[datetime, datetime]
-MinuteInterval = tuple[int, int]
-
-
-class ClockKind(enum.StrEnum):
-    WALL = "wall"
-    BUSINESS_HOURS = "business_hours"
-    BUSINESS_DAYS = "business_days"
-
-
 _WALL = ClockKind.WALL  # a module constant is quicker to reach than an enum member
-
-
-class NeverOpenError(ValueError):
-    """The calendar has no open time within the search horizon (or none at all)."""
-
-
-def _check_minutes(start: int, end: int, where: str) -> None:
-    for value in (start, end):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(f"{where}: minutes must be integers, got {value!r}")
-    if not 0 <= start < end <= MINUTES_PER_DAY:
-        raise ValueError(
-            f"{where}: need 0 <= start < end <= {MINUTES_PER_DAY} minutes, got ({start}, {end})"
-        )
-
-
-def _check_date(value: object, where: str) -> None:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise ValueError(f"{where}: expected a date, got {value!r}")
-
-
-@dataclass(frozen=True)
-class Closure:
-    """Company closure over inclusive local dates."""
-
-    start: date
-    end: date
-    label: str
-
-    def __post_init__(self) -> None:
-        _check_date(self.start, "closure start")
-        _check_date(self.end, "closure end")
-        if self.end < self.start:
-            raise ValueError(
-                f"closure {self.label!r} ends ({self.end}) before it starts ({self.start})"
-            )
-
-
-@dataclass(frozen=True)
-class ExtraOpening:
-    """One-off opening on a local date; makes that date a business day."""
-
-    day: date
-    start_minute: int
-    end_minute: int
-    label: str = ""
-
-    def __post_init__(self) -> None:
-        _check_date(self.day, "extra opening day")
-        _check_minutes(self.start_minute, self.end_minute, f"extra opening on {self.day}")
-
-
-@dataclass(frozen=True)
-class CalendarSnapshot:
-    time_zone: str
-    weekly: tuple[tuple[MinuteInterval, ...], ...]
-    holiday_country: str = ""
-    holiday_subdivision: str = ""
-    closures: tuple[Closure, ...] = ()
-    extra_openings: tuple[ExtraOpening, ...] = ()
-    tz: ZoneInfo = field(init=False, repr=False, compare=False)
-    _years: dict[tuple[ClockKind, int], _Year] = field(init=False, repr=False, compare=False)
-    _epoch: datetime = field(init=False, repr=False, compare=False)  # 1970-01-01 in `tz`
-
-    def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "tz", ZoneInfo(self.time_zone))
-        except (KeyError, ValueError) as exc:  # ZoneInfoNotFoundError is a KeyError
-            raise ValueError(f"unknown time zone {self.time_zone!r}") from exc
-        if len(self.weekly) != 7:
-            raise ValueError(f"weekly needs 7 entries (Monday first), got {len(self.weekly)}")
-        weekly: list[tuple[MinuteInterval, ...]] = []
-        for weekday, intervals in enumerate(self.weekly):
-            previous_end = 0
-            for interval in intervals:
-                if not isinstance(interval, tuple | list) or len(interval) != 2:
-                    raise ValueError(
-                        f"weekly[{weekday}]: expected (start, end) pairs, got {interval!r}"
-                    )
-                _check_minutes(interval[0], interval[1], f"weekly[{weekday}]")
-                if interval[0] < previous_end:
-                    raise ValueError(f"weekly[{weekday}]: intervals must be sorted and not overlap")
-                previous_end = interval[1]
-            weekly.append(tuple((start, end) for start, end in intervals))
-        if self.holiday_subdivision and not self.holiday_country:
-            raise ValueError("holiday_subdivision needs a holiday_country")
-        if self.holiday_country:
-            _check_holiday_entity(self.holiday_country, self.holiday_subdivision)
-        # Normalise lists to tuples so snapshots stay hashable (they key caches).
-        object.__setattr__(self, "weekly", tuple(weekly))
-        object.__setattr__(self, "closures", tuple(self.closures))
-        object.__setattr__(self, "extra_openings", tuple(self.extra_openings))
-        object.__setattr__(self, "_years", _shared_years(self))
-        object.__setattr__(self, "_epoch", datetime(1970, 1, 1, tzinfo=self.tz))
-
-
-@dataclass(frozen=True)
-class DayInfo:
-    day: date
-    business_day: bool
-    intervals: tuple[Span, ...]  # open intervals, aware, in the calendar's time zone
-    reason: str  # "" on business days, else "weekend", "closed", holiday name or closure label
-
-
-@dataclass(frozen=True)
-class Segment:
-    start: datetime
-    end: datetime
-    counted: bool
-    reason: str = ""  # why an uncounted segment does not count
-
-
-# --- public holidays ---------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=64)
-def _check_holiday_entity(country: str, subdivision: str) -> None:
-    try:
-        holidays.country_holidays(country, subdiv=subdivision or None)
-    except NotImplementedError as exc:
-        raise ValueError(f"unsupported holidays {country!r}/{subdivision!r}: {exc}") from exc
-
-
-@functools.lru_cache(maxsize=512)
-def public_holidays(country: str, subdivision: str, year: int) -> Mapping[date, str]:
-    """Public holidays (observed days included) of one year, with English names."""
-    if not country:
-        return MappingProxyType({})
-    _check_holiday_entity(country, subdivision)
-    entity = holidays.country_holidays(
-        country, subdiv=subdivision or None, years=year, language="en_US", observed=True
-    )
-    return MappingProxyType({day: name for day, name in entity.items() if day.year == year})
 
 
 # --- local time --------------------------------------------------------------------------
@@ -286,8 +143,9 @@ def day_info(cal: CalendarSnapshot, day: date) -> DayInfo:
     snapshot is immutable, so the answer never changes."""
     weekly = cal.weekly[day.weekday()]
     extras = [(x.start_minute, x.end_minute) for x in cal.extra_openings if x.day == day]
+    reason: str  # a ClosedReason, a public holiday's name or a closure's label; "" if open
     if not weekly:
-        reason = "weekend" if day.weekday() >= 5 else "closed"
+        reason = ClosedReason.WEEKEND if day.weekday() >= 5 else ClosedReason.CLOSED
     else:
         holiday = ""
         if cal.holiday_country:
@@ -295,7 +153,9 @@ def day_info(cal: CalendarSnapshot, day: date) -> DayInfo:
                 cal.holiday_country, cal.holiday_subdivision, day.year
             )
             holiday = holidays_of_year.get(day, "")
-        closure = next((c.label or "closure" for c in cal.closures if c.start <= day <= c.end), "")
+        closure = next(
+            (c.label or ClosedReason.CLOSURE for c in cal.closures if c.start <= day <= c.end), ""
+        )
         reason = holiday or closure
     if reason and not extras:
         return DayInfo(day=day, business_day=False, intervals=(), reason=reason)
@@ -440,12 +300,6 @@ def _build_year(cal: CalendarSnapshot, kind: ClockKind, year: int) -> _Year:
     )
 
 
-@functools.lru_cache(maxsize=128)
-def _shared_years(cal: CalendarSnapshot) -> dict[tuple[ClockKind, int], _Year]:
-    """One table store per distinct calendar, shared by every equal snapshot."""
-    return {}
-
-
 def _year(cal: CalendarSnapshot, kind: ClockKind, year: int) -> _Year:
     table = cal._years.get((kind, year))
     if table is None:
@@ -576,10 +430,11 @@ def counted_intervals(
                 span_start, span_end = max(span_start, day_low), min(span_end, day_high)
                 if span_start >= span_end:
                     continue
-                pieces.append((cursor, span_start, False, CLOSED_HOURS))
+                pieces.append((cursor, span_start, False, ClosedReason.CLOSED_HOURS))
                 pieces.append((span_start, span_end, True, ""))
                 cursor = span_end
-        pieces.append((cursor, day_high, False, CLOSED_HOURS if info.business_day else info.reason))
+        closed = ClosedReason.CLOSED_HOURS if info.business_day else info.reason
+        pieces.append((cursor, day_high, False, closed))
         day += _DAY
     segments: list[Segment] = []
     for piece_start, piece_end, counted, reason in pieces:

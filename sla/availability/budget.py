@@ -17,8 +17,8 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from sla.availability.selectors import availability_overview
 from sla.models import BudgetAlert
-from sla.selectors import availability_overview
 from tickets.models import Organization, User
 from tickets.services.customer_mail import new_mail_id
 

@@ -108,7 +108,3 @@ def notifications_deliver(*, now: datetime, recipient_ids: Iterable[int] | None 
         )
         sent += 1
     return sent
-
-
-def unread_count(user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

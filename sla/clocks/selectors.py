@@ -1,0 +1,147 @@
+"""Reads of the clocks: calendar snapshots for the pure arithmetic, policies' targets, a
+ticket's clocks and their explanation, the clocks the sweep escalates."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
+
+from sla.clocks.deadlines import Explanation, GapReason, Run, counted, explain
+from sla.clocks.values import CalendarSnapshot, ClockKind
+from sla.clocks.values import Closure as ClosureValue
+from sla.clocks.values import ExtraOpening as ExtraOpeningValue
+from sla.models import Calendar, Clock, EscalationLevel, SlaTarget
+from tickets.models import Ticket, TicketEvent
+
+
+def calendar_snapshot(calendar: Calendar) -> CalendarSnapshot:
+    """The frozen value the pure functions work on, built from the calendar's rows."""
+    weekly: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+    for interval in calendar.intervals.all():
+        weekly[interval.weekday].append((interval.start_minute, interval.end_minute))
+    return CalendarSnapshot(
+        time_zone=calendar.time_zone,
+        weekly=tuple(tuple(sorted(weekly[day])) for day in range(7)),
+        holiday_country=calendar.holiday_country,
+        holiday_subdivision=calendar.holiday_subdivision,
+        closures=tuple(
+            ClosureValue(start=c.start, end=c.end, label=c.label) for c in calendar.closures.all()
+        ),
+        extra_openings=tuple(
+            ExtraOpeningValue(
+                day=o.day, start_minute=o.start_minute, end_minute=o.end_minute, label=o.label
+            )
+            for o in calendar.extra_openings.all()
+        ),
+    )
+
+
+def calendar_snapshot_for_ticket(ticket: Ticket) -> CalendarSnapshot:
+    return calendar_snapshot_by_id(ticket.desk.calendar_id)
+
+
+def calendar_snapshot_by_id(calendar_id: int) -> CalendarSnapshot:
+    calendar = Calendar.objects.prefetch_related("intervals", "closures", "extra_openings").get(
+        pk=calendar_id
+    )
+    return calendar_snapshot(calendar)
+
+
+def sla_targets_for(ticket: Ticket) -> dict[str, SlaTarget]:
+    """The organization policy's targets for the ticket's severity, by metric."""
+    targets = SlaTarget.objects.filter(
+        policy_id=ticket.organization.sla_policy_id, severity=ticket.severity
+    ).select_related("policy")
+    return {target.metric: target for target in targets}
+
+
+def clocks_for_ticket(ticket: Ticket) -> QuerySet[Clock]:
+    return Clock.objects.filter(ticket=ticket).order_by("metric")
+
+
+def calendar_snapshot_by_slug(slug: str) -> CalendarSnapshot:
+    calendar = Calendar.objects.prefetch_related("intervals", "closures", "extra_openings").get(
+        slug=slug
+    )
+    return calendar_snapshot(calendar)
+
+
+def policy_targets(policy_slug: str, severity: str) -> dict[str, SlaTarget]:
+    """The targets of a policy for one severity, by metric (empty if none)."""
+    targets = SlaTarget.objects.filter(policy__slug=policy_slug, severity=severity)
+    return {target.metric: target for target in targets.select_related("policy")}
+
+
+def clock_explanation(clock: Clock, *, now: datetime) -> Explanation:
+    """The counted and uncounted stretches of a clock from its ticket's arrival until now."""
+    ticket = clock.ticket
+    cal = calendar_snapshot_for_ticket(ticket)
+    runs = clock_runs(clock)
+    changes = TicketEvent.objects.filter(
+        ticket_id=clock.ticket_id, kind=TicketEvent.Kind.CLOCK, field=clock.metric
+    ).order_by("created_at", "id")
+    # A history "after" is the state a clock went to: "paused", or "stopped:<outcome>".
+    gap_reasons = [
+        GapReason.WAITING_ON_CUSTOMER if event.after == Clock.State.PAUSED else GapReason.STOPPED
+        for event in changes
+        if event.after == Clock.State.PAUSED or event.after.startswith(Clock.State.STOPPED)
+    ]
+    return explain(
+        cal,
+        ClockKind(clock.kind),
+        received_at=ticket.received_at,
+        runs=runs,
+        gap_reasons=gap_reasons,
+        target=clock.target,
+        until=min(clock.stopped_at or now, now),
+    )
+
+
+def clock_runs(clock: Clock) -> list[Run]:
+    """The runs of a clock as aware datetimes (stored as ISO strings in JSON)."""
+    runs: list[Run] = []
+    for start, end in clock.runs:
+        start_at = parse_datetime(start)
+        assert start_at is not None  # written by sla.clocks.services, always ISO 8601
+        runs.append((start_at, parse_datetime(end) if end else None))
+    return runs
+
+
+def clocks_counted(ticket: Ticket, clocks: list[Clock], *, now: datetime) -> dict[int, timedelta]:
+    """Counted time of each clock so far, by clock id (one calendar load for all)."""
+    if not clocks:
+        return {}
+    cal = calendar_snapshot_for_ticket(ticket)
+    return {
+        clock.pk: counted(cal, ClockKind(clock.kind), clock_runs(clock), now) for clock in clocks
+    }
+
+
+def clocks_to_escalate(*, now: datetime, limit: int = 5000) -> list[int]:
+    """Ids of running clocks that crossed a threshold they have not been escalated for.
+
+    Three seeks, one per level, each through an index that leads with (state, level): the
+    sweep reads only crossed, unhandled clocks, never every open ticket.
+    """
+    running = Clock.objects.filter(state=Clock.State.RUNNING)
+    crossed = (
+        running.filter(escalation_level=EscalationLevel.NONE, warn_at__lte=now),
+        running.filter(
+            escalation_level__in=[EscalationLevel.NONE, EscalationLevel.WARNED], due_at__lte=now
+        ),
+        running.filter(
+            escalation_level__in=[
+                EscalationLevel.NONE,
+                EscalationLevel.WARNED,
+                EscalationLevel.BREACHED,
+            ],
+            escalate_at__lte=now,
+        ),
+    )
+    ids: set[int] = set()
+    for queryset in crossed:
+        ids.update(queryset.order_by().values_list("pk", flat=True)[:limit])
+    return sorted(ids)[:limit]

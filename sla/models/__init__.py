@@ -1,0 +1,25 @@
+"""The models of the SLA app, one module per capability; every model and its choices are
+importable from here (``from sla.models import Clock``), where Django looks for them."""
+
+from sla.models.availability import BudgetAlert, MaintenanceWindow, Outage
+from sla.models.calendars import Calendar, Closure, ExtraOpening, OpeningInterval, Weekday
+from sla.models.clocks import Clock, EscalationLevel, Metric, SlaPolicy, SlaTarget, StopReason
+from sla.models.notifications import Notification
+
+__all__ = [
+    "BudgetAlert",
+    "Calendar",
+    "Clock",
+    "Closure",
+    "EscalationLevel",
+    "ExtraOpening",
+    "MaintenanceWindow",
+    "Metric",
+    "Notification",
+    "OpeningInterval",
+    "Outage",
+    "SlaPolicy",
+    "SlaTarget",
+    "StopReason",
+    "Weekday",
+]

@@ -1,0 +1,21 @@
+"""Reads of a staff member's notifications."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from sla.models import Notification
+from tickets.models import User
+
+
+def notifications_of(user: User) -> QuerySet[Notification]:
+    """The user's notifications, newest first, with their tickets and clocks."""
+    return (
+        Notification.objects.filter(recipient=user)
+        .select_related("ticket", "clock")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

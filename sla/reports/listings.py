@@ -1,0 +1,147 @@
+"""The lists an SLA report pages through: the clocks that missed their deadline (and by how
+much), the clocks at risk, the reclassifications and the breaches the downgrades avoided.
+
+Each list is a queryset a page is cut from, read in the order of an index that serves it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+
+from sla.clocks.deadlines import counted
+from sla.clocks.selectors import calendar_snapshot_by_id, clock_runs
+from sla.clocks.values import CalendarSnapshot, ClockKind
+from sla.models import Clock
+from tickets.models import OPEN_STATUSES, Ticket, TicketEvent, more_urgent
+
+M = TypeVar("M", bound=Model)
+
+
+def _late() -> Q:
+    """Missed: stopped late (sla.clocks.services sets ``breached_at`` with the BREACHED outcome), or
+    running past a deadline the sweep has marked. Written as the clock_breached_due index's
+    condition, so that the breach list reads that index."""
+    return Q(breached_at__isnull=False)
+
+
+def _of(rows: QuerySet[M], tickets: QuerySet[Ticket]) -> QuerySet[M]:
+    """The rows of the report's tickets, each checked by its ticket's primary key: SQLite then
+    reads the rows in the order of an index that serves the list's own order and condition
+    (clock_breached_due, clock_sweep_*, ticketevent_kind_created) and stops at the end of the
+    page, instead of collecting every ticket of the period first and sorting their rows."""
+    return rows.filter(Exists(tickets.filter(pk=OuterRef("ticket_id"))))
+
+
+def breaches(tickets: QuerySet[Ticket]) -> QuerySet[Clock]:
+    """Every clock of the report that missed its deadline, latest deadline first."""
+    return (
+        _of(Clock.objects.filter(_late()), tickets)
+        .select_related("ticket__organization", "ticket__desk", "ticket__assignee")
+        .order_by("-due_at", "-pk")
+    )
+
+
+class Lateness:
+    """How far past its target a missed clock counted, in its own kind: at its stop, or so
+    far while it runs (counted now with its desk's calendar, one load per calendar)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.calendars: dict[int, CalendarSnapshot] = {}
+
+    def __call__(self, clock: Clock, calendar_id: int) -> timedelta:
+        return self.of(clock.kind, clock.target, clock.elapsed_seconds, clock.runs, calendar_id)
+
+    def of(
+        self,
+        kind: str,
+        target: timedelta,
+        elapsed_seconds: int | None,
+        runs: list[list[str | None]],
+        calendar_id: int,
+    ) -> timedelta:
+        """The same from a clock's stored values (an export reads them without models)."""
+        if elapsed_seconds is not None:
+            return max(timedelta(0), timedelta(seconds=elapsed_seconds) - target)
+        if calendar_id not in self.calendars:
+            self.calendars[calendar_id] = calendar_snapshot_by_id(calendar_id)
+        spent = counted(
+            self.calendars[calendar_id], ClockKind(kind), clock_runs(Clock(runs=runs)), self.now
+        )
+        return max(timedelta(0), spent - target)
+
+
+@dataclass(frozen=True)
+class BreachRow:
+    clock: Clock
+    late_by: timedelta
+    running: bool  # still counting: ``late_by`` grows until the promise is kept (a paused
+    # clock, waiting on the customer, keeps the lateness it had at the pause)
+
+
+def breach_rows(clocks: Iterable[Clock], *, now: datetime) -> list[BreachRow]:
+    """A page of breaches (with their tickets' desks selected) and how late each is."""
+    lateness = Lateness(now)
+    return [
+        BreachRow(
+            clock,
+            lateness(clock, clock.ticket.desk.calendar_id),
+            clock.state == Clock.State.RUNNING,
+        )
+        for clock in clocks
+    ]
+
+
+def at_risk(tickets: QuerySet[Ticket], *, now: datetime) -> QuerySet[Clock]:
+    """Running clocks of open tickets past their warning threshold, not yet late: nearest
+    deadline first."""
+    running = Clock.objects.filter(state=Clock.State.RUNNING, warn_at__lte=now, due_at__gt=now)
+    return (
+        _of(running, tickets.filter(status__in=OPEN_STATUSES))
+        .select_related("ticket__organization", "ticket__desk", "ticket__assignee")
+        .order_by("due_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class SeverityChange:
+    event: TicketEvent
+    downgrade: bool
+    avoided: list[str]  # metrics a downgrade kept from a breach (met now, missed before)
+
+
+def severity_changes(tickets: QuerySet[Ticket]) -> QuerySet[TicketEvent]:
+    """Reclassifications of the report's tickets, latest first."""
+    return (
+        _of(TicketEvent.objects.filter(kind=TicketEvent.Kind.SEVERITY), tickets)
+        .select_related("ticket__organization", "ticket__desk", "actor")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def severity_change_rows(events: Sequence[TicketEvent]) -> list[SeverityChange]:
+    """A page of reclassifications; for each downgrade, the promises it saved: clocks met
+    under the new severity that the one before would have missed (``Clock.spared_from``,
+    recorded by sla.clocks.services). One query, a page."""
+    downgrade_ids = {e.pk for e in events if more_urgent(e.before, e.after)}
+    spared: defaultdict[int, list[Clock]] = defaultdict(list)
+    for clock in Clock.objects.filter(
+        ticket__in={e.ticket_id for e in events if e.pk in downgrade_ids}
+    ).exclude(spared_from=""):
+        spared[clock.ticket_id].append(clock)
+    return [
+        SeverityChange(
+            event,
+            event.pk in downgrade_ids,
+            [c.metric for c in spared[event.ticket_id] if c.spared_from == event.before]
+            if event.pk in downgrade_ids
+            else [],
+        )
+        for event in events
+    ]
