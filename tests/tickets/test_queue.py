@@ -4,6 +4,7 @@ and logging a phone call as a new ticket."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -120,12 +121,15 @@ def test_the_htmx_fragment_is_the_table_alone(world: World, agent: Client) -> No
 # --- SLA badges ---------------------------------------------------------------------------------
 
 
-def test_badges_count_business_hours_left_then_amber_then_red(world: World, agent: Client) -> None:
+def test_badges_count_business_hours_left_then_amber_then_red(
+    world: World, agent: Client, settings: Any
+) -> None:
     """Europe desk: Mon-Thu 9:00-17:00 in Berlin; a blocking ticket is acknowledged within 5
     business hours, warned at 75 %. Filed Monday 8 June 2026 at 16:00: 1 h on Monday, the
     other 4 h on Tuesday from 9:00, so due Tuesday 13:00; the warning after 3 h 45 min of
     counted time, Tuesday 11:45. At Monday 16:30 there are 30 min + 4 h = 4 h 30 min left,
     though 20 h 30 min of wall time."""
+    settings.PACTE_STAFF_IDLE_MINUTES = 2 * 24 * 60  # one session across the two days looked at
     monday = datetime(2026, 6, 8, 16, 0, tzinfo=BERLIN)
     ticket = open_ticket(world.alice, severity="blocking", received_at=monday)
     clock = ticket.clocks.get(metric="acknowledgement")

@@ -13,6 +13,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
 from django.utils import translation
 
+from tickets import access
 from tickets.accounts.audit import audit_record
 from tickets.models import AuditEvent, Contact, OutboundMail, User
 from tickets.services.customer_mail import new_mail_id
@@ -24,8 +25,12 @@ class AccountAdapter(DefaultAccountAdapter):
         return False
 
     def pre_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> Any:
-        """Only contacts of an organization under contract sign in as customers."""
-        if isinstance(user, User) and user.is_customer and not customer_may_sign_in(user):
+        """Customers sign in only as contacts of an organization under contract."""
+        if (
+            isinstance(user, User)
+            and not access.must_pass_second_factor(user)  # staff and admins sign in
+            and not customer_may_sign_in(user)
+        ):
             clear_login(request)
             return self.respond_user_inactive(request, user)
         return super().pre_login(request, user, **kwargs)

@@ -9,7 +9,6 @@ import io
 import json
 import re
 import zipfile
-from datetime import datetime
 from typing import Any
 
 from allauth.mfa.models import Authenticator
@@ -44,6 +43,30 @@ def _messages_of(contact: Contact) -> Any:
     ).select_related("ticket")
 
 
+def _account_data(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "language": user.language,
+        "time_zone": user.time_zone,
+        "active": user.is_active,
+        "joined": user.date_joined,
+        "last_sign_in": user.last_login,
+        "second_factors": list(
+            Authenticator.objects.filter(user=user).values_list("type", flat=True)
+        ),
+        "api_tokens": list(
+            ApiToken.objects.filter(user=user).values(
+                "name", "prefix", "created_at", "expires_at", "revoked_at"
+            )
+        ),
+    }
+
+
 def _export_data(contact: Contact) -> dict[str, Any]:
     user = contact.user
     tickets = Ticket.objects.filter(requester=contact).order_by("pk")
@@ -59,27 +82,7 @@ def _export_data(contact: Contact) -> dict[str, Any]:
             "region": contact.region,
             "language": contact.language,
         },
-        "account": None
-        if user is None
-        else {
-            "username": user.username,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "email": user.email,
-            "language": user.language,
-            "time_zone": user.time_zone,
-            "active": user.is_active,
-            "joined": user.date_joined,
-            "last_sign_in": user.last_login,
-            "second_factors": list(
-                Authenticator.objects.filter(user=user).values_list("type", flat=True)
-            ),
-            "api_tokens": list(
-                ApiToken.objects.filter(user=user).values(
-                    "name", "prefix", "created_at", "expires_at", "revoked_at"
-                )
-            ),
-        },
+        "account": _account_data(user),
         "tickets": [
             {
                 "reference": t.reference,
@@ -172,7 +175,35 @@ def personal_data_erase(*, contact: Contact, by: User, ip: str | None = None) ->
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored if name])
     messages.update(body=ERASED, body_html="", quoted="", sender="")
     tickets = Ticket.objects.filter(requester=contact)
-    for message in Message.objects.filter(ticket__in=tickets).exclude(pk__in=messages):
+    _scrub_tickets(tickets, exclude=messages, needles=needles, alias=alias)
+
+    mail_filter = Q(sender__iexact=contact.email) | Q(ticket__in=tickets)
+    InboundMail.objects.filter(mail_filter).update(
+        sender=address, sender_name=alias, raw=b"", subject=ERASED
+    )
+    OutboundMail.objects.filter(Q(to_address__iexact=contact.email) | Q(ticket__in=tickets)).update(
+        to_address=address, to_name=alias, text="", html=""
+    )
+    AutoAnswer.objects.filter(address__iexact=contact.email).delete()
+
+    if user is not None:
+        _close_account(user, alias)
+    contact.name, contact.email, contact.phone = alias, address, ""
+    contact.save(update_fields=["name", "email", "phone"])
+    audit_record(
+        AuditEvent.Kind.PERSONAL_DATA_ERASED,
+        actor=by,
+        target=f"contact #{contact.pk}",
+        ip=ip,
+        detail={"tickets kept": tickets.count()},
+    )
+    return contact
+
+
+def _scrub_tickets(tickets: Any, *, exclude: Any, needles: list[str], alias: str) -> None:
+    """Others' words on the contact's tickets keep their sense, with the contact's name and
+    addresses replaced by the pseudonym: subjects, messages and history notes."""
+    for message in Message.objects.filter(ticket__in=tickets).exclude(pk__in=exclude):
         scrubbed = _scrub(message.body, needles, alias)
         if scrubbed != message.body or message.body_html or message.quoted:
             Message.objects.filter(pk=message.pk).update(
@@ -189,39 +220,16 @@ def personal_data_erase(*, contact: Contact, by: User, ip: str | None = None) ->
         if note != event.note:
             TicketEvent.objects.filter(pk=event.pk).update(note=note)
 
-    mail_filter = Q(sender__iexact=contact.email) | Q(ticket__in=tickets)
-    InboundMail.objects.filter(mail_filter).update(
-        sender=address, sender_name=alias, raw=b"", subject=ERASED
-    )
-    OutboundMail.objects.filter(Q(to_address__iexact=contact.email) | Q(ticket__in=tickets)).update(
-        to_address=address, to_name=alias, text="", html=""
-    )
-    AutoAnswer.objects.filter(address__iexact=contact.email).delete()
 
-    if user is not None:
-        for session in UserSession.objects.filter(user=user):
-            session.end()
-        Authenticator.objects.filter(user=user).delete()
-        ApiToken.objects.filter(user=user).delete()
-        user.username = f"erased-{user.pk}"
-        user.first_name, user.last_name, user.email = alias, "", ""
-        user.is_active = False
-        user.set_unusable_password()
-        user.save()
-    contact.name, contact.email, contact.phone = alias, address, ""
-    contact.save(update_fields=["name", "email", "phone"])
-    audit_record(
-        AuditEvent.Kind.PERSONAL_DATA_ERASED,
-        actor=by,
-        target=f"contact #{contact.pk}",
-        ip=ip,
-        detail={"tickets kept": tickets.count()},
-    )
-    return contact
+def _close_account(user: User, alias: str) -> None:
+    """Signed out everywhere, no factor, token or password left, renamed, turned off."""
+    for session in UserSession.objects.filter(user=user):
+        session.end()
+    Authenticator.objects.filter(user=user).delete()
+    ApiToken.objects.filter(user=user).delete()
+    user.username = f"erased-{user.pk}"
+    user.first_name, user.last_name, user.email = alias, "", ""
+    user.is_active = False
+    user.set_unusable_password()
+    user.save()
 
-
-def erased_at(contact: Contact) -> datetime | None:
-    event = AuditEvent.objects.filter(
-        kind=AuditEvent.Kind.PERSONAL_DATA_ERASED, target=f"contact #{contact.pk}"
-    ).first()
-    return event.at if event else None

@@ -2,23 +2,27 @@
 them out; a staff session idle for PACTE_STAFF_IDLE_MINUTES ends.
 
 The rows are django-allauth's `UserSession` (made at each sign-in). Pacte notes activity itself,
-at most once a minute per session and never for the pages' own automatic refreshes (the queue
-and the waiting chats poll every few seconds: an open tab is not a person at work)."""
+in the cache (Redis), at most once a minute per session and never for the pages' own automatic
+refreshes (the queue and the waiting chats poll every few seconds: an open tab is not a person
+at work). Nothing is written to the database or the session on a read: a page never waits for
+SQLite's write lock, nor changes when its session expires, because someone clicked."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ua_parser import parse as parse_user_agent
 
@@ -26,9 +30,30 @@ from tickets import access
 from tickets.accounts.audit import audit_record
 from tickets.models import AuditEvent, User
 
-SEEN_KEY = "pacte_seen"  # the session's last activity, in seconds since the epoch
 SEEN_STEP = 60  # activity is written at most this often
+SEEN_KEEP = 60 * 60 * 24 * 30  # how long the cache keeps a session's last activity
+logger = logging.getLogger(__name__)
 POLL_HEADER = "X-Pacte-Poll"  # sent by the pages' automatic refreshes
+
+
+def _seen_key(session_key: str) -> str:
+    return f"pacte:seen:{session_key}"
+
+
+def last_activity(session_key: str) -> float | None:
+    """When the session was last used (seconds since the epoch), None if unknown."""
+    try:
+        return cache.get(_seen_key(session_key))
+    except Exception:  # the cache is down: the session goes on, untracked
+        logger.warning("cache unavailable: session activity not read", exc_info=True)
+        return None
+
+
+def _note_activity(session_key: str, now: float) -> None:
+    try:
+        cache.set(_seen_key(session_key), now, timeout=SEEN_KEEP)
+    except Exception:
+        logger.warning("cache unavailable: session activity not noted", exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -36,6 +61,7 @@ class SessionRow:
     session: UserSession
     device: str
     current: bool
+    last_seen: datetime
 
 
 def describe_device(user_agent: str) -> str:
@@ -58,10 +84,20 @@ def describe_device(user_agent: str) -> str:
 
 def sessions_of(user: User, request: HttpRequest) -> list[SessionRow]:
     """The user's sessions that still exist, the most recently seen first."""
-    rows = UserSession.objects.purge_and_list(user)
-    rows.sort(key=lambda s: s.last_seen_at, reverse=True)
     current = request.session.session_key
-    return [SessionRow(s, describe_device(s.user_agent), s.session_key == current) for s in rows]
+    rows = []
+    for session in UserSession.objects.purge_and_list(user):
+        seen = last_activity(session.session_key)
+        last_seen = (
+            datetime.fromtimestamp(seen, tz=UTC) if seen is not None else session.last_seen_at
+        )
+        rows.append(
+            SessionRow(
+                session, describe_device(session.user_agent), session.session_key == current,
+                max(last_seen, session.created_at),
+            )  # fmt: skip
+        )
+    return sorted(rows, key=lambda row: row.last_seen, reverse=True)
 
 
 def user_session_key(*, user: User, pk: int) -> str | None:
@@ -98,18 +134,16 @@ class SessionActivityMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and request.session.session_key:
+        key = request.session.session_key
+        if user.is_authenticated and key:
             now = time.time()
-            seen = request.session.get(SEEN_KEY)
+            seen = last_activity(key)
             idle = settings.PACTE_STAFF_IDLE_MINUTES * 60
             if seen is not None and now - seen > idle and _is_staff(user):
                 return self._ended(request)
             polled = request.headers.get(POLL_HEADER) is not None
             if not polled and (seen is None or now - seen > SEEN_STEP):
-                request.session[SEEN_KEY] = now
-                UserSession.objects.filter(session_key=request.session.session_key).update(
-                    last_seen_at=timezone.now()
-                )
+                _note_activity(key, now)
         return self.get_response(request)
 
     def _ended(self, request: HttpRequest) -> HttpResponse:
