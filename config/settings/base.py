@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "tickets",
     "sla",
 ]
@@ -184,6 +186,30 @@ PACTE_STAFF_IDLE_MINUTES = env.int("PACTE_STAFF_IDLE_MINUTES", default=60)
 USERSESSIONS_TRACK_ACTIVITY = False  # Pacte notes activity itself (tickets.accounts.sessions)
 # The security audit log keeps this many days of lines (two years by default).
 PACTE_AUDIT_RETENTION_DAYS = env.int("PACTE_AUDIT_RETENTION_DAYS", default=730)
+# Single sign-on for staff (OpenID Connect: Entra ID, Google Workspace, Keycloak…), set here
+# from the environment or in the admin (Social applications). tickets.accounts.sso decides who
+# may come in; an SSO sign-in counts as the second factor unless told otherwise.
+SOCIALACCOUNT_ADAPTER = "tickets.accounts.sso.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+PACTE_OIDC_SERVER_URL = env("PACTE_OIDC_SERVER_URL", default="")
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": env("PACTE_OIDC_ID", default="company"),
+                "name": env("PACTE_OIDC_NAME", default="Company sign-in"),
+                "client_id": env("PACTE_OIDC_CLIENT_ID", default=""),
+                "secret": env("PACTE_OIDC_CLIENT_SECRET", default=""),
+                "settings": {"server_url": PACTE_OIDC_SERVER_URL},
+            }
+        ]
+        if PACTE_OIDC_SERVER_URL
+        else [],
+    }
+}
+PACTE_OIDC_TRUSTS_SECOND_FACTOR = env.bool("PACTE_OIDC_TRUSTS_SECOND_FACTOR", default=True)
 PACTE_STAFF_SECOND_FACTOR = env.bool("PACTE_STAFF_SECOND_FACTOR", default=True)
 # An invited colleague's link to set their password works once, within this many days.
 PACTE_INVITATION_DAYS = env.int("PACTE_INVITATION_DAYS", default=7)
@@ -343,6 +369,9 @@ SPECTACULAR_SETTINGS = {
 # (templates/drf_spectacular/swagger_ui.html). Not framed by other sites, except the chat
 # widget's frame, whose view names the organization's listed origins (tickets/views/
 # chat_widget.py). A response that sets its own policy keeps it (attachment downloads: sandbox).
+_oidc_origin = (
+    ["/".join(PACTE_OIDC_SERVER_URL.split("/")[:3])] if PACTE_OIDC_SERVER_URL else []
+)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -352,7 +381,8 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],  # fetches, htmx and the chat's WebSocket (same host)
         "object-src": [NONE],
         "base-uri": [NONE],
-        "form-action": [SELF],
+        # The sign-in form hands over to the company's identity provider (single sign-on).
+        "form-action": [SELF, *_oidc_origin],
         "frame-ancestors": [NONE],
     },
 }

@@ -160,3 +160,18 @@ def test_the_password_token_endpoint_refuses_staff(world: World, api: APIClient)
         "/api/auth/token/", {"username": "alice", "password": PASSWORD}, format="json"
     )
     assert customer.status_code == 200 and customer.json()["token"]
+
+
+def test_a_single_sign_on_counts_as_the_second_factor_unless_told_otherwise(
+    world: World, settings: Any
+) -> None:
+    client = Client()
+    client.force_login(world.agent_eu)
+    session = client.session
+    session["account_authentication_methods"] = [
+        {"method": "socialaccount", "at": 0, "provider": "company", "uid": "e.agent"}
+    ]
+    session.save()
+    assert client.get("/desk/").status_code == 200
+    settings.PACTE_OIDC_TRUSTS_SECOND_FACTOR = False
+    assert client.get("/desk/")["Location"].startswith("/accounts/2fa/")

@@ -51,7 +51,8 @@ def session_passed_second_factor(session: SessionBase, user: User) -> bool:
     HTTP request or a WebSocket's scope alike: allauth reads only the request's session)."""
     request = SimpleNamespace(session=session)
     records = get_authentication_records(request, user)  # type: ignore[arg-type]  # duck-typed
-    return any(record.get("method") == "mfa" for record in records)
+    methods = {"mfa", "socialaccount"} if settings.PACTE_OIDC_TRUSTS_SECOND_FACTOR else {"mfa"}
+    return any(record.get("method") in methods for record in records)
 
 
 def may_reach_staff_pages(session: SessionBase, user: User) -> bool:
