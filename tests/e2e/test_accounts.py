@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.accounts import sign_in
 from tests.e2e.test_journey import speak, t
-from tests.factories import PASSWORD, make_world
+from tests.factories import PASSWORD, make_world, open_ticket
 from tickets.tasks import mail_sweep_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -118,3 +118,30 @@ def test_sessions_are_listed_and_one_is_signed_out(
     expect(on_phone.locator("#id_login")).to_be_visible()  # back to the sign-in page
     laptop.close()
     phone.close()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_manager_reads_the_audit_log_and_erases_a_contact(
+    live_server: Any, browser: Any, screenshots: Path, language: str
+) -> None:
+    world = make_world()
+    speak(world.manager, language)
+    open_ticket(world.alice, subject=f"Printer broken, says {world.alice.name}")
+    page: Page = browser.new_page(viewport={"width": 1280, "height": 900})
+    base = live_server.url
+    sign_in(page, base, world.manager)
+    page.get_by_role("link", name=t(language, "Audit log")).click()
+    page.locator("#id_kind").select_option("sign_in")
+    page.get_by_role("button", name=t(language, "Filter")).click()
+    expect(page.locator("tbody")).to_contain_text("manager")
+    page.screenshot(path=screenshots / f"audit-log-{language}.png", full_page=True)
+    page.get_by_role("link", name=t(language, "Personal data")).click()
+    page.locator("#q").fill(world.alice.email)
+    page.get_by_role("button", name=t(language, "Find")).click()
+    page.locator(f"#confirm-{world.alice.pk}").fill(world.alice.email)
+    page.screenshot(path=screenshots / f"personal-data-{language}.png", full_page=True)
+    page.get_by_role("button", name=t(language, "Erase this person")).click()
+    expect(page.locator(".flash")).to_be_visible()
+    world.alice.refresh_from_db()
+    assert world.alice.name.startswith("[erased]")
+    page.close()
