@@ -45,6 +45,12 @@ def must_pass_second_factor(user: User) -> bool:
     return user.is_authenticated and (is_staff_member(user) or user.is_staff)
 
 
+def customer_may_sign_in(user: User) -> bool:
+    """A customer signs in (pages and API alike) only as a contact of an organization under
+    contract: the SLA serves the customer's users."""
+    return Contact.objects.filter(user=user, organization__under_contract=True).exists()
+
+
 def sees_everything(user: User) -> bool:
     return user.is_authenticated and (user.is_manager or user.is_superuser)
 

@@ -199,5 +199,5 @@ class AuditFilter(django_filters.FilterSet):
     def filter_who(
         self, queryset: QuerySet[AuditEvent], name: str, value: str
     ) -> QuerySet[AuditEvent]:
-        value = value.strip()[:150]
+        value = value.replace("\x00", "").strip()[:150]  # PostgreSQL refuses NUL in text
         return queryset.filter(Q(actor_name__icontains=value) | Q(target__icontains=value))

@@ -42,6 +42,17 @@ BREACH_HEADER: list[object] = [
 ]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula (=, +, -, @…) is kept as text with a
+    leading apostrophe: names and subjects come from customers and strangers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def share_cell(value: Decimal | float | None) -> str:
     return "" if value is None else f"{value * 100:.1f}"
 
@@ -76,7 +87,7 @@ def report_rows(
         ]  # fmt: skip
     yield []
     yield BREACH_HEADER
-    yield from _breach_rows(breaches, now=now)
+    yield from ([spreadsheet_safe(cell) for cell in row] for row in _breach_rows(breaches, now=now))
 
 
 def _breach_rows(breaches: QuerySet[Clock], *, now: datetime) -> Iterator[list[object]]:

@@ -15,7 +15,7 @@ from django.utils import translation
 
 from tickets import access
 from tickets.accounts.audit import audit_record
-from tickets.models import AuditEvent, Contact, OutboundMail, User
+from tickets.models import AuditEvent, OutboundMail, User
 from tickets.services.customer_mail import new_mail_id
 
 
@@ -29,7 +29,7 @@ class AccountAdapter(DefaultAccountAdapter):
         if (
             isinstance(user, User)
             and not access.must_pass_second_factor(user)  # staff and admins sign in
-            and not customer_may_sign_in(user)
+            and not access.customer_may_sign_in(user)
         ):
             clear_login(request)
             return self.respond_user_inactive(request, user)
@@ -95,10 +95,6 @@ class AccountAdapter(DefaultAccountAdapter):
             html=html,
             mail_id=new_mail_id(),
         )
-
-
-def customer_may_sign_in(user: User) -> bool:
-    return Contact.objects.filter(user=user, organization__under_contract=True).exists()
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:

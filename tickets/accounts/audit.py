@@ -20,6 +20,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from sla.reports.export import spreadsheet_safe
 from tickets.models import AuditEvent, User
 
 Kind = AuditEvent.Kind
@@ -72,14 +73,11 @@ def audit_rows(events: QuerySet[AuditEvent]) -> Iterator[list[str]]:
     """The lines as CSV rows, streamed from one query."""
     yield CSV_HEADER
     for event in events.iterator(chunk_size=2000):
-        yield [
-            event.at.astimezone(UTC).isoformat(),
-            event.kind,
-            event.actor_name,
-            event.target,
-            event.ip or "",
-            json.dumps(event.detail, ensure_ascii=False, sort_keys=True) if event.detail else "",
-        ]
+        detail = (
+            json.dumps(event.detail, ensure_ascii=False, sort_keys=True) if event.detail else ""
+        )
+        cells = [event.kind, event.actor_name, event.target, event.ip or "", detail]
+        yield [event.at.astimezone(UTC).isoformat(), *map(str, map(spreadsheet_safe, cells))]
 
 
 # --- what django-allauth and Django's auth do ---------------------------------------------------

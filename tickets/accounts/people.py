@@ -97,11 +97,16 @@ def colleague_invite(
             field="email",
         )
     contact = Contact.objects.select_related("user").filter(email__iexact=email).first()
-    if contact is not None and (
-        contact.organization_id != organization.pk
-        or (contact.user is not None and contact.user.has_usable_password())
+    taken = User.objects.filter(email__iexact=email)
+    if contact is not None and contact.user_id is not None:
+        taken = taken.exclude(pk=contact.user_id)
+    if (
+        taken.exists()
+        or (contact is not None and contact.organization_id != organization.pk)
+        or (contact is not None and contact.user is not None and contact.user.has_usable_password())
     ):
-        raise TicketError(_("This address already has an account."), field="email")
+        # One answer whatever the reason: an admin learns nothing of other organizations.
+        raise TicketError(_("This address cannot be invited."), field="email")
     role = Contact.Role.ADMIN if admin else Contact.Role.MEMBER
     if contact is None:
         contact = Contact(organization=organization, email=email)
@@ -109,11 +114,16 @@ def colleague_invite(
     contact.region, contact.language = inviter.region, inviter.language
     if contact.user is None:
         first, _sep, last = name.partition(" ")
-        user = User(username=_username_for(email), email=email, first_name=first, last_name=last)
+        user = User(
+            username=_username_for(email), email=email, first_name=first[:150], last_name=last[:150]
+        )
         user.set_unusable_password()
         user.full_clean(exclude=["password"])
         user.save()
         contact.user = user
+    else:  # invited again: a new random unusable password, so the earlier link stops working
+        contact.user.set_unusable_password()
+        contact.user.save(update_fields=["password"])
     contact.full_clean(exclude=["organization", "user"])
     contact.save()
     assert contact.user is not None

@@ -148,9 +148,11 @@ def personal_data_export(*, contact: Contact, by: User, ip: str | None = None) -
 
 
 def _scrub(text: str, needles: list[str], alias: str) -> str:
+    """Whole words and addresses only: a short name must not eat into other words."""
     for needle in needles:
         if needle:
-            text = re.sub(re.escape(needle), alias, text, flags=re.IGNORECASE)
+            pattern = rf"(?<![\w@.]){re.escape(needle)}(?![\w@])"
+            text = re.sub(pattern, alias, text, flags=re.IGNORECASE)
     return text
 
 
@@ -177,13 +179,15 @@ def personal_data_erase(*, contact: Contact, by: User, ip: str | None = None) ->
     tickets = Ticket.objects.filter(requester=contact)
     _scrub_tickets(tickets, exclude=messages, needles=needles, alias=alias)
 
-    mail_filter = Q(sender__iexact=contact.email) | Q(ticket__in=tickets)
-    InboundMail.objects.filter(mail_filter).update(
+    # Their own mail only: what others wrote or were sent on these tickets stays theirs.
+    InboundMail.objects.filter(sender__iexact=contact.email).update(
         sender=address, sender_name=alias, raw=b"", subject=ERASED
     )
-    OutboundMail.objects.filter(Q(to_address__iexact=contact.email) | Q(ticket__in=tickets)).update(
-        to_address=address, to_name=alias, text="", html=""
+    to_them = OutboundMail.objects.filter(to_address__iexact=contact.email)
+    to_them.filter(state__in=[OutboundMail.State.PENDING, OutboundMail.State.SENDING]).update(
+        state=OutboundMail.State.FAILED, error="recipient erased"
     )
+    to_them.update(to_address=address, to_name=alias, text="", html="")
     AutoAnswer.objects.filter(address__iexact=contact.email).delete()
 
     if user is not None:
@@ -232,4 +236,3 @@ def _close_account(user: User, alias: str) -> None:
     user.is_active = False
     user.set_unusable_password()
     user.save()
-

@@ -93,7 +93,9 @@ def sessions_of(user: User, request: HttpRequest) -> list[SessionRow]:
         )
         rows.append(
             SessionRow(
-                session, describe_device(session.user_agent), session.session_key == current,
+                session,
+                describe_device(session.user_agent),
+                session.session_key == current,
                 max(last_seen, session.created_at),
             )  # fmt: skip
         )

@@ -18,7 +18,6 @@ from typing import Any
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -78,14 +77,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
 def _verified_address(sociallogin: Any) -> str:
     for address in sociallogin.email_addresses:
-        if address.verified and address.email:
+        # Some providers send the claim as a string: only true (or "true") vouches.
+        if _true(address.verified) and address.email:
             return str(address.email)
     claims = sociallogin.account.extra_data or {}
     data = claims.get("userinfo", claims) if isinstance(claims, dict) else {}
-    if data.get("email_verified") is True and data.get("email"):
+    if _true(data.get("email_verified")) and data.get("email"):
         return str(data["email"])
     return ""
 
 
-def trusts_provider_factor() -> bool:
-    return bool(settings.PACTE_OIDC_TRUSTS_SECOND_FACTOR)
+def _true(value: object) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")

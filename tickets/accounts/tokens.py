@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tickets import access
 from tickets.accounts.audit import audit_record
 from tickets.exceptions import PermissionDeniedError, TicketError
 from tickets.models import ApiToken, AuditEvent, User
@@ -26,9 +27,17 @@ def _digest(key: str) -> str:
 
 @transaction.atomic
 def api_token_create(
-    *, user: User, name: str, days: int, now: datetime, ip: str | None = None
+    *,
+    user: User,
+    name: str,
+    days: int,
+    now: datetime,
+    ip: str | None = None,
+    make_room: bool = False,
 ) -> tuple[ApiToken, str]:
-    """A new token for the user; the key is returned here and never again."""
+    """A new token for the user; the key is returned here and never again. With `make_room`
+    (the password endpoint, which scripts call on each run), the oldest token of that name is
+    revoked when the user has as many as they may."""
     name = " ".join(name.split())[:100]
     if not name:
         raise TicketError(_("Give the token a name, to know later what uses it."), field="name")
@@ -38,6 +47,10 @@ def api_token_create(
             field="days",
         )
     live = ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now)
+    if make_room and live.count() >= TOKENS_PER_USER:
+        oldest = live.filter(name=name).order_by("created_at", "pk").first()
+        if oldest is not None:
+            ApiToken.objects.filter(pk=oldest.pk).update(revoked_at=now)
     if live.count() >= TOKENS_PER_USER:
         raise TicketError(
             _("You have %(n)d tokens in use already; revoke one first.") % {"n": TOKENS_PER_USER}
@@ -80,6 +93,9 @@ def api_token_user(key: str, *, now: datetime | None = None) -> User | None:
     )
     if token is None or not token.user.is_active:
         return None
+    user = token.user
+    if not access.must_pass_second_factor(user) and not access.customer_may_sign_in(user):
+        return None  # a customer whose organization's contract ended
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_STEP:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return user

@@ -57,6 +57,11 @@ class TokenApi(ObtainAuthToken):
         serializer = self.get_serializer(data=request.data)
         if serializer.is_valid():
             user = serializer.validated_data["user"]
+            if not access.must_pass_second_factor(user) and not access.customer_may_sign_in(user):
+                return Response(
+                    {"detail": _("This account cannot sign in: no support contract.")},
+                    status=status.HTTP_403_FORBIDDEN,
+                )
             if access.must_pass_second_factor(user):
                 return Response(
                     {
@@ -72,6 +77,7 @@ class TokenApi(ObtainAuthToken):
                 name=_("Signed in to the API with a password"),
                 days=settings.PACTE_API_TOKEN_DAYS,
                 now=timezone.now(),
+                make_room=True,
             )
             return Response(TokenOutput({"token": key, "expires_at": token.expires_at}).data)
         if getattr(request, "axes_locked_out", False):  # set by django-axes' backend

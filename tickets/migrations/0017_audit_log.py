@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ('target', models.CharField(blank=True, max_length=255, verbose_name='on')),
                 ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='address')),
                 ('detail', models.JSONField(blank=True, default=dict, verbose_name='detail')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
+                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
             ],
             options={
                 'verbose_name': 'audit event',

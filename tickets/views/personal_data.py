@@ -31,7 +31,7 @@ def _manager(request: HttpRequest) -> User:
 @login_required
 def personal_data(request: HttpRequest) -> HttpResponse:
     _manager(request)
-    query = request.GET.get("q", "").strip()[:200]
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     found = (
         Contact.objects.filter(email__icontains=query)
         .exclude(name__startswith=ERASED)
