@@ -3,7 +3,6 @@ the preferences, Django's validators, and a reset form that reveals nobody's exi
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from tests.accounts.mail import RESET_LINK, mailed_link
 from tests.factories import PASSWORD, World
 from tickets.models import OutboundMail
 from tickets.tasks import mail_sweep_task
@@ -25,12 +25,7 @@ def reset_link(address: str) -> str:
     """Ask for a reset, send the outbox, and read the link in the mail."""
     response = Client().post(RESET, {"email": address})
     assert response.status_code == 302 and response["Location"].endswith("/reset/done/")
-    mail_sweep_task()
-    (message,) = mail.outbox
-    mail.outbox.clear()
-    match = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", str(message.body))
-    assert match, message.body
-    return match.group(1)
+    return mailed_link(RESET_LINK)
 
 
 def choose(client: Client, link: str, password: str, again: str | None = None) -> str:

@@ -12,6 +12,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from tests.accounts.mail import INVITATION_LINK, mailed_link
 from tests.factories import PASSWORD, World
 from tickets.models import Contact, User
 from tickets.tasks import mail_sweep_task
@@ -31,12 +32,7 @@ def invite(client: Client, email: str, name: str = "Dana Scully", **extra: str) 
 
 
 def invitation_link() -> str:
-    mail_sweep_task()
-    (message,) = mail.outbox
-    mail.outbox.clear()
-    found = re.search(r"https?://[^/\s]+(/accounts/invitation/\S+/)", str(message.body))
-    assert found, message.body
-    return found.group(1)
+    return mailed_link(INVITATION_LINK)
 
 
 def signs_in(username: str, password: str) -> bool:

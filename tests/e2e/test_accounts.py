@@ -4,30 +4,19 @@ in; sessions listed and one signed out. Screenshots in var/screenshots/."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core import mail
 from playwright.sync_api import Page, expect
 
+from tests.accounts.mail import INVITATION_LINK, RESET_LINK, mailed_link
 from tests.e2e.accounts import sign_in
 from tests.e2e.test_journey import speak, t
 from tests.factories import PASSWORD, make_world, open_ticket
-from tickets.tasks import mail_sweep_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NEW = "a brand new passphrase 2026"
-
-
-def mailed_link(pattern: str) -> str:
-    mail_sweep_task()
-    (message,) = mail.outbox
-    mail.outbox.clear()
-    found = re.search(pattern, str(message.body))
-    assert found, message.body
-    return found.group(1)
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -45,7 +34,7 @@ def test_a_forgotten_password_is_reset_through_the_mailed_link(
     page.screenshot(path=screenshots / f"password-reset-{language}.png", full_page=True)
     page.get_by_role("button", name=t(language, "Send me a link")).click()
     expect(page.get_by_role("heading", name=t(language, "Check your mail"))).to_be_visible()
-    link = mailed_link(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)")
+    link = mailed_link(RESET_LINK)
     page.goto(f"{base}{link}")
     page.locator("#id_password1").fill(NEW)
     page.locator("#id_password2").fill(NEW)
@@ -77,7 +66,7 @@ def test_an_admin_invites_a_colleague_who_signs_in(
     page.get_by_role("button", name=t(language, "Send the invitation")).click()
     expect(page.get_by_text("dana@acme.test").first).to_be_visible()
     page.screenshot(path=screenshots / f"people-{language}.png", full_page=True)
-    link = mailed_link(r"https?://[^/\s]+(/accounts/invitation/\S+/)")
+    link = mailed_link(INVITATION_LINK)
     locale = "fr-FR" if language == "fr" else "en-US"
     guest = browser.new_page(viewport={"width": 390, "height": 844}, locale=locale)
     guest.goto(f"{base}{link}")
