@@ -9,6 +9,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from tickets.accounts.audit import audit_purge
+from tickets.backups.sqlite import backup_take
 from tickets.channels.email.imap import mailbox_poll, mailboxes_to_poll
 from tickets.channels.email.ingest import mail_process, mail_unprocessed
 from tickets.models import Mailbox
@@ -67,3 +68,14 @@ def attachments_sweep_task() -> int:
 def audit_purge_task() -> int:
     """Daily (beat): delete the audit log's lines older than PACTE_AUDIT_RETENTION_DAYS."""
     return audit_purge(now=timezone.now())
+
+
+@shared_task
+def backup_task() -> str:
+    """Daily (beat): back up the embedded SQLite database and its attachments. On PostgreSQL
+    the operators' tools back up, and this does nothing."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return "not SQLite"
+    return str(backup_take().path)

@@ -185,6 +185,9 @@ PACTE_API_TOKEN_DAYS = env.int("PACTE_API_TOKEN_DAYS", default=90)
 PACTE_STAFF_IDLE_MINUTES = env.int("PACTE_STAFF_IDLE_MINUTES", default=60)
 USERSESSIONS_TRACK_ACTIVITY = False  # Pacte notes activity itself (tickets.accounts.sessions)
 # The security audit log keeps this many days of lines (two years by default).
+# Backups of the embedded SQLite database (manage.py backup, daily by beat): where, how many.
+PACTE_BACKUP_DIR = Path(env("PACTE_BACKUP_DIR", default=str(VAR_DIR / "backups")))
+PACTE_BACKUP_KEEP = env.int("PACTE_BACKUP_KEEP", default=14)
 PACTE_AUDIT_RETENTION_DAYS = env.int("PACTE_AUDIT_RETENTION_DAYS", default=730)
 # Single sign-on for staff (OpenID Connect: Entra ID, Google Workspace, Keycloak…), set here
 # from the environment or in the admin (Social applications). tickets.accounts.sso decides who
@@ -322,6 +325,11 @@ CELERY_BEAT_SCHEDULE = {
     "budget-watch": {
         "task": "sla.tasks.sla_budget_watch_task",
         "schedule": timedelta(hours=1),
+    },
+    # The embedded database and its attachments, backed up (SQLite only; PostgreSQL: pgBackRest).
+    "sqlite-backup": {
+        "task": "tickets.tasks.backup_task",
+        "schedule": timedelta(hours=24),
     },
     # Lines of the security audit log older than its retention.
     "audit-purge": {
