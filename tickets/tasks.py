@@ -9,7 +9,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from tickets.accounts.audit import audit_purge
-from tickets.backups.sqlite import backup_take
+from tickets.backups.watch import backup_run_and_report, backup_watch
 from tickets.channels.email.imap import mailbox_poll, mailboxes_to_poll
 from tickets.channels.email.ingest import mail_process, mail_unprocessed
 from tickets.models import Mailbox
@@ -72,10 +72,17 @@ def audit_purge_task() -> int:
 
 @shared_task
 def backup_task() -> str:
-    """Daily (beat): back up the embedded SQLite database and its attachments. On PostgreSQL
-    the operators' tools back up, and this does nothing."""
+    """Daily (beat): back up the embedded SQLite database and its attachments, and tell the
+    managers if it failed. On PostgreSQL the operators' tools back up, and this does nothing."""
     from django.db import connection
 
     if connection.vendor != "sqlite":
         return "not SQLite"
-    return str(backup_take().path)
+    backup = backup_run_and_report(now=timezone.now())
+    return str(backup.path) if backup else "failed"
+
+
+@shared_task
+def backup_watch_task() -> bool:
+    """Hourly (beat): mail the managers, once a day, while the last backup is late."""
+    return backup_watch(now=timezone.now())

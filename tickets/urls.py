@@ -2,6 +2,7 @@ from django.urls import path
 
 from tickets.views import (
     audit,
+    backups,
     clocks,
     desk,
     files,
@@ -37,6 +38,7 @@ desk_urlpatterns = (
         path("reports/", reports.sla_report, name="reports"),
         path("audit/", audit.audit_log, name="audit"),
         path("audit/log.csv", audit.audit_log_csv, name="audit-csv"),
+        path("backups/", backups.backups, name="backups"),
         path("personal-data/", personal_data.personal_data, name="personal-data"),
         path(
             "personal-data/<int:pk>/export.zip",

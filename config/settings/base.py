@@ -331,6 +331,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.backup_task",
         "schedule": timedelta(hours=24),
     },
+    "sqlite-backup-watch": {
+        "task": "tickets.tasks.backup_watch_task",
+        "schedule": timedelta(hours=1),
+    },
     # Lines of the security audit log older than its retention.
     "audit-purge": {
         "task": "tickets.tasks.audit_purge_task",

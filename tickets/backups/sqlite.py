@@ -224,4 +224,3 @@ def backup_restore(path: Path) -> dict[str, Any]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path / MEDIA / name, target)
     return manifest
-

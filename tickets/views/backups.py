@@ -1,0 +1,24 @@
+"""Backups, as managers see them: each one, the age of the last, and whether it is late."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from tickets import access
+from tickets.backups.watch import LATE_AFTER, backup_status
+from tickets.views.common import current_user
+
+
+@login_required
+def backups(request: HttpRequest) -> HttpResponse:
+    if not access.sees_everything(current_user(request)):
+        raise Http404
+    status = backup_status(now=timezone.now())
+    return render(
+        request,
+        "tickets/backups.html",
+        {"status": status, "late_hours": int(LATE_AFTER.total_seconds() // 3600)},
+    )
