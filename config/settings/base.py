@@ -260,9 +260,12 @@ PACTE_CHAT_RATE_MESSAGES = env.int("PACTE_CHAT_RATE_MESSAGES", default=8)
 PACTE_CHAT_RATE_SECONDS = env.float("PACTE_CHAT_RATE_SECONDS", default=10.0)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache, with an outage read as a miss (config/cache.py).
+        "BACKEND": "config.cache.ResilientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "pacte",
+        # Redis that does not answer costs a second, not a hung request.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -381,9 +384,7 @@ SPECTACULAR_SETTINGS = {
 # (templates/drf_spectacular/swagger_ui.html). Not framed by other sites, except the chat
 # widget's frame, whose view names the organization's listed origins (tickets/views/
 # chat_widget.py). A response that sets its own policy keeps it (attachment downloads: sandbox).
-_oidc_origin = (
-    ["/".join(PACTE_OIDC_SERVER_URL.split("/")[:3])] if PACTE_OIDC_SERVER_URL else []
-)
+_oidc_origin = ["/".join(PACTE_OIDC_SERVER_URL.split("/")[:3])] if PACTE_OIDC_SERVER_URL else []
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
