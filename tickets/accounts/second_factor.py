@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from allauth.account.authentication import get_authentication_records
 from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
@@ -64,10 +65,6 @@ def may_reach_staff_pages(session: SessionBase, user: User) -> bool:
     )
 
 
-def has_second_factor(user: User) -> bool:
-    return Authenticator.objects.filter(user_id=user.pk).exists()
-
-
 def enrolment_confirms_session(
     *, request: HttpRequest | None, user: User, authenticator: Authenticator, **kwargs: object
 ) -> None:
@@ -102,7 +99,7 @@ class StaffSecondFactorMiddleware:
                 {"detail": _("Staff confirm their second factor before using the API.")},
                 status=403,
             )
-        if has_second_factor(user):
+        if get_mfa_adapter().is_mfa_enabled(user):
             target = reverse("mfa_reauthenticate")
             message = _("Confirm with your second factor to reach the desk.")
         else:

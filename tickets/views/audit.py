@@ -7,21 +7,19 @@ import csv
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from tickets import access
 from tickets.accounts.audit import audit_record, audit_rows
 from tickets.filters import AuditFilter
 from tickets.middleware import writes_on_get
 from tickets.models import AuditEvent
-from tickets.views.common import current_user
+from tickets.views.common import manager_user
 
 
 def _filtered(request: HttpRequest) -> AuditFilter:
-    if not access.sees_everything(current_user(request)):
-        raise Http404
+    manager_user(request)
     return AuditFilter(request.GET, queryset=AuditEvent.objects.all())
 
 

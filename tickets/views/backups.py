@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from tickets import access
 from tickets.backups.watch import LATE_AFTER, backup_status
-from tickets.views.common import current_user
+from tickets.views.common import manager_user
 
 
 @login_required
 def backups(request: HttpRequest) -> HttpResponse:
-    if not access.sees_everything(current_user(request)):
-        raise Http404
+    manager_user(request)
     status = backup_status(now=timezone.now())
     return render(
         request,

@@ -32,6 +32,14 @@ def staff_user(request: HttpRequest) -> User:
     return user
 
 
+def manager_user(request: HttpRequest) -> User:
+    """The signed-in manager (or superuser); for anyone else the page does not exist."""
+    user = current_user(request)
+    if not access.sees_everything(user):
+        raise Http404
+    return user
+
+
 def contact_support_hours(contact: Contact | None) -> selectors.SupportHours | None:
     """The hours of the contact's desk, or None when the organization has no desk yet."""
     if contact is None:

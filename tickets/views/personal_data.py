@@ -5,32 +5,24 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tickets import access
 from tickets.accounts.audit import client_address
 from tickets.accounts.personal_data import ERASED, personal_data_erase, personal_data_export
 from tickets.exceptions import TicketError
 from tickets.middleware import writes_on_get
-from tickets.models import Contact, User
-from tickets.views.common import current_user
-
-
-def _manager(request: HttpRequest) -> User:
-    user = current_user(request)
-    if not access.sees_everything(user):
-        raise Http404
-    return user
+from tickets.models import Contact
+from tickets.views.common import manager_user
 
 
 @login_required
 def personal_data(request: HttpRequest) -> HttpResponse:
-    _manager(request)
+    manager_user(request)
     query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     found = (
         Contact.objects.filter(email__icontains=query)
@@ -46,7 +38,7 @@ def personal_data(request: HttpRequest) -> HttpResponse:
 @writes_on_get
 @login_required
 def personal_data_download(request: HttpRequest, pk: int) -> HttpResponse:
-    manager = _manager(request)
+    manager = manager_user(request)
     contact = get_object_or_404(Contact.objects.select_related("organization", "user"), pk=pk)
     archive = personal_data_export(contact=contact, by=manager, ip=client_address(request))
     response = HttpResponse(archive, content_type="application/zip")
@@ -57,7 +49,7 @@ def personal_data_download(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def personal_data_erase_view(request: HttpRequest, pk: int) -> HttpResponse:
-    manager = _manager(request)
+    manager = manager_user(request)
     contact = get_object_or_404(Contact.objects.select_related("user"), pk=pk)
     if request.POST.get("confirm", "").strip().lower() != contact.email.lower():
         messages.error(request, _("Type the contact's address to confirm: nothing was erased."))

@@ -14,7 +14,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -29,7 +29,7 @@ from tickets import access
 from tickets.accounts.audit import audit_record
 from tickets.middleware import writes_on_get
 from tickets.models import AuditEvent, Desk, Organization, Severity, User
-from tickets.views.common import current_user
+from tickets.views.common import manager_user
 
 MAX_DAYS = 3 * 366
 
@@ -182,9 +182,7 @@ def _chart(months: list[figures.MonthFigures]) -> dict[str, Any]:
 
 
 def _report_context(request: HttpRequest) -> dict[str, Any]:
-    user = current_user(request)
-    if not access.sees_everything(user):
-        raise Http404
+    user = manager_user(request)
     form = ReportForm(request.GET or {"period": Period.MONTH}, user=user)
     zone = timezone.get_current_timezone()
     today = timezone.localdate()
@@ -270,8 +268,7 @@ BUDGET_WARNING = Decimal("0.25")  # under a quarter of the year's budget left: s
 def availability_report(request: HttpRequest) -> HttpResponse:
     """Every organization's availability this year against its commitment, month by month,
     and the downtime still allowed (the error budget)."""
-    if not access.sees_everything(current_user(request)):
-        raise Http404
+    manager_user(request)
     now, zone = timezone.now(), timezone.get_current_timezone()
     this_year = timezone.localdate().year
     try:
@@ -307,9 +304,7 @@ def availability_report(request: HttpRequest) -> HttpResponse:
 def monthly_report(request: HttpRequest, slug: str) -> HttpResponse:
     """One organization's month, to print (or save as PDF) and send to the customer: the
     promises kept, the misses, and the availability against the commitment."""
-    user = current_user(request)
-    if not access.sees_everything(user):
-        raise Http404
+    user = manager_user(request)
     organization = get_object_or_404(Organization, slug=slug)
     zone, today = timezone.get_current_timezone(), timezone.localdate()
     try:
