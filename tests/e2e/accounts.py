@@ -39,3 +39,10 @@ def sign_in(page: Page, base: str, user: User, password: str = PASSWORD) -> None
 def real_time() -> float:
     """The wall clock, whatever time_machine has done to this process's."""
     return float(subprocess.run(["date", "+%s"], capture_output=True, text=True).stdout)
+
+
+def settled(page: Page) -> None:
+    """Wait until the page's own requests are answered (the queue asks for the waiting chats as
+    it loads): a test that ends while the live server still answers one races the database
+    flush that follows it."""
+    page.wait_for_load_state("networkidle")

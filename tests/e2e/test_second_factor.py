@@ -15,7 +15,7 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from playwright.sync_api import Page, expect
 
 from tests.accounts.second_factor import enrol_totp, totp_code
-from tests.e2e.accounts import sign_in
+from tests.e2e.accounts import settled, sign_in
 from tests.e2e.test_journey import speak, t
 from tests.factories import PASSWORD, make_world
 
@@ -66,6 +66,7 @@ def test_an_agent_enrols_an_authenticator_app_to_reach_the_desk(
     page.screenshot(path=screenshots / f"mfa-recovery-codes-{language}.png", full_page=True)
     page.goto(f"{base}/desk/")
     expect(page.get_by_role("heading", name=t(language, "Queue"))).to_be_visible()
+    settled(page)
     page.close()
 
 
@@ -86,6 +87,7 @@ def test_sign_in_with_a_code_refuses_a_wrong_one(
     submit(page)
     page.goto(f"{base}/desk/")
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    settled(page)
     page.close()
 
 
@@ -100,6 +102,7 @@ def test_sign_in_with_a_recovery_code(live_server: Any, browser: Any) -> None:
     submit(page)
     page.goto(f"{base}/desk/")
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    settled(page)
     assert codes[0] not in RecoveryCodes(
         Authenticator.objects.get(user=world.agent_eu, type="recovery_codes")
     ).get_unused_codes()
@@ -150,5 +153,6 @@ def test_a_passkey_from_chromiums_virtual_authenticator(
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
     page.goto(f"{base}/desk/")
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    settled(page)
     context.close()
 

@@ -13,6 +13,7 @@ import pytest
 from allauth.socialaccount.models import SocialAccount
 from playwright.sync_api import Page, expect
 
+from tests.e2e.accounts import settled
 from tests.factories import World, make_world
 from tests.sso import Provider, oidc_provider
 from tickets.models import AuditEvent
@@ -73,6 +74,7 @@ def test_a_member_of_staff_signs_in_with_the_companys_provider(
     through_the_provider(page, base, "e.agent")
     page.goto(f"{base}/desk/")  # the provider's sign-in stands for the second factor
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    settled(page)
     link = SocialAccount.objects.get(provider="company")
     assert link.user == world.agent_eu  # linked by the verified address
     # Again: the link is followed, no second account.
@@ -80,6 +82,7 @@ def test_a_member_of_staff_signs_in_with_the_companys_provider(
     through_the_provider(page, base, "e.agent")
     page.goto(f"{base}/desk/")
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    settled(page)
     assert SocialAccount.objects.count() == 1
     assert AuditEvent.objects.filter(kind="sign_in", actor=world.agent_eu).count() == 2
     page.close()
