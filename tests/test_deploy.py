@@ -31,6 +31,8 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "support.example.com",
     "PACTE_ENCRYPTION_KEYS": "ZGVwbG95LWNoZWNrLWtleS1vZi10aGUtdGVzdHMtMDE=",
     "PACTE_BASE_URL": "https://support.example.com",
+    "PACTE_PGBACKREST_STANZA": "pacte",
+    "PACTE_RESTIC_REPOSITORY": "/var/backups/pacte-files",
 }
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import shlex
+import shutil
 import ssl
 from typing import Any
 
@@ -19,6 +21,7 @@ class TicketsConfig(AppConfig):
         from tickets.accounts import audit, second_factor
 
         checks.register(email_ca_file_check)
+        checks.register(backups_configured_check)
         audit.connect_signals()
         mfa_signals.authenticator_added.connect(
             second_factor.enrolment_confirms_session, dispatch_uid="pacte.enrolment"
@@ -45,3 +48,33 @@ def email_ca_file_check(**kwargs: Any) -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+def backups_configured_check(**kwargs: Any) -> list[checks.CheckMessage]:
+    """In production on PostgreSQL, the database and the attachments need their backup tools
+    (the embedded SQLite database is backed up by beat): said at start-up, not on the day a
+    disk dies."""
+    if settings.DEBUG or "sqlite" in settings.DATABASES["default"]["ENGINE"]:
+        return []
+    if not (settings.PACTE_PGBACKREST_STANZA and settings.PACTE_RESTIC_REPOSITORY):
+        return [
+            checks.Warning(
+                "No backup is configured for this PostgreSQL database and its attachments.",
+                hint="Set up pgBackRest and restic (deploy/backup/README.md), then set "
+                "PACTE_PGBACKREST_STANZA and PACTE_RESTIC_REPOSITORY.",
+                id="pacte.W001",
+            )
+        ]
+    missing = [
+        command
+        for command in (settings.PACTE_PGBACKREST, settings.PACTE_RESTIC)
+        if shutil.which(shlex.split(command)[-1] if command.strip() else "") is None
+    ]
+    return [
+        checks.Warning(
+            f"Backups are configured but {command!r} is not installed on this machine.",
+            hint="apt-get install pgbackrest restic",
+            id="pacte.W002",
+        )
+        for command in missing
+    ]

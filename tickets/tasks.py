@@ -9,6 +9,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from tickets.accounts.audit import audit_purge
+from tickets.backups.sqlite import Backup
 from tickets.backups.watch import backup_run_and_report, backup_watch
 from tickets.channels.email.imap import mailbox_poll, mailboxes_to_poll
 from tickets.channels.email.ingest import mail_process, mail_unprocessed
@@ -73,13 +74,14 @@ def audit_purge_task() -> int:
 @shared_task
 def backup_task() -> str:
     """Daily (beat): back up the embedded SQLite database and its attachments, and tell the
-    managers if it failed. On PostgreSQL the operators' tools back up, and this does nothing."""
+    managers if it failed. On PostgreSQL the backup timers (deploy/backup/) run `manage.py
+    backup`, and this does nothing."""
     from django.db import connection
 
     if connection.vendor != "sqlite":
         return "not SQLite"
     backup = backup_run_and_report(now=timezone.now())
-    return str(backup.path) if backup else "failed"
+    return str(backup.path) if isinstance(backup, Backup) else "failed"
 
 
 @shared_task

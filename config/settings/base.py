@@ -188,6 +188,17 @@ USERSESSIONS_TRACK_ACTIVITY = False  # Pacte notes activity itself (tickets.acco
 # Backups of the embedded SQLite database (manage.py backup, daily by beat): where, how many.
 PACTE_BACKUP_DIR = Path(env("PACTE_BACKUP_DIR", default=str(VAR_DIR / "backups")))
 PACTE_BACKUP_KEEP = env.int("PACTE_BACKUP_KEEP", default=14)
+# Backups of a PostgreSQL installation (README, "Backups and restore"; deploy/backup/): the
+# pgBackRest stanza of the database and the restic repository of the attachments. The commands
+# may carry a prefix (`runuser -u postgres -- pgbackrest`); pgBackRest reads its own config
+# (PGBACKREST_CONFIG). A restore stops and starts the cluster with the two commands given.
+PACTE_PGBACKREST_STANZA = env("PACTE_PGBACKREST_STANZA", default="")
+PACTE_PGBACKREST = env("PACTE_PGBACKREST", default="pgbackrest")
+PACTE_RESTIC_REPOSITORY = env("PACTE_RESTIC_REPOSITORY", default="")
+PACTE_RESTIC_PASSWORD_FILE = env("PACTE_RESTIC_PASSWORD_FILE", default="")
+PACTE_RESTIC = env("PACTE_RESTIC", default="restic")
+PACTE_POSTGRES_STOP = env("PACTE_POSTGRES_STOP", default="")
+PACTE_POSTGRES_START = env("PACTE_POSTGRES_START", default="")
 PACTE_AUDIT_RETENTION_DAYS = env.int("PACTE_AUDIT_RETENTION_DAYS", default=730)
 # Single sign-on for staff (OpenID Connect: Entra ID, Google Workspace, Keycloak…), set here
 # from the environment or in the admin (Social applications). tickets.accounts.sso decides who

@@ -13,8 +13,10 @@ from django.core import mail
 from django.test import Client
 
 from tests.factories import World
+from tickets.apps import backups_configured_check
 from tickets.backups import watch
 from tickets.backups.sqlite import BackupError
+from tickets.models import BackupRun
 
 pytestmark = pytest.mark.django_db
 NOON = datetime(2026, 6, 17, 12, 0, tzinfo=UTC)
@@ -59,14 +61,15 @@ def test_a_late_backup_is_mailed_once_a_day(world: World, settings: Any) -> None
     assert message.subject == "Pacte backup late" and world.manager.email in message.to
     manager = Client()
     manager.force_login(world.manager)
-    assert "more than a day" in manager.get("/desk/backups/").content.decode()
+    assert "No backup of the database for " in manager.get("/desk/backups/").content.decode()
     made(NOON + timedelta(hours=2), settings.PACTE_BACKUP_DIR)
     assert watch.backup_watch(now=NOON + timedelta(days=1)) is False  # not late any more
 
 
 def test_no_backup_at_all_is_late(world: World) -> None:
     assert watch.backup_status(now=NOON).late
-    assert watch.backup_watch(now=NOON) and "No backup of Pacte" in str(mail.outbox[0].body)
+    assert watch.backup_watch(now=NOON)
+    assert "No backup has been taken yet." in str(mail.outbox[0].body)
 
 
 def test_a_failed_backup_is_mailed(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,10 +82,111 @@ def test_a_failed_backup_is_mailed(world: World, monkeypatch: pytest.MonkeyPatch
     assert message.subject == "Pacte backup failed" and "attachments/1/x" in str(message.body)
 
 
-def test_postgresql_backups_are_not_watched_here(
+def test_postgresql_without_backups_is_said_and_not_mailed_as_late(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(watch, "embedded_database", lambda: False)
     status = watch.backup_status(now=NOON)
     assert not status.watched and not status.late
     assert watch.backup_watch(now=NOON) is False and not mail.outbox
+    manager = Client()
+    manager.force_login(world.manager)
+    assert "No backup is configured" in manager.get("/desk/backups/").content.decode()
+
+
+def run(kind: str, hours_ago: float, *, succeeded: bool = True, error: str = "") -> BackupRun:
+    start = NOON - timedelta(hours=hours_ago)
+    database = kind in (BackupRun.Kind.FULL, BackupRun.Kind.INCREMENTAL)
+    return BackupRun.objects.create(
+        kind=kind, started_at=start, finished_at=start + timedelta(seconds=42),
+        succeeded=succeeded, error=error,
+        database_label="20261210-023000F" if database and succeeded else "",
+        database_added=3 * 2**20 if database else None,
+        database_size=120 * 2**20 if database else None,
+        files_snapshot="3f17932f" if succeeded else "",
+        files_added=2**20, files_size=40 * 2**20,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def postgresql(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(watch, "embedded_database", lambda: False)
+    settings.PACTE_PGBACKREST_STANZA = "pacte"
+    settings.PACTE_RESTIC_REPOSITORY = "/var/backups/pacte-files"
+
+
+@pytest.mark.usefixtures("postgresql")
+def test_managers_see_postgresql_backups_kind_age_and_size(world: World) -> None:
+    run(BackupRun.Kind.FULL, 24 * 6)
+    run(BackupRun.Kind.INCREMENTAL, 6)
+    run(BackupRun.Kind.INCREMENTAL, 5, succeeded=False, error="pgbackrest: unable to find primary")
+    run(BackupRun.Kind.FILES, 1)
+    status = watch.backup_status(now=NOON)
+    assert status.watched and not status.late
+    assert status.age == timedelta(hours=6) - timedelta(seconds=42)
+    assert status.full_age == timedelta(days=6) - timedelta(seconds=42)
+    manager = Client()
+    manager.force_login(world.manager)
+    page = manager.get("/desk/backups/").content.decode()
+    assert page.count("Incremental backup") == 2 and "Full backup" in page
+    assert "Attachments only" in page and "unable to find primary" in page
+    assert "120.0\xa0MB" in page and "done in 42 s" in page
+
+
+@pytest.mark.usefixtures("postgresql")
+@pytest.mark.parametrize(
+    ("full", "incremental", "said"),
+    [
+        (24 * 9, 6, "No full backup for more than 8 days."),
+        (24 * 3, 27.1, "No backup of the database for 27 hours."),
+        (None, None, "No backup has been taken yet."),
+    ],
+)
+def test_late_postgresql_backups_are_mailed(
+    world: World, full: float | None, incremental: float | None, said: str
+) -> None:
+    if full is not None:
+        run(BackupRun.Kind.FULL, full)
+    if incremental is not None:
+        run(BackupRun.Kind.INCREMENTAL, incremental)
+    run(BackupRun.Kind.FILES, 0.5)  # attachments alone do not make a backup
+    assert watch.backup_status(now=NOON).late_reasons == [said]
+    assert watch.backup_watch(now=NOON) is True
+    (message,) = mail.outbox
+    assert message.subject == "Pacte backup late" and said in str(message.body)
+
+
+@pytest.mark.usefixtures("postgresql")
+def test_a_failed_postgresql_backup_is_recorded_and_mailed(world: World, settings: Any) -> None:
+    settings.PACTE_PGBACKREST = "false"  # a real command that fails, as pgBackRest would
+    assert watch.backup_run_and_report(now=NOON, kind=BackupRun.Kind.INCREMENTAL) is None
+    (failed,) = BackupRun.objects.all()
+    assert not failed.succeeded and "false --stanza=pacte backup" in failed.error
+    (message,) = mail.outbox
+    assert message.subject == "Pacte backup failed"
+    assert "Incremental backup of Pacte failed" in str(message.body)
+    assert "python manage.py backup --incremental" in str(message.body)
+
+
+@pytest.mark.parametrize(
+    ("engine", "stanza", "tool", "said"),
+    [
+        ("django.db.backends.sqlite3", "", "pgbackrest", []),
+        ("django.db.backends.postgresql", "", "pgbackrest", ["pacte.W001"]),
+        ("django.db.backends.postgresql", "pacte", "no-such-pgbackrest", ["pacte.W002"]),
+    ],
+)
+def test_production_warns_when_no_backup_is_configured(
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    engine: str,
+    stanza: str,
+    tool: str,
+    said: list[str],
+) -> None:
+    settings.DEBUG = False
+    monkeypatch.setitem(settings.DATABASES["default"], "ENGINE", engine)
+    settings.PACTE_PGBACKREST_STANZA = stanza
+    settings.PACTE_RESTIC_REPOSITORY = "/var/backups/pacte-files"
+    settings.PACTE_PGBACKREST, settings.PACTE_RESTIC = tool, "sh"
+    assert [w.id for w in backups_configured_check()] == said

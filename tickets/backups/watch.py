@@ -1,11 +1,11 @@
 """Backups seen and watched: what managers see of them, and the mail when one failed or is
-late. For now the embedded SQLite installation's (`sqlite.py`); a PostgreSQL installation's
-backups are its operators' tools, which Pacte does not read yet."""
+late. The embedded SQLite installation's backups are folders (`sqlite.py`); a PostgreSQL
+installation's are the runs of `manage.py backup` recorded as BackupRun (`postgres.py`)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
@@ -13,31 +13,17 @@ from django.core.mail import EmailMessage
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from tickets.backups.sqlite import Backup, backup_take, backups_list
-from tickets.models import User
+from tickets.backups import postgres
+from tickets.backups.sqlite import Backup, BackupError, backup_take, backups_list
+from tickets.models import BackupRun, User
 from tickets.services.customer_mail import new_mail_id
 
 logger = logging.getLogger(__name__)
 LATE_AFTER = timedelta(hours=26)  # a daily backup, with two hours' slack
-
-
-@dataclass(frozen=True)
-class BackupStatus:
-    watched: bool  # False: not the embedded database, Pacte does not see its backups
-    backups: list[Backup]
-    now: datetime
-
-    @property
-    def last(self) -> Backup | None:
-        return self.backups[0] if self.backups else None
-
-    @property
-    def age(self) -> timedelta | None:
-        return self.now - self.last.created_at if self.last else None
-
-    @property
-    def late(self) -> bool:
-        return self.watched and (self.age is None or self.age > LATE_AFTER)
+FULL_LATE_AFTER = timedelta(days=8)  # a weekly full backup, with a day's slack
+SHOWN = 60  # runs listed on the managers' page
+Kind = BackupRun.Kind
+DATABASE_KINDS = (Kind.FULL, Kind.INCREMENTAL)
 
 
 def embedded_database() -> bool:
@@ -46,10 +32,65 @@ def embedded_database() -> bool:
     return connection.vendor == "sqlite"
 
 
+@dataclass(frozen=True)
+class BackupStatus:
+    watched: bool  # False: PostgreSQL with no backup configured
+    embedded: bool
+    now: datetime
+    backups: list[Backup] = field(default_factory=list)  # SQLite
+    runs: list[BackupRun] = field(default_factory=list)  # PostgreSQL, newest first
+
+    def _last(self, kinds: tuple[str, ...]) -> datetime | None:
+        if self.embedded:
+            return self.backups[0].created_at if self.backups else None
+        done = (r.finished_at for r in self.runs if r.succeeded and r.kind in kinds)
+        return next(done, None)
+
+    @property
+    def last_at(self) -> datetime | None:
+        return self._last(DATABASE_KINDS)
+
+    @property
+    def age(self) -> timedelta | None:
+        last = self.last_at
+        return self.now - last if last else None
+
+    @property
+    def full_age(self) -> timedelta | None:
+        last = self._last((Kind.FULL,))
+        return self.now - last if last else None
+
+    @property
+    def late_reasons(self) -> list[str]:
+        if not self.watched:
+            return []
+        reasons = []
+        if self.age is None:
+            reasons.append(_("No backup has been taken yet."))
+        elif self.age > LATE_AFTER:
+            reasons.append(_("No backup of the database for %(hours)d hours.")
+                           % {"hours": self.age.total_seconds() // 3600})  # fmt: skip
+        full_late = self.full_age is None or self.full_age > FULL_LATE_AFTER
+        if not self.embedded and self.age is not None and full_late:
+            reasons.append(_("No full backup for more than %(days)d days.")
+                           % {"days": FULL_LATE_AFTER.days})  # fmt: skip
+        return reasons
+
+    @property
+    def late(self) -> bool:
+        return bool(self.late_reasons)
+
+
 def backup_status(*, now: datetime) -> BackupStatus:
-    if not embedded_database():
-        return BackupStatus(watched=False, backups=[], now=now)
-    return BackupStatus(watched=True, backups=backups_list(), now=now)
+    if embedded_database():
+        return BackupStatus(watched=True, embedded=True, now=now, backups=backups_list())
+    runs = list(BackupRun.objects.all()[:SHOWN])
+    # The last full backup may be older than the runs listed.
+    full = BackupRun.objects.filter(kind=Kind.FULL, succeeded=True).first()
+    if full is not None and full not in runs:
+        runs.append(full)
+    watched = postgres.configured() or bool(runs)
+    return BackupStatus(watched=watched, embedded=False, now=now, runs=runs)
 
 
 def _mail_managers(subject: str, body: str) -> bool:
@@ -69,36 +110,54 @@ def _mail_managers(subject: str, body: str) -> bool:
     return True
 
 
-def backup_run_and_report(*, now: datetime) -> Backup | None:
-    """The daily backup; a failure is logged and mailed to the managers, never hidden."""
+def backup_run_and_report(
+    *, now: datetime, kind: str | None = None, fail: bool = False
+) -> Backup | BackupRun | None:
+    """Take a backup (SQLite's, or on PostgreSQL a run of `kind`); a failure is logged and
+    mailed to the managers, never hidden, then raised when `fail`."""
     try:
-        return backup_take(now=now)
+        if kind is None:
+            return backup_take(now=now)
+        return postgres.postgres_backup(kind)
     except Exception as error:  # whatever it was (disk full, a file gone…), managers hear of it
         logger.exception("backup failed")
+        what = dict(Kind.choices).get(kind or "", _("Backup"))
+        command = f"python manage.py backup{f' --{kind}' if kind else ''}".replace(
+            "--incr", "--incremental"
+        )
         _mail_managers(
             _("Pacte backup failed"),
-            _("Tonight's backup of Pacte failed: %(error)s\n\nNo data was lost; the previous "
-              "backups are kept. Run `python manage.py backup` to try again.")
-            % {"error": error},
+            _("%(what)s of Pacte failed: %(error)s\n\nNo data was lost; the previous backups "
+              "are kept. Run `%(command)s` to try again.")
+            % {"what": what, "error": error, "command": command},
         )  # fmt: skip
+        if fail and isinstance(error, BackupError):
+            raise
+        if fail:
+            raise BackupError(str(error)) from error
         return None
 
 
 def backup_watch(*, now: datetime) -> bool:
-    """Hourly: mail the managers once a day while the last backup is late; True if mailed."""
+    """Hourly: mail the managers once a day while backups are late; True if mailed."""
     status = backup_status(now=now)
     if not status.late:
         return False
     key = f"pacte:backup-late-mailed:{now:%Y-%m-%d}"
     if not cache.add(key, True, timeout=26 * 3600):
         return False
-    last = status.last
-    if last is None:
-        body = _("No backup of Pacte has been taken yet. Check that the beat process runs, and "
-                 "run `python manage.py backup`.")  # fmt: skip
-    else:
-        body = _("The last backup of Pacte was taken %(since)s, more than a day ago. Check that "
-                 "the beat process runs, and run `python manage.py backup`.") % {
-            "since": last.created_at.strftime("%Y-%m-%d %H:%M UTC")
-        }  # fmt: skip
+    last = status.last_at
+    since = (
+        _("The last backup of Pacte was taken %(since)s.")
+        % {"since": last.strftime("%Y-%m-%d %H:%M UTC")}
+        if last
+        else ""
+    )
+    check = (
+        _("Check that the beat process runs, and run `python manage.py backup`.")
+        if status.embedded
+        else _("Check the backup timers (deploy/backup/README.md) and the output of "
+               "`python manage.py backup --incremental`.")
+    )  # fmt: skip
+    body = "\n\n".join(p for p in (" ".join(status.late_reasons), since, check) if p)
     return _mail_managers(_("Pacte backup late"), body)

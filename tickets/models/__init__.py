@@ -3,6 +3,7 @@ their history (core), the mail that carries them (mail), chat conversations (cha
 agents write for reuse (workspace: canned replies, the FAQ, saved views)."""
 
 from tickets.models.accounts import ApiToken, AuditEvent
+from tickets.models.backups import BackupRun
 from tickets.models.chat import ChatMessageKey, ChatSession
 from tickets.models.core import (
     ATTACHMENTS_DIR,
@@ -34,6 +35,7 @@ from tickets.models.workspace import Article, CannedReply, ProductArea, QueueVie
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "BackupRun",
     "ATTACHMENTS_DIR",
     "OPEN_STATUSES",
     "REFERENCE_RE",

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from tickets.backups.watch import LATE_AFTER, backup_status
+from tickets.backups.watch import FULL_LATE_AFTER, LATE_AFTER, backup_status
 from tickets.views.common import manager_user
 
 
@@ -18,5 +18,9 @@ def backups(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tickets/backups.html",
-        {"status": status, "late_hours": int(LATE_AFTER.total_seconds() // 3600)},
+        {
+            "status": status,
+            "late_hours": int(LATE_AFTER.total_seconds() // 3600),
+            "full_days": FULL_LATE_AFTER.days,
+        },
     )
