@@ -127,7 +127,8 @@ def _files_snapshot(tags: Iterable[str]) -> dict[str, Any]:
 
 def _database_backup(kind: str) -> dict[str, Any]:
     pgbackrest("backup", f"--type={kind}")
-    return database_backups()[-1]
+    # The newest backup is the one just made (a second repository's backups are listed too).
+    return max(database_backups(), key=lambda backup: backup["timestamp"]["stop"])
 
 
 def _take(run: BackupRun) -> None:
