@@ -3,15 +3,18 @@ their services (sla.availability.outages), as everywhere else."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from sla.availability import outages
+from sla.clocks.recount import calendar_edited_by
 from sla.exceptions import SlaError
 from sla.models import (
     BudgetAlert,
@@ -78,6 +81,11 @@ class CalendarAdmin(ManagerEditable, admin.ModelAdmin):
     list_display = ["name", "slug", "time_zone", "holiday_country", "holiday_subdivision"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [OpeningIntervalInline, ClosureInline, ExtraOpeningInline]
+
+    # An edit moves the deadlines of the clocks on the calendar: their history names who.
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with calendar_edited_by(request.user):  # type: ignore[arg-type]  # staff pages only
+            return super().changeform_view(request, *args, **kwargs)
 
 
 class SlaTargetInline(ManagerEditable, admin.TabularInline):

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class SlaConfig(AppConfig):
     name = "sla"
     verbose_name = _("Service levels")
+
+    def ready(self) -> None:
+        from sla.clocks import recount
+
+        recount.connect_signals()

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from sla.availability.budget import budget_alert_mail, budget_alerts_raise
 from sla.clocks.escalation import clock_escalate
+from sla.clocks.recount import calendar_clocks_recount, calendars_pending
 from sla.clocks.selectors import clocks_to_escalate
 from sla.notifications.delivery import notifications_deliver
 
@@ -24,12 +25,20 @@ def sla_clock_sweep_task() -> int:
     Nothing is lost if a task is: the clock stays crossed and unhandled in the database and
     the next sweep sends it again.
     """
+    for calendar_id in calendars_pending():  # an edit whose recount was lost with its worker
+        calendar_clocks_recount(calendar_id=calendar_id)
     ids = clocks_to_escalate(now=timezone.now())
     for clock_id in ids:
         sla_clock_escalate_task.delay(clock_id)
     if ids:
         logger.info("sweep: %d clocks to escalate", len(ids))
     return len(ids)
+
+
+@shared_task
+def calendar_clocks_recount_task(calendar_id: int) -> int:
+    """After a calendar edit commits: count its running and paused clocks again."""
+    return calendar_clocks_recount(calendar_id=calendar_id)
 
 
 @shared_task

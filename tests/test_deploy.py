@@ -36,10 +36,12 @@ PRODUCTION = {
 }
 
 
-def production_check(*args: str, without: str = "") -> subprocess.CompletedProcess[str]:
+def production_check(
+    *args: str, without: str = "", **extra: str
+) -> subprocess.CompletedProcess[str]:
     """`manage.py check` with the production settings, one required variable left out."""
     inherited = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
-    given = {k: v for k, v in PRODUCTION.items() if k != without}
+    given = {k: v for k, v in PRODUCTION.items() if k != without} | extra
     return subprocess.run(
         [sys.executable, "manage.py", "check", *args],
         cwd=ROOT,
@@ -55,6 +57,15 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
     result = production_check("--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_postgresql_has_no_backup() -> None:
+    result = production_check(
+        "--deploy", without="PACTE_PGBACKREST_STANZA",
+        DATABASE_URL="postgres://pacte:pacte@127.0.0.1:5432/pacte",
+    )  # fmt: skip
+    assert "pacte.W001" in result.stdout + result.stderr
+    assert "No backup is configured for this PostgreSQL database" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ class TicketsConfig(AppConfig):
         from tickets.accounts import audit, second_factor
 
         checks.register(email_ca_file_check)
-        checks.register(backups_configured_check)
+        checks.register(backups_configured_check, deploy=True)
         audit.connect_signals()
         mfa_signals.authenticator_added.connect(
             second_factor.enrolment_confirms_session, dispatch_uid="pacte.enrolment"
@@ -51,9 +51,9 @@ def email_ca_file_check(**kwargs: Any) -> list[checks.CheckMessage]:
 
 
 def backups_configured_check(**kwargs: Any) -> list[checks.CheckMessage]:
-    """In production on PostgreSQL, the database and the attachments need their backup tools
-    (the embedded SQLite database is backed up by beat): said at start-up, not on the day a
-    disk dies."""
+    """In production on PostgreSQL (`check --deploy`), the database and the attachments need
+    their backup tools (the embedded SQLite database is backed up by beat): said before going
+    live, not on the day a disk dies."""
     if settings.DEBUG or "sqlite" in settings.DATABASES["default"]["ENGINE"]:
         return []
     if not (settings.PACTE_PGBACKREST_STANZA and settings.PACTE_RESTIC_REPOSITORY):

@@ -29,14 +29,26 @@ def ticket_event_record(
 ) -> None:
     """Append one event to the ticket's history: who did what, when, and before → after.
     Part of the caller's transaction (every caller is a service that already holds one)."""
-    TicketEvent.objects.create(
-        ticket_id=ticket_id,
-        actor=actor,
-        kind=kind,
-        field=field,
-        before=before,
-        after=after,
-        note=note,
-        note_shared=note_shared,
-        created_at=at,
+    ticket_events_record(
+        [
+            TicketEvent(
+                ticket_id=ticket_id,
+                actor=actor,
+                kind=kind,
+                field=field,
+                before=before,
+                after=after,
+                note=note,
+                note_shared=note_shared,
+                created_at=at,
+            )
+        ]
     )
+
+
+def ticket_events_record(events: list[TicketEvent]) -> None:
+    """Append many events at once (a calendar edit moving thousands of deadlines)."""
+    if len(events) == 1:
+        events[0].save()
+    else:
+        TicketEvent.objects.bulk_create(events, batch_size=500)

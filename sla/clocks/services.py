@@ -254,10 +254,16 @@ def _from_original_start(ticket: Ticket, clock: Clock, cal: CalendarSnapshot) ->
 def _recount_stopped(
     clock: Clock, cal: CalendarSnapshot, runs: list[Run], downgrades: _Downgrades
 ) -> None:
-    """A stopped clock under its new target: the promise as if the last run had gone on, kept
-    or not, and the time it counted, in its new kind."""
-    reopened_runs = [*runs[:-1], (runs[-1][0], None)]
-    due = instant_reaching(cal, ClockKind(clock.kind), reopened_runs, clock.target)
+    """A stopped clock under its new target: the promise as if the clock had gone on from its
+    last counted instant, kept or not, and the time it counted, in its new kind. A clock
+    stopped while paused (resolved while waiting on the customer) goes on from its stop: the
+    wait still does not count."""
+    last_start, last_end = runs[-1]
+    if last_end is not None and clock.stopped_at is not None and last_end < clock.stopped_at:
+        going_on = [*runs, (clock.stopped_at, None)]
+    else:
+        going_on = [*runs[:-1], (last_start, None)]
+    due = instant_reaching(cal, ClockKind(clock.kind), going_on, clock.target)
     clock.due_at = due
     clock.breached_at = (
         due if due is not None and clock.stopped_at and due < clock.stopped_at else None

@@ -2,13 +2,21 @@
 importable from here (``from sla.models import Clock``), where Django looks for them."""
 
 from sla.models.availability import BudgetAlert, MaintenanceWindow, Outage
-from sla.models.calendars import Calendar, Closure, ExtraOpening, OpeningInterval, Weekday
+from sla.models.calendars import (
+    Calendar,
+    CalendarChange,
+    Closure,
+    ExtraOpening,
+    OpeningInterval,
+    Weekday,
+)
 from sla.models.clocks import Clock, EscalationLevel, Metric, SlaPolicy, SlaTarget, StopReason
 from sla.models.notifications import Notification
 
 __all__ = [
     "BudgetAlert",
     "Calendar",
+    "CalendarChange",
     "Clock",
     "Closure",
     "EscalationLevel",

@@ -146,3 +146,29 @@ class ExtraOpening(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.label}"
+
+
+class CalendarChange(models.Model):
+    """One edit of a calendar's rules (hours, a closure, an extra opening, its holidays or time
+    zone), written in the edit's transaction. The running and paused clocks on the calendar are
+    counted again after commit, in one batch that applies every pending change and marks them
+    applied (`sla.clocks.recount`); a batch lost with its worker is picked up by the sweep."""
+
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="changes")
+    # What changed, language-neutral: {"what": "closure", "action": "added", "label": …,
+    # "start": "2026-12-24", "end": "2026-12-31", "by": "Maya Schulz"} (see sla.clocks.recount).
+    detail = models.JSONField(_("change"))
+    actor = models.ForeignKey(
+        "tickets.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("changed"))
+    applied_at = models.DateTimeField(_("clocks recounted"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes: ClassVar = [models.Index(fields=["applied_at", "calendar"])]
+        verbose_name = _("calendar change")
+        verbose_name_plural = _("calendar changes")
+
+    def __str__(self) -> str:
+        return f"{self.calendar} {self.detail.get('what')} {self.detail.get('action')}"

@@ -214,6 +214,7 @@ def test_the_restore_drill(cluster: Cluster) -> None:
 
     cluster.manage("shell", "-c", CHANGE.format(name="second", status="acknowledged"))
     assert "Incremental backup" in cluster.manage("backup", "--incremental").stdout
+    assert "Verified" in cluster.manage("backup", "--verify").stdout
     at_t = cluster.state()
     time.sleep(1.1)
     instant = datetime.now(UTC)
@@ -229,6 +230,9 @@ def test_the_restore_drill(cluster: Cluster) -> None:
     # What a crash leaves: everything committed is in archived WAL within archive_timeout;
     # pgBackRest's check switches WAL and waits for it, as that minute would.
     cluster.owner("pgbackrest", f"--config={cluster.config}", "--stanza=drill", "check")
+    before = cluster.manage("restore", "--to", "2020-01-01T00:00Z", "--yes", check=False)
+    assert before.returncode == 1 and "no earlier instant can be restored" in before.stderr
+    assert "Nothing was changed" in before.stderr and cluster.state() == latest
     cluster.wipe()
 
     done = cluster.manage("restore", "--latest", "--yes")

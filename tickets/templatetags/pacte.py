@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from sla.clocks.recount import NOTE_PREFIX, calendar_change_text
 from sla.models import Metric, Notification, StopReason
 from tickets.channels.email.parsing import sanitize_html
 from tickets.models import Attachment, Message, Severity, Status, SystemNote, TicketEvent
@@ -84,19 +85,7 @@ def event_summary(event: TicketEvent) -> SafeString:
             _("{who} assigned the ticket to {assignee}"), who=who, assignee=event.after
         )
     if kind == TicketEvent.Kind.CLOCK:
-        metric = _label(Metric, event.field)
-        if event.before.startswith("due:") or event.after.startswith("due:"):
-            return format_html(
-                _("{metric}: deadline recomputed from {before} to {after}"),
-                metric=metric,
-                before=_when(event.before[4:]),
-                after=_when(event.after[4:]),
-            )
-        sentence = CLOCK_SENTENCES.get(event.after)
-        if sentence is None:
-            return format_html("{metric}: {state}", metric=metric, state=event.after)
-        due = _when(event.note[4:]) if event.note.startswith("due:") else "—"
-        return format_html(str(sentence), metric=metric, due=due)
+        return _clock_summary(event)
     if kind == TicketEvent.Kind.ESCALATION:
         return format_html(
             _("{metric}: escalated ({alert})"),
@@ -114,6 +103,30 @@ def event_summary(event: TicketEvent) -> SafeString:
             _("{who} merged {ref} into this ticket"), who=who, ref=_reference_link(event.before)
         )
     return format_html("{}", event.get_kind_display())
+
+
+def _clock_summary(event: TicketEvent) -> SafeString:
+    metric = _label(Metric, event.field)
+    if event.note.startswith(NOTE_PREFIX):
+        return format_html(
+            _("{metric}: deadline moved from {before} to {after} ({cause})"),
+            metric=metric,
+            before=_when(event.before[4:]),
+            after=_when(event.after[4:]),
+            cause=calendar_change_text(event.note),
+        )
+    if event.before.startswith("due:") or event.after.startswith("due:"):
+        return format_html(
+            _("{metric}: deadline recomputed from {before} to {after}"),
+            metric=metric,
+            before=_when(event.before[4:]),
+            after=_when(event.after[4:]),
+        )
+    sentence = CLOCK_SENTENCES.get(event.after)
+    if sentence is None:
+        return format_html("{metric}: {state}", metric=metric, state=event.after)
+    due = _when(event.note[4:]) if event.note.startswith("due:") else "—"
+    return format_html(str(sentence), metric=metric, due=due)
 
 
 def _reference_link(reference: str) -> SafeString:
