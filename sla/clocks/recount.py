@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_date
@@ -164,10 +164,11 @@ def _rows_update(model: type[Model], rows: list[Any], fields: list[str]) -> None
     if not rows:
         return
     meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
+    columns = [field for name in fields if isinstance(field := meta.get_field(name), Field)]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    key = quote(meta.pk.column) if meta.pk else "id"
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {key} = %s"
     params = [
         [field.get_db_prep_save(getattr(row, field.attname), connection) for field in columns]
         + [row.pk]
