@@ -172,7 +172,11 @@ def test_a_damaged_or_mismatched_backup_is_refused_and_nothing_changes(
     missing = installation.manage(
         "restore", str(installation.root / "nowhere"), "--yes", check=False
     )
-    assert missing.returncode == 1 and "no readable" in missing.stderr
+    assert missing.returncode == 1 and "No backup folder at" in missing.stderr
+    assert first.name in missing.stderr  # the backups there are named
+    (installation.root / "empty").mkdir()
+    empty = installation.manage("restore", str(installation.root / "empty"), "--yes", check=False)
+    assert empty.returncode == 1 and "no readable manifest.json" in empty.stderr
     assert installation.checksums() == before
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
 
@@ -16,7 +17,7 @@ from tests.factories import World
 from tickets.apps import backups_configured_check
 from tickets.backups import watch
 from tickets.backups.sqlite import BackupError
-from tickets.models import BackupRun
+from tickets.models import BackupRun, User
 
 pytestmark = pytest.mark.django_db
 NOON = datetime(2026, 6, 17, 12, 0, tzinfo=UTC)
@@ -46,49 +47,72 @@ def test_managers_see_the_backups_and_the_age_of_the_last(world: World, settings
     manager = Client()
     manager.force_login(world.manager)
     page = manager.get("/desk/backups/").content.decode()
-    assert "The last backup was taken" in page and page.count("full copy") == 2
+    assert "The last backup was taken" in page and page.count("<code>2026") == 2
     agent = Client()
     agent.force_login(world.agent_eu)
     assert agent.get("/desk/backups/").status_code == 404
 
 
-def test_a_late_backup_is_mailed_once_a_day(world: World, settings: Any) -> None:
+def test_on_sqlite_the_watch_takes_a_late_backup_itself(
+    world: World, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     made(NOON - timedelta(hours=27), settings.PACTE_BACKUP_DIR)
-    assert watch.backup_status(now=NOON).late
-    assert watch.backup_watch(now=NOON) is True
-    assert watch.backup_watch(now=NOON + timedelta(hours=1)) is False  # once that day
-    (message,) = mail.outbox
-    assert message.subject == "Pacte backup late" and world.manager.email in message.to
+    assert watch.backup_status(now=NOON).late_reasons == ["No backup of the database for 27 hours."]
     manager = Client()
     manager.force_login(world.manager)
-    assert "No backup of the database for " in manager.get("/desk/backups/").content.decode()
-    made(NOON + timedelta(hours=2), settings.PACTE_BACKUP_DIR)
-    assert watch.backup_watch(now=NOON + timedelta(days=1)) is False  # not late any more
+    page = manager.get("/desk/backups/").content.decode()
+    assert "No backup of the database for " in page  # read at the real now: older still
+    taken: list[datetime] = []
+    monkeypatch.setattr(watch, "backup_take", lambda now: taken.append(now) or made(now, settings.PACTE_BACKUP_DIR))  # noqa: E501
+    assert watch.backup_watch(now=NOON) is False and taken == [NOON] and not mail.outbox
+    assert not watch.backup_status(now=NOON).late
+    assert watch.backup_watch(now=NOON + timedelta(hours=1)) is False and taken == [NOON]
 
 
-def test_no_backup_at_all_is_late(world: World) -> None:
-    assert watch.backup_status(now=NOON).late
-    assert watch.backup_watch(now=NOON)
-    assert "No backup has been taken yet." in str(mail.outbox[0].body)
+def test_a_new_installation_gets_its_first_backup_within_the_hour(
+    world: World, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert watch.backup_status(now=NOON).late_reasons == ["No backup has been taken yet."]
+    monkeypatch.setattr(watch, "backup_take", lambda now: made(now, settings.PACTE_BACKUP_DIR))
+    watch.backup_watch(now=NOON)
+    assert len(watch.backup_status(now=NOON).backups) == 1 and not mail.outbox
 
 
-def test_a_failed_backup_is_mailed(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_backup_is_mailed_once_a_day_in_each_managers_language(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(**kwargs: object) -> None:
-        raise BackupError("The database names attachments/1/x, which is not in the media folder.")
+        raise BackupError("The disk is full.")
 
+    world.manager.language, world.manager.time_zone = "fr", "Europe/Paris"
+    world.manager.save()
+    english = User.objects.create(
+        username="max", email="max@pacte.example", role=User.Role.MANAGER, language="en",
+        time_zone="America/New_York",
+    )  # fmt: skip
     monkeypatch.setattr(watch, "backup_take", broken)
     assert watch.backup_run_and_report(now=NOON) is None
-    (message,) = mail.outbox
-    assert message.subject == "Pacte backup failed" and "attachments/1/x" in str(message.body)
+    assert watch.backup_run_and_report(now=NOON + timedelta(hours=1)) is None  # not mailed again
+    french, other = sorted(mail.outbox, key=lambda m: m.to[0] != world.manager.email)
+    assert french.subject == "Échec de la sauvegarde de Pacte"
+    assert "The disk is full." in french.body
+    assert "La sauvegarde de Pacte a échoué le 17 juin 2026 14:00 (CEST)" in french.body
+    assert other.to == [english.email] and other.subject == "Pacte backup failed"
+    assert "The backup of Pacte failed on June 17, 2026, 8 a.m. (EDT)" in other.body
+    assert "/desk/backups/" in other.body
 
 
-def test_postgresql_without_backups_is_said_and_not_mailed_as_late(
+def test_postgresql_without_backups_is_said_and_mailed_daily(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(watch, "embedded_database", lambda: False)
     status = watch.backup_status(now=NOON)
-    assert not status.watched and not status.late
-    assert watch.backup_watch(now=NOON) is False and not mail.outbox
+    assert not status.configured
+    assert status.late_reasons == ["No backup is configured for this database."]
+    assert watch.backup_watch(now=NOON) is True
+    assert watch.backup_watch(now=NOON + timedelta(hours=1)) is False  # once a day
+    (message,) = mail.outbox
+    assert "No backup is configured" in message.body and "Ask whoever runs" in message.body
     manager = Client()
     manager.force_login(world.manager)
     assert "No backup is configured" in manager.get("/desk/backups/").content.decode()
@@ -122,13 +146,15 @@ def test_managers_see_postgresql_backups_kind_age_and_size(world: World) -> None
     run(BackupRun.Kind.INCREMENTAL, 5, succeeded=False, error="pgbackrest: unable to find primary")
     run(BackupRun.Kind.FILES, 1)
     status = watch.backup_status(now=NOON)
-    assert status.watched and not status.late
+    assert status.configured and not status.late
     assert status.age == timedelta(hours=6) - timedelta(seconds=42)
     assert status.full_age == timedelta(days=6) - timedelta(seconds=42)
     manager = Client()
     manager.force_login(world.manager)
-    page = manager.get("/desk/backups/").content.decode()
-    assert page.count("Incremental backup") == 2 and "Full backup" in page
+    with time_machine.travel(NOON, tick=False):
+        page = manager.get("/desk/backups/").content.decode()
+    assert page.count("Incremental backup") == 3
+    assert "The last run of “Incremental backup” failed" in page and "Full backup" in page
     assert "Attachments only" in page and "unable to find primary" in page
     assert "120.0\xa0MB" in page and "done in 42 s" in page
 
@@ -137,7 +163,7 @@ def test_managers_see_postgresql_backups_kind_age_and_size(world: World) -> None
 @pytest.mark.parametrize(
     ("full", "incremental", "said"),
     [
-        (24 * 9, 6, "No full backup for more than 8 days."),
+        (24 * 9, 6, "No full backup for more than 8 days: the last one was taken on "),
         (24 * 3, 27.1, "No backup of the database for 27 hours."),
         (None, None, "No backup has been taken yet."),
     ],
@@ -150,7 +176,8 @@ def test_late_postgresql_backups_are_mailed(
     if incremental is not None:
         run(BackupRun.Kind.INCREMENTAL, incremental)
     run(BackupRun.Kind.FILES, 0.5)  # attachments alone do not make a backup
-    assert watch.backup_status(now=NOON).late_reasons == [said]
+    (reason,) = watch.backup_status(now=NOON).late_reasons
+    assert reason.startswith(said)
     assert watch.backup_watch(now=NOON) is True
     (message,) = mail.outbox
     assert message.subject == "Pacte backup late" and said in str(message.body)
@@ -164,8 +191,8 @@ def test_a_failed_postgresql_backup_is_recorded_and_mailed(world: World, setting
     assert not failed.succeeded and "false --stanza=pacte backup" in failed.error
     (message,) = mail.outbox
     assert message.subject == "Pacte backup failed"
-    assert "Incremental backup of Pacte failed" in str(message.body)
-    assert "python manage.py backup --incremental" in str(message.body)
+    assert "The incremental backup of Pacte failed on" in str(message.body)
+    assert "systemctl start pacte-backup-incremental.service" in str(message.body)
 
 
 @pytest.mark.parametrize(

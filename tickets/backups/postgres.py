@@ -46,6 +46,14 @@ READY_TIMEOUT = 600.0  # seconds a restored cluster may take to replay its WAL a
 LABEL_KIND = {"F": Kind.FULL, "D": Kind.INCREMENTAL, "I": Kind.INCREMENTAL}
 
 
+class BackupNotConfigured(BackupError):
+    def __init__(self) -> None:
+        super().__init__(
+            "No backup is configured: set PACTE_PGBACKREST_STANZA and PACTE_RESTIC_REPOSITORY "
+            "(README, 'Backups and restore'; deploy/backup/README.md)."
+        )
+
+
 def configured() -> bool:
     """Whether this installation's database and attachments have their backup tools."""
     return bool(settings.PACTE_PGBACKREST_STANZA and settings.PACTE_RESTIC_REPOSITORY)
@@ -57,9 +65,9 @@ def _run(command: list[str], *, cwd: Path | None = None) -> str:
     except OSError as error:
         raise BackupError(f"{command[0]} could not be started: {error}.") from error
     if done.returncode != 0:
-        said = (done.stderr.strip() or done.stdout.strip()).splitlines()[-3:]
+        said = " ".join((done.stderr.strip() or done.stdout.strip()).splitlines()[-3:])
         raise BackupError(
-            f"{shlex.join(command[:4])}… failed (exit {done.returncode}): {' '.join(said)}"
+            f"{shlex.join(command[:4])}… failed (exit {done.returncode}): {said or 'no output'}"
         )
     return done.stdout
 
@@ -77,8 +85,13 @@ def restic(*args: str, cwd: Path | None = None) -> str:
 
 
 def _media_root() -> Path:
+    """The attachments' folder, never empty: restic refuses to snapshot an empty one (a new
+    installation's), so it keeps a small marker file."""
     root = Path(settings.MEDIA_ROOT)
     root.mkdir(parents=True, exist_ok=True)
+    marker = root / ".pacte-media"
+    if not marker.exists():
+        marker.write_text("Pacte's attachments; backed up by restic (deploy/backup/).\n")
     return root
 
 
@@ -133,6 +146,11 @@ def _database_backup(kind: str) -> dict[str, Any]:
 
 def _take(run: BackupRun) -> None:
     if run.kind == Kind.VERIFY:
+        # pgBackRest verifies an empty repository without a word: there must be something.
+        if not database_backups():
+            raise BackupError("pgBackRest holds no backup of this database to verify.")
+        if not snapshots():
+            raise BackupError("restic holds no snapshot of the attachments to verify.")
         pgbackrest("verify")
         restic("check", "--read-data-subset=10%")
         return
@@ -156,10 +174,7 @@ def postgres_backup(kind: str, *, now: Callable[[], datetime] = timezone.now) ->
     """Take a backup of `kind` (full, incr, files or verify) and record it, succeeded or
     failed; a failure is raised after it is recorded."""
     if not configured():
-        raise BackupError(
-            "No backup is configured: set PACTE_PGBACKREST_STANZA and PACTE_RESTIC_REPOSITORY "
-            "(README, 'Backups and restore')."
-        )
+        raise BackupNotConfigured
     run = BackupRun(kind=kind, started_at=now())
     try:
         _take(run)
@@ -214,7 +229,7 @@ def _database_open(deadline: float) -> None:
 def restore_check(target: datetime | None) -> None:
     """Refuse a restore that cannot succeed, before anything is stopped."""
     if not configured():
-        raise BackupError("No backup is configured on this installation.")
+        raise BackupNotConfigured
     backups = database_backups()
     if not backups:
         raise BackupError("pgBackRest holds no backup of this database.")

@@ -49,8 +49,8 @@ class Command(BaseCommand):
             )
             return
         if not options["kind"]:
-            raise CommandError("On PostgreSQL say which: --full, --incremental, --files or "
-                               "--verify.")  # fmt: skip
+            raise CommandError("On PostgreSQL, pgBackRest and restic take the backups: say which, "
+                               "--full, --incremental, --files or --verify.")  # fmt: skip
         try:
             run = backup_run_and_report(now=timezone.now(), kind=options["kind"], fail=True)
         except BackupError as error:

@@ -6,6 +6,7 @@ moment. A backup that cannot serve is refused and nothing changes."""
 
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,15 +17,32 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from tickets.backups import postgres
-from tickets.backups.sqlite import BackupError, backup_check, backup_restore
+from tickets.backups.sqlite import (
+    BackupError,
+    backup_check,
+    backup_restore,
+    backups_dir,
+    backups_list,
+)
 from tickets.backups.watch import embedded_database
 
 
 def _instant(text: str) -> datetime:
-    parsed = parse_datetime(text.strip())
+    try:
+        parsed = parse_datetime(text.strip())
+    except ValueError:
+        parsed = None
     if parsed is None:
-        raise CommandError(f"Not an instant: {text!r} (write 2026-12-05 14:30+01:00).")
+        raise ArgumentTypeError(f"not an instant: {text!r} (write 2026-12-05 14:30+01:00)")
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+
+
+def _known_backups() -> str:
+    found = backups_list()
+    if not found:
+        return f"There is no backup in {backups_dir()} yet: take one with `manage.py backup`."
+    names = ", ".join(backup.path.name for backup in found[:5])
+    return f"The newest in {backups_dir()}: {names}."
 
 
 class Command(BaseCommand):
@@ -50,12 +68,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if embedded_database():
-            if options["path"] is None:
-                raise CommandError("Name the backup: restore var/backups/<folder>.")
+            if options["path"] is None or options["latest"] or options["to"]:
+                raise CommandError(
+                    "On the embedded SQLite database, name the backup to restore: "
+                    f"restore <folder>. {_known_backups()}"
+                )
             self._sqlite(options)
         else:
-            if not (options["latest"] or options["to"]):
-                raise CommandError("On PostgreSQL say which: --latest or --to INSTANT.")
+            if options["path"] is not None or not (options["latest"] or options["to"]):
+                raise CommandError(
+                    "On PostgreSQL say which state: --latest or --to INSTANT "
+                    "(no folder: pgBackRest and restic hold the backups)."
+                )
             self._postgres(options)
         call_command("migrate", verbosity=0)
         call_command("migrate", check=True, verbosity=0)
@@ -63,6 +87,10 @@ class Command(BaseCommand):
 
     def _sqlite(self, options: dict[str, Any]) -> None:
         path: Path = options["path"]
+        if not path.exists() and (backups_dir() / path).exists():
+            path = backups_dir() / path  # the folder's name alone
+        if not path.is_dir():
+            raise CommandError(f"No backup folder at {path}. {_known_backups()}")
         try:
             manifest = backup_check(path)
         except BackupError as error:
