@@ -108,9 +108,12 @@ def _row_saved(sender: type[Model], instance: Any, created: bool, **kwargs: Any)
     calendar_change_record(instance.calendar_id, _detail(instance, action))
 
 
-def _row_deleted(sender: type[Model], instance: Any, **kwargs: Any) -> None:
-    if Calendar.objects.filter(pk=instance.calendar_id).exists():  # not the calendar's cascade
-        calendar_change_record(instance.calendar_id, _detail(instance, "removed"))
+def _row_deleted(sender: type[Model], instance: Any, origin: Any = None, **kwargs: Any) -> None:
+    if isinstance(origin, Calendar) or (
+        hasattr(origin, "model") and origin.model is Calendar
+    ):  # the calendar itself is deleted: no clock runs on it (desks protect theirs)
+        return
+    calendar_change_record(instance.calendar_id, _detail(instance, "removed"))
 
 
 def _calendar_before_save(sender: type[Model], instance: Calendar, **kwargs: Any) -> None:

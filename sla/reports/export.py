@@ -27,6 +27,7 @@ GROUP_HEADER: list[object] = [
     "breached",
     "kept thanks to a downgrade",
     "met %",
+    "mean (h)",
     "median (h)",
     "p90 (h)",
 ]
@@ -82,6 +83,7 @@ def report_rows(
             g.breached,
             g.spared,
             share_cell(g.met_share),
+            hours_cell(g.mean),
             hours_cell(g.median),
             hours_cell(g.p90),
         ]  # fmt: skip

@@ -64,6 +64,7 @@ class GroupFigures:
     spared: int  # met after a downgrade, missed under the severity before it
     median: timedelta | None
     p90: timedelta | None
+    mean: timedelta | None = None  # to the second, over the same stopped clocks
 
     @property
     def met_share(self) -> Decimal | None:
@@ -180,7 +181,8 @@ def _grouped_by_minute(tickets: QuerySet[Ticket]) -> QuerySet[Ticket, tuple[int,
 
 
 def _group_figures(tickets: QuerySet[Ticket]) -> list[GroupFigures]:
-    """Each group's counts, and its median and 90th percentile from its sorted minutes."""
+    """Each group's counts, and its mean, median and 90th percentile from its sorted
+    minutes."""
     totals: dict[tuple[str, str, str], list[int]] = {}
     buckets: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
     for group_code, minute, count, stopped, met, breached, spared in _grouped_by_minute(tickets):
@@ -211,6 +213,9 @@ def _group_figures(tickets: QuerySet[Ticket]) -> list[GroupFigures]:
                 spared=spared,
                 median=_nearest_rank(counted_clocks, n, 50),
                 p90=_nearest_rank(counted_clocks, n, 90),
+                mean=timedelta(seconds=round(sum(m * c for m, c in counted_clocks) * 60 / n))
+                if n
+                else None,
             )
         )
     groups.sort(

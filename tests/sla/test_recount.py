@@ -234,3 +234,12 @@ def test_a_severity_change_after_a_stop_while_paused_keeps_the_pause(world: Worl
     assert correction.due_at == naive_add(
         europe, DAYS, at(2026, 6, 12, 10, 0), timedelta(hours=23)
     )
+
+
+def test_deleting_an_unused_calendar_records_no_change(world: World) -> None:
+    spare = Calendar.objects.create(slug="spare", name="Spare", time_zone="Europe/Paris")
+    Closure.objects.create(calendar=spare, start=date(2026, 12, 24), end=date(2026, 12, 26),
+                           label="Christmas")  # fmt: skip
+    spare.delete()
+    assert not Calendar.objects.filter(slug="spare").exists()
+    assert not CalendarChange.objects.filter(calendar_id=spare.pk).exists()

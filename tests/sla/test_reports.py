@@ -55,6 +55,7 @@ def test_shares_medians_and_percentiles_per_severity_and_metric(
         1,
     )
     assert ack.median == 3 * H and ack.p90 == 7 * H  # ranks ⌈2.5⌉ = 3 and ⌈4.5⌉ = 5
+    assert ack.mean == timedelta(hours=3, minutes=24)  # (1 + 2 + 3 + 4 + 7) / 5 = 3.4 h
     assert ack.met_share == Decimal("0.8") == report.share("acknowledgement")
     correction = next(g for g in report.groups if g.metric == "correction")
     assert correction.stopped == 0 and correction.met_share is None and correction.median is None
