@@ -94,6 +94,8 @@ class Explanation:
     counted: timedelta
     target: timedelta
     due_at: datetime | None
+    # A running clock's path on from now to its due instant, as the calendar will count it.
+    ahead: tuple[Segment, ...] = ()
 
 
 def explain(

@@ -4,11 +4,13 @@ ticket's clocks and their explanation, the clocks the sweep escalates."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 
+from sla.clocks.calendar import counted_intervals
 from sla.clocks.deadlines import Explanation, GapReason, Run, counted, explain
 from sla.clocks.values import CalendarSnapshot, ClockKind
 from sla.clocks.values import Closure as ClosureValue
@@ -89,7 +91,7 @@ def clock_explanation(clock: Clock, *, now: datetime) -> Explanation:
         for event in changes
         if event.after == Clock.State.PAUSED or event.after.startswith(Clock.State.STOPPED)
     ]
-    return explain(
+    explanation = explain(
         cal,
         ClockKind(clock.kind),
         received_at=ticket.received_at,
@@ -98,6 +100,10 @@ def clock_explanation(clock: Clock, *, now: datetime) -> Explanation:
         target=clock.target,
         until=min(clock.stopped_at or now, now),
     )
+    if clock.state == Clock.State.RUNNING and clock.due_at is not None and clock.due_at > now:
+        ahead = counted_intervals(cal, ClockKind(clock.kind), now, clock.due_at)
+        explanation = replace(explanation, ahead=tuple(ahead))
+    return explanation
 
 
 def clock_runs(clock: Clock) -> list[Run]:

@@ -70,32 +70,54 @@ def test_waiting_on_the_customer_does_not_count(world: World) -> None:
     assert explanation.counted == timedelta(hours=2)
 
 
-def test_explanation_page_for_agents_only(world: World) -> None:
+def test_agents_and_the_customer_see_the_same_path_to_the_deadline(world: World) -> None:
+    # Blocking on Friday 5 June 15:00: 5 business hours to acknowledge; Friday 15–16, then
+    # Monday from 09:00: due Monday 13:00. Read on Monday at 10:00: 2 h counted, and the
+    # path on from now: 10:00–13:00, which will count.
     ticket = open_ticket(world.alice, severity="blocking", received_at=at(5, 15))
     url = reverse("tickets:clock-explain", args=[ticket.reference, "acknowledgement"])
-    agent = Client()
-    agent.force_login(world.agent_eu)
+    clock = Clock.objects.get(ticket=ticket, metric="acknowledgement")
+    explanation = clock_explanation(clock, now=at(8, 10))
+    assert [(s.start, s.end, s.counted) for s in explanation.ahead] == [
+        (at(8, 10), at(8, 13), True)
+    ]
+    pages = {}
+    for who, user in (("agent", world.agent_eu), ("customer", world.alice.user)):
+        client = Client()
+        client.force_login(user)  # type: ignore[arg-type]
+        with time_machine.travel(at(8, 10), tick=False):
+            page = client.get(url)
+            ticket_page = client.get(reverse("tickets:detail", args=[ticket.reference]))
+        assert page.status_code == 200 and url in ticket_page.content.decode()
+        pages[who] = page.content.decode()
+    for html in pages.values():
+        assert "Weekend" in html and "Outside support hours" in html
+        assert "Counted so far" in html and "2 h" in html  # Fri 15–16 and Mon 9–10
+        assert "Fri 5 June 2026, 15:00 + 5 h of business hours = Mon 8 June 2026, 13:00" in html
+        assert "From now until the deadline" in html and "will count" in html
+    french = Client()
+    world.alice.user.language = "fr"  # type: ignore[union-attr]
+    world.alice.user.save()  # type: ignore[union-attr]
+    french.force_login(world.alice.user)  # type: ignore[arg-type]
     with time_machine.travel(at(8, 10), tick=False):
-        page = agent.get(url)
-    html = page.content.decode()
-    assert page.status_code == 200
-    assert "Weekend" in html and "Outside support hours" in html
-    assert "Counted so far" in html and "2 h" in html  # Fri 15–16 and Mon 9–10
-    ticket_page = agent.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
-    assert url in ticket_page
-    customer = Client()
-    customer.force_login(world.alice.user)  # type: ignore[arg-type]
-    assert customer.get(url).status_code == 404
+        html = french.get(url).content.decode()
+    assert "ven 5 juin 2026, 15:00 + 5 h en heures ouvrées = lun 8 juin 2026, 13:00" in html
     assert (
-        url not in customer.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
-    )
-    assert (
-        agent.get(reverse("tickets:clock-explain", args=[ticket.reference, "bogus"])).status_code
+        agent_get(world, reverse("tickets:clock-explain", args=[ticket.reference, "bogus"]))
         == 404
     )
     other = Client()
     other.force_login(world.agent_fr)
     assert other.get(url).status_code == 404
+    stranger = Client()
+    stranger.force_login(world.bob.user)  # type: ignore[arg-type]
+    assert stranger.get(url).status_code == 404
+
+
+def agent_get(world: World, url: str) -> int:
+    agent = Client()
+    agent.force_login(world.agent_eu)
+    return agent.get(url).status_code
 
 
 def test_a_stopped_clock_is_explained_in_words_with_the_promise_it_had(world: World) -> None:

@@ -26,6 +26,7 @@ class ExplanationRow:
     duration: timedelta
     counted: bool
     reason: str
+    ahead: bool = False  # from now to the due instant: how the calendar will count it
 
 
 def _reason(segment: Segment, kind: ClockKind) -> str:
@@ -51,20 +52,23 @@ def _reason(segment: Segment, kind: ClockKind) -> str:
 
 @login_required
 def clock_explain(request: HttpRequest, reference: str, metric: str) -> HttpResponse:
+    """For the agents of the ticket and for the customers who see it: the same facts."""
     user = current_user(request)
     ticket = access.ticket_or_404(user, reference)
-    if not access.can_work(user, ticket) or metric not in Metric.values:
+    if metric not in Metric.values:
         raise Http404
     try:
         clock = Clock.objects.select_related("ticket__desk").get(ticket=ticket, metric=metric)
     except Clock.DoesNotExist:
         raise Http404 from None
     explanation = clock_explanation(clock, now=timezone.now())
+    kind = ClockKind(clock.kind)
     rows = [
-        ExplanationRow(
-            s.start, s.end, s.end - s.start, s.counted, _reason(s, ClockKind(clock.kind))
-        )
+        ExplanationRow(s.start, s.end, s.end - s.start, s.counted, _reason(s, kind))
         for s in explanation.segments
+    ] + [
+        ExplanationRow(s.start, s.end, s.end - s.start, s.counted, _reason(s, kind), ahead=True)
+        for s in explanation.ahead
     ]
     remaining = max(explanation.target - explanation.counted, timedelta(0))
     return render(
@@ -77,5 +81,6 @@ def clock_explain(request: HttpRequest, reference: str, metric: str) -> HttpResp
             "rows": rows,
             "remaining": remaining,
             "calendar": ticket.desk.calendar,
+            "skipped": any(not row.counted for row in rows),
         },
     )

@@ -112,6 +112,7 @@ def _customer_page(
             "ticket": ticket,
             "timeline": selectors.ticket_timeline(user, ticket),
             "clocks": clock_views(selectors.ticket_clocks(ticket)),
+            "explain": True,
             "form": form,
             "may_reply": ticket.status != Status.CLOSED,
             "may_close": ticket.status != Status.CLOSED,
