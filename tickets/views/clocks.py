@@ -80,6 +80,7 @@ def clock_explain(request: HttpRequest, reference: str, metric: str) -> HttpResp
             "explanation": explanation,
             "rows": rows,
             "remaining": remaining,
+            "overrun": max(explanation.counted - explanation.target, timedelta(0)),
             "calendar": ticket.desk.calendar,
             "skipped": any(not row.counted for row in rows),
         },
