@@ -67,7 +67,7 @@ def seed(total: int) -> tuple[Calendar, User]:
     calendar = Calendar.objects.get(slug="europe")
     cal = calendar_snapshot(calendar)
     policy = SlaPolicy.objects.get(slug="standard")
-    targets = {(t.severity, t.metric): t for t in policy.targets.all()}
+    targets = {(t.severity, t.metric): t for t in policy.versions.get().targets.all()}
     manager = User.objects.create(username="maya", first_name="Maya", role=User.Role.MANAGER)
     desk = Desk.objects.create(slug="eu", name="Europe", calendar=calendar,
                                email="eu@pacte.example", region="europe")  # fmt: skip

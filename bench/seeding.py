@@ -39,7 +39,7 @@ class Seeder:
         self.rng, self.now, self.seeded = random.Random(2024), datetime.now(UTC), 0
         policy = SlaPolicy.objects.get(slug="standard")
         self.warning = policy.warning_percent
-        self.targets = {(t.severity, t.metric): t for t in policy.targets.all()}
+        self.targets = {(t.severity, t.metric): t for t in policy.versions.get().targets.all()}
         calendars = Calendar.objects.prefetch_related("intervals", "closures", "extra_openings")
         self.calendars = {c.slug: calendar_snapshot(c) for c in calendars}
         self.cache: dict[tuple[object, ...], datetime] = {}

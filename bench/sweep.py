@@ -122,7 +122,7 @@ class Seeder:
     def __init__(self, now: datetime) -> None:
         self.rng, self.now = random.Random(2024), now
         self.policy = policy = SlaPolicy.objects.get(slug="standard")
-        self.targets = {(t.severity, t.metric): t for t in policy.targets.all()}
+        self.targets = {(t.severity, t.metric): t for t in policy.versions.get().targets.all()}
         User.objects.bulk_create(
             [
                 User(username="manager", role="manager"),

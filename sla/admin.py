@@ -8,10 +8,15 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from sla.availability import outages
 from sla.clocks.recount import calendar_edited_by
@@ -26,8 +31,10 @@ from sla.models import (
     OpeningInterval,
     Outage,
     SlaPolicy,
+    SlaPolicyVersion,
     SlaTarget,
 )
+from sla.policies import policy_version_announce_later, version_editable, version_in_force
 from tickets.admin import ManagerEditable, ReadOnly
 
 
@@ -92,11 +99,118 @@ class SlaTargetInline(ManagerEditable, admin.TabularInline):
     model = SlaTarget
     extra = 0
 
+    def _locked(self, request: HttpRequest, obj: SlaPolicyVersion | None) -> bool:
+        return obj is not None and not version_editable(obj, timezone.now())
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        obj = args[0] if args and isinstance(args[0], SlaPolicyVersion) else None
+        return not self._locked(request, obj) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._locked(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._locked(request, obj) and super().has_delete_permission(request, obj)
+
+
+class SlaPolicyVersionInline(admin.TabularInline):
+    """A policy's versions, read here; each is added and changed on its own page."""
+
+    model = SlaPolicyVersion
+    extra = 0
+    fields = ["effective_at", "note", "announced_at"]
+    readonly_fields = ["effective_at", "note", "announced_at"]
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return False
+
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ManagerEditable, admin.ModelAdmin):
     list_display = ["name", "slug", "warning_percent", "escalation_percent"]
+    readonly_fields = ["new_version"]
+    inlines = [SlaPolicyVersionInline]
+
+    @admin.display(description=_l("targets"))
+    def new_version(self, obj: SlaPolicy) -> str:
+        if obj.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}?policy={}">{}</a>',
+            reverse("admin:sla_slapolicyversion_add"),
+            obj.pk,
+            _("Change the targets from a date: add a version, copied from the one in force"),
+        )
+
+
+def _policy_asked(request: HttpRequest) -> SlaPolicy | None:
+    """The policy a new version is added to, from the link on the policy's page."""
+    asked = request.GET.get("policy", "")
+    return SlaPolicy.objects.filter(pk=int(asked)).first() if asked.isdigit() else None
+
+
+class SlaPolicyVersionForm(forms.ModelForm):
+    class Meta:
+        model = SlaPolicyVersion
+        fields = ["policy", "effective_at", "note"]
+
+    def clean_effective_at(self) -> object:
+        effective_at = self.cleaned_data["effective_at"]
+        policy = self.cleaned_data.get("policy") or getattr(self.instance, "policy", None)
+        first = policy is None or not policy.versions.exclude(pk=self.instance.pk).exists()
+        if effective_at is not None and effective_at <= timezone.now() and not first:
+            raise ValidationError(
+                _("A new version takes effect in the future: tickets already received keep "
+                  "the targets they were promised.")
+            )  # fmt: skip
+        return effective_at
+
+
+@admin.register(SlaPolicyVersion)
+class SlaPolicyVersionAdmin(ManagerEditable, admin.ModelAdmin):
+    """A version in force is read-only; a new one starts as a copy of the one in force (add
+    it from the policy: ?policy=<id>) and is announced to the organizations on the policy."""
+
+    form = SlaPolicyVersionForm
+    list_display = ["policy", "effective_at", "announced_at"]
+    list_filter = ["policy"]
     inlines = [SlaTargetInline]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        editable = obj is None or version_editable(obj, timezone.now())
+        return editable and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        editable = obj is None or version_editable(obj, timezone.now())
+        return editable and super().has_delete_permission(request, obj)
+
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: Any, inline: Any, prefix: str
+    ) -> dict[str, Any]:
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        policy = _policy_asked(request)
+        current = version_in_force(policy, timezone.now()) if policy else None
+        if request.method == "GET" and (obj is None or obj.pk is None) and current is not None:
+            kwargs["initial"] = [
+                {"severity": t.severity, "metric": t.metric, "amount": t.amount, "kind": t.kind}
+                for t in current.targets.all()
+            ]
+        return kwargs
+
+    def get_formsets_with_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            policy = _policy_asked(request)
+            current = version_in_force(policy, timezone.now()) if policy else None
+            if obj is None and request.method == "GET" and current is not None:
+                formset.extra = current.targets.count()
+            yield formset, inline
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        version = form.instance
+        transaction.on_commit(lambda: policy_version_announce_later(version.pk))
 
 
 @admin.register(Clock)

@@ -6,7 +6,11 @@ tests call it with the live registry after a transactional test has flushed the 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+
+# The first version of a seeded policy is in force since before any ticket.
+SINCE_ALWAYS = datetime(2000, 1, 1, tzinfo=UTC)
 
 NINE, FOUR_PM, FIVE_PM = 9 * 60, 16 * 60, 17 * 60
 
@@ -64,8 +68,18 @@ def seed_defaults(apps: Any) -> None:  # Any: a live or historical app registry
         slug="standard",
         defaults={"name": "Standard", "warning_percent": 75, "escalation_percent": 150},
     )
-    if created:
+    if not created:
+        return
+    try:  # a registry from before policies had versions (sla 0011) keeps targets on the policy
+        SlaPolicyVersion = apps.get_model("sla", "SlaPolicyVersion")
+    except LookupError:
         SlaTarget.objects.bulk_create(
             SlaTarget(policy=policy, severity=s, metric=m, amount=a, kind=k)
             for s, m, a, k in STANDARD_TARGETS
         )
+        return
+    version = SlaPolicyVersion.objects.create(policy=policy, effective_at=SINCE_ALWAYS)
+    SlaTarget.objects.bulk_create(
+        SlaTarget(version=version, severity=s, metric=m, amount=a, kind=k)
+        for s, m, a, k in STANDARD_TARGETS
+    )

@@ -14,6 +14,7 @@ from sla.clocks.escalation import clock_escalate
 from sla.clocks.recount import calendar_clocks_recount, calendars_pending
 from sla.clocks.selectors import clocks_to_escalate
 from sla.notifications.delivery import notifications_deliver
+from sla.policies import policy_version_announce
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,12 @@ def calendar_clocks_recount_task(calendar_id: int) -> int:
 
 
 @shared_task
+def policy_version_announce_task(version_id: int) -> int:
+    """After a new policy version commits: tell the organizations on the policy."""
+    return policy_version_announce(version_id=version_id, now=timezone.now())
+
+
+@shared_task
 def sla_clock_escalate_task(clock_id: int) -> int | None:
     escalation = clock_escalate(clock_id=clock_id, now=timezone.now())
     if escalation is None:
@@ -62,7 +69,7 @@ def notifications_deliver_task(recipient_ids: list[int] | None = None) -> int:
 def sla_budget_watch_task() -> int:
     """Hourly (beat): record the error-budget levels crossed; mail each new one after commit."""
     with transaction.atomic():
-        raised = budget_alerts_raise(now=timezone.now(), zone=timezone.get_default_timezone())
+        raised = budget_alerts_raise(now=timezone.now())
         for alert_id in raised:
             transaction.on_commit(partial(sla_budget_alert_mail_task.delay, alert_id))
     return len(raised)

@@ -10,6 +10,7 @@ from tickets.views import (
     personal_data,
     portal,
     reports,
+    service_levels,
     workspace,
 )
 
@@ -18,6 +19,7 @@ app_name = "tickets"
 urlpatterns = [
     path("", portal.ticket_list, name="list"),
     path("new/", portal.ticket_create, name="create"),
+    path("service-levels/", service_levels.service_levels, name="service-levels"),
     path("<str:reference>/", portal.ticket_detail, name="detail"),
     path("<str:reference>/reply/", portal.ticket_reply, name="reply"),
     path("<str:reference>/status/", portal.ticket_status, name="status"),

@@ -17,22 +17,42 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from sla.availability.selectors import availability_overview
+from sla.availability.selectors import OrganizationAvailability, availability_overview
 from sla.models import BudgetAlert
-from tickets.models import Organization, User
+from tickets.models import Desk, Organization, User
 from tickets.services.customer_mail import new_mail_id
 
 
 @transaction.atomic
-def budget_alerts_raise(*, now: datetime, zone: ZoneInfo) -> list[int]:
-    """Record the levels crossed this year; the ids of the alerts new this time."""
+def _rows_by_zone(now: datetime) -> list[tuple[int, OrganizationAvailability]]:
+    """Each organization's year so far, in its own time zone (the year turns at its midnight
+    of 1 January, not the site's): one overview per zone."""
+    by_zone: dict[str, list[int]] = {}
+    first_desks = Desk.objects.filter(organizations__under_contract=True).order_by("pk")
+    zones = dict(
+        first_desks.values_list("organizations", "calendar__time_zone").reverse()
+    )  # the first desk of each organization wins, being written last
+    for organization_id in Organization.objects.filter(under_contract=True).values_list(
+        "pk", flat=True
+    ):
+        zone = zones.get(organization_id) or settings.TIME_ZONE
+        by_zone.setdefault(zone, []).append(organization_id)
+    rows: list[tuple[int, OrganizationAvailability]] = []
+    for key, ids in sorted(by_zone.items()):
+        zone_info = ZoneInfo(key)
+        year = now.astimezone(zone_info).year
+        chosen = Organization.objects.filter(pk__in=ids)
+        overview = availability_overview(chosen, year=year, zone=zone_info, now=now)
+        rows += [(year, row) for row in overview]
+    return rows
+
+
+def budget_alerts_raise(*, now: datetime) -> list[int]:
+    """Record the levels crossed this year, each organization's year in its own time zone;
+    the ids of the alerts new this time."""
     threshold = Decimal(settings.PACTE_BUDGET_WARNING_PERCENT) / 100
-    year = now.astimezone(zone).year
-    rows = availability_overview(
-        Organization.objects.filter(under_contract=True), year=year, zone=zone, now=now
-    )
     raised = []
-    for row in rows:
+    for year, row in _rows_by_zone(now):
         levels = []
         if row.budget.left_ratio < threshold:
             levels.append(BudgetAlert.Level.LOW)

@@ -9,11 +9,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from sla.availability import arithmetic
 from sla.models import MaintenanceWindow, Outage
 from tickets.models import Organization
+
+
+def organization_zone(organization: Organization) -> ZoneInfo:
+    """The organization's own time zone: its first desk's calendar's (its months, its year's
+    error budget, its reports), else the site's."""
+    zone = (
+        organization.desks.order_by("pk").values_list("calendar__time_zone", flat=True).first()
+    )
+    return ZoneInfo(zone) if zone else ZoneInfo(settings.TIME_ZONE)
 
 
 def availability_of(

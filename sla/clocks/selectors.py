@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from sla.clocks.calendar import counted_intervals
@@ -15,7 +16,8 @@ from sla.clocks.deadlines import Explanation, GapReason, Run, counted, explain
 from sla.clocks.values import CalendarSnapshot, ClockKind
 from sla.clocks.values import Closure as ClosureValue
 from sla.clocks.values import ExtraOpening as ExtraOpeningValue
-from sla.models import Calendar, Clock, EscalationLevel, SlaTarget
+from sla.models import Calendar, Clock, EscalationLevel, SlaPolicy, SlaTarget
+from sla.policies import targets_in_force
 from tickets.models import Ticket, TicketEvent
 
 
@@ -53,11 +55,11 @@ def calendar_snapshot_by_id(calendar_id: int) -> CalendarSnapshot:
 
 
 def sla_targets_for(ticket: Ticket) -> dict[str, SlaTarget]:
-    """The organization policy's targets for the ticket's severity, by metric."""
-    targets = SlaTarget.objects.filter(
-        policy_id=ticket.organization.sla_policy_id, severity=ticket.severity
-    ).select_related("policy")
-    return {target.metric: target for target in targets}
+    """The targets of the ticket's severity in the version of its organization's policy in
+    force when the ticket was received (also after a severity change), by metric."""
+    return targets_in_force(
+        ticket.organization.sla_policy_id, ticket.severity, ticket.received_at
+    )
 
 
 def clocks_for_ticket(ticket: Ticket) -> QuerySet[Clock]:
@@ -71,10 +73,13 @@ def calendar_snapshot_by_slug(slug: str) -> CalendarSnapshot:
     return calendar_snapshot(calendar)
 
 
-def policy_targets(policy_slug: str, severity: str) -> dict[str, SlaTarget]:
-    """The targets of a policy for one severity, by metric (empty if none)."""
-    targets = SlaTarget.objects.filter(policy__slug=policy_slug, severity=severity)
-    return {target.metric: target for target in targets.select_related("policy")}
+def policy_targets(
+    policy_slug: str, severity: str, at: datetime | None = None
+) -> dict[str, SlaTarget]:
+    """The targets of a policy for one severity in the version in force at `at` (now), by
+    metric (empty if none)."""
+    policy_id = SlaPolicy.objects.filter(slug=policy_slug).values_list("pk", flat=True).first()
+    return targets_in_force(policy_id, severity, at or timezone.now())
 
 
 def clock_explanation(clock: Clock, *, now: datetime) -> Explanation:

@@ -17,6 +17,7 @@ from sla.clocks.values import CalendarSnapshot, ClockKind, NeverOpenError
 from sla.exceptions import NoSupportHours
 from sla.models import Clock, EscalationLevel, Metric, SlaTarget, StopReason
 from sla.notifications.services import notifications_cancel_warnings
+from sla.policies import targets_in_force
 from tickets.history import ticket_event_record
 from tickets.models import Message, Ticket, TicketEvent, User, more_urgent
 
@@ -89,8 +90,8 @@ def _start(ticket: Ticket, cal: CalendarSnapshot, at: datetime, actor: User | No
             metric=metric,
             kind=kind,
             target=target.duration,
-            warning_percent=target.policy.warning_percent,
-            escalation_percent=target.policy.escalation_percent,
+            warning_percent=target.version.policy.warning_percent,
+            escalation_percent=target.version.policy.escalation_percent,
             started_at=started,
         )
         _refresh(clock, cal, [(started, None)], at)
@@ -119,9 +120,13 @@ class _Downgrades:
                 severities.append(before)
         if not severities:
             return []
-        targets = SlaTarget.objects.filter(
-            policy_id=self.ticket.organization.sla_policy_id, severity__in=severities
-        )
+        policy_id = self.ticket.organization.sla_policy_id
+        received = self.ticket.received_at
+        targets = [
+            target
+            for severity in severities
+            for target in targets_in_force(policy_id, severity, received).values()
+        ]
         return sorted(targets, key=lambda t: severities.index(t.severity))
 
     def spared(self, clock: Clock, cal: CalendarSnapshot) -> str:
@@ -309,8 +314,8 @@ def _recompute(
     before = _due_note(clock)
     clock.kind = target.kind
     clock.target = target.duration
-    clock.warning_percent = target.policy.warning_percent
-    clock.escalation_percent = target.policy.escalation_percent
+    clock.warning_percent = target.version.policy.warning_percent
+    clock.escalation_percent = target.version.policy.escalation_percent
     runs = _from_original_start(ticket, clock, cal)
     if clock.state == Clock.State.STOPPED:
         _recount_stopped(clock, cal, runs, downgrades)

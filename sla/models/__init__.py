@@ -10,7 +10,15 @@ from sla.models.calendars import (
     OpeningInterval,
     Weekday,
 )
-from sla.models.clocks import Clock, EscalationLevel, Metric, SlaPolicy, SlaTarget, StopReason
+from sla.models.clocks import (
+    Clock,
+    EscalationLevel,
+    Metric,
+    SlaPolicy,
+    SlaPolicyVersion,
+    SlaTarget,
+    StopReason,
+)
 from sla.models.notifications import Notification
 
 __all__ = [
@@ -27,6 +35,7 @@ __all__ = [
     "OpeningInterval",
     "Outage",
     "SlaPolicy",
+    "SlaPolicyVersion",
     "SlaTarget",
     "StopReason",
     "Weekday",

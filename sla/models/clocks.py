@@ -39,9 +39,44 @@ class SlaPolicy(models.Model):
         return self.name
 
 
+class SlaPolicyVersion(models.Model):
+    """The targets of a policy from an instant on. A ticket keeps the version in force when it
+    was received, also when its severity changes later (SLA-RULES.md). A version is changed or
+    withdrawn only before it takes effect; the organizations on the policy are told of a new
+    one ahead of it, in their language (`sla.policies`)."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="versions")
+    effective_at = models.DateTimeField(_("in force from"))
+    note = models.TextField(
+        _("what changes and why"), blank=True, help_text=_("Shown to customers with the change.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    announced_at = models.DateTimeField(_("announced"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["policy", "-effective_at"]
+        verbose_name = _("SLA policy version")
+        verbose_name_plural = _("SLA policy versions")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["policy", "effective_at"], name="sla_policy_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} ({self.effective_at:%Y-%m-%d %H:%M})"
+
+
 class Metric(models.TextChoices):
     ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
     CORRECTION = "correction", _("Correction")
+
+
+TARGET_KINDS = [
+    (ClockKind.BUSINESS_HOURS.value, _("business hours (the desk's support hours)")),
+    (ClockKind.BUSINESS_DAYS.value, _("business days (24 h of each working day)")),
+    (ClockKind.WALL.value, _("hours, round the clock")),
+]
 
 
 class SlaTarget(models.Model):
@@ -50,24 +85,29 @@ class SlaTarget(models.Model):
     The amount is in hours for wall and business_hours clocks, in days for business_days.
     """
 
-    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
+    version = models.ForeignKey(
+        SlaPolicyVersion,
+        on_delete=models.CASCADE,
+        related_name="targets",
+        verbose_name=_("version"),
+    )
     severity = models.CharField(_("severity"), max_length=16, choices=Severity)
     metric = models.CharField(_("metric"), max_length=16, choices=Metric)
     amount = models.PositiveIntegerField(_("amount"), validators=[MinValueValidator(1)])
-    kind = models.CharField(_("clock kind"), max_length=16, choices=[(k, k) for k in ClockKind])
+    kind = models.CharField(_("clock kind"), max_length=16, choices=TARGET_KINDS)
 
     class Meta:
-        ordering = ["policy", "severity", "metric"]
+        ordering = ["version", "severity", "metric"]
         verbose_name = _("SLA target")
         verbose_name_plural = _("SLA targets")
         constraints: ClassVar = [
             models.UniqueConstraint(
-                fields=["policy", "severity", "metric"], name="sla_target_unique"
+                fields=["version", "severity", "metric"], name="sla_target_unique"
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.policy} {self.severity} {self.metric}: {self.amount} {self.kind}"
+        return f"{self.version} {self.severity} {self.metric}: {self.amount} {self.kind}"
 
     @property
     def duration(self) -> timedelta:

@@ -16,7 +16,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from sla.models import Clock, EscalationLevel, Notification, SlaPolicy, SlaTarget
+from sla.defaults import SINCE_ALWAYS
+from sla.models import Clock, EscalationLevel, Notification, SlaPolicy
+from sla.policies import policy_version_add
 from tests import services as real
 from tests.factories import UserFactory, World, open_ticket
 from tickets.models import Ticket, User
@@ -71,10 +73,11 @@ def test_a_deadline_passing_is_escalated_by_the_worker(
     world: World, people: dict[str, User], tmp_path: Path
 ) -> None:
     policy = SlaPolicy.objects.create(slug="fast", name="One hour, wall clock")
-    for metric in ("acknowledgement", "correction"):
-        SlaTarget.objects.create(
-            policy=policy, severity="blocking", metric=metric, amount=1, kind="wall"
-        )
+    policy_version_add(
+        policy=policy,
+        effective_at=SINCE_ALWAYS,
+        targets=[("blocking", metric, 1, "wall") for metric in ("acknowledgement", "correction")],
+    )
     world.acme.sla_policy = policy
     world.acme.save()
     mail_dir = tmp_path / "mail"

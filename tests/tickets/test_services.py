@@ -248,18 +248,21 @@ def test_stop_and_reopen_clear_the_qualifier(world: World) -> None:
 
 
 def test_reclassify_to_another_clock_kind_restarts_from_arrival(world: World) -> None:
-    from sla.models import SlaPolicy, SlaTarget
+    from sla.defaults import SINCE_ALWAYS
+    from sla.models import SlaPolicy
+    from sla.policies import policy_version_add
 
     policy = SlaPolicy.objects.create(slug="wall", name="Wall for blocking")
-    for severity, metric, amount, kind in [
-        ("blocking", "acknowledgement", 2, "wall"),
-        ("blocking", "correction", 24, "wall"),
-        ("minor", "acknowledgement", 2, "business_days"),
-        ("minor", "correction", 5, "business_days"),
-    ]:
-        SlaTarget.objects.create(
-            policy=policy, severity=severity, metric=metric, amount=amount, kind=kind
-        )
+    policy_version_add(
+        policy=policy,
+        effective_at=SINCE_ALWAYS,
+        targets=[
+            ("blocking", "acknowledgement", 2, "wall"),
+            ("blocking", "correction", 24, "wall"),
+            ("minor", "acknowledgement", 2, "business_days"),
+            ("minor", "correction", 5, "business_days"),
+        ],
+    )
     world.acme.sla_policy = policy
     world.acme.save()
     saturday = datetime(2026, 6, 6, 10, 0, tzinfo=BERLIN)

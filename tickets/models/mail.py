@@ -110,6 +110,7 @@ class OutboundMail(models.Model):
         MERGED = "merged", _("Ticket merged")
         UNKNOWN_SENDER = "unknown_sender", _("Answer to an unknown sender")
         ACCOUNT = "account", _("Account (password, invitation)")
+        ANNOUNCEMENT = "announcement", _("Service level change announced")
 
     class State(models.TextChoices):
         PENDING = "pending", _("pending")

@@ -14,10 +14,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from sla.clocks.recount import NOTE_PREFIX, calendar_change_text
-from sla.models import Metric, Notification, StopReason
+from sla.models import Metric, Notification, SlaTarget, StopReason
 from tickets.channels.email.parsing import sanitize_html
 from tickets.models import Attachment, Message, Severity, Status, SystemNote, TicketEvent
 from tickets.selectors import BadgeState, SlaBadge
@@ -201,6 +201,19 @@ CLOCK_KINDS = {
     "business_hours": gettext_lazy("business hours"),
     "business_days": gettext_lazy("business days"),
 }
+
+
+@register.filter
+def target_words(target: SlaTarget | None) -> str:
+    """A promise as customers read it: "5 business hours", "1 business day"."""
+    if target is None:
+        return "—"
+    n = target.amount
+    if target.kind == "business_days":
+        return ngettext("%(n)d business day", "%(n)d business days", n) % {"n": n}
+    if target.kind == "business_hours":
+        return ngettext("%(n)d business hour", "%(n)d business hours", n) % {"n": n}
+    return ngettext("%(n)d hour, round the clock", "%(n)d hours, round the clock", n) % {"n": n}
 
 
 @register.filter
