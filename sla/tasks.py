@@ -15,6 +15,7 @@ from sla.clocks.recount import calendar_clocks_recount, calendars_pending
 from sla.clocks.selectors import clocks_to_escalate
 from sla.notifications.delivery import notifications_deliver
 from sla.policies import policy_version_announce
+from sla.reports.monthly import monthly_reports_mail
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,12 @@ def calendar_clocks_recount_task(calendar_id: int) -> int:
 def policy_version_announce_task(version_id: int) -> int:
     """After a new policy version commits: tell the organizations on the policy."""
     return policy_version_announce(version_id=version_id, now=timezone.now())
+
+
+@shared_task
+def monthly_reports_mail_task() -> int:
+    """Daily (beat): in the first days of a month, the organizations' monthly reports."""
+    return monthly_reports_mail(now=timezone.now())
 
 
 @shared_task

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", portal.ticket_list, name="list"),
     path("new/", portal.ticket_create, name="create"),
     path("service-levels/", service_levels.service_levels, name="service-levels"),
+    path("reports/", service_levels.organization_report, name="reports"),
     path("<str:reference>/", portal.ticket_detail, name="detail"),
     path("<str:reference>/reply/", portal.ticket_reply, name="reply"),
     path("<str:reference>/status/", portal.ticket_status, name="status"),

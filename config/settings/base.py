@@ -349,6 +349,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.backup_watch_task",
         "schedule": timedelta(hours=1),
     },
+    # Each organization's administrators get the report of the month before, once.
+    "monthly-reports": {
+        "task": "sla.tasks.monthly_reports_mail_task",
+        "schedule": timedelta(hours=6),
+    },
     # Lines of the security audit log older than its retention.
     "audit-purge": {
         "task": "tickets.tasks.audit_purge_task",

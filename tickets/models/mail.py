@@ -111,6 +111,7 @@ class OutboundMail(models.Model):
         UNKNOWN_SENDER = "unknown_sender", _("Answer to an unknown sender")
         ACCOUNT = "account", _("Account (password, invitation)")
         ANNOUNCEMENT = "announcement", _("Service level change announced")
+        REPORT = "report", _("Monthly service report")
 
     class State(models.TextChoices):
         PENDING = "pending", _("pending")

@@ -14,27 +14,24 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sla.availability.arithmetic import month_bounds
 from sla.availability.selectors import (
-    availability_of,
     availability_overview,
-    error_budget_of,
     organization_zone,
 )
 from sla.models import Metric
 from sla.reports import figures, listings
 from sla.reports.export import report_rows
+from sla.reports.monthly import monthly_report_figures
 from tickets import access
 from tickets.accounts.audit import audit_record
 from tickets.middleware import writes_on_get
-from tickets.models import AuditEvent, Desk, Organization, Severity, Ticket, User
+from tickets.models import AuditEvent, Desk, Organization, Severity, User
 from tickets.views.common import manager_user
 
 MAX_DAYS = 3 * 366
@@ -306,46 +303,13 @@ def availability_report(request: HttpRequest) -> HttpResponse:
     )
 
 
-def monthly_report_context(
-    organization: Organization, tickets: QuerySet[Ticket], asked: str, *, zone: ZoneInfo
-) -> dict[str, object]:
-    """One organization's month (YYYY-MM, else the month before), for the managers' page, the
-    organization administrators' page in the portal, and the mail of the first of the month."""
-    today = timezone.localdate(timezone=zone)
-    try:
-        year, month = (int(part) for part in asked.split("-"))
-        date(year, month, 1)
-    except ValueError:
-        previous = today.replace(day=1) - timedelta(days=1)
-        year, month = previous.year, previous.month
-    start, end = month_bounds(year, month, zone)
-    filters = figures.ReportFilter(start=start, end=end, organization_id=organization.pk)
-    tickets = figures.report_tickets(tickets, filters)
-    now = timezone.now()
-    report = figures.sla_report(tickets, start=start, end=end, zone=zone)
-    return {
-        "organization": organization,
-        "month_start": start,
-        "last_day": (end - timedelta(days=1)).date(),
-        "month_value": f"{year:04d}-{month:02d}",
-        "report": report,
-        "ack_share": report.share(Metric.ACKNOWLEDGEMENT),
-        "correction_share": report.share(Metric.CORRECTION),
-        "breach_rows": listings.breach_rows(listings.breaches(tickets)[:200], now=now),
-        "availability": availability_of(organization, start=start, end=end, now=now),
-        "budget": error_budget_of(organization, year=year, zone=zone, now=min(now, end)),
-        "generated": now,
-        "zone": zone,
-    }
-
-
 @login_required
 def monthly_report(request: HttpRequest, slug: str) -> HttpResponse:
     """One organization's month, to print (or save as PDF) and send to the customer: the
     promises kept, the misses, and the availability against the commitment."""
     user = manager_user(request)
     organization = get_object_or_404(Organization, slug=slug)
-    context = monthly_report_context(
+    context = monthly_report_figures(
         organization,
         access.visible_tickets(user),
         request.GET.get("month", ""),

@@ -1,5 +1,5 @@
-"""The service levels an organization is promised: its policy's version in force, and the
-versions announced, with the day each takes effect."""
+"""What an organization is promised and how it went: its policy's version in force and the
+versions announced; for its administrators, its monthly reports."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from sla.availability.selectors import organization_zone
 from sla.policies import target_rows, version_in_force, versions_announced
+from sla.reports.monthly import monthly_report_figures
 from tickets import access
+from tickets.models import Ticket
 from tickets.views.common import current_user
 
 
@@ -32,3 +35,19 @@ def service_levels(request: HttpRequest) -> HttpResponse:
             "announced": [(v, target_rows(v)) for v in versions_announced(policy, now)],
         },
     )
+
+
+@login_required
+def organization_report(request: HttpRequest) -> HttpResponse:
+    """An organization's administrators read its monthly report, as the managers send it."""
+    contact = access.contact_of(current_user(request))
+    if contact is None or not contact.is_org_admin:
+        raise Http404
+    organization = contact.organization
+    context = monthly_report_figures(
+        organization,
+        Ticket.objects.filter(organization=organization),
+        request.GET.get("month", ""),
+        zone=organization_zone(organization),
+    )
+    return render(request, "sla/monthly_report.html", context)
