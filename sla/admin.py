@@ -26,6 +26,7 @@ from sla.models import (
     Calendar,
     Clock,
     Closure,
+    Contract,
     ExtraOpening,
     MaintenanceWindow,
     OpeningInterval,
@@ -211,6 +212,18 @@ class SlaPolicyVersionAdmin(ManagerEditable, admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         version = form.instance
         transaction.on_commit(lambda: policy_version_announce_later(version.pk))
+
+
+@admin.register(Contract)
+class ContractAdmin(ManagerEditable, admin.ModelAdmin):
+    """An organization under contract follows these dates (sla.contracts); one with no
+    contract keeps its "under contract" flag as set on the organization."""
+
+    list_display = ["organization", "reference", "starts_on", "ends_on", "policy", "calendar"]
+    list_filter = ["policy"]
+    list_select_related = ["organization", "policy", "calendar"]
+    search_fields = ["organization__name", "reference"]
+    readonly_fields = ["reminded_at"]
 
 
 @admin.register(Clock)

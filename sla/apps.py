@@ -7,6 +7,8 @@ class SlaConfig(AppConfig):
     verbose_name = _("Service levels")
 
     def ready(self) -> None:
+        from sla import contracts
         from sla.clocks import recount
 
         recount.connect_signals()
+        contracts.connect_signals()

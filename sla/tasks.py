@@ -13,6 +13,7 @@ from sla.availability.budget import budget_alert_mail, budget_alerts_raise
 from sla.clocks.escalation import clock_escalate
 from sla.clocks.recount import calendar_clocks_recount, calendars_pending
 from sla.clocks.selectors import clocks_to_escalate
+from sla.contracts import contracts_apply, contracts_remind
 from sla.notifications.delivery import notifications_deliver
 from sla.policies import policy_version_announce
 from sla.reports.monthly import monthly_reports_mail
@@ -53,6 +54,18 @@ def policy_version_announce_task(version_id: int) -> int:
 def monthly_reports_mail_task() -> int:
     """Daily (beat): in the first days of a month, the organizations' monthly reports."""
     return monthly_reports_mail(now=timezone.now())
+
+
+@shared_task
+def contracts_apply_task() -> int:
+    """Every quarter of an hour (beat): "under contract" follows the contracts' dates."""
+    return contracts_apply(now=timezone.now())
+
+
+@shared_task
+def contracts_remind_task() -> int:
+    """Daily (beat): remind the managers of contracts about to end."""
+    return contracts_remind(now=timezone.now())
 
 
 @shared_task

@@ -122,13 +122,13 @@ def queue_rows(tickets: Sequence[Ticket], *, now: datetime) -> list[QueueRow]:
     # The page's few calendars, once each (a prefetch through every ticket's desk walked the
     # related descriptors 8,000 times a page: bench/queue.py).
     calendars = Calendar.objects.filter(
-        pk__in={ticket.desk.calendar_id for ticket in tickets}
+        pk__in={ticket.clock_calendar_id for ticket in tickets}
     ).prefetch_related("intervals", "closures", "extra_openings")
     snapshots: dict[int, CalendarSnapshot] = {c.pk: calendar_snapshot(c) for c in calendars}
     return [
         QueueRow(
             ticket=ticket,
-            badge=_badge(list(ticket.clocks.all()), snapshots[ticket.desk.calendar_id], now),
+            badge=_badge(list(ticket.clocks.all()), snapshots[ticket.clock_calendar_id], now),
         )
         for ticket in tickets
     ]

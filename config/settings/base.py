@@ -349,6 +349,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.backup_watch_task",
         "schedule": timedelta(hours=1),
     },
+    # "Under contract" follows the contracts' dates; managers hear of contracts ending.
+    "contracts-apply": {
+        "task": "sla.tasks.contracts_apply_task",
+        "schedule": timedelta(minutes=15),
+    },
+    "contracts-remind": {
+        "task": "sla.tasks.contracts_remind_task",
+        "schedule": timedelta(hours=24),
+    },
     # Each organization's administrators get the report of the month before, once.
     "monthly-reports": {
         "task": "sla.tasks.monthly_reports_mail_task",

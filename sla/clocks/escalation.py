@@ -101,7 +101,7 @@ class _WorkingHours:
     def next_opening(self, user: User, now: datetime) -> datetime:
         self.know([user])
         own = self._own[user.pk]
-        snapshot = self._snapshot(own or self._ticket.desk.calendar_id)
+        snapshot = self._snapshot(own or self._ticket.clock_calendar_id)
         try:
             return next_opening(snapshot, now)
         except NeverOpenError:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Field, Model
+from django.db.models import Field, Model, Q
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_date
@@ -196,7 +196,10 @@ def calendar_clocks_recount(*, calendar_id: int, at: datetime | None = None) -> 
         cal = calendar_snapshot_by_id(calendar_id)
         clocks = list(
             Clock.objects.select_for_update(of=("self",))
-            .filter(ticket__desk__calendar_id=calendar_id)
+            .filter(
+                Q(ticket__calendar_id=calendar_id)
+                | Q(ticket__calendar__isnull=True, ticket__desk__calendar_id=calendar_id)
+            )
             .exclude(state=Clock.State.STOPPED)
             .select_related("ticket")
             .order_by("pk")

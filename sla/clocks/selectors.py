@@ -44,7 +44,7 @@ def calendar_snapshot(calendar: Calendar) -> CalendarSnapshot:
 
 
 def calendar_snapshot_for_ticket(ticket: Ticket) -> CalendarSnapshot:
-    return calendar_snapshot_by_id(ticket.desk.calendar_id)
+    return calendar_snapshot_by_id(ticket.clock_calendar_id)
 
 
 def calendar_snapshot_by_id(calendar_id: int) -> CalendarSnapshot:
@@ -58,7 +58,7 @@ def sla_targets_for(ticket: Ticket) -> dict[str, SlaTarget]:
     """The targets of the ticket's severity in the version of its organization's policy in
     force when the ticket was received (also after a severity change), by metric."""
     return targets_in_force(
-        ticket.organization.sla_policy_id, ticket.severity, ticket.received_at
+        ticket.policy_id_in_force, ticket.severity, ticket.received_at
     )
 
 

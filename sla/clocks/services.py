@@ -120,7 +120,7 @@ class _Downgrades:
                 severities.append(before)
         if not severities:
             return []
-        policy_id = self.ticket.organization.sla_policy_id
+        policy_id = self.ticket.policy_id_in_force
         received = self.ticket.received_at
         targets = [
             target

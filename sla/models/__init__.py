@@ -19,6 +19,7 @@ from sla.models.clocks import (
     SlaTarget,
     StopReason,
 )
+from sla.models.contracts import Contract
 from sla.models.notifications import Notification
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Calendar",
     "CalendarChange",
     "Clock",
+    "Contract",
     "Closure",
     "EscalationLevel",
     "ExtraOpening",

@@ -105,12 +105,17 @@ def _breach_rows(breaches: QuerySet[Clock], *, now: datetime) -> Iterator[list[o
         "runs",
         "state",
         "ticket__desk__calendar_id",
+        "ticket__calendar_id",
         named=True,
     )
     lateness = Lateness(now)
     for row in rows.iterator(chunk_size=5000):
         late = lateness.of(
-            row.kind, row.target, row.elapsed_seconds, row.runs, row.ticket__desk__calendar_id
+            row.kind,
+            row.target,
+            row.elapsed_seconds,
+            row.runs,
+            row.ticket__calendar_id or row.ticket__desk__calendar_id,
         )
         yield [
             Ticket.reference_for(row.ticket_id),

@@ -91,7 +91,7 @@ def breach_rows(clocks: Iterable[Clock], *, now: datetime) -> list[BreachRow]:
     return [
         BreachRow(
             clock,
-            lateness(clock, clock.ticket.desk.calendar_id),
+            lateness(clock, clock.ticket.clock_calendar_id),
             clock.state == Clock.State.RUNNING,
         )
         for clock in clocks

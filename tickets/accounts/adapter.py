@@ -11,8 +11,9 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
-from django.utils import translation
+from django.utils import timezone, translation
 
+from sla.contracts import filing_refused_reason
 from tickets import access
 from tickets.accounts.audit import audit_record
 from tickets.models import AuditEvent, OutboundMail, User
@@ -32,6 +33,12 @@ class AccountAdapter(DefaultAccountAdapter):
             and not access.customer_may_sign_in(user)
         ):
             clear_login(request)
+            contact = access.contact_of(user)
+            if contact is not None and not contact.organization.under_contract:
+                # The page it lands on says why: the contract's end, or its first day.
+                request.session["pacte_contract_refusal"] = filing_refused_reason(
+                    contact.organization, now=timezone.now()
+                )
             return self.respond_user_inactive(request, user)
         return super().pre_login(request, user, **kwargs)
 

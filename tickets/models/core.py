@@ -82,6 +82,15 @@ class Ticket(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="tickets")
     requester = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="tickets")
     desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="tickets")
+    # The support hours of the organization's contract when they override the desk's, set
+    # when the ticket is received; empty: the desk's calendar.
+    calendar = models.ForeignKey(
+        "sla.Calendar", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Likewise the contract's SLA policy; empty: the organization's.
+    sla_policy = models.ForeignKey(
+        "sla.SlaPolicy", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -137,6 +146,16 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.subject}"
+
+    @property
+    def clock_calendar_id(self) -> int:
+        """The calendar its clocks count in: its contract's, else its desk's."""
+        return self.calendar_id or self.desk.calendar_id
+
+    @property
+    def policy_id_in_force(self) -> int | None:
+        """The SLA policy its promises come from: its contract's, else its organization's."""
+        return self.sla_policy_id or self.organization.sla_policy_id
 
     @property
     def reference(self) -> str:

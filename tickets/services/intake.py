@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sla.clocks.services import ClockChange
+from sla.contracts import contract_in_force, filing_refused_reason
 from tickets import access
 from tickets.exceptions import NotUnderContract, PermissionDeniedError, TicketError
 from tickets.history import ticket_event_record
@@ -73,8 +74,7 @@ def ticket_create(
     """Open a ticket for a contact and start its SLA clocks; the customer gets a mail."""
     if not requester.organization.under_contract:
         raise NotUnderContract(
-            _("%(org)s has no support contract: tickets cannot be opened.")
-            % {"org": requester.organization.name}
+            filing_refused_reason(requester.organization, now=received_at or timezone.now())
         )
     if severity not in Severity.values:
         raise TicketError(_("Unknown severity: %(value)s.") % {"value": severity}, field="severity")
@@ -94,10 +94,16 @@ def ticket_create(
         received_at=now,
         updated_at=now,
     )
+    contract = contract_in_force(requester.organization, ticket.desk, now)
+    if contract is not None:  # its policy and hours, when it names them, over the defaults
+        ticket.sla_policy, ticket.calendar = contract.policy, contract.calendar
     with files_removed_on_failure() as stored:
         # The related rows were just loaded and the database enforces the check constraints:
         # validate the fields, not the foreign keys again (bench/queue.py: 15 queries fewer).
-        ticket.full_clean(exclude=["organization", "requester", "desk"], validate_constraints=False)
+        ticket.full_clean(
+            exclude=["organization", "requester", "desk", "sla_policy", "calendar"],
+            validate_constraints=False,
+        )
         ticket.save()
         _open_ticket(
             ticket,

@@ -81,7 +81,7 @@ def clock_explain(request: HttpRequest, reference: str, metric: str) -> HttpResp
             "rows": rows,
             "remaining": remaining,
             "overrun": max(explanation.counted - explanation.target, timedelta(0)),
-            "calendar": ticket.desk.calendar,
+            "calendar": ticket.calendar or ticket.desk.calendar,
             "skipped": any(not row.counted for row in rows),
         },
     )

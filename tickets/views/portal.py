@@ -8,9 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from sla.contracts import filing_refused_reason
 from tickets import access, selectors, services
 from tickets.exceptions import TicketError
 from tickets.forms import SEVERITY_DEFINITIONS, ReplyForm, StatusForm, TicketCreateForm
@@ -42,6 +44,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "contact": contact,
             "may_file": contact is not None and contact.organization.under_contract,
+            "refused": filing_refused_reason(contact.organization, now=timezone.now())
+            if contact is not None and not contact.organization.under_contract
+            else "",
             "hours": contact_support_hours(contact),
         },
     )

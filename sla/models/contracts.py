@@ -1,0 +1,69 @@
+"""Support contracts: when an organization is served, on which policy and in which hours."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sla.models.calendars import Calendar
+from sla.models.clocks import SlaPolicy
+from tickets.models import Organization
+
+
+class Contract(models.Model):
+    """An organization is under contract from its first day to its last, inclusive, in the
+    local dates of the contract's calendar (else the organization's desk's): the flag
+    `Organization.under_contract` follows its contracts' dates (`sla.contracts`). A contract
+    may name its own policy and calendar; otherwise the organization's policy and the desk's
+    calendar apply."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contracts",
+        verbose_name=_("organization"),
+    )  # fmt: skip
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+    policy = models.ForeignKey(
+        SlaPolicy, on_delete=models.PROTECT, null=True, blank=True, related_name="contracts",
+        verbose_name=_("SLA policy"), help_text=_("Empty: the organization's policy."),
+    )  # fmt: skip
+    calendar = models.ForeignKey(
+        Calendar, on_delete=models.PROTECT, null=True, blank=True, related_name="contracts",
+        verbose_name=_("support hours"), help_text=_("Empty: the desk's calendar."),
+    )  # fmt: skip
+    monthly_fee = models.DecimalField(
+        _("monthly fee"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    reminded_at = models.DateTimeField(_("managers reminded"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["organization", "-starts_on"]
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="contract_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.starts_on} – {self.ends_on}"
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The last day comes after the first.")})
+        if self.organization_id and self.starts_on and self.ends_on:
+            overlapping = Contract.objects.filter(
+                organization_id=self.organization_id,
+                starts_on__lte=self.ends_on,
+                ends_on__gte=self.starts_on,
+            ).exclude(pk=self.pk)
+            if overlapping.exists():
+                raise ValidationError(
+                    _("This organization already has a contract over some of these days.")
+                )
