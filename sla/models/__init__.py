@@ -19,7 +19,7 @@ from sla.models.clocks import (
     SlaTarget,
     StopReason,
 )
-from sla.models.contracts import Contract
+from sla.models.contracts import Contract, ServiceCredit
 from sla.models.notifications import Notification
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "OpeningInterval",
     "Outage",
     "SlaPolicy",
+    "ServiceCredit",
     "SlaPolicyVersion",
     "SlaTarget",
     "StopReason",

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sla.models.calendars import Calendar
 from sla.models.clocks import SlaPolicy
-from tickets.models import Organization
+from tickets.models import Organization, Severity
 
 
 class Contract(models.Model):
@@ -39,6 +39,10 @@ class Contract(models.Model):
         _("monthly fee"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     reminded_at = models.DateTimeField(_("managers reminded"), null=True, blank=True)
+    credit_cap_percent = models.DecimalField(
+        _("credits capped at (% of the monthly fee)"), max_digits=5, decimal_places=2,
+        null=True, blank=True,
+    )  # fmt: skip
 
     class Meta:
         ordering = ["organization", "-starts_on"]
@@ -67,3 +71,39 @@ class Contract(models.Model):
                 raise ValidationError(
                     _("This organization already has a contract over some of these days.")
                 )
+
+
+class ServiceCredit(models.Model):
+    """One line of a contract's credit table: what the customer is owed for a month, as a
+    share of the monthly fee (`sla.credits`)."""
+
+    class Basis(models.TextChoices):
+        AVAILABILITY = "availability", _("availability under a threshold")
+        ACKNOWLEDGEMENT = "acknowledgement", _("each acknowledgement promise missed")
+        CORRECTION = "correction", _("each correction promise missed")
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="credits")
+    basis = models.CharField(_("basis"), max_length=16, choices=Basis.choices)
+    below_percent = models.DecimalField(
+        _("availability under (%)"), max_digits=6, decimal_places=3, null=True, blank=True,
+        help_text=_("For availability: the month's availability under this owes the credit."),
+    )  # fmt: skip
+    severity = models.CharField(
+        _("severity"), max_length=16, choices=Severity.choices, blank=True,
+        help_text=_("For missed promises: only this severity (empty: any)."),
+    )  # fmt: skip
+    percent = models.DecimalField(
+        _("credit (% of the monthly fee)"), max_digits=5, decimal_places=2
+    )
+
+    class Meta:
+        ordering = ["contract", "basis", "-below_percent"]
+        verbose_name = _("service credit")
+        verbose_name_plural = _("service credits")
+
+    def __str__(self) -> str:
+        return f"{self.contract}: {self.get_basis_display()} {self.percent} %"
+
+    def clean(self) -> None:
+        if self.basis == self.Basis.AVAILABILITY and self.below_percent is None:
+            raise ValidationError({"below_percent": _("Give the availability threshold.")})

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from sla.availability.arithmetic import month_bounds
 from sla.availability.selectors import availability_of, error_budget_of, organization_zone
+from sla.credits import contract_of_month, month_credit
 from sla.models import Metric
 from sla.reports import figures, listings
 from tickets.models import Contact, Desk, Organization, OutboundMail, Ticket
@@ -38,6 +39,8 @@ def monthly_report_figures(
     tickets = figures.report_tickets(tickets, filters)
     now = timezone.now()
     report = figures.sla_report(tickets, start=start, end=end, zone=zone)
+    availability = availability_of(organization, start=start, end=end, now=now)
+    contract = contract_of_month(organization.pk, start.date(), (end - timedelta(days=1)).date())
     return {
         "organization": organization,
         "month_start": start,
@@ -47,7 +50,8 @@ def monthly_report_figures(
         "ack_share": report.share(Metric.ACKNOWLEDGEMENT),
         "correction_share": report.share(Metric.CORRECTION),
         "breach_rows": listings.breach_rows(listings.breaches(tickets)[:200], now=now),
-        "availability": availability_of(organization, start=start, end=end, now=now),
+        "availability": availability,
+        "credit": month_credit(contract, report=report, availability=availability),
         "budget": error_budget_of(organization, year=year, zone=zone, now=min(now, end)),
         "generated": now,
         "zone": zone,

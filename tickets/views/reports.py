@@ -24,6 +24,7 @@ from sla.availability.selectors import (
     availability_overview,
     organization_zone,
 )
+from sla.credits import credit_for_month
 from sla.models import Metric
 from sla.reports import figures, listings
 from sla.reports.export import report_rows
@@ -290,14 +291,24 @@ def availability_report(request: HttpRequest) -> HttpResponse:
         formats.date_format(date(year, m, 1), "M")
         for m in range(1, (len(rows[0].months) if rows else 0) + 1)
     ]
+    # The credit each contract owes for the last month shown (this one, to date).
+    last = len(rows[0].months) if rows else 12
+    credits = [
+        credit_for_month(
+            row.organization, year=year, month=last, zone=organization_zone(row.organization),
+            now=now,
+        )
+        for row in rows
+    ]  # fmt: skip
     return render(
         request,
         "sla/availability.html",
         {
-            "rows": rows,
+            "rows": list(zip(rows, credits, strict=True)),
             "year": year,
             "years": list(range(this_year, this_year - 5, -1)),
             "months": months,
+            "credit_month": formats.date_format(date(year, last, 1), "YEAR_MONTH_FORMAT"),
             "warning": BUDGET_WARNING,
         },
     )
