@@ -67,9 +67,26 @@ class ExtraOpeningFormSet(NoOverlapFormSet):
     day_field = "day"
 
 
+class WeeklyHoursFormSet(NoOverlapFormSet):
+    """A calendar keeps at least one weekly interval: never open, no deadline can be counted
+    (every ticket on it would be refused, every clock on it stuck)."""
+
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("start_minute") is not None
+        ]
+        if not kept:
+            raise ValidationError(_("A calendar needs weekly opening hours."))
+
+
 class OpeningIntervalInline(ManagerEditable, admin.TabularInline):
     model = OpeningInterval
-    formset = NoOverlapFormSet
+    formset = WeeklyHoursFormSet
     extra = 0
 
 
@@ -211,6 +228,9 @@ class SlaPolicyVersionAdmin(ManagerEditable, admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         version = form.instance
+        if change and any(formset.has_changed() for formset in formsets):
+            # Its targets changed after it was announced: the organizations are told again.
+            SlaPolicyVersion.objects.filter(pk=version.pk).update(announced_at=None)
         transaction.on_commit(lambda: policy_version_announce_later(version.pk))
 
 

@@ -15,6 +15,7 @@ from email.utils import formataddr
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -26,23 +27,16 @@ from tickets.models import Contact, OutboundMail, Severity
 
 
 def targets_in_force(policy_id: int | None, severity: str, at: datetime) -> dict[str, SlaTarget]:
-    """The targets of the policy's version in force at `at`, for a severity, by metric; in
-    one query (every version's rows up to `at`, the newest version's kept)."""
-    rows = (
-        SlaTarget.objects.filter(
-            version__policy_id=policy_id, version__effective_at__lte=at, severity=severity
-        )
-        .select_related("version__policy")
-        .order_by("-version__effective_at")
+    """The targets of the policy's version in force at `at`, for a severity, by metric, in
+    one query: that version's rows only (a version without this severity promises nothing for
+    it, rather than the version before)."""
+    in_force = (
+        SlaPolicyVersion.objects.filter(policy_id=policy_id, effective_at__lte=at)
+        .order_by("-effective_at")
+        .values("pk")[:1]
     )
-    found: dict[str, SlaTarget] = {}
-    newest = None
-    for target in rows:
-        newest = newest or target.version_id
-        if target.version_id != newest:
-            break
-        found[target.metric] = target
-    return found
+    rows = SlaTarget.objects.filter(version_id=Subquery(in_force), severity=severity)
+    return {target.metric: target for target in rows.select_related("version__policy")}
 
 
 def version_in_force(policy: SlaPolicy, at: datetime) -> SlaPolicyVersion | None:
@@ -130,9 +124,25 @@ def _recipients(policy: SlaPolicy) -> list[Contact]:
 def policy_version_announce(*, version_id: int, now: datetime) -> int:
     """Mail the organizations on the policy, each contact in their language, the version to
     come beside the one in force; the number of mails written to the outbox."""
-    version = SlaPolicyVersion.objects.select_related("policy").get(pk=version_id)
-    if version.effective_at <= now:
-        return 0  # in force already: nothing to announce ahead
+    with transaction.atomic():
+        claimed = SlaPolicyVersion.objects.filter(
+            pk=version_id, announced_at__isnull=True, effective_at__gt=now
+        ).update(announced_at=now)
+        if not claimed:
+            return 0  # announced already, or in force: nothing to say ahead
+        return _announce(SlaPolicyVersion.objects.select_related("policy").get(pk=version_id), now)
+
+
+def policy_versions_announce_pending(*, now: datetime) -> int:
+    """Hourly: the versions to come that were never announced (a task lost with a worker)."""
+    pending = SlaPolicyVersion.objects.filter(announced_at__isnull=True, effective_at__gt=now)
+    return sum(
+        policy_version_announce(version_id=pk, now=now)
+        for pk in pending.values_list("pk", flat=True)
+    )
+
+
+def _announce(version: SlaPolicyVersion, now: datetime) -> int:
     current = version_in_force(version.policy, now)
     written = 0
     for contact in _recipients(version.policy):
@@ -162,7 +172,6 @@ def policy_version_announce(*, version_id: int, now: datetime) -> int:
             mail_id=_mail_id(),
         )
         written += 1
-    SlaPolicyVersion.objects.filter(pk=version.pk).update(announced_at=now)
     return written
 
 

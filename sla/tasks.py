@@ -15,7 +15,7 @@ from sla.clocks.recount import calendar_clocks_recount, calendars_pending
 from sla.clocks.selectors import clocks_to_escalate
 from sla.contracts import contracts_apply, contracts_remind
 from sla.notifications.delivery import notifications_deliver
-from sla.policies import policy_version_announce
+from sla.policies import policy_version_announce, policy_versions_announce_pending
 from sla.reports.monthly import monthly_reports_mail
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,10 @@ def sla_clock_sweep_task() -> int:
     the next sweep sends it again.
     """
     for calendar_id in calendars_pending():  # an edit whose recount was lost with its worker
-        calendar_clocks_recount(calendar_id=calendar_id)
+        try:
+            calendar_clocks_recount(calendar_id=calendar_id)
+        except Exception:  # a deadlock victim, a calendar never open: escalate all the same
+            logger.exception("recount of calendar %s failed; tried again next minute", calendar_id)
     ids = clocks_to_escalate(now=timezone.now())
     for clock_id in ids:
         sla_clock_escalate_task.delay(clock_id)
@@ -39,15 +42,25 @@ def sla_clock_sweep_task() -> int:
 
 
 @shared_task
-def calendar_clocks_recount_task(calendar_id: int) -> int:
-    """After a calendar edit commits: count its running and paused clocks again."""
-    return calendar_clocks_recount(calendar_id=calendar_id)
+def calendar_clocks_recount_task(calendar_id: int, settle: bool = False) -> int:
+    """After a calendar edit commits: count its running and paused clocks again; then once
+    more two minutes later, to settle tickets written meanwhile under the old calendar."""
+    moved = calendar_clocks_recount(calendar_id=calendar_id, settle=settle)
+    if not settle:
+        calendar_clocks_recount_task.apply_async((calendar_id, True), countdown=120)
+    return moved
 
 
 @shared_task
 def policy_version_announce_task(version_id: int) -> int:
     """After a new policy version commits: tell the organizations on the policy."""
     return policy_version_announce(version_id=version_id, now=timezone.now())
+
+
+@shared_task
+def policy_versions_announce_pending_task() -> int:
+    """Hourly (beat): announce the versions to come a lost task never announced."""
+    return policy_versions_announce_pending(now=timezone.now())
 
 
 @shared_task

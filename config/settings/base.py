@@ -349,6 +349,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.backup_watch_task",
         "schedule": timedelta(hours=1),
     },
+    # A policy version to come that a lost task never announced.
+    "policy-announcements": {
+        "task": "sla.tasks.policy_versions_announce_pending_task",
+        "schedule": timedelta(hours=1),
+    },
     # "Under contract" follows the contracts' dates; managers hear of contracts ending.
     "contracts-apply": {
         "task": "sla.tasks.contracts_apply_task",

@@ -23,7 +23,6 @@ from tickets.models import Desk, Organization, User
 from tickets.services.customer_mail import new_mail_id
 
 
-@transaction.atomic
 def _rows_by_zone(now: datetime) -> list[tuple[int, OrganizationAvailability]]:
     """Each organization's year so far, in its own time zone (the year turns at its midnight
     of 1 January, not the site's): one overview per zone."""
@@ -47,6 +46,7 @@ def _rows_by_zone(now: datetime) -> list[tuple[int, OrganizationAvailability]]:
     return rows
 
 
+@transaction.atomic
 def budget_alerts_raise(*, now: datetime) -> list[int]:
     """Record the levels crossed this year, each organization's year in its own time zone;
     the ids of the alerts new this time."""

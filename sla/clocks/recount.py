@@ -39,6 +39,7 @@ from sla.models import (
     OpeningInterval,
     Weekday,
 )
+from sla.notifications.services import notifications_cancel_warnings
 from tickets.history import ticket_events_record
 from tickets.models import Ticket, TicketEvent, User
 
@@ -146,8 +147,8 @@ def _stored(clock: Clock) -> tuple[object, ...]:
             clock_runs(clock))  # fmt: skip
 
 
-def _recount(clock: Clock, cal: Any, at: datetime) -> bool:
-    """Count one clock again; True if anything stored changed."""
+def _recount(clock: Clock, cal: Any, at: datetime) -> tuple[bool, bool]:
+    """Count one clock again; (anything stored changed, its level went down)."""
     before = _stored(clock)
     runs = _from_original_start(clock.ticket, clock, cal)
     clock.breached_at = None
@@ -155,10 +156,14 @@ def _recount(clock: Clock, cal: Any, at: datetime) -> bool:
     # Levels already reached and still behind the new instants stay handled; a level the new
     # instants put back in the future may fire again, once, in a new cycle.
     level = EscalationLevel(min(clock.escalation_level, crossed_level(clock, at)))
-    if level < clock.escalation_level:
-        clock.escalation_level = level
+    lowered = level < clock.escalation_level
+    clock.escalation_level = level
+    changed = _stored(clock) != before
+    if changed:
+        # A new cycle: an escalation that read the old instants no longer claims this clock
+        # (it matches the cycle), and nothing already fired fires again (the level stays).
         clock.cycle += 1
-    return _stored(clock) != before
+    return changed, lowered
 
 
 def _rows_update(model: type[Model], rows: list[Any], fields: list[str]) -> None:
@@ -181,9 +186,32 @@ def _rows_update(model: type[Model], rows: list[Any], fields: list[str]) -> None
         cursor.executemany(sql, params)
 
 
-def calendar_clocks_recount(*, calendar_id: int, at: datetime | None = None) -> int:
+def _clocks_locked(calendar_id: int) -> list[Clock]:
+    """The calendar's running and paused clocks, locked as the ticket services lock them:
+    their tickets first (in order), then the clocks; a ticket write waits, or is waited for,
+    never both."""
+    on_calendar = Q(ticket__calendar_id=calendar_id) | Q(
+        ticket__calendar__isnull=True, ticket__desk__calendar_id=calendar_id
+    )
+    open_clocks = Clock.objects.filter(on_calendar).exclude(state=Clock.State.STOPPED)
+    ticket_ids = sorted(set(open_clocks.values_list("ticket_id", flat=True)))
+    list(Ticket.objects.select_for_update().filter(pk__in=ticket_ids).order_by("pk").values("pk"))
+    return list(
+        Clock.objects.select_for_update(of=("self",))
+        .filter(on_calendar)
+        .exclude(state=Clock.State.STOPPED)
+        .select_related("ticket")
+        .order_by("pk")
+    )
+
+
+def calendar_clocks_recount(
+    *, calendar_id: int, at: datetime | None = None, settle: bool = False
+) -> int:
     """Apply the calendar's pending changes to its running and paused clocks, in one
-    transaction; the number of deadlines moved."""
+    transaction; the number of deadlines moved. `settle`: count them again even with no
+    change pending, under the last changes applied (a ticket written in a transaction that
+    read the calendar before the edit committed, invisible to the first batch)."""
     at = at or timezone.now()
     with transaction.atomic():
         changes = list(
@@ -191,24 +219,22 @@ def calendar_clocks_recount(*, calendar_id: int, at: datetime | None = None) -> 
             .filter(calendar_id=calendar_id, applied_at=None)
             .order_by("pk")
         )
+        if not changes and settle:
+            changes = list(
+                CalendarChange.objects.filter(calendar_id=calendar_id).order_by("-pk")[:1]
+            )
         if not changes:
             return 0
         cal = calendar_snapshot_by_id(calendar_id)
-        clocks = list(
-            Clock.objects.select_for_update(of=("self",))
-            .filter(
-                Q(ticket__calendar_id=calendar_id)
-                | Q(ticket__calendar__isnull=True, ticket__desk__calendar_id=calendar_id)
-            )
-            .exclude(state=Clock.State.STOPPED)
-            .select_related("ticket")
-            .order_by("pk")
-        )
+        clocks = _clocks_locked(calendar_id)
         note = NOTE_PREFIX + json.dumps([c.detail for c in changes], sort_keys=True)
         changed, events = [], []
         for clock in clocks:
             due_before = _due_note(clock)
-            if not _recount(clock, cal, at):
+            moved, lowered = _recount(clock, cal, at)
+            if lowered:  # its warnings not mailed yet warn of instants that moved away
+                notifications_cancel_warnings(clock=clock)
+            if not moved:
                 continue
             changed.append(clock)
             if _due_note(clock) != due_before:
@@ -220,7 +246,9 @@ def calendar_clocks_recount(*, calendar_id: int, at: datetime | None = None) -> 
         _rows_update(Clock, changed, _RECOUNTED_FIELDS)
         ticket_events_record(events) if events else None
         _nearest_deadlines(clocks)
-        CalendarChange.objects.filter(pk__in=[c.pk for c in changes]).update(applied_at=at)
+        CalendarChange.objects.filter(pk__in=[c.pk for c in changes], applied_at=None).update(
+            applied_at=at
+        )
     return len(events)
 
 

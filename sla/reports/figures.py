@@ -64,7 +64,7 @@ class GroupFigures:
     spared: int  # met after a downgrade, missed under the severity before it
     median: timedelta | None
     p90: timedelta | None
-    mean: timedelta | None = None  # to the second, over the same stopped clocks
+    mean: timedelta | None = None  # over the same stopped clocks, from whole minutes
 
     @property
     def met_share(self) -> Decimal | None:

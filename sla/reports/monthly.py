@@ -3,6 +3,7 @@ administrators read in the portal, and what the mail of the first of the month s
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from email.utils import formataddr
 from zoneinfo import ZoneInfo
@@ -23,11 +24,17 @@ from tickets.models import Contact, Desk, Organization, OutboundMail, Ticket
 
 
 def monthly_report_figures(
-    organization: Organization, tickets: QuerySet[Ticket], asked: str, *, zone: ZoneInfo
+    organization: Organization,
+    tickets: QuerySet[Ticket],
+    asked: str,
+    *,
+    zone: ZoneInfo,
+    now: datetime | None = None,
 ) -> dict[str, object]:
     """One organization's month (YYYY-MM, else the month before), for the managers' page, the
     organization administrators' page in the portal, and the mail of the first of the month."""
-    today = timezone.localdate(timezone=zone)
+    now = now or timezone.now()
+    today = now.astimezone(zone).date()
     try:
         year, month = (int(part) for part in asked.split("-"))
         date(year, month, 1)
@@ -37,7 +44,6 @@ def monthly_report_figures(
     start, end = month_bounds(year, month, zone)
     filters = figures.ReportFilter(start=start, end=end, organization_id=organization.pk)
     tickets = figures.report_tickets(tickets, filters)
-    now = timezone.now()
     report = figures.sla_report(tickets, start=start, end=end, zone=zone)
     availability = availability_of(organization, start=start, end=end, now=now)
     contract = contract_of_month(organization.pk, start.date(), (end - timedelta(days=1)).date())
@@ -58,6 +64,7 @@ def monthly_report_figures(
     }
 
 
+logger = logging.getLogger(__name__)
 MAIL_DAYS = 7  # the report of the month before is mailed in the first days of a month only
 
 
@@ -84,11 +91,14 @@ def monthly_reports_mail(*, now: datetime) -> int:
         pending = [c for c in admins if _mail_id(c, month) not in sent]
         if not pending:
             continue
-        tickets = Ticket.objects.filter(organization=organization)
-        context = monthly_report_figures(organization, tickets, month, zone=zone)
-        for contact in pending:
-            _report_mail(contact, desk, month, {**context, "contact": contact}, zone)
-            written += 1
+        try:
+            tickets = Ticket.objects.filter(organization=organization)
+            context = monthly_report_figures(organization, tickets, month, zone=zone, now=now)
+            for contact in pending:
+                _report_mail(contact, desk, month, {**context, "contact": contact}, zone)
+                written += 1
+        except Exception:  # one organization's trouble does not keep the others' reports
+            logger.exception("monthly report of %s for %s not mailed", organization, month)
     return written
 
 

@@ -82,3 +82,13 @@ def test_the_error_budget_year_turns_at_the_organizations_midnight(world: World)
     budget_alerts_raise(now=datetime(2027, 1, 1, 2, tzinfo=UTC))
     alerts = {(a.organization.slug, a.year) for a in BudgetAlert.objects.all()}
     assert alerts == {("initech", 2026)}
+
+
+def test_the_report_names_the_organizations_month_wherever_its_reader_is(world: World) -> None:
+    world.amir.user.time_zone = "America/New_York"  # type: ignore[union-attr]
+    world.amir.user.save()  # type: ignore[union-attr]
+    admin = Client()
+    admin.force_login(world.amir.user)  # type: ignore[arg-type]
+    with time_machine.travel(datetime(2026, 7, 2, 9, tzinfo=BERLIN), tick=False):
+        html = admin.get("/tickets/reports/?month=2026-06").content.decode()
+    assert "Acme — June 2026" in html and "June 1, 2026 – June 30, 2026" in html

@@ -155,3 +155,33 @@ def test_the_admin_copies_the_version_in_force_and_locks_it(
     assert saved.status_code == 302
     assert standard.versions.count() == 2
     assert OutboundMail.objects.filter(kind="announcement").exists()
+
+
+def test_a_version_promises_only_what_it_lists(world: World) -> None:
+    """A version without a severity does not fall back on the version before for it."""
+    from sla.policies import targets_in_force
+
+    standard = SlaPolicy.objects.get(slug="standard")
+    with time_machine.travel(at(1, 8), tick=False):
+        policy_version_add(
+            policy=standard, effective_at=at(8, 0),
+            targets=[t for t in STANDARD_TARGETS if t[0] != "minor"],
+        )  # fmt: skip
+    assert targets_in_force(standard.pk, "minor", at(5, 12))  # the first version's
+    assert targets_in_force(standard.pk, "minor", at(9, 12)) == {}
+    assert set(targets_in_force(standard.pk, "major", at(9, 12))) == {
+        "acknowledgement", "correction",
+    }  # fmt: skip
+
+
+def test_a_version_is_announced_once(
+    world: World, django_capture_on_commit_callbacks: Commits
+) -> None:
+    from sla.policies import policy_version_announce, policy_versions_announce_pending
+
+    version = faster_blocking(django_capture_on_commit_callbacks, made=at(1, 8))
+    sent = OutboundMail.objects.filter(kind="announcement").count()
+    assert sent == 2
+    assert policy_version_announce(version_id=version.pk, now=at(2, 8)) == 0
+    assert policy_versions_announce_pending(now=at(2, 8)) == 0
+    assert OutboundMail.objects.filter(kind="announcement").count() == sent

@@ -87,7 +87,8 @@ class Ticket(models.Model):
     calendar = models.ForeignKey(
         "sla.Calendar", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    # Likewise the contract's SLA policy; empty: the organization's.
+    # The SLA policy in force when it was received (its contract's, else its organization's);
+    # empty on tickets from before: the organization's.
     sla_policy = models.ForeignKey(
         "sla.SlaPolicy", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -94,9 +94,7 @@ def ticket_create(
         received_at=now,
         updated_at=now,
     )
-    contract = contract_in_force(requester.organization, ticket.desk, now)
-    if contract is not None:  # its policy and hours, when it names them, over the defaults
-        ticket.sla_policy, ticket.calendar = contract.policy, contract.calendar
+    _contract_terms(ticket, now)
     with files_removed_on_failure() as stored:
         # The related rows were just loaded and the database enforces the check constraints:
         # validate the fields, not the foreign keys again (bench/queue.py: 15 queries fewer).
@@ -115,6 +113,16 @@ def ticket_create(
             mail=mail or MailContent(),
         )
     return ticket
+
+
+def _contract_terms(ticket: Ticket, now: datetime) -> None:
+    """The policy the ticket is promised (its contract's, else its organization's), kept if
+    the organization changes policy later; the contract's hours when it names them."""
+    contract = contract_in_force(ticket.organization, ticket.desk, now)
+    ticket.sla_policy_id = ticket.organization.sla_policy_id
+    if contract is not None:
+        ticket.sla_policy_id = contract.policy_id or ticket.sla_policy_id
+        ticket.calendar = contract.calendar
 
 
 def _open_ticket(

@@ -71,17 +71,19 @@ def clock_explain(request: HttpRequest, reference: str, metric: str) -> HttpResp
         for s in explanation.ahead
     ]
     remaining = max(explanation.target - explanation.counted, timedelta(0))
-    return render(
-        request,
-        "sla/clock_explanation.html",
-        {
-            "ticket": ticket,
-            "clock": clock,
-            "explanation": explanation,
-            "rows": rows,
-            "remaining": remaining,
-            "overrun": max(explanation.counted - explanation.target, timedelta(0)),
-            "calendar": ticket.calendar or ticket.desk.calendar,
-            "skipped": any(not row.counted for row in rows),
-        },
-    )
+    calendar = ticket.calendar or ticket.desk.calendar
+    with timezone.override(calendar.time_zone):  # the rules report in the calendar's zone
+        return render(
+            request,
+            "sla/clock_explanation.html",
+            {
+                "ticket": ticket,
+                "clock": clock,
+                "explanation": explanation,
+                "rows": rows,
+                "remaining": remaining,
+                "overrun": max(explanation.counted - explanation.target, timedelta(0)),
+                "calendar": calendar,
+                "skipped": any(not row.counted for row in rows),
+            },
+        )

@@ -320,10 +320,9 @@ def monthly_report(request: HttpRequest, slug: str) -> HttpResponse:
     promises kept, the misses, and the availability against the commitment."""
     user = manager_user(request)
     organization = get_object_or_404(Organization, slug=slug)
+    zone = organization_zone(organization)
     context = monthly_report_figures(
-        organization,
-        access.visible_tickets(user),
-        request.GET.get("month", ""),
-        zone=organization_zone(organization),
+        organization, access.visible_tickets(user), request.GET.get("month", ""), zone=zone
     )
-    return render(request, "sla/monthly_report.html", context)
+    with timezone.override(zone):  # the organization's month, in its own zone
+        return render(request, "sla/monthly_report.html", context)

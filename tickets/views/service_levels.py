@@ -44,10 +44,8 @@ def organization_report(request: HttpRequest) -> HttpResponse:
     if contact is None or not contact.is_org_admin:
         raise Http404
     organization = contact.organization
-    context = monthly_report_figures(
-        organization,
-        Ticket.objects.filter(organization=organization),
-        request.GET.get("month", ""),
-        zone=organization_zone(organization),
-    )
-    return render(request, "sla/monthly_report.html", context)
+    zone = organization_zone(organization)
+    tickets = Ticket.objects.filter(organization=organization)
+    context = monthly_report_figures(organization, tickets, request.GET.get("month", ""), zone=zone)
+    with timezone.override(zone):  # the organization's month, in its own zone
+        return render(request, "sla/monthly_report.html", context)

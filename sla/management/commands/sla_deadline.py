@@ -98,7 +98,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _for_severity(cal: Any, at: datetime, severity: str, policy: str) -> dict[str, str]:
-        targets = policy_targets(policy, severity)
+        targets = policy_targets(policy, severity, at)  # the version in force at --at
         if not targets:
             _fail(f"policy {policy} has no targets for severity {severity}")
         answer = {}
