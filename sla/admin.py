@@ -31,6 +31,7 @@ from sla.models import (
     MaintenanceWindow,
     OpeningInterval,
     Outage,
+    PauseReason,
     SlaPolicy,
     SlaPolicyVersion,
     SlaTarget,
@@ -145,11 +146,19 @@ class SlaPolicyVersionInline(admin.TabularInline):
         return False
 
 
+class PauseReasonInline(ManagerEditable, admin.TabularInline):
+    """Why a ticket may be on hold under this policy, and which clocks that pauses."""
+
+    model = PauseReason
+    extra = 0
+    prepopulated_fields = {"slug": ["name"]}
+
+
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ManagerEditable, admin.ModelAdmin):
     list_display = ["name", "slug", "warning_percent", "escalation_percent"]
     readonly_fields = ["new_version"]
-    inlines = [SlaPolicyVersionInline]
+    inlines = [SlaPolicyVersionInline, PauseReasonInline]
 
     @admin.display(description=_l("targets"))
     def new_version(self, obj: SlaPolicy) -> str:

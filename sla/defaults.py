@@ -6,6 +6,7 @@ tests call it with the live registry after a transactional test has flushed the 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +45,30 @@ STANDARD_TARGETS = [
 ]
 
 
+# Pause reasons every seeded policy lists beyond waiting on the customer: slug, English and
+# French names, whether they pause the acknowledgement and the correction.
+PAUSE_REASONS = [
+    ("third_party", "Waiting on a third party", "En attente d’un tiers", False, True),
+    (
+        "customer_request",
+        "On hold at the customer's request",
+        "En pause à la demande du client",
+        True,
+        True,
+    ),
+]
+
+
+def seed_pause_reasons(apps: Any, policy: Any) -> None:
+    PauseReason = apps.get_model("sla", "PauseReason")
+    for position, (slug, name, name_fr, ack, correction) in enumerate(PAUSE_REASONS):
+        PauseReason.objects.get_or_create(
+            policy=policy, slug=slug,
+            defaults={"name": name, "name_fr": name_fr, "pauses_acknowledgement": ack,
+                      "pauses_correction": correction, "position": position},
+        )  # fmt: skip
+
+
 def seed_defaults(apps: Any) -> None:  # Any: a live or historical app registry
     Calendar = apps.get_model("sla", "Calendar")
     OpeningInterval = apps.get_model("sla", "OpeningInterval")
@@ -79,6 +104,8 @@ def seed_defaults(apps: Any) -> None:  # Any: a live or historical app registry
         )
         return
     version = SlaPolicyVersion.objects.create(policy=policy, effective_at=SINCE_ALWAYS)
+    with contextlib.suppress(LookupError):  # a registry from before pause reasons (sla 0015)
+        seed_pause_reasons(apps, policy)
     SlaTarget.objects.bulk_create(
         SlaTarget(version=version, severity=s, metric=m, amount=a, kind=k)
         for s, m, a, k in STANDARD_TARGETS

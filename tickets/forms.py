@@ -138,6 +138,11 @@ class ReplyForm(forms.Form):
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+    pause_reason = forms.CharField(
+        label=_("Why on hold"), max_length=50, required=False,
+        widget=forms.Select(choices=[("", "—")]),
+        help_text=_("For “On hold”: the reason decides which deadlines pause."),
+    )  # fmt: skip
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 

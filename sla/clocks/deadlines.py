@@ -17,6 +17,10 @@ from sla.clocks.values import CalendarSnapshot, ClockKind, Segment
 Run = tuple[datetime, datetime | None]
 
 
+# A pause's history note names its reason, when on hold: "reason:third_party".
+PAUSE_NOTE = "reason:"
+
+
 class GapReason(enum.StrEnum):
     """Why a clock did not count between its ticket's arrival and its first run, or between
     two runs (what the calendar closed is told by its own reasons, ``ClosedReason``)."""
@@ -104,7 +108,7 @@ def explain(
     *,
     received_at: datetime,
     runs: Sequence[Run],
-    gap_reasons: Sequence[GapReason],
+    gap_reasons: Sequence[str],
     target: timedelta,
     until: datetime,
 ) -> Explanation:

@@ -10,13 +10,14 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from sla.clocks.calendar import counted_intervals
-from sla.clocks.deadlines import Explanation, GapReason, Run, counted, explain
+from sla.clocks.deadlines import PAUSE_NOTE, Explanation, GapReason, Run, counted, explain
 from sla.clocks.values import CalendarSnapshot, ClockKind
 from sla.clocks.values import Closure as ClosureValue
 from sla.clocks.values import ExtraOpening as ExtraOpeningValue
-from sla.models import Calendar, Clock, EscalationLevel, SlaPolicy, SlaTarget
+from sla.models import Calendar, Clock, EscalationLevel, PauseReason, SlaPolicy, SlaTarget
 from sla.policies import targets_in_force
 from tickets.models import Ticket, TicketEvent
 
@@ -82,20 +83,39 @@ def policy_targets(
     return targets_in_force(policy_id, severity, at or timezone.now())
 
 
-def clock_explanation(clock: Clock, *, now: datetime) -> Explanation:
-    """The counted and uncounted stretches of a clock from its ticket's arrival until now."""
+def _pause_labels(ticket: Ticket, *, for_customer: bool) -> dict[str, str]:
+    """The names of the ticket's policy's pause reasons, by slug, in the active language; an
+    internal one reads "on hold" for customers."""
+    reasons = PauseReason.objects.filter(policy_id=ticket.policy_id_in_force)
+    return {
+        r.slug: str(_("On hold")) if for_customer and r.internal else r.label for r in reasons
+    }
+
+
+def clock_explanation(clock: Clock, *, now: datetime, for_customer: bool = False) -> Explanation:
+    """The counted and uncounted stretches of a clock from its ticket's arrival until now, and
+    on to its due instant; each pause with its reason (customers read internal ones as "on
+    hold")."""
     ticket = clock.ticket
     cal = calendar_snapshot_for_ticket(ticket)
     runs = clock_runs(clock)
     changes = TicketEvent.objects.filter(
         ticket_id=clock.ticket_id, kind=TicketEvent.Kind.CLOCK, field=clock.metric
     ).order_by("created_at", "id")
-    # A history "after" is the state a clock went to: "paused", or "stopped:<outcome>".
-    gap_reasons = [
-        GapReason.WAITING_ON_CUSTOMER if event.after == Clock.State.PAUSED else GapReason.STOPPED
-        for event in changes
-        if event.after == Clock.State.PAUSED or event.after.startswith(Clock.State.STOPPED)
-    ]
+    # A history "after" is the state a clock went to: "paused" (its note naming the reason
+    # when on hold), or "stopped:<outcome>".
+    labels: dict[str, str] | None = None
+    gap_reasons: list[str] = []
+    for event in changes:
+        if event.after.startswith(Clock.State.STOPPED):
+            gap_reasons.append(GapReason.STOPPED)
+        elif event.after == Clock.State.PAUSED and event.note.startswith(PAUSE_NOTE):
+            if labels is None:
+                labels = _pause_labels(ticket, for_customer=for_customer)
+            slug = event.note.removeprefix(PAUSE_NOTE)
+            gap_reasons.append(labels.get(slug, str(_("On hold"))))
+        elif event.after == Clock.State.PAUSED:
+            gap_reasons.append(GapReason.WAITING_ON_CUSTOMER)
     explanation = explain(
         cal,
         ClockKind(clock.kind),

@@ -10,7 +10,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sla.clocks.calendar import clock_start
-from sla.clocks.deadlines import Run, counted, deadlines, instant_reaching, spared_by_downgrade
+from sla.clocks.deadlines import (
+    PAUSE_NOTE,
+    Run,
+    counted,
+    deadlines,
+    instant_reaching,
+    spared_by_downgrade,
+)
 from sla.clocks.escalation import crossed_level
 from sla.clocks.selectors import calendar_snapshot_for_ticket, clock_runs, sla_targets_for
 from sla.clocks.values import CalendarSnapshot, ClockKind, NeverOpenError
@@ -28,6 +35,7 @@ class ClockChange(enum.StrEnum):
     RECEIVED = "received"
     ACKNOWLEDGED = "acknowledged"  # first public agent reply or explicit acknowledge
     WAITING = "waiting"  # waiting on the customer
+    HELD = "held"  # on hold for a reason of the policy (ticket.pause_reason)
     RESUMED = "resumed"  # the customer answered, or an agent took the ticket back
     RESOLVED = "resolved"  # resolved or closed
     REOPENED = "reopened"
@@ -192,13 +200,44 @@ def _stop(
     notifications_cancel_warnings(clock=clock)
 
 
-def _pause(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None) -> None:
+def _pause(
+    clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None, reason: str = ""
+) -> None:
     runs = clock_runs(clock)
     runs[-1] = (runs[-1][0], max(at, runs[-1][0]))
     clock.state = Clock.State.PAUSED
     _refresh(clock, cal, runs, at)
     clock.save(update_fields=["state", "runs", "due_at", "warn_at", "escalate_at", "breached_at"])
-    _record(clock, actor=actor, at=at, before=Clock.State.RUNNING, after=Clock.State.PAUSED)
+    note = f"{PAUSE_NOTE}{reason}" if reason else ""
+    _record(
+        clock, actor=actor, at=at, before=Clock.State.RUNNING, after=Clock.State.PAUSED, note=note
+    )
+
+
+def _paused_metrics(ticket: Ticket, change: ClockChange) -> set[str]:
+    """The clocks a status pauses: waiting on the customer the correction; on hold, those its
+    reason names; any other open status none (SLA-RULES.md, "Pause reasons")."""
+    if change is ClockChange.WAITING:
+        return {Metric.CORRECTION}
+    reason = ticket.pause_reason if change is ClockChange.HELD else None
+    return {m for m in Metric if reason is not None and reason.pauses(m)}
+
+
+def _pause_as_status_says(
+    ticket: Ticket,
+    clocks: dict[str, Clock],
+    cal: CalendarSnapshot,
+    change: ClockChange,
+    at: datetime,
+    actor: User | None,
+) -> None:
+    paused = _paused_metrics(ticket, change)
+    reason = ticket.pause_reason.slug if change is ClockChange.HELD and ticket.pause_reason else ""
+    for metric, clock in sorted(clocks.items()):
+        if clock.state == Clock.State.RUNNING and metric in paused:
+            _pause(clock, cal, at, actor, reason)
+        elif clock.state == Clock.State.PAUSED and metric not in paused:
+            _resume(clock, cal, at, actor)
 
 
 def _resume(clock: Clock, cal: CalendarSnapshot, at: datetime, actor: User | None) -> None:
@@ -389,12 +428,8 @@ def _change(
     if change is ClockChange.ACKNOWLEDGED:
         if ack is not None and ack.state == running:
             _stop(ack, cal, at, actor, reason, message, downgrades)
-    elif change is ClockChange.WAITING:
-        if correction is not None and correction.state == running:
-            _pause(correction, cal, at, actor)
-    elif change is ClockChange.RESUMED:
-        if correction is not None and correction.state == Clock.State.PAUSED:
-            _resume(correction, cal, at, actor)
+    elif change in (ClockChange.WAITING, ClockChange.HELD, ClockChange.RESUMED):
+        _pause_as_status_says(ticket, clocks, cal, change, at, actor)
     elif change is ClockChange.RESOLVED:
         for clock in (ack, correction):
             if clock is not None and clock.state != Clock.State.STOPPED:

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from sla.clocks.values import ClockKind
@@ -65,6 +66,44 @@ class SlaPolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy} ({self.effective_at:%Y-%m-%d %H:%M})"
+
+
+class PauseReason(models.Model):
+    """Why a ticket is on hold, beyond waiting on the customer (its own status), and which of
+    its clocks that pauses (SLA-RULES.md, "Pause reasons"). An internal reason is shown to
+    customers as "on hold" only."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="pause_reasons")
+    slug = models.SlugField(_("slug"))
+    name = models.CharField(_("name (English)"), max_length=100)
+    name_fr = models.CharField(_("name (French)"), max_length=100)
+    pauses_acknowledgement = models.BooleanField(_("pauses the acknowledgement"), default=False)
+    pauses_correction = models.BooleanField(_("pauses the correction"), default=True)
+    internal = models.BooleanField(
+        _("internal"), default=False, help_text=_("Customers see \"on hold\" without it.")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["policy", "position", "pk"]
+        verbose_name = _("pause reason")
+        verbose_name_plural = _("pause reasons")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["policy", "slug"], name="pause_reason_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the active language."""
+        return self.name_fr if get_language() == "fr" and self.name_fr else self.name
+
+    def pauses(self, metric: str) -> bool:
+        return self.pauses_acknowledgement if metric == "acknowledgement" else (
+            self.pauses_correction
+        )
 
 
 class Metric(models.TextChoices):

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
-from sla.clocks.deadlines import counted
+from sla.clocks.deadlines import PAUSE_NOTE, counted
 from sla.clocks.selectors import calendar_snapshot_by_id, clock_runs
 from sla.clocks.values import CalendarSnapshot, ClockKind
-from sla.models import Clock
+from sla.models import Clock, PauseReason
 from tickets.models import OPEN_STATUSES, Ticket, TicketEvent, more_urgent
 
 M = TypeVar("M", bound=Model)
@@ -145,3 +146,33 @@ def severity_change_rows(events: Sequence[TicketEvent]) -> list[SeverityChange]:
         )
         for event in events
     ]
+
+
+@dataclass(frozen=True)
+class PauseRow:
+    reason: str  # the pause reason's name, or waiting on the customer
+    tickets: int  # the period's tickets paused for it at least once
+    pauses: int  # clock pauses for it
+
+
+def pauses_by_reason(tickets: QuerySet[Ticket]) -> list[PauseRow]:
+    """Why the period's tickets were paused: each reason of their policies (waiting on the
+    customer among them), the tickets paused for it and the clock pauses; most first."""
+    paused = _of(
+        TicketEvent.objects.filter(kind=TicketEvent.Kind.CLOCK, after=Clock.State.PAUSED), tickets
+    )
+    rows = paused.values("note").annotate(
+        tickets=Count("ticket_id", distinct=True), pauses=Count("pk")
+    )
+    names = {r.slug: r.label for r in PauseReason.objects.all()}
+    found = [
+        PauseRow(
+            names.get(row["note"].removeprefix(PAUSE_NOTE), row["note"].removeprefix(PAUSE_NOTE))
+            if row["note"].startswith(PAUSE_NOTE)
+            else str(_("Waiting on the customer")),
+            row["tickets"],
+            row["pauses"],
+        )
+        for row in rows
+    ]
+    return sorted(found, key=lambda r: (-r.tickets, r.reason))

@@ -38,6 +38,7 @@ class Status(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     IN_PROGRESS = "in_progress", _("In progress")
     WAITING_ON_CUSTOMER = "waiting_on_customer", _("Waiting on customer")
+    ON_HOLD = "on_hold", _("On hold")
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
 
@@ -47,6 +48,7 @@ OPEN_STATUSES = (
     Status.ACKNOWLEDGED,
     Status.IN_PROGRESS,
     Status.WAITING_ON_CUSTOMER,
+    Status.ON_HOLD,
 )
 
 
@@ -87,6 +89,11 @@ class Ticket(models.Model):
     calendar = models.ForeignKey(
         "sla.Calendar", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Why it is on hold (status on_hold): a reason of its policy, naming the clocks it pauses.
+    pause_reason = models.ForeignKey(
+        "sla.PauseReason", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("pause reason"),
+    )  # fmt: skip
     # The SLA policy in force when it was received (its contract's, else its organization's);
     # empty on tickets from before: the organization's.
     sla_policy = models.ForeignKey(

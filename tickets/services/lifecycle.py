@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from sla.clocks.services import ClockChange, clocks_apply
 from sla.exceptions import SlaError
-from sla.models import StopReason
+from sla.models import PauseReason, StopReason
 from tickets import access
 from tickets.exceptions import InvalidTransition, PermissionDeniedError, TicketError
 from tickets.history import ticket_event_record
@@ -122,21 +122,31 @@ def _clock_change_for(before: Status, after: Status) -> ClockChange | None:
         return ClockChange.ACKNOWLEDGED
     if after == Status.WAITING_ON_CUSTOMER:
         return ClockChange.WAITING
+    if after == Status.ON_HOLD:
+        return ClockChange.HELD
     if after in (Status.RESOLVED, Status.CLOSED):
         return ClockChange.RESOLVED
     if after == Status.IN_PROGRESS and before in (Status.RESOLVED, Status.CLOSED):
         return ClockChange.REOPENED
-    if after == Status.IN_PROGRESS and before == Status.WAITING_ON_CUSTOMER:
+    if after == Status.IN_PROGRESS and before in (Status.WAITING_ON_CUSTOMER, Status.ON_HOLD):
         return ClockChange.RESUMED
     return None
 
 
 @transaction.atomic
 def ticket_change_status(
-    *, ticket: Ticket, actor: User, status: str, note: str = "", at: datetime | None = None
+    *,
+    ticket: Ticket,
+    actor: User,
+    status: str,
+    note: str = "",
+    at: datetime | None = None,
+    pause_reason: str = "",
 ) -> Ticket:
     """Move a ticket along the workflow; `at` (default now) dates a change that happened a
-    little earlier, such as an acknowledgement given during a phone call logged afterwards."""
+    little earlier, such as an acknowledgement given during a phone call logged afterwards.
+    On hold takes a pause reason of the ticket's policy (its slug), which decides the clocks
+    that pause."""
     if status not in Status.values:
         raise TicketError(_("Unknown status: %(value)s.") % {"value": status}, field="status")
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
@@ -154,8 +164,21 @@ def ticket_change_status(
         at = now
     elif at < ticket.received_at:
         raise TicketError(_("A change cannot predate the ticket."), field="at")
+    _hold_for(ticket, status, pause_reason)
     set_status(ticket, Status(status), actor=actor, at=at, note=note)
     return ticket
+
+
+def _hold_for(ticket: Ticket, status: str, slug: str) -> None:
+    """Set (on hold) or clear the ticket's pause reason, before its status and clocks move."""
+    reason = None
+    if status == Status.ON_HOLD:
+        reason = PauseReason.objects.filter(policy_id=ticket.policy_id_in_force, slug=slug).first()
+        if reason is None:
+            raise TicketError(_("Choose why the ticket is on hold."), field="pause_reason")
+    if ticket.pause_reason_id != (reason.pk if reason else None):
+        ticket.pause_reason = reason
+        ticket.save(update_fields=["pause_reason"])
 
 
 def ticket_acknowledge(*, ticket: Ticket, actor: User, at: datetime | None = None) -> Ticket:

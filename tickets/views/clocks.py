@@ -61,7 +61,9 @@ def clock_explain(request: HttpRequest, reference: str, metric: str) -> HttpResp
         clock = Clock.objects.select_related("ticket__desk").get(ticket=ticket, metric=metric)
     except Clock.DoesNotExist:
         raise Http404 from None
-    explanation = clock_explanation(clock, now=timezone.now())
+    explanation = clock_explanation(
+        clock, now=timezone.now(), for_customer=not access.is_staff_member(user)
+    )
     kind = ClockKind(clock.kind)
     rows = [
         ExplanationRow(s.start, s.end, s.end - s.start, s.counted, _reason(s, kind))

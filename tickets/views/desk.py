@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sla.clocks.selectors import clocks_counted
+from sla.models import PauseReason
 from tickets import access, selectors, services
 from tickets.exceptions import TicketError
 from tickets.filters import QueueFilter, SavedView, apply_saved_view
@@ -163,6 +164,11 @@ def agent_ticket_page(
     status_form = StatusForm()
     status_form.fields["status"].choices = [  # type: ignore[attr-defined]  # ChoiceField
         (s.value, s.label) for s in Status if s in allowed_targets(ticket.status)
+    ]
+    reasons = PauseReason.objects.filter(policy_id=ticket.policy_id_in_force)
+    reason_widget = status_form.fields["pause_reason"].widget
+    reason_widget.choices = [("", "—")] + [  # type: ignore[attr-defined]  # a Select
+        (r.slug, r.label) for r in reasons
     ]
     return render(
         request,

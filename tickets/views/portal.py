@@ -170,6 +170,7 @@ def ticket_status(request: HttpRequest, reference: str) -> HttpResponse:
                 actor=user,
                 status=form.cleaned_data["status"],
                 note=form.cleaned_data["note"],
+                pause_reason=form.cleaned_data["pause_reason"],
             )
         except TicketError as error:
             messages.error(request, error.message)

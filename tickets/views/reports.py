@@ -215,6 +215,7 @@ def _report_context(request: HttpRequest) -> dict[str, Any]:
         "severity_changes": listings.severity_change_rows(
             list(listings.severity_changes(tickets)[:50])
         ),
+        "pauses": listings.pauses_by_reason(tickets),
         "chart": _chart(report.months),
         "query": _without_page(request),
     }
