@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from sla.models import SlaPolicy
 from tickets.demo.availability import availability_seed
+from tickets.demo.contracts import contracts_seed
 from tickets.demo.knowledge import knowledge_seed
 from tickets.demo.mail import mail_seed
 from tickets.demo.organizations import desks_seed, organizations_seed
@@ -36,6 +37,7 @@ def demo_seed() -> list[DemoLogin]:
         tickets_seed(customers=customers, staff=staff)
         mail_seed(petra=customers.petra, anna=staff.anna)
         availability_seed(kiosk=organizations.kiosk, eventia=organizations.eventia)
+        contracts_seed(kiosk=organizations.kiosk, eventia=organizations.eventia)
         # The demo's history was mailed back then: nothing for the first sweep to print.
         OutboundMail.objects.filter(state=OutboundMail.State.PENDING).update(
             state=OutboundMail.State.SENT, sent_at=timezone.now()

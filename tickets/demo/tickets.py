@@ -120,6 +120,11 @@ def _being_worked(open_: _Opener, customers: Customers, staff: Staff) -> None:
         body="Could you send us the printer model and a photo of the settings page?",
     )
     services.ticket_change_status(ticket=t, actor=staff.nate, status=Status.WAITING_ON_CUSTOMER)
+    # On hold: the printer's maker has the fault; its correction waits for them.
+    services.ticket_change_status(
+        ticket=t, actor=staff.nate, status=Status.ON_HOLD, pause_reason="third_party",
+        note="Epson support case 88213 opened; they ship a firmware fix.",
+    )  # fmt: skip
 
 
 def _finished(open_: _Opener, customers: Customers, staff: Staff) -> None:
