@@ -32,6 +32,7 @@ from sla.models import (
     OpeningInterval,
     Outage,
     PauseReason,
+    ServiceCredit,
     SlaPolicy,
     SlaPolicyVersion,
     SlaTarget,
@@ -132,7 +133,7 @@ class SlaTargetInline(ManagerEditable, admin.TabularInline):
         return not self._locked(request, obj) and super().has_delete_permission(request, obj)
 
 
-class SlaPolicyVersionInline(admin.TabularInline):
+class SlaPolicyVersionInline(ManagerEditable, admin.TabularInline):
     """A policy's versions, read here; each is added and changed on its own page."""
 
     model = SlaPolicyVersion
@@ -243,6 +244,13 @@ class SlaPolicyVersionAdmin(ManagerEditable, admin.ModelAdmin):
         transaction.on_commit(lambda: policy_version_announce_later(version.pk))
 
 
+class ServiceCreditInline(ManagerEditable, admin.TabularInline):
+    """The contract's credit table: what a month owes, as a share of the monthly fee."""
+
+    model = ServiceCredit
+    extra = 0
+
+
 @admin.register(Contract)
 class ContractAdmin(ManagerEditable, admin.ModelAdmin):
     """An organization under contract follows these dates (sla.contracts); one with no
@@ -253,6 +261,7 @@ class ContractAdmin(ManagerEditable, admin.ModelAdmin):
     list_select_related = ["organization", "policy", "calendar"]
     search_fields = ["organization__name", "reference"]
     readonly_fields = ["reminded_at"]
+    inlines = [ServiceCreditInline]
 
 
 @admin.register(Clock)

@@ -114,7 +114,9 @@ def _badge(clocks: Sequence[Clock], cal: CalendarSnapshot, now: datetime) -> Sla
     state = (
         BadgeState.WARNING if clock.warn_at is not None and clock.warn_at <= now else BadgeState.OK
     )
-    return SlaBadge(state, clock, elapsed(cal, kind, now, clock.due_at))
+    # Left: what will count from now, or from the clock's start when it has not started yet
+    # (a ticket that arrived outside support hours).
+    return SlaBadge(state, clock, elapsed(cal, kind, max(now, clock.started_at), clock.due_at))
 
 
 def queue_rows(tickets: Sequence[Ticket], *, now: datetime) -> list[QueueRow]:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from sla.clocks.calendar import counted_intervals
 from sla.clocks.deadlines import PAUSE_NOTE, Explanation, GapReason, Run, counted, explain
-from sla.clocks.values import CalendarSnapshot, ClockKind
+from sla.clocks.values import CalendarSnapshot, ClockKind, Segment
 from sla.clocks.values import Closure as ClosureValue
 from sla.clocks.values import ExtraOpening as ExtraOpeningValue
 from sla.models import Calendar, Clock, EscalationLevel, PauseReason, SlaPolicy, SlaTarget
@@ -126,7 +126,13 @@ def clock_explanation(clock: Clock, *, now: datetime, for_customer: bool = False
         until=min(clock.stopped_at or now, now),
     )
     if clock.state == Clock.State.RUNNING and clock.due_at is not None and clock.due_at > now:
-        ahead = counted_intervals(cal, ClockKind(clock.kind), now, clock.due_at)
+        # From now, or from the clock's start when it has not started yet: the time before
+        # does not count, whatever the calendar says of it.
+        begins = max(now, runs[-1][0]) if runs else now
+        ahead = counted_intervals(cal, ClockKind(clock.kind), begins, clock.due_at)
+        if begins > now:
+            waiting = Segment(now.astimezone(cal.tz), begins, False, GapReason.BEFORE_OPENING)
+            ahead.insert(0, waiting)
         explanation = replace(explanation, ahead=tuple(ahead))
     return explanation
 

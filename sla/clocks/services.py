@@ -287,12 +287,16 @@ def _from_original_start(ticket: Ticket, clock: Clock, cal: CalendarSnapshot) ->
     at arrival, the business kinds at the next opening."""
     runs = clock_runs(clock)
     start = clock_start(cal, ClockKind(clock.kind), ticket.received_at)
-    first_end = runs[0][1]
-    if first_end is None or start < first_end:
-        runs[0] = (start, first_end)
-        clock.started_at = start
-        clock.runs = _dump_runs(runs)
-    return runs
+    # The first run begins where the kind starts counting (earlier for a wall clock, later when
+    # a closure moved the opening); nothing counts before that: runs wholly before it go, and
+    # one under way at it begins there (a clock paused before its start).
+    runs[0] = (start, runs[0][1])
+    kept = [(max(s, start), e) for s, e in runs if e is None or e > start]
+    if not kept:  # paused before it ever started, still paused
+        kept = [(start, start)]
+    clock.started_at = start
+    clock.runs = _dump_runs(kept)
+    return kept
 
 
 def _recount_stopped(

@@ -60,17 +60,21 @@ class Contract(models.Model):
 
     def clean(self) -> None:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise ValidationError({"ends_on": _("The last day comes after the first.")})
+            raise ValidationError({"ends_on": _("The last day must be on or after the first.")})
         if self.organization_id and self.starts_on and self.ends_on:
             overlapping = Contract.objects.filter(
                 organization_id=self.organization_id,
                 starts_on__lte=self.ends_on,
                 ends_on__gte=self.starts_on,
             ).exclude(pk=self.pk)
-            if overlapping.exists():
+            other = overlapping.first()
+            if other is not None:
                 raise ValidationError(
-                    _("This organization already has a contract over some of these days.")
-                )
+                    _("This organization's contract %(reference)s (%(start)s – %(end)s) covers "
+                      "some of these days.")
+                    % {"reference": other.reference or "—", "start": other.starts_on,
+                       "end": other.ends_on}
+                )  # fmt: skip
 
 
 class ServiceCredit(models.Model):

@@ -105,6 +105,13 @@ class Report:
         met = sum(g.met for g in self.groups if g.metric == metric)
         return None if not stopped else Decimal(met) / Decimal(stopped)
 
+    def overdue(self, metric: str) -> int:
+        """Clocks of the metric still running past their deadline: not in the share (which
+        counts the stopped ones), but missed already."""
+        return sum(
+            max(g.breached - (g.stopped - g.met), 0) for g in self.groups if g.metric == metric
+        )
+
 
 def report_tickets(tickets: QuerySet[Ticket], filters: ReportFilter) -> QuerySet[Ticket]:
     """The tickets of the report: received in the period, narrowed by the filters."""

@@ -55,6 +55,8 @@ def monthly_report_figures(
         "report": report,
         "ack_share": report.share(Metric.ACKNOWLEDGEMENT),
         "correction_share": report.share(Metric.CORRECTION),
+        "ack_overdue": report.overdue(Metric.ACKNOWLEDGEMENT),
+        "correction_overdue": report.overdue(Metric.CORRECTION),
         "breach_rows": listings.breach_rows(listings.breaches(tickets)[:200], now=now),
         "availability": availability,
         "credit": month_credit(contract, report=report, availability=availability),

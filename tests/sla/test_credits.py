@@ -100,7 +100,8 @@ def test_managers_download_the_years_credits(world: World, june: Contract) -> No
         "300.00",
     ]
     assert next(r for r in rows if r[1] == "2026-05")[4:6] == ["0.00", "no"]
-    assert "Credit, July 2026" in page and "credits.csv?year=2026" in page
+    assert "Credit, June 2026" in page and "credits.csv?year=2026" in page  # the last whole month
+    assert "<strong>30 %</strong>" in page
     agent = Client()
     agent.force_login(world.agent_eu)
     assert agent.get("/desk/reports/credits.csv").status_code == 404

@@ -92,3 +92,17 @@ def test_the_report_names_the_organizations_month_wherever_its_reader_is(world: 
     with time_machine.travel(datetime(2026, 7, 2, 9, tzinfo=BERLIN), tick=False):
         html = admin.get("/tickets/reports/?month=2026-06").content.decode()
     assert "Acme — June 2026" in html and "June 1, 2026 – June 30, 2026" in html
+
+
+def test_the_report_counts_promises_missed_and_still_open(world: World) -> None:
+    from sla.tasks import sla_clock_sweep_task
+
+    june_ticket(world)  # acknowledged within target
+    open_ticket(world.alice, received_at=datetime(2026, 6, 12, 10, tzinfo=BERLIN))  # never
+    admin = Client()
+    admin.force_login(world.amir.user)  # type: ignore[arg-type]
+    with time_machine.travel(datetime(2026, 7, 2, 9, tzinfo=BERLIN), tick=False):
+        sla_clock_sweep_task()  # the missed deadlines are marked as the sweep passes them
+        html = admin.get("/tickets/reports/?month=2026-06").content.decode()
+    assert "100 %" in html  # of the acknowledgements that stopped
+    assert "and 1 still open past its deadline" in html  # the one never acknowledged

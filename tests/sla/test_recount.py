@@ -289,3 +289,38 @@ def test_an_escalation_read_before_a_recount_claims_nothing_after_it(
     # The task that read Tuesday 10:00 as due tries to claim the breach: refused.
     assert _claim(stale, EscalationLevel.BREACHED) is False
     assert clock(ticket, "acknowledgement").breached_at is None
+
+
+def test_a_clock_that_has_not_started_starts_at_the_opening_after_a_closure(
+    world: World, django_capture_on_commit_callbacks: Commits
+) -> None:
+    # Saturday 10:00: the correction (2 business days) starts Monday 09:00. Waiting on the
+    # customer at 11:00, answered at 11:30: paused and resumed before it ever counted.
+    with time_machine.travel(at(2026, 12, 5, 10, 0), tick=False):
+        ticket = open_ticket(world.alice)
+    status(ticket, world, Status.ACKNOWLEDGED, at(2026, 12, 5, 10, 30))
+    status(ticket, world, Status.WAITING_ON_CUSTOMER, at(2026, 12, 5, 11, 0))
+    status(ticket, world, Status.IN_PROGRESS, at(2026, 12, 5, 11, 30))
+    assert clock(ticket, "correction").due_at == at(2026, 12, 9, 9, 0)
+    with (
+        time_machine.travel(at(2026, 12, 5, 12, 0), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        Closure.objects.create(
+            calendar=Calendar.objects.get(slug="europe"),
+            start=date(2026, 12, 7), end=date(2026, 12, 9), label="Office move",
+        )  # fmt: skip
+    # It now starts Thursday 09:00: 15 h that day, 24 h on Friday, 9 h on Monday 14th.
+    correction = clock(ticket, "correction")
+    assert correction.started_at == at(2026, 12, 10, 9, 0)
+    assert correction.due_at == at(2026, 12, 14, 9, 0)
+    europe = calendar_snapshot_by_slug("europe")
+    assert correction.due_at == naive_add(europe, DAYS, at(2026, 12, 10, 9, 0), timedelta(days=2))
+    # Its explanation, read on Saturday: nothing counts until Thursday 09:00, then 2 days.
+    from sla.clocks.selectors import clock_explanation
+
+    ahead = clock_explanation(correction, now=at(2026, 12, 5, 12, 0)).ahead
+    assert (ahead[0].start, ahead[0].end, ahead[0].counted) == (
+        at(2026, 12, 5, 12, 0), at(2026, 12, 10, 9, 0), False,
+    )  # fmt: skip
+    assert sum((s.end - s.start for s in ahead if s.counted), timedelta(0)) == timedelta(days=2)

@@ -36,9 +36,10 @@ class AccountAdapter(DefaultAccountAdapter):
             contact = access.contact_of(user)
             if contact is not None and not contact.organization.under_contract:
                 # The page it lands on says why: the contract's end, or its first day.
-                request.session["pacte_contract_refusal"] = filing_refused_reason(
-                    contact.organization, now=timezone.now()
-                )
+                with translation.override(user.language or translation.get_language()):
+                    request.session["pacte_contract_refusal"] = filing_refused_reason(
+                        contact.organization, now=timezone.now()
+                    )
             return self.respond_user_inactive(request, user)
         return super().pre_login(request, user, **kwargs)
 

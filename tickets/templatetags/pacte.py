@@ -16,8 +16,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
+from sla.clocks.deadlines import PAUSE_NOTE
 from sla.clocks.recount import NOTE_PREFIX, calendar_change_text
-from sla.models import Metric, Notification, SlaTarget, StopReason
+from sla.models import Metric, Notification, PauseReason, SlaTarget, StopReason
 from tickets.channels.email.parsing import sanitize_html
 from tickets.models import Attachment, Message, Severity, Status, SystemNote, TicketEvent
 from tickets.selectors import BadgeState, SlaBadge
@@ -45,6 +46,19 @@ def _when(iso: str) -> str:
     if instant is None:
         return "—"
     return formats.date_format(timezone.localtime(instant), "DATETIME_FORMAT")
+
+
+@register.filter
+def clock_note(event: TicketEvent) -> str:
+    """What a clock event's note says to a reader: a stop's reason, a pause's reason (an
+    internal one as "on hold"); nothing for a moved deadline, whose cause its summary says."""
+    note = event.note
+    if not note or note.startswith(NOTE_PREFIX) or note.startswith("due:"):
+        return ""
+    if note.startswith(PAUSE_NOTE):
+        reason = PauseReason.objects.filter(slug=note.removeprefix(PAUSE_NOTE)).first()
+        return _("On hold") if reason is None or reason.internal else reason.label
+    return note_label(note)
 
 
 @register.filter

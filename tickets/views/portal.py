@@ -59,6 +59,10 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
     contact = access.contact_of(user)
     if contact is None:
         raise Http404
+    if request.method == "GET" and not contact.organization.under_contract:
+        # Say why before the form is filled in (a post is refused by the service, in words).
+        messages.error(request, filing_refused_reason(contact.organization, now=timezone.now()))
+        return redirect("tickets:list")
     form = TicketCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -292,8 +292,9 @@ def availability_report(request: HttpRequest) -> HttpResponse:
         formats.date_format(date(year, m, 1), "M")
         for m in range(1, (len(rows[0].months) if rows else 0) + 1)
     ]
-    # The credit each contract owes for the last month shown (this one, to date).
-    last = len(rows[0].months) if rows else 12
+    # The credit each contract owes for the last complete month shown (not this one, still
+    # running), else January.
+    last = 12 if year < this_year else max(timezone.localdate().month - 1, 1)
     credits = [
         credit_for_month(
             row.organization, year=year, month=last, zone=organization_zone(row.organization),
