@@ -156,6 +156,20 @@ def test_unknown_status_and_illegal_transition(world: World, api: APIClient) -> 
     assert ticket.status == "new"
 
 
+def test_on_hold_through_the_api_takes_a_pause_reason(world: World, api: APIClient) -> None:
+    ticket = open_ticket(world.alice)
+    api.force_authenticate(world.agent_eu)
+    url = f"/api/tickets/{ticket.reference}/status/"
+    refused = api.post(url, {"status": "on_hold"}, format="json")
+    assert refused.status_code == 400 and "why the ticket is on hold" in refused.json()["detail"]
+    unknown = api.post(url, {"status": "on_hold", "pause_reason": "lunch"}, format="json")
+    assert unknown.status_code == 400
+    done = api.post(url, {"status": "on_hold", "pause_reason": "third_party"}, format="json")
+    assert done.status_code == 200, done.content
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.pause_reason.slug) == ("on_hold", "third_party")  # type: ignore[union-attr]
+
+
 def test_customer_may_not_resolve_through_the_api(world: World, api: APIClient) -> None:
     ticket = open_ticket(world.alice)
     api.force_authenticate(world.alice.user)

@@ -230,6 +230,11 @@ def _action(input_class: type[serializers.Serializer] | None) -> Any:
 class TicketStatusInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices)
     note = serializers.CharField(max_length=500, required=False, default="")
+    pause_reason = serializers.CharField(
+        max_length=50, required=False, default="",
+        help_text="For on_hold: the slug of one of the ticket's policy's pause reasons "
+        "(third_party, customer_request…), which decides the deadlines that pause.",
+    )  # fmt: skip
 
 
 @_action(TicketStatusInput)
