@@ -185,3 +185,16 @@ def test_a_version_is_announced_once(
     assert policy_version_announce(version_id=version.pk, now=at(2, 8)) == 0
     assert policy_versions_announce_pending(now=at(2, 8)) == 0
     assert OutboundMail.objects.filter(kind="announcement").count() == sent
+
+
+def test_the_first_day_of_a_version_is_the_organizations_wherever_its_reader_is(
+    world: World, django_capture_on_commit_callbacks: Commits
+) -> None:
+    faster_blocking(django_capture_on_commit_callbacks, made=at(1, 8))  # 8 June 00:00 Berlin
+    world.alice.user.time_zone = "America/Chicago"  # type: ignore[union-attr]
+    world.alice.user.save()  # type: ignore[union-attr]
+    customer = Client()
+    customer.force_login(world.alice.user)  # type: ignore[arg-type]
+    with time_machine.travel(at(3, 12), tick=False):
+        html = customer.get("/tickets/service-levels/").content.decode()
+    assert "Announced: from June 8, 2026" in html  # not 7 June, Chicago's evening

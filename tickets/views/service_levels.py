@@ -24,17 +24,19 @@ def service_levels(request: HttpRequest) -> HttpResponse:
     policy = contact.organization.sla_policy
     now = timezone.now()
     current = version_in_force(policy, now)
-    return render(
-        request,
-        "tickets/service_levels.html",
-        {
-            "organization": contact.organization,
-            "policy": policy,
-            "current": current,
-            "current_rows": target_rows(current) if current else [],
-            "announced": [(v, target_rows(v)) for v in versions_announced(policy, now)],
-        },
-    )
+    # A version's first day is the organization's, as its announcement mail says it.
+    with timezone.override(organization_zone(contact.organization)):
+        return render(
+            request,
+            "tickets/service_levels.html",
+            {
+                "organization": contact.organization,
+                "policy": policy,
+                "current": current,
+                "current_rows": target_rows(current) if current else [],
+                "announced": [(v, target_rows(v)) for v in versions_announced(policy, now)],
+            },
+        )
 
 
 @login_required
