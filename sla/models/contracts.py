@@ -38,6 +38,9 @@ class Contract(models.Model):
     monthly_fee = models.DecimalField(
         _("monthly fee"), max_digits=12, decimal_places=2, null=True, blank=True
     )
+    currency = models.CharField(
+        _("currency"), max_length=3, default="EUR", help_text=_("ISO 4217 code, e.g. EUR, USD.")
+    )
     reminded_at = models.DateTimeField(_("managers reminded"), null=True, blank=True)
     credit_cap_percent = models.DecimalField(
         _("credits capped at (% of the monthly fee)"), max_digits=5, decimal_places=2,

@@ -60,5 +60,6 @@ def test_an_organization_admin_reads_its_promises_and_its_credit(
     expect(credit).to_contain_text(t(language, "Service credit"))
     expect(credit).to_contain_text("25 %")
     expect(credit).to_contain_text("250")
+    expect(credit).to_contain_text("EUR")
     page.screenshot(path=screenshots / f"monthly-credit-{language}.png", full_page=True)
     page.close()

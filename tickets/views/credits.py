@@ -20,7 +20,7 @@ from tickets.views.common import manager_user
 
 HEADER = [
     "organization", "month", "contract", "availability %", "credit %", "capped",
-    "monthly fee", "credit",
+    "monthly fee", "credit", "currency",
 ]  # fmt: skip
 
 
@@ -59,6 +59,7 @@ def credits_csv(request: HttpRequest) -> HttpResponse:
                     f"{credit.percent:.2f}", "yes" if credit.capped else "no",
                     credit.contract.monthly_fee or "",
                     "" if credit.amount is None else credit.amount,
+                    credit.contract.currency,
                 )
             )  # fmt: skip
     return response
