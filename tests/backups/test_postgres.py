@@ -217,6 +217,8 @@ def test_the_restore_drill(cluster: Cluster) -> None:
     assert "Verified" in cluster.manage("backup", "--verify").stdout
     at_t = cluster.state()
     time.sleep(1.1)
+    # The real clock, on purpose: PostgreSQL stamps its commits with it (a server in another
+    # process cannot travel in time). Nothing compared depends on the date it is.
     instant = datetime.now(UTC)
     time.sleep(1.1)
 

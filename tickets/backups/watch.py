@@ -228,7 +228,7 @@ def backup_watch(*, now: datetime) -> bool:
         return False
 
     def body() -> str:
-        facts = " ".join(backup_status(now=now).late_reasons)  # in the reader's language
+        facts = " ".join(status.late_reasons)  # read now: in the reader's language
         if status.last_at is not None:
             facts += " " + _("The last backup of the database was taken on %(when)s.") % {
                 "when": when(status.last_at)
