@@ -68,8 +68,10 @@ def ticket_queue_for_agent(user: User) -> QuerySet[Ticket]:
 
 
 def ticket_queue_page_related(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """What a queue row needs besides the ticket: its clocks and its desk's calendar."""
-    return tickets.prefetch_related(Prefetch("clocks", queryset=Clock.objects.order_by("due_at")))
+    """What a queue row needs besides the ticket: the clocks that still count (a long
+    conversation's answered rounds stay behind) and its desk's calendar."""
+    counting = Clock.objects.exclude(state=Clock.State.STOPPED).order_by("due_at")
+    return tickets.prefetch_related(Prefetch("clocks", queryset=counting))
 
 
 class BadgeState:
@@ -177,7 +179,8 @@ def ticket_timeline(user: User, ticket: Ticket) -> list[TimelineEntry]:
 
 
 def ticket_clocks(ticket: Ticket) -> list[Clock]:
-    return list(Clock.objects.filter(ticket=ticket).order_by("metric"))
+    """Every clock of the ticket, each round of a promise kept in rounds included."""
+    return list(Clock.objects.filter(ticket=ticket).order_by("metric", "round"))
 
 
 # --- FAQ ---------------------------------------------------------------------------------------

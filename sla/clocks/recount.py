@@ -27,8 +27,8 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from sla.clocks.escalation import crossed_level
+from sla.clocks.moves import due_note, from_original_start, refresh
 from sla.clocks.selectors import calendar_snapshot_by_id, clock_runs
-from sla.clocks.services import _due_note, _from_original_start, _refresh
 from sla.models import (
     Calendar,
     CalendarChange,
@@ -150,9 +150,9 @@ def _stored(clock: Clock) -> tuple[object, ...]:
 def _recount(clock: Clock, cal: Any, at: datetime) -> tuple[bool, bool]:
     """Count one clock again; (anything stored changed, its level went down)."""
     before = _stored(clock)
-    runs = _from_original_start(clock.ticket, clock, cal)
+    runs = from_original_start(clock, cal)
     clock.breached_at = None
-    _refresh(clock, cal, runs, at)
+    refresh(clock, cal, runs, at)
     # Levels already reached and still behind the new instants stay handled; a level the new
     # instants put back in the future may fire again, once, in a new cycle.
     level = EscalationLevel(min(clock.escalation_level, crossed_level(clock, at)))
@@ -230,18 +230,18 @@ def calendar_clocks_recount(
         note = NOTE_PREFIX + json.dumps([c.detail for c in changes], sort_keys=True)
         changed, events = [], []
         for clock in clocks:
-            due_before = _due_note(clock)
+            due_before = due_note(clock)
             moved, lowered = _recount(clock, cal, at)
             if lowered:  # its warnings not mailed yet warn of instants that moved away
                 notifications_cancel_warnings(clock=clock)
             if not moved:
                 continue
             changed.append(clock)
-            if _due_note(clock) != due_before:
+            if due_note(clock) != due_before:
                 events.append(TicketEvent(
                     ticket_id=clock.ticket_id, actor=changes[-1].actor,
                     kind=TicketEvent.Kind.CLOCK, field=clock.metric, before=due_before,
-                    after=_due_note(clock), note=note, created_at=at,
+                    after=due_note(clock), note=note, created_at=at,
                 ))  # fmt: skip
         _rows_update(Clock, changed, _RECOUNTED_FIELDS)
         ticket_events_record(events) if events else None

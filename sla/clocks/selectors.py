@@ -4,10 +4,10 @@ ticket's clocks and their explanation, the clocks the sweep escalates."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -17,7 +17,15 @@ from sla.clocks.deadlines import PAUSE_NOTE, Explanation, GapReason, Run, counte
 from sla.clocks.values import CalendarSnapshot, ClockKind, Segment
 from sla.clocks.values import Closure as ClosureValue
 from sla.clocks.values import ExtraOpening as ExtraOpeningValue
-from sla.models import Calendar, Clock, EscalationLevel, PauseReason, SlaPolicy, SlaTarget
+from sla.models import (
+    Calendar,
+    Clock,
+    EscalationLevel,
+    Metric,
+    PauseReason,
+    SlaPolicy,
+    SlaTarget,
+)
 from sla.policies import targets_in_force
 from tickets.models import Ticket, TicketEvent
 
@@ -58,13 +66,32 @@ def calendar_snapshot_by_id(calendar_id: int) -> CalendarSnapshot:
 def sla_targets_for(ticket: Ticket) -> dict[str, SlaTarget]:
     """The targets of the ticket's severity in the version of its organization's policy in
     force when the ticket was received (also after a severity change), by metric."""
-    return targets_in_force(
-        ticket.policy_id_in_force, ticket.severity, ticket.received_at
-    )
+    return targets_in_force(ticket.policy_id_in_force, ticket.severity, ticket.received_at)
 
 
-def clocks_for_ticket(ticket: Ticket) -> QuerySet[Clock]:
-    return Clock.objects.filter(ticket=ticket).order_by("metric")
+METRIC_ORDER = {metric: index for index, metric in enumerate(Metric.values)}
+
+
+def current_clocks(clocks: Iterable[Clock]) -> list[Clock]:
+    """The clock under way of each promise (its latest round), in the policy's order."""
+    latest: dict[str, Clock] = {}
+    for clock in clocks:
+        if clock.metric not in latest or clock.round > latest[clock.metric].round:
+            latest[clock.metric] = clock
+    return sorted(latest.values(), key=lambda c: METRIC_ORDER.get(c.metric, 9))
+
+
+def earlier_rounds(clocks: Sequence[Clock]) -> dict[str, tuple[int, int]]:
+    """Of each promise kept in rounds, the rounds before its latest: (kept, late)."""
+    current = {c.pk for c in current_clocks(clocks)}
+    counts: dict[str, tuple[int, int]] = {}
+    for clock in clocks:
+        if clock.pk in current or clock.state != Clock.State.STOPPED:
+            continue
+        kept, late = counts.get(clock.metric, (0, 0))
+        breached = clock.outcome == Clock.Outcome.BREACHED
+        counts[clock.metric] = (kept + (not breached), late + breached)
+    return counts
 
 
 def calendar_snapshot_by_slug(slug: str) -> CalendarSnapshot:
@@ -87,9 +114,18 @@ def _pause_labels(ticket: Ticket, *, for_customer: bool) -> dict[str, str]:
     """The names of the ticket's policy's pause reasons, by slug, in the active language; an
     internal one reads "on hold" for customers."""
     reasons = PauseReason.objects.filter(policy_id=ticket.policy_id_in_force)
-    return {
-        r.slug: str(_("On hold")) if for_customer and r.internal else r.label for r in reasons
-    }
+    return {r.slug: str(_("On hold")) if for_customer and r.internal else r.label for r in reasons}
+
+
+def _round_events(events: Iterable[TicketEvent], number: int) -> list[TicketEvent]:
+    """The history of one round of a clock, from its start (the one change with no state
+    before it) to the next round's start."""
+    rounds: list[list[TicketEvent]] = [[]]
+    for event in events:
+        if not event.before and rounds[-1]:
+            rounds.append([])
+        rounds[-1].append(event)
+    return rounds[number - 1] if len(rounds) >= number else []
 
 
 def clock_explanation(clock: Clock, *, now: datetime, for_customer: bool = False) -> Explanation:
@@ -106,7 +142,7 @@ def clock_explanation(clock: Clock, *, now: datetime, for_customer: bool = False
     # when on hold), or "stopped:<outcome>".
     labels: dict[str, str] | None = None
     gap_reasons: list[str] = []
-    for event in changes:
+    for event in _round_events(changes, clock.round):
         if event.after.startswith(Clock.State.STOPPED):
             gap_reasons.append(GapReason.STOPPED)
         elif event.after == Clock.State.PAUSED and event.note.startswith(PAUSE_NOTE):
@@ -119,7 +155,7 @@ def clock_explanation(clock: Clock, *, now: datetime, for_customer: bool = False
     explanation = explain(
         cal,
         ClockKind(clock.kind),
-        received_at=ticket.received_at,
+        received_at=clock.origin,
         runs=runs,
         gap_reasons=gap_reasons,
         target=clock.target,

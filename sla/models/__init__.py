@@ -11,6 +11,7 @@ from sla.models.calendars import (
     Weekday,
 )
 from sla.models.clocks import (
+    ROUND_METRICS,
     Clock,
     EscalationLevel,
     Metric,
@@ -34,6 +35,7 @@ __all__ = [
     "ExtraOpening",
     "MaintenanceWindow",
     "Metric",
+    "ROUND_METRICS",
     "Notification",
     "OpeningInterval",
     "Outage",

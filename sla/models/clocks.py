@@ -3,7 +3,7 @@ sla.clocks (calendar, deadlines), every write in sla.clocks.services."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -101,14 +101,26 @@ class PauseReason(models.Model):
         return self.name_fr if get_language() == "fr" and self.name_fr else self.name
 
     def pauses(self, metric: str) -> bool:
-        return self.pauses_acknowledgement if metric == "acknowledgement" else (
-            self.pauses_correction
-        )
+        """A reply owed (acknowledgement, next reply) pauses with the acknowledgement; the work
+        (correction, periodic update) with the correction."""
+        if metric in ("acknowledgement", "next_reply"):
+            return self.pauses_acknowledgement
+        return self.pauses_correction
 
 
 class Metric(models.TextChoices):
+    """The promises of a policy. Acknowledgement and correction are one clock per ticket; next
+    reply and periodic update are optional and start again in rounds, one clock each
+    (SLA-RULES.md, "Pause reasons and further promises")."""
+
     ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
     CORRECTION = "correction", _("Correction")
+    NEXT_REPLY = "next_reply", _("Next reply")
+    UPDATE = "update", _("Update")
+
+
+# The promises kept in rounds: each customer message, each update cycle, is a clock of its own.
+ROUND_METRICS = frozenset({Metric.NEXT_REPLY, Metric.UPDATE})
 
 
 TARGET_KINDS = [
@@ -163,6 +175,7 @@ class StopReason(models.TextChoices):
     ACKNOWLEDGE = "acknowledge", _("explicit acknowledgement")
     RESOLVED = "resolved", _("resolved")
     CLOSED = "closed", _("closed")
+    RECLASSIFIED = "reclassified", _("the new severity has no such promise")
 
 
 class EscalationLevel(models.IntegerChoices):
@@ -195,6 +208,11 @@ class Clock(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="clocks")
     metric = models.CharField(max_length=16, choices=Metric)
+    # Next reply and update come in rounds (1, 2, …); acknowledgement and correction have one.
+    round = models.PositiveIntegerField(default=1)
+    # What the round answers: the customer's message for a next reply, the last public reply
+    # for an update; null for the clocks that start at the ticket's arrival.
+    origin_at = models.DateTimeField(null=True, blank=True)
     kind = models.CharField(max_length=16, choices=[(k, k) for k in ClockKind])
     target = models.DurationField()
     warning_percent = models.PositiveSmallIntegerField(default=75)
@@ -231,7 +249,9 @@ class Clock(models.Model):
         verbose_name = _("clock")
         verbose_name_plural = _("clocks")
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["ticket", "metric"], name="clock_unique_per_metric")
+            models.UniqueConstraint(
+                fields=["ticket", "metric", "round"], name="clock_unique_per_round"
+            )
         ]
         # Equality on state and level, then a range on the instant: both SQLite and PostgreSQL
         # seek straight to the unhandled, crossed clocks (partial indexes would not be used by
@@ -269,6 +289,11 @@ class Clock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.metric} {self.state}"
+
+    @property
+    def origin(self) -> datetime:
+        """The instant the promise answers: its message or reply, else the ticket's arrival."""
+        return self.origin_at or self.ticket.received_at
 
     @property
     def elapsed(self) -> timedelta | None:

@@ -14,6 +14,8 @@ class ClockOutput(serializers.ModelSerializer):
         model = Clock
         fields = [
             "metric",
+            "round",
+            "origin_at",
             "kind",
             "state",
             "target",

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from sla.clocks.selectors import current_clocks
 from sla.models import Clock
 from tickets.models import Ticket, User
 from tickets.services.lifecycle import ticket_reclassify
@@ -36,12 +37,12 @@ def ticket_reclassify_preview(
     """The deadlines a reclassification would give, computed by making it inside a savepoint
     that is then rolled back (so the preview is exactly what confirming will do; nothing is
     written and no mail or notification leaves)."""
-    before = {c.metric: c.due_at for c in Clock.objects.filter(ticket=ticket)}
+    before = {(c.metric, c.round): c.due_at for c in Clock.objects.filter(ticket=ticket)}
     after: list[Clock] = []
     try:
         with transaction.atomic():
             ticket_reclassify(ticket=ticket, actor=actor, severity=severity, reason=reason)
-            after = list(Clock.objects.filter(ticket=ticket).order_by("metric"))
+            after = current_clocks(Clock.objects.filter(ticket=ticket))
             raise _DryRun
     except _DryRun:
         pass
@@ -52,7 +53,7 @@ def ticket_reclassify_preview(
             metric_label=clock.get_metric_display(),
             kind=clock.kind,
             state=clock.state,
-            due_before=before.get(clock.metric),
+            due_before=before.get((clock.metric, clock.round)),
             due_after=clock.due_at,
             breached_after=bool(
                 clock.breached_at

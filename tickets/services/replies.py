@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sla.clocks.services import ClockChange
+from sla.models import StopReason
 from tickets import access
 from tickets.exceptions import InvalidTransition, PermissionDeniedError, TicketError
 from tickets.history import ticket_event_record
@@ -33,7 +35,7 @@ from tickets.services.attachments import (
     save_files,
     validate_files,
 )
-from tickets.services.lifecycle import set_status
+from tickets.services.lifecycle import apply_clocks, set_status
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,15 @@ def _after_reply(ticket: Ticket, message: Message, *, author: User | None, now: 
         set_status(
             ticket, Status.IN_PROGRESS, actor=author, at=now, note=SystemNote.REOPENED_BY_REPLY
         )
+    # After the status it brought: the promises a message starts or keeps (next reply, update).
+    apply_clocks(
+        ticket=ticket,
+        change=ClockChange.SUPPORT_REPLIED if from_agent else ClockChange.CUSTOMER_WROTE,
+        at=now,
+        actor=author,
+        reason=StopReason.PHONE_CALL if channel == Channel.PHONE else StopReason.PUBLIC_REPLY,
+        message=message,
+    )
     if from_agent and channel not in (Channel.PHONE, Channel.CHAT):
         # After the status it brought, which the mail shows. A call or a live chat line is
         # not mailed: the customer heard or read it already.

@@ -236,6 +236,26 @@ def clock_kind(kind: str) -> str:
     return str(CLOCK_KINDS.get(kind, kind))
 
 
+@register.filter
+def metric_label(metric: str) -> str:
+    """A promise's name: acknowledgement, correction, next reply, update."""
+    return str(Metric(metric).label) if metric in Metric.values else metric
+
+
+LATE_METRICS = {
+    Metric.ACKNOWLEDGEMENT: gettext_lazy("late acknowledgement"),
+    Metric.CORRECTION: gettext_lazy("late correction"),
+    Metric.NEXT_REPLY: gettext_lazy("late reply"),
+    Metric.UPDATE: gettext_lazy("late update"),
+}
+
+
+@register.filter
+def late_metric(metric: str) -> str:
+    """A missed promise, as the report lists it."""
+    return str(LATE_METRICS.get(metric, metric))
+
+
 CID_SRC_RE = re.compile(r'src="cid:([^"]+)"')
 SHOWN_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 

@@ -57,10 +57,15 @@ def clock_explain(request: HttpRequest, reference: str, metric: str) -> HttpResp
     ticket = access.ticket_or_404(user, reference)
     if metric not in Metric.values:
         raise Http404
-    try:
-        clock = Clock.objects.select_related("ticket__desk").get(ticket=ticket, metric=metric)
-    except Clock.DoesNotExist:
-        raise Http404 from None
+    # The round under way (next reply and update come in rounds; the others have one).
+    clock = (
+        Clock.objects.select_related("ticket__desk")
+        .filter(ticket=ticket, metric=metric)
+        .order_by("-round")
+        .first()
+    )
+    if clock is None:
+        raise Http404
     explanation = clock_explanation(
         clock, now=timezone.now(), for_customer=not access.is_staff_member(user)
     )

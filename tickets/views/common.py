@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from sla.clocks.selectors import current_clocks, earlier_rounds
 from sla.models import Clock
 from tickets import access, selectors, services
 from tickets.exceptions import TicketError
@@ -83,6 +84,8 @@ class ClockView:
     stop_reason: str = ""  # the qualifying event, in the reader's language
     counted: timedelta | None = None  # shown to agents only
     target: timedelta | None = None
+    earlier_kept: int = 0  # rounds before this one (next reply, update): kept and late
+    earlier_late: int = 0
 
 
 def clock_views(
@@ -90,10 +93,12 @@ def clock_views(
     now: datetime | None = None,
     counted: Mapping[int, timedelta] | None = None,
 ) -> list[ClockView]:
-    """What pages show of clocks; ``counted`` (by clock id) adds the progress for agents."""
+    """What pages show of clocks: the round under way of each promise, with how the earlier
+    rounds went; ``counted`` (by clock id) adds the progress for agents."""
     now = now or timezone.now()
     views = []
-    for clock in clocks:
+    earlier = earlier_rounds(clocks)
+    for clock in current_clocks(clocks):
         if clock.state == Clock.State.STOPPED:
             sla_state = (
                 SlaState.BREACHED if clock.outcome == Clock.Outcome.BREACHED else SlaState.MET
@@ -118,6 +123,8 @@ def clock_views(
                 stop_reason=clock.get_stop_reason_display() if clock.stop_reason else "",
                 counted=counted.get(clock.pk) if counted is not None else None,
                 target=clock.target if counted is not None else None,
+                earlier_kept=earlier.get(clock.metric, (0, 0))[0],
+                earlier_late=earlier.get(clock.metric, (0, 0))[1],
             )
         )
     return views

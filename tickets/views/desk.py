@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sla.clocks.selectors import clocks_counted
+from sla.clocks.selectors import clocks_counted, current_clocks
 from sla.models import PauseReason
 from tickets import access, selectors, services
 from tickets.exceptions import TicketError
@@ -176,7 +176,9 @@ def agent_ticket_page(
         {
             "ticket": ticket,
             "timeline": selectors.ticket_timeline(user, ticket),
-            "clocks": clock_views(clocks, now, counted=clocks_counted(ticket, clocks, now=now)),
+            "clocks": clock_views(
+                clocks, now, counted=clocks_counted(ticket, current_clocks(clocks), now=now)
+            ),
             "reply_form": reply_form or ReplyForm(),
             "status_form": status_form,
             "assign_form": AssignForm(agents=agents, initial={"assignee": ticket.assignee_id}),

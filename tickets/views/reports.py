@@ -208,6 +208,8 @@ def _report_context(request: HttpRequest) -> dict[str, Any]:
         "report": report,
         "ack_share": report.share(Metric.ACKNOWLEDGEMENT),
         "correction_share": report.share(Metric.CORRECTION),
+        "reply_share": report.share(Metric.NEXT_REPLY),
+        "update_share": report.share(Metric.UPDATE),
         "tickets_breaches": breaches,
         "breaches": page,
         "breach_rows": listings.breach_rows(page, now=now),
