@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from sla.models import Contract
+from sla.models import Contract, SlaPolicy
 from tickets.models import Desk, Organization, User
 
 REMINDER_DAYS = 30  # managers hear of a contract's end this many days ahead
@@ -60,6 +60,16 @@ class ContractState:
     under_contract: bool
     ended_on: date | None = None
     starts_on: date | None = None
+
+
+def policy_of(organization: Organization, *, now: datetime) -> SlaPolicy | None:
+    """The policy a ticket filed now would be promised: its contract's, else the
+    organization's."""
+    desk = organization.desks.select_related("calendar").order_by("pk").first()
+    contract = contract_in_force(organization, desk, now)
+    if contract is not None and contract.policy is not None:
+        return contract.policy
+    return organization.sla_policy
 
 
 def contract_state(organization: Organization, *, now: datetime) -> ContractState:
@@ -105,9 +115,7 @@ def _contract_changed(sender: type[Contract], instance: Contract, **kwargs: Any)
 
 def connect_signals() -> None:
     post_save.connect(_contract_changed, sender=Contract, dispatch_uid="pacte.contract.saved")
-    post_delete.connect(
-        _contract_changed, sender=Contract, dispatch_uid="pacte.contract.deleted"
-    )
+    post_delete.connect(_contract_changed, sender=Contract, dispatch_uid="pacte.contract.deleted")
 
 
 def contracts_remind(*, now: datetime) -> int:
@@ -144,11 +152,14 @@ def _remind_managers(contract: Contract) -> None:
                 "day": formats.date_format(contract.ends_on, "DATE_FORMAT"),
             }
             subject = _("Contract ending: %(organization)s on %(day)s") % values
-            body = _(
-                "The support contract of %(organization)s ends on %(day)s, and no contract "
-                "follows it. From the day after, its tickets, mails and chats are refused or "
-                "held for review. Renew it or let it end:"
-            ) % values
+            body = (
+                _(
+                    "The support contract of %(organization)s ends on %(day)s, and no contract "
+                    "follows it. From the day after, its tickets, mails and chats are refused or "
+                    "held for review. Renew it or let it end:"
+                )
+                % values
+            )
         EmailMessage(subject, f"{body}\n{page}\n", to=[manager.email]).send()
 
 

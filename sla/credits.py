@@ -56,15 +56,11 @@ def contract_of_month(organization_id: int, first: date, last: date) -> Contract
     return ordered[-1] if ordered else None
 
 
-def _availability_line(
-    rules: list[ServiceCredit], availability: Availability
-) -> CreditLine | None:
+def _availability_line(rules: list[ServiceCredit], availability: Availability) -> CreditLine | None:
     percent = availability.percent
     if percent is None:
         return None
-    under = [
-        r for r in rules if r.below_percent is not None and percent < r.below_percent
-    ]
+    under = [r for r in rules if r.below_percent is not None and percent < r.below_percent]
     if not under:
         return None
     worst = min(under, key=lambda r: r.below_percent or Decimal(0))

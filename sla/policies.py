@@ -15,12 +15,13 @@ from email.utils import formataddr
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Subquery
+from django.db.models import Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from sla.contracts import policy_of
 from sla.exceptions import SlaError
 from sla.models import Metric, SlaPolicy, SlaPolicyVersion, SlaTarget
 from tickets.models import Contact, OutboundMail, Severity
@@ -56,6 +57,8 @@ class TargetRow:
     label: str
     acknowledgement: SlaTarget | None
     correction: SlaTarget | None
+    next_reply: SlaTarget | None = None
+    update: SlaTarget | None = None
 
 
 def target_rows(version: SlaPolicyVersion) -> list[TargetRow]:
@@ -66,10 +69,17 @@ def target_rows(version: SlaPolicyVersion) -> list[TargetRow]:
             str(label),
             targets.get((severity, Metric.ACKNOWLEDGEMENT)),
             targets.get((severity, Metric.CORRECTION)),
+            targets.get((severity, Metric.NEXT_REPLY)),
+            targets.get((severity, Metric.UPDATE)),
         )
         for severity, label in Severity.choices
-        if (severity, Metric.ACKNOWLEDGEMENT) in targets or (severity, Metric.CORRECTION) in targets
+        if any((severity, metric) in targets for metric in Metric.values)
     ]
+
+
+def rows_promise(rows: list[TargetRow], metric: str) -> bool:
+    """Whether any severity of the rows has the (optional) promise."""
+    return any(getattr(row, metric) is not None for row in rows)
 
 
 def version_editable(version: SlaPolicyVersion, now: datetime) -> bool:
@@ -109,14 +119,27 @@ def policy_version_announce_later(version_id: int) -> None:
     policy_version_announce_task.delay(version_id)
 
 
-def _recipients(policy: SlaPolicy) -> list[Contact]:
-    """Each organization's administrators on the policy, else its other contacts."""
-    contacts = list(
-        Contact.objects.filter(organization__sla_policy=policy, organization__under_contract=True)
+def _recipients(policy: SlaPolicy, now: datetime) -> list[Contact]:
+    """Each organization's administrators on the policy (its contract's, else its own), else
+    its other contacts."""
+    named = Q(organization__sla_policy=policy) | Q(
+        organization__contracts__policy=policy, organization__contracts__ends_on__gte=now.date()
+    )
+    candidates = (
+        Contact.objects.filter(named, organization__under_contract=True)
         .exclude(email="")
         .select_related("organization")
+        .distinct()
         .order_by("organization_id", "pk")
     )
+    on_it: dict[int, bool] = {}
+    contacts = []
+    for contact in candidates:
+        organization = contact.organization
+        if organization.pk not in on_it:
+            on_it[organization.pk] = policy_of(organization, now=now) == policy
+        if on_it[organization.pk]:
+            contacts.append(contact)
     admins = {c.organization_id for c in contacts if c.is_org_admin}
     return [c for c in contacts if c.is_org_admin or c.organization_id not in admins]
 
@@ -145,7 +168,7 @@ def policy_versions_announce_pending(*, now: datetime) -> int:
 def _announce(version: SlaPolicyVersion, now: datetime) -> int:
     current = version_in_force(version.policy, now)
     written = 0
-    for contact in _recipients(version.policy):
+    for contact in _recipients(version.policy, now):
         desk = contact.organization.desks.order_by("pk").first()
         if desk is None:
             continue

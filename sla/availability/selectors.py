@@ -20,9 +20,7 @@ from tickets.models import Organization
 def organization_zone(organization: Organization) -> ZoneInfo:
     """The organization's own time zone: its first desk's calendar's (its months, its year's
     error budget, its reports), else the site's."""
-    zone = (
-        organization.desks.order_by("pk").values_list("calendar__time_zone", flat=True).first()
-    )
+    zone = organization.desks.order_by("pk").values_list("calendar__time_zone", flat=True).first()
     return ZoneInfo(zone) if zone else ZoneInfo(settings.TIME_ZONE)
 
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sla.clocks.values import ClockKind
@@ -80,7 +80,7 @@ class PauseReason(models.Model):
     pauses_acknowledgement = models.BooleanField(_("pauses the acknowledgement"), default=False)
     pauses_correction = models.BooleanField(_("pauses the correction"), default=True)
     internal = models.BooleanField(
-        _("internal"), default=False, help_text=_("Customers see \"on hold\" without it.")
+        _("internal"), default=False, help_text=_('Customers see "on hold" without it.')
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -116,7 +116,7 @@ class Metric(models.TextChoices):
     ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
     CORRECTION = "correction", _("Correction")
     NEXT_REPLY = "next_reply", _("Next reply")
-    UPDATE = "update", _("Update")
+    UPDATE = "update", pgettext_lazy("promise", "Update")
 
 
 # The promises kept in rounds: each customer message, each update cycle, is a clock of its own.

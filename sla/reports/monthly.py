@@ -87,8 +87,9 @@ def monthly_reports_mail(*, now: datetime) -> int:
         previous = local.date().replace(day=1) - timedelta(days=1)
         month = f"{previous.year:04d}-{previous.month:02d}"
         sent = set(
-            OutboundMail.objects.filter(mail_id__in=[_mail_id(c, month) for c in admins])
-            .values_list("mail_id", flat=True)
+            OutboundMail.objects.filter(
+                mail_id__in=[_mail_id(c, month) for c in admins]
+            ).values_list("mail_id", flat=True)
         )
         pending = [c for c in admins if _mail_id(c, month) not in sent]
         if not pending:

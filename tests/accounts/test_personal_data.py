@@ -80,9 +80,7 @@ def test_erasing_a_contact_keeps_the_sla_facts(
     assert "[erased]" in bodies and any("we are on it" in b for b in bodies)
     assert not Attachment.objects.exists()
     assert not Attachment.file.field.storage.exists(file_name)
-    assert all(
-        email not in m.to_address and name not in m.text for m in OutboundMail.objects.all()
-    )
+    assert all(email not in m.to_address and name not in m.text for m in OutboundMail.objects.all())
     assert list(Clock.objects.filter(ticket=ticket).values_list("state", "due_at")) == (
         clocks_before
     )

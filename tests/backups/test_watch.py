@@ -63,7 +63,9 @@ def test_on_sqlite_the_watch_takes_a_late_backup_itself(
     page = manager.get("/desk/backups/").content.decode()
     assert "No backup of the database for " in page  # read at the real now: older still
     taken: list[datetime] = []
-    monkeypatch.setattr(watch, "backup_take", lambda now: taken.append(now) or made(now, settings.PACTE_BACKUP_DIR))  # noqa: E501
+    monkeypatch.setattr(
+        watch, "backup_take", lambda now: taken.append(now) or made(now, settings.PACTE_BACKUP_DIR)
+    )  # noqa: E501
     assert watch.backup_watch(now=NOON) is False and taken == [NOON] and not mail.outbox
     assert not watch.backup_status(now=NOON).late
     assert watch.backup_watch(now=NOON + timedelta(hours=1)) is False and taken == [NOON]

@@ -103,9 +103,12 @@ def test_sign_in_with_a_recovery_code(live_server: Any, browser: Any) -> None:
     page.goto(f"{base}/desk/")
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
     settled(page)
-    assert codes[0] not in RecoveryCodes(
-        Authenticator.objects.get(user=world.agent_eu, type="recovery_codes")
-    ).get_unused_codes()
+    assert (
+        codes[0]
+        not in RecoveryCodes(
+            Authenticator.objects.get(user=world.agent_eu, type="recovery_codes")
+        ).get_unused_codes()
+    )
     page.close()
 
 
@@ -155,4 +158,3 @@ def test_a_passkey_from_chromiums_virtual_authenticator(
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
     settled(page)
     context.close()
-

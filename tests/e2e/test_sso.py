@@ -28,9 +28,7 @@ def world() -> World:
 
 
 @pytest.fixture
-def provider(
-    live_server: Any, world: World, settings: Any, tmp_path: Path
-) -> Iterator[Provider]:
+def provider(live_server: Any, world: World, settings: Any, tmp_path: Path) -> Iterator[Provider]:
     world.agent_fr.is_active = False
     world.agent_fr.save(update_fields=["is_active"])
     users = [

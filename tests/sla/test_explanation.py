@@ -103,8 +103,7 @@ def test_agents_and_the_customer_see_the_same_path_to_the_deadline(world: World)
         html = french.get(url).content.decode()
     assert "ven 5 juin 2026, 15:00 + 5 h en heures ouvrées = lun 8 juin 2026, 13:00" in html
     assert (
-        agent_get(world, reverse("tickets:clock-explain", args=[ticket.reference, "bogus"]))
-        == 404
+        agent_get(world, reverse("tickets:clock-explain", args=[ticket.reference, "bogus"])) == 404
     )
     other = Client()
     other.force_login(world.agent_fr)

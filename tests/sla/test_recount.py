@@ -231,9 +231,7 @@ def test_a_severity_change_after_a_stop_while_paused_keeps_the_pause(world: Worl
     assert correction.elapsed == timedelta(hours=1)
     europe = calendar_snapshot_by_slug("europe")
     assert correction.due_at == at(2026, 6, 15, 9, 0)
-    assert correction.due_at == naive_add(
-        europe, DAYS, at(2026, 6, 12, 10, 0), timedelta(hours=23)
-    )
+    assert correction.due_at == naive_add(europe, DAYS, at(2026, 6, 12, 10, 0), timedelta(hours=23))
 
 
 def test_deleting_an_unused_calendar_records_no_change(world: World) -> None:
@@ -261,7 +259,9 @@ def test_a_failing_recount_does_not_stop_the_escalations(
     monkeypatch.setattr(sla.tasks, "calendar_clocks_recount", broken)
     Closure.objects.create(
         calendar=Calendar.objects.get(slug="europe"),
-        start=date(2027, 3, 1), end=date(2027, 3, 1), label="Later",
+        start=date(2027, 3, 1),
+        end=date(2027, 3, 1),
+        label="Later",
     )  # fmt: skip  (pending: its commit hook is not run here)
     with time_machine.travel(at(2026, 12, 15, 10, 30), tick=False):
         sla_clock_sweep_task()

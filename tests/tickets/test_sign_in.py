@@ -30,9 +30,7 @@ def test_five_wrong_passwords_pause_that_account_from_that_address(world: World)
     client = Client()
     for _ in range(4):
         assert sign_in(client, "alice", "guess") == 200  # the form again, with its error
-    response = client.post(
-        URL, {"login": "alice", "password": "guess"}, REMOTE_ADDR="203.0.113.7"
-    )
+    response = client.post(URL, {"login": "alice", "password": "guess"}, REMOTE_ADDR="203.0.113.7")
     assert response.status_code == 429
     page = response.content.decode()
     assert "Sign-in paused" in page and "5 times in a row" in page and "15 min" in page
@@ -84,8 +82,6 @@ def test_the_pause_page_in_french(world: World) -> None:
     client = Client(HTTP_ACCEPT_LANGUAGE="fr")
     for _ in range(5):
         sign_in(client, "alice", "guess")
-    response = client.post(
-        URL, {"login": "alice", "password": PASSWORD}, REMOTE_ADDR="203.0.113.7"
-    )
+    response = client.post(URL, {"login": "alice", "password": PASSWORD}, REMOTE_ADDR="203.0.113.7")
     assert response.status_code == 429
     assert "Connexion suspendue" in response.content.decode()

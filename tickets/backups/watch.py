@@ -234,8 +234,7 @@ def backup_watch(*, now: datetime) -> bool:
                 "when": when(status.last_at)
             }
         return f"{facts}\n\n" + _(
-            "Ask whoever runs Pacte's server to check the backup timers "
-            "(deploy/backup/README.md)."
+            "Ask whoever runs Pacte's server to check the backup timers (deploy/backup/README.md)."
         )
 
     return _mail_managers(lambda: _("Pacte backup late"), body)

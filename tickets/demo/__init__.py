@@ -4,7 +4,7 @@
 whose logins it returns), the desks and customer organizations (`organizations`), the FAQ
 and canned replies (`knowledge`), and, the first time only, the history: tickets in every
 state (`tickets`), a conversation by mail and a held mail (`mail`), outages and maintenance
-(`availability`).
+(`availability`), contracts and a conversation under the premium policy (`contracts`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from sla.models import SlaPolicy
 from tickets.demo.availability import availability_seed
-from tickets.demo.contracts import contracts_seed
+from tickets.demo.contracts import contracts_seed, rounds_seed
 from tickets.demo.knowledge import knowledge_seed
 from tickets.demo.mail import mail_seed
 from tickets.demo.organizations import desks_seed, organizations_seed
@@ -38,6 +38,7 @@ def demo_seed() -> list[DemoLogin]:
         mail_seed(petra=customers.petra, anna=staff.anna)
         availability_seed(kiosk=organizations.kiosk, eventia=organizations.eventia)
         contracts_seed(kiosk=organizations.kiosk, eventia=organizations.eventia)
+        rounds_seed(customers=customers, staff=staff)
         # The demo's history was mailed back then: nothing for the first sweep to print.
         OutboundMail.objects.filter(state=OutboundMail.State.PENDING).update(
             state=OutboundMail.State.SENT, sent_at=timezone.now()

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 from sla.clocks.deadlines import PAUSE_NOTE
 from sla.clocks.recount import NOTE_PREFIX, calendar_change_text
 from sla.models import Metric, Notification, PauseReason, SlaTarget, StopReason
+from sla.policies import TargetRow, rows_promise
 from tickets.channels.email.parsing import sanitize_html
 from tickets.models import Attachment, Message, Severity, Status, SystemNote, TicketEvent
 from tickets.selectors import BadgeState, SlaBadge
@@ -242,12 +243,18 @@ def metric_label(metric: str) -> str:
     return str(Metric(metric).label) if metric in Metric.values else metric
 
 
-LATE_METRICS = {
+LATE_METRICS: dict[str, object] = {
     Metric.ACKNOWLEDGEMENT: gettext_lazy("late acknowledgement"),
     Metric.CORRECTION: gettext_lazy("late correction"),
     Metric.NEXT_REPLY: gettext_lazy("late reply"),
     Metric.UPDATE: gettext_lazy("late update"),
 }
+
+
+@register.filter
+def rows_have(rows: list[TargetRow], metric: str) -> bool:
+    """Whether any severity of a policy's rows has the optional promise (next reply, update)."""
+    return rows_promise(rows, metric)
 
 
 @register.filter

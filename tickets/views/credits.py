@@ -63,4 +63,3 @@ def credits_csv(request: HttpRequest) -> HttpResponse:
                 )
             )  # fmt: skip
     return response
-

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from sla.availability.selectors import organization_zone
+from sla.contracts import policy_of
 from sla.policies import target_rows, version_in_force, versions_announced
 from sla.reports.monthly import monthly_report_figures
 from tickets import access
@@ -19,10 +20,10 @@ from tickets.views.common import current_user
 @login_required
 def service_levels(request: HttpRequest) -> HttpResponse:
     contact = access.contact_of(current_user(request))
-    if contact is None or contact.organization.sla_policy is None:
-        raise Http404
-    policy = contact.organization.sla_policy
     now = timezone.now()
+    policy = policy_of(contact.organization, now=now) if contact is not None else None
+    if contact is None or policy is None:
+        raise Http404
     current = version_in_force(policy, now)
     # A version's first day is the organization's, as its announcement mail says it.
     with timezone.override(organization_zone(contact.organization)):
