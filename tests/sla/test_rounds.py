@@ -274,7 +274,7 @@ def test_pages_show_the_round_under_way_and_how_the_earlier_ones_went(
         key = api_token_create(user=world.alice.user, name="test", days=1, now=at(8, 14, 30))[1]
         api = Client().get(f"/api/tickets/{ticket.reference}/", HTTP_AUTHORIZATION=f"Token {key}")
     page = customer.content.decode()
-    assert "Next reply" in page and "Earlier rounds: 0 kept, 1 late" in page
+    assert "Next reply" in page and "Earlier rounds — kept: 0, late: 1" in page
     assert explained.status_code == 200
     text = explained.content.decode()
     assert "Next reply" in text
