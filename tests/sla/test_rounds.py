@@ -24,11 +24,13 @@ from sla.models import (
     Closure,
     EscalationLevel,
     Notification,
+    SlaPolicy,
     SlaPolicyVersion,
     SlaTarget,
     StopReason,
 )
 from sla.notifications.delivery import notifications_deliver
+from sla.policies import policy_version_add
 from sla.reports.figures import sla_report
 from tests.factories import World, client_for, open_ticket
 from tests.sla.naive import naive_add, naive_elapsed
@@ -358,3 +360,32 @@ def test_a_closure_moves_a_round_from_its_own_origin(
     assert owed.origin_at == at(8, 16)  # counted from the customer's message, not the arrival
     update = rounds(ticket, "update")[-1]  # from the 09:30 reply: 4 h, by Monday 13:30
     assert update.due_at == at(8, 13, 30)
+
+
+def test_a_ticket_keeps_the_promises_of_the_version_it_was_received_under(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A version that adds a next reply from Wednesday on: Monday's ticket never owes one,
+    Wednesday's does, also after its severity changes."""
+    standard = SlaPolicy.objects.get(slug="standard")
+    targets = [(t.severity, t.metric, t.amount, t.kind) for t in SlaTarget.objects.all()]
+    with django_capture_on_commit_callbacks(execute=False):
+        policy_version_add(
+            policy=standard,
+            effective_at=at(10, 0),
+            targets=[*targets, ("blocking", "next_reply", 2, "business_hours")],
+            now=at(1, 0),
+        )
+    before = open_ticket(world.alice, severity="blocking", received_at=at(8, 9))
+    after = open_ticket(world.alice, severity="major", received_at=at(10, 9))
+    for ticket, day in ((before, 8), (after, 10)):
+        reply(world.agent_eu, ticket, at(day, 9, 30))
+    with time_machine.travel(at(10, 9, 40), tick=False):
+        services.ticket_reclassify(
+            ticket=after, actor=world.agent_eu, severity="blocking", reason="Outage"
+        )
+    for ticket, day in ((before, 10), (after, 10)):
+        reply(world.alice.user, ticket, at(day, 10))
+    assert rounds(before, "next_reply") == []
+    (owed,) = rounds(after, "next_reply")
+    assert owed.due_at == at(10, 12) == europe_add(ClockKind.BUSINESS_HOURS, at(10, 10), 2 * H)
