@@ -86,7 +86,7 @@ def seed(total: int) -> tuple[Calendar, User]:
     )  # fmt: skip
     clocks = []
     for ticket in tickets:
-        for metric in Metric:
+        for metric in (Metric.ACKNOWLEDGEMENT, Metric.CORRECTION):
             target = targets[(ticket.severity, metric)]
             kind = ClockKind(target.kind)
             start = clock_start(cal, kind, ticket.received_at)

@@ -171,7 +171,7 @@ class Seeder:
         cache: dict[tuple[object, ...], Times] = {}
         for severity, step in itertools.product(Severity, range(1, SPAN // STEP)):
             received, clocks = self.now - step * STEP, dict[str, Times]()
-            for metric in Metric:
+            for metric in (Metric.ACKNOWLEDGEMENT, Metric.CORRECTION):
                 target = self.targets[(severity, metric)]
                 start = clock_start(cal, ClockKind(target.kind), received)
                 if (severity, metric, start) not in cache:

@@ -219,10 +219,13 @@ def from_original_start(clock: Clock, cal: CalendarSnapshot) -> list[Run]:
     at arrival, the business kinds at the next opening."""
     runs = clock_runs(clock)
     start = clock_start(cal, ClockKind(clock.kind), clock.origin)
-    # The first run begins where the kind starts counting (earlier for a wall clock, later when
-    # a closure moved the opening); nothing counts before that: runs wholly before it go, and
-    # one under way at it begins there (a clock paused before its start).
-    runs[0] = (start, runs[0][1])
+    # A first run that began at the clock's start begins where the kind starts counting now
+    # (earlier for a wall clock, later when a closure moved the opening). One that began later
+    # (a round that started paused, or from a reopen) keeps its instant: that was a resume.
+    # Nothing counts before the start: runs wholly before it go, and one under way at it
+    # begins there (a clock paused before its start).
+    if runs[0][0] <= clock.started_at:
+        runs[0] = (start, runs[0][1])
     kept = [(max(s, start), e) for s, e in runs if e is None or e > start]
     if not kept:  # paused before it ever started, still paused
         kept = [(start, start)]
@@ -320,10 +323,12 @@ def begin(
     origin: datetime | None = None,
     number: int = 1,
     runs: list[Run] | None = None,
+    paused_for: str = "",
 ) -> Clock:
     """A new clock (or round) of ``metric`` for the promise it answers at ``origin`` (the
     ticket's arrival when None); counted from where its kind starts counting then, or along
-    ``runs`` (a promise gained by a reclassification keeps the pauses it would have had)."""
+    ``runs`` (a promise gained by a reclassification keeps the pauses it would have had).
+    ``paused_for`` names the hold reason of a clock that starts paused."""
     kind = ClockKind(target.kind)
     started = clock_start(cal, kind, origin or ticket.received_at)
     clock = Clock(
@@ -348,5 +353,7 @@ def begin(
     refresh(clock, cal, runs, at)
     clock.full_clean(exclude=["ticket"])
     clock.save()
-    clock_record(clock, actor=actor, at=at, before="", after=clock.state, note=due_note(clock))
+    paused = clock.state == Clock.State.PAUSED
+    note = f"{PAUSE_NOTE}{paused_for}" if paused and paused_for else due_note(clock)
+    clock_record(clock, actor=actor, at=at, before="", after=clock.state, note=note)
     return clock

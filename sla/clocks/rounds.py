@@ -84,6 +84,7 @@ class Rounds:
         return clock.round + 1 if clock else 1
 
     def _begin(self, metric: str, at: datetime, origin: datetime, runs: list[Run]) -> None:
+        held = self.ticket.pause_reason if self.ticket.status == Status.ON_HOLD else None
         clock = begin(
             self.ticket,
             metric,
@@ -94,6 +95,8 @@ class Rounds:
             origin=origin,
             number=self._next_number(metric),
             runs=runs,
+            # A round that starts paused on hold says why, as a pause does.
+            paused_for=held.slug if held is not None else "",
         )
         self.all.append(clock)
         self.current[metric] = clock
@@ -102,14 +105,16 @@ class Rounds:
         """From ``origin`` on, running unless the status pauses ``metric`` now."""
         return [(origin, at if metric in paused_now(self.ticket) else None)]
 
+    def _missing(self, metric: str) -> bool:
+        """The ticket is open and owes no round of a promise its severity makes."""
+        owed = _owed(self.current.get(metric))
+        return metric in self.targets and self.ticket.is_open and not owed
+
     def customer_wrote(self, at: datetime) -> None:
         """A customer's public message: a next reply is owed, unless one already is (the
         oldest unanswered message counts) or the acknowledgement still runs."""
-        if Metric.NEXT_REPLY not in self.targets or _owed(self.current.get(Metric.NEXT_REPLY)):
-            return
-        if _owed(self.ack):
-            return
-        self._begin(Metric.NEXT_REPLY, at, at, self._runs_from(at, at, Metric.NEXT_REPLY))
+        if self._missing(Metric.NEXT_REPLY) and not _owed(self.ack):
+            self._begin(Metric.NEXT_REPLY, at, at, self._runs_from(at, at, Metric.NEXT_REPLY))
 
     def support_replied(
         self,
@@ -119,13 +124,15 @@ class Rounds:
         downgrades: Downgrades,
     ) -> None:
         """A public reply of support: it answers the next reply owed, and ends the update
-        round; a new round starts from it while the ticket is open."""
+        round; a new round starts from it while the ticket is open. A call logged with an
+        earlier time answers nothing said after it, and ends no round begun after it."""
         reply = self.current.get(Metric.NEXT_REPLY)
-        if _owed(reply):
-            assert reply is not None
+        if reply is not None and _owed(reply) and reply.origin <= at:
             stop(reply, self.cal, at, self.actor, reason, message, downgrades)
         update = self.current.get(Metric.UPDATE)
         if Metric.UPDATE not in self.targets or not self.ticket.is_open:
+            return
+        if update is not None and update.origin > at:
             return
         if update is not None and update.state != STOPPED:
             stop(update, self.cal, at, self.actor, reason, message, downgrades)
@@ -139,18 +146,34 @@ class Rounds:
                 stop(clock, self.cal, at, self.actor, reason, message, downgrades)
 
     def reopened(self, at: datetime) -> None:
-        """The update round resumes with the ticket; when support replied while it was
-        resolved, a new round counts from the reopen (the reply is its origin)."""
+        """The update round stopped by the resolution resumes with the ticket; a new one counts
+        from the reopen when support replied while it was resolved, or when none was owed
+        then (the severity had no such promise): its origin is the last reply, or the
+        arrival."""
+        if not self._missing(Metric.UPDATE):
+            return
         update = self.current.get(Metric.UPDATE)
-        if update is None or update.state != STOPPED or Metric.UPDATE not in self.targets:
-            return
-        if update.stop_reason == StopReason.RECLASSIFIED:
-            return
         replied = _last_reply_at(self.ticket)
-        if replied is not None and update.stopped_at is not None and replied > update.stopped_at:
-            self._begin(Metric.UPDATE, at, replied, self._runs_from(at, at, Metric.UPDATE))
-        else:
+        resolved = update is not None and update.stop_reason in (
+            StopReason.RESOLVED,
+            StopReason.CLOSED,
+        )
+        stopped = update.stopped_at if update is not None else None
+        if (
+            update is not None
+            and resolved
+            and (replied is None or not stopped or replied <= stopped)
+        ):
             resume(update, self.cal, at, self.actor)
+            return
+        origin = max(self.ticket.received_at, replied or self.ticket.received_at)
+        self._begin(Metric.UPDATE, at, origin, self._runs_from(at, at, Metric.UPDATE))
+
+    def messages_moved(self) -> None:
+        """A duplicate's messages merged in: the oldest the ticket has not answered is owed a
+        reply, as if it had been written here."""
+        if self._missing(Metric.NEXT_REPLY):
+            self._gain(Metric.NEXT_REPLY, self.ticket.updated_at, None)
 
     def reclassified(self, at: datetime, downgrades: Downgrades, correction: Clock | None) -> None:
         """Every round counted again under the new severity's target; the round under way of a
@@ -164,9 +187,7 @@ class Rounds:
             elif target is None and clock.state != STOPPED:
                 stop(clock, self.cal, at, self.actor, StopReason.RECLASSIFIED, None, downgrades)
         for metric in (Metric.NEXT_REPLY, Metric.UPDATE):
-            current = self.current.get(metric)
-            gained = current is None or current.stop_reason == StopReason.RECLASSIFIED
-            if metric in self.targets and gained and self.ticket.is_open:
+            if self._missing(metric):
                 self._gain(metric, at, correction)
 
     def _gain(self, metric: str, at: datetime, correction: Clock | None) -> None:

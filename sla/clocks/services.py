@@ -8,6 +8,7 @@ import enum
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from sla.clocks.moves import Downgrades, begin, pause, recompute, resume, stop
@@ -32,10 +33,13 @@ class ClockChange(enum.StrEnum):
     RECLASSIFIED = "reclassified"  # severity changed
     SUPPORT_REPLIED = "support_replied"  # any public reply of support, a logged call included
     CUSTOMER_WROTE = "customer_wrote"  # a public message of the customer's side
+    MESSAGES_MOVED = "messages_moved"  # a duplicate's messages merged into the ticket
 
 
 # The changes only the promises kept in rounds heed: a ticket without them skips the rest.
-_ROUND_CHANGES = frozenset({ClockChange.SUPPORT_REPLIED, ClockChange.CUSTOMER_WROTE})
+_ROUND_CHANGES = frozenset(
+    {ClockChange.SUPPORT_REPLIED, ClockChange.CUSTOMER_WROTE, ClockChange.MESSAGES_MOVED}
+)
 
 
 def _start(
@@ -72,7 +76,6 @@ def _pause_as_status_says(
             resume(clock, cal, at, actor)
 
 
-@transaction.atomic
 def clocks_apply(
     *,
     ticket: Ticket,
@@ -89,6 +92,19 @@ def clocks_apply(
     targets = sla_targets_for(ticket)
     if change in _ROUND_CHANGES and not ROUND_METRICS & targets.keys():
         return  # the ticket's policy version makes no promise a message starts or stops
+    with transaction.atomic():
+        _apply(ticket, targets, change, at, actor, reason, message)
+
+
+def _apply(
+    ticket: Ticket,
+    targets: dict[str, SlaTarget],
+    change: ClockChange,
+    at: datetime,
+    actor: User | None,
+    reason: StopReason,
+    message: Message | None,
+) -> None:
     cal = calendar_snapshot_for_ticket(ticket)
     try:
         if change is ClockChange.RECEIVED:
@@ -121,7 +137,13 @@ def _change(
     reason: StopReason,
     message: Message | None,
 ) -> None:
-    every = list(Clock.objects.select_for_update().filter(ticket=ticket).order_by("round"))
+    clocks_of = Clock.objects.select_for_update().filter(ticket=ticket)
+    if change is not ClockChange.RECLASSIFIED:
+        # The rounds under way only (the latest of each promise): a long conversation's
+        # answered rounds are neither read nor locked on each message.
+        latest = Clock.objects.filter(ticket=ticket, metric=OuterRef("metric")).order_by("-round")
+        clocks_of = clocks_of.filter(round=Subquery(latest.values("round")[:1]))
+    every = list(clocks_of.order_by("round"))
     for each in every:
         each.ticket = ticket
     rounds = Rounds(ticket, every, targets, cal, actor)
@@ -137,6 +159,8 @@ def _change(
         rounds.support_replied(at, reason, message, downgrades)
     elif change is ClockChange.CUSTOMER_WROTE:
         rounds.customer_wrote(at)
+    elif change is ClockChange.MESSAGES_MOVED:
+        rounds.messages_moved()
     elif change in (ClockChange.WAITING, ClockChange.HELD, ClockChange.RESUMED):
         _pause_as_status_says(ticket, clocks, cal, change, at, actor)
     elif change is ClockChange.RESOLVED:

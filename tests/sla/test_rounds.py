@@ -5,9 +5,8 @@ escalation, the queue badge, the explanation, the report, the API and the custom
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -34,55 +33,21 @@ from sla.policies import policy_version_add
 from sla.reports.figures import sla_report
 from tests.factories import World, client_for, open_ticket
 from tests.sla.naive import naive_add, naive_elapsed
+from tests.sla.rounds import (
+    BERLIN,
+    H,
+    M,
+    at,
+    europe_add,
+    reply,
+    rounds,
+    status,
+)
 from tickets import selectors, services
 from tickets.accounts.tokens import api_token_create
-from tickets.models import Message, Status, Ticket, User
+from tickets.models import Status, Ticket
 
 pytestmark = pytest.mark.django_db
-BERLIN = ZoneInfo("Europe/Berlin")
-H = timedelta(hours=1)
-M = timedelta(minutes=1)
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    """June 2026: the 8th is a Monday."""
-    return datetime(2026, 6, day, hour, minute, tzinfo=BERLIN)
-
-
-@pytest.fixture
-def promises(world: World) -> SlaPolicyVersion:
-    """The standard policy with a next reply of 2 business hours (blocking) or 1 business day
-    (major), and an update every 4 business hours for blocking tickets."""
-    version = SlaPolicyVersion.objects.get(policy__slug="standard")
-    for severity, metric, amount, kind in (
-        ("blocking", "next_reply", 2, "business_hours"),
-        ("major", "next_reply", 1, "business_days"),
-        ("blocking", "update", 4, "business_hours"),
-    ):
-        SlaTarget.objects.create(
-            version=version, severity=severity, metric=metric, amount=amount, kind=kind
-        )
-    return version
-
-
-def reply(who: User, ticket: Ticket, when: datetime, **kwargs: object) -> Message:
-    with time_machine.travel(when, tick=False):
-        return services.ticket_reply(ticket=ticket, author=who, body="A message.", **kwargs)  # type: ignore[arg-type]  # keyword arguments of ticket_reply
-
-
-def status(world: World, ticket: Ticket, value: str, when: datetime, reason: str = "") -> None:
-    with time_machine.travel(when, tick=False):
-        services.ticket_change_status(
-            ticket=ticket, actor=world.agent_eu, status=value, pause_reason=reason
-        )
-
-
-def rounds(ticket: Ticket, metric: str) -> list[Clock]:
-    return list(Clock.objects.filter(ticket=ticket, metric=metric).order_by("round"))
-
-
-def europe_add(kind: ClockKind, start: datetime, amount: timedelta) -> datetime:
-    return naive_add(calendar_snapshot_by_slug("europe"), kind, start, amount)
 
 
 def test_each_customer_message_after_the_acknowledgement_is_owed_a_reply(

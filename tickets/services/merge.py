@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sla.clocks.services import ClockChange
 from tickets import access
 from tickets.exceptions import PermissionDeniedError, TicketError
 from tickets.history import ticket_event_record
@@ -20,7 +21,7 @@ from tickets.models import (
     User,
 )
 from tickets.services import customer_mail
-from tickets.services.lifecycle import set_status
+from tickets.services.lifecycle import apply_clocks, set_status
 
 
 @transaction.atomic
@@ -58,6 +59,8 @@ def ticket_merge(
         set_status(source, Status.CLOSED, actor=actor, at=now, note=SystemNote.MERGED, notify=False)
     target.updated_at = now
     target.save(update_fields=["updated_at"])
+    # A message of the duplicate's that support has not answered is now the target's to answer.
+    apply_clocks(ticket=target, change=ClockChange.MESSAGES_MOVED, at=now, actor=actor)
     customer_mail.mail_ticket_merged(source=source, target=target, note=note if share_note else "")
     return target
 
