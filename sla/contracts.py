@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -100,8 +101,17 @@ def contracts_apply(*, now: datetime, organization_ids: list[int] | None = None)
             Organization.objects.filter(pk=organization.pk).update(
                 under_contract=state.under_contract
             )
+            if not state.under_contract:
+                _sessions_end(organization)
             changed += 1
     return changed
+
+
+def _sessions_end(organization: Organization) -> None:
+    """The contract ended: its people signed in now are signed out, as they could not sign in
+    again (their API tokens stop too, checked on each request)."""
+    for session in UserSession.objects.filter(user__contact__organization=organization):
+        session.end()
 
 
 def _contract_changed(sender: type[Contract], instance: Contract, **kwargs: Any) -> None:

@@ -93,38 +93,26 @@ def clocks_apply(
     if change in _ROUND_CHANGES and not ROUND_METRICS & targets.keys():
         return  # the ticket's policy version makes no promise a message starts or stops
     with transaction.atomic():
-        _apply(ticket, targets, change, at, actor, reason, message)
-
-
-def _apply(
-    ticket: Ticket,
-    targets: dict[str, SlaTarget],
-    change: ClockChange,
-    at: datetime,
-    actor: User | None,
-    reason: StopReason,
-    message: Message | None,
-) -> None:
-    cal = calendar_snapshot_for_ticket(ticket)
-    try:
-        if change is ClockChange.RECEIVED:
-            _start(ticket, targets, cal, at, actor)
-        else:
-            _change(ticket, targets, cal, change, at, actor, reason, message)
-    except NeverOpenError as error:
-        raise NoSupportHours(
-            _("The %(desk)s desk has no support hours: its calendar must be fixed first.")
-            % {"desk": ticket.desk.name}
-        ) from error
-    nearest = (
-        Clock.objects.filter(ticket=ticket, state=Clock.State.RUNNING)
-        .order_by("due_at")
-        .values_list("due_at", flat=True)
-        .first()
-    )
-    if ticket.sla_due_at != nearest:
-        ticket.sla_due_at = nearest
-        ticket.save(update_fields=["sla_due_at"])
+        cal = calendar_snapshot_for_ticket(ticket)
+        try:
+            if change is ClockChange.RECEIVED:
+                _start(ticket, targets, cal, at, actor)
+            else:
+                _change(ticket, targets, cal, change, at, actor, reason, message)
+        except NeverOpenError as error:
+            raise NoSupportHours(
+                _("The %(desk)s desk has no support hours: its calendar must be fixed first.")
+                % {"desk": ticket.desk.name}
+            ) from error
+        nearest = (
+            Clock.objects.filter(ticket=ticket, state=Clock.State.RUNNING)
+            .order_by("due_at")
+            .values_list("due_at", flat=True)
+            .first()
+        )
+        if ticket.sla_due_at != nearest:
+            ticket.sla_due_at = nearest
+            ticket.save(update_fields=["sla_due_at"])
 
 
 def _change(

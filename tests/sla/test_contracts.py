@@ -116,3 +116,15 @@ def test_signing_in_after_the_contract_ended_says_why(world: World) -> None:
         )
     html = page.content.decode()
     assert "Acme&#x27;s support contract ended on Dec. 31, 2026" in html
+
+
+def test_people_signed_in_when_the_contract_ends_are_signed_out(world: World) -> None:
+    contract(world)
+    customer = Client()
+    with time_machine.travel(datetime(2026, 12, 31, 16, tzinfo=BERLIN), tick=False):
+        customer.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
+        assert customer.get("/tickets/").status_code == 200
+    contracts_apply(now=datetime(2027, 1, 1, 0, 30, tzinfo=BERLIN))
+    with time_machine.travel(datetime(2027, 1, 1, 0, 31, tzinfo=BERLIN), tick=False):
+        page = customer.get("/tickets/")
+    assert page.status_code == 302 and "/accounts/login/" in page["Location"]
