@@ -50,7 +50,7 @@ code: install
 	@$(BIN)/python manage.py demo_code $(WHO)
 
 bench: install-dev
-	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/agent_queue.py
 
 clean:
 	rm -rf $(VENV) var

@@ -132,8 +132,6 @@ async def conversation(
 
 def widget_sign_ins(base: str, count: int) -> None:
     """Sign-ins of the widget's frame, new users then the same users again."""
-    # Imported here: urllib imports the standard library's `email`, which bench/email.py
-    # shadows until the path is set right at the top of this script.
     from urllib.parse import urlencode
     from urllib.request import Request, urlopen
 

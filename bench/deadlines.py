@@ -42,7 +42,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().parent
-# bench/queue.py would hide the standard library's queue: keep this folder off sys.path.
+# The project's root first, and not this folder: scripts import `bench.…` and the project.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 
 import holidays  # noqa: E402

@@ -1,5 +1,5 @@
 """Bulk rows shaped as tickets.demo and the services would leave them, over one year: the
-data of bench/queue.py and bench/reports.py. Imported once Django is set up."""
+data of bench/agent_queue.py and bench/reports.py. Imported once Django is set up."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().parent
-# bench/ holds queue.py and email.py: on sys.path it would hide the standard library's modules.
+# The project's root first, and not this folder: scripts import `bench.…` and the project.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 from bench.benchdb import machine_facts, use_database
 

