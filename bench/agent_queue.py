@@ -143,9 +143,7 @@ def scenarios(people: dict[str, User], reference: str) -> list[Scenario]:
         return client
 
     def api(name: str) -> Client:
-        _token, key = api_token_create(
-            user=people[name], name="bench", days=30, now=timezone.now()
-        )
+        _token, key = api_token_create(user=people[name], name="bench", days=30, now=timezone.now())
         return Client(headers={"authorization": f"Token {key}"})
 
     anna, maya, klaus = browser("anna"), browser("maya"), browser("klaus")

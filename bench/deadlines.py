@@ -285,7 +285,12 @@ def cold_start(inputs: list[datetime], samples: int = 25) -> list[tuple[str, flo
                 europe(), closures=(Closure(date(1990, 1, 1), date(1990, 1, 1), f"{sample}"),)
             )
             began = time.perf_counter()
-            add(fresh, row.kind, clock_start(fresh, row.kind, inputs[sample]), row.amount)
+            add(
+                fresh,
+                row.kind,
+                clock_start(fresh, row.kind, inputs[sample % len(inputs)]),
+                row.amount,
+            )
             times.append(time.perf_counter() - began)
         figures.append((row.name, statistics.median(times) * 1e3))
     return figures

@@ -29,7 +29,13 @@ from tickets.models import (
 BATCH = 5_000
 RECLASSIFIED = 0.03  # share of tickets downgraded an hour after arrival, by their agent
 # Weights of new, acknowledged, in progress, waiting, resolved and closed, by age in days.
-STATUSES = [(2, (40, 30, 20, 10, 0, 0)), (30, (5, 10, 20, 15, 30, 20)), (366, (0, 0, 1, 1, 8, 90))]
+# Weights of each status (in Status order: new, acknowledged, in progress, waiting on the
+# customer, on hold, resolved, closed) by the ticket's age in days.
+STATUSES = [
+    (2, (40, 30, 20, 10, 0, 0, 0)),
+    (30, (5, 10, 20, 15, 0, 30, 20)),
+    (366, (0, 0, 1, 1, 0, 8, 90)),
+]
 
 
 class Seeder:
