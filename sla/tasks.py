@@ -6,13 +6,13 @@ import logging
 from functools import partial
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from sla.availability.budget import budget_alert_mail, budget_alerts_raise
-from sla.clocks.escalation import clock_escalate
+from sla.clocks.escalation import clock_escalate, clocks_dispatch, clocks_dispatched_done
 from sla.clocks.recount import calendar_clocks_recount, calendars_pending
-from sla.clocks.selectors import clocks_to_escalate
 from sla.contracts import contracts_apply, contracts_remind
 from sla.notifications.delivery import notifications_deliver
 from sla.policies import policy_version_announce, policy_versions_announce_pending
@@ -23,19 +23,21 @@ logger = logging.getLogger(__name__)
 
 @shared_task
 def sla_clock_sweep_task() -> int:
-    """Every minute (beat): fan out one escalation task per crossed, unhandled clock.
+    """Every minute (beat): claim the crossed, unhandled clocks not queued already and queue
+    their escalation, in batches.
 
-    Nothing is lost if a task is: the clock stays crossed and unhandled in the database and
-    the next sweep sends it again.
+    Nothing is lost if a task is: the clock stays crossed and unhandled in the database, and a
+    sweep queues it again once its lease is over (``PACTE_ESCALATION_LEASE_SECONDS``).
     """
     for calendar_id in calendars_pending():  # an edit whose recount was lost with its worker
         try:
             calendar_clocks_recount(calendar_id=calendar_id)
         except Exception:  # a deadlock victim, a calendar never open: escalate all the same
             logger.exception("recount of calendar %s failed; tried again next minute", calendar_id)
-    ids = clocks_to_escalate(now=timezone.now())
-    for clock_id in ids:
-        sla_clock_escalate_task.delay(clock_id)
+    ids = clocks_dispatch(now=timezone.now())
+    batch = settings.PACTE_ESCALATION_BATCH  # one publish per batch, not per clock
+    for first in range(0, len(ids), batch):
+        sla_clocks_escalate_task.delay(ids[first : first + batch])
     if ids:
         logger.info("sweep: %d clocks to escalate", len(ids))
     return len(ids)
@@ -82,14 +84,36 @@ def contracts_remind_task() -> int:
 
 
 @shared_task
-def sla_clock_escalate_task(clock_id: int) -> int | None:
-    escalation = clock_escalate(clock_id=clock_id, now=timezone.now())
-    if escalation is None:
-        return None
-    if escalation.mail_now:
-        mail_now = list(escalation.mail_now)
-        transaction.on_commit(lambda: notifications_deliver_task.delay(mail_now))
-    return int(escalation.level)
+def sla_clocks_escalate_task(clock_ids: list[int]) -> dict[str, int]:
+    """Escalate a batch of clocks, each in its own transaction; then they may be queued again.
+    The recipients of a blocking breach are mailed at once."""
+    mail_now: set[int] = set()
+    counts = {"escalated": 0, "overtaken": 0, "failed": 0}
+    try:
+        for clock_id in clock_ids:
+            try:
+                escalation = clock_escalate(clock_id=clock_id, now=timezone.now())
+            except Exception:  # one clock's failure does not hold the batch back
+                logger.exception("escalation of clock %s failed; queued again later", clock_id)
+                counts["failed"] += 1
+                continue
+            if escalation is not None:
+                counts["escalated"] += 1
+                counts["overtaken"] += escalation.overtaken
+                mail_now.update(escalation.mail_now)
+    finally:
+        clocks_dispatched_done(clock_ids)
+    if counts["overtaken"]:
+        logger.warning("%d warnings overtaken by their breach: workers lagged", counts["overtaken"])
+    if mail_now:
+        notifications_deliver_task.delay(sorted(mail_now))
+    return counts
+
+
+@shared_task
+def sla_clock_escalate_task(clock_id: int) -> dict[str, int]:
+    """One clock (tasks queued before batches)."""
+    return sla_clocks_escalate_task([clock_id])
 
 
 @shared_task

@@ -14,5 +14,5 @@ DELAY = float(os.environ.get("PACTE_TEST_SLOW_ESCALATION", "0"))
 
 @task_prerun.connect
 def _slow_down(sender: Any = None, **kwargs: Any) -> None:
-    if sender is not None and sender.name == "sla.tasks.sla_clock_escalate_task":
+    if sender is not None and sender.name == "sla.tasks.sla_clocks_escalate_task":
         time.sleep(DELAY)

@@ -314,6 +314,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 10}
 PACTE_SWEEP_SECONDS = env.float("PACTE_SWEEP_SECONDS", default=60.0)
+# Clocks per escalation task, and how long a queued escalation may wait for a worker before a
+# sweep queues it again (a task lost with its worker); longer than a task may run.
+PACTE_ESCALATION_BATCH = env.int("PACTE_ESCALATION_BATCH", default=100)
+PACTE_ESCALATION_LEASE_SECONDS = env.float("PACTE_ESCALATION_LEASE_SECONDS", default=600.0)
 # How often the agent queue refreshes its rows and SLA badges in the browser (htmx).
 PACTE_QUEUE_REFRESH_SECONDS = env.int("PACTE_QUEUE_REFRESH_SECONDS", default=30)
 SWEEP_INTERVAL = timedelta(seconds=PACTE_SWEEP_SECONDS)

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 
 from sla.clocks.calendar import next_opening
-from sla.clocks.selectors import calendar_snapshot
+from sla.clocks.selectors import calendar_snapshot, clocks_to_escalate
 from sla.clocks.values import CalendarSnapshot, NeverOpenError
 from sla.models import Calendar, Clock, EscalationLevel, Notification
 from tickets.history import ticket_event_record
@@ -40,6 +40,7 @@ class Escalation:
     fired: tuple[EscalationLevel, ...]  # the levels notified now
     recipients: tuple[int, ...]
     mail_now: tuple[int, ...]  # recipients whose mail goes out at once
+    overtaken: bool = False  # a warning the breach overtook (the workers lagged): not mailed
 
 
 def crossed_level(clock: Clock, now: datetime) -> EscalationLevel:
@@ -194,7 +195,10 @@ def clock_escalate(*, clock_id: int, now: datetime) -> Escalation | None:
     if not _claim(clock, level):
         return None  # another worker escalated it first, or the clock just changed
     fired = _levels_to_fire(clock.escalation_level, level)
+    overtaken = _overtaken(clock, fired)
     notifications, mail_now = _notifications(clock, fired, now)
+    if overtaken:
+        _overtaken_record(clock, now)
     for step in fired:
         ticket_event_record(
             ticket_id=clock.ticket_id,
@@ -213,4 +217,72 @@ def clock_escalate(*, clock_id: int, now: datetime) -> Escalation | None:
         fired=tuple(fired),
         recipients=tuple(sorted({n.recipient_id for n in notifications})),
         mail_now=tuple(sorted(mail_now)),
+        overtaken=overtaken,
     )
+
+
+# The history note of a warning the breach overtook.
+OVERTAKEN = "warning_overtaken"
+
+
+def _overtaken(clock: Clock, fired: list[EscalationLevel]) -> bool:
+    """The warning this cycle owed was never sent: the breach fires without it, though the
+    warning instant came after the cycle began (not a clock made late at once by a change)."""
+    if clock.escalation_level >= EscalationLevel.WARNED or EscalationLevel.WARNED in fired:
+        return False
+    if clock.warn_at is None:
+        return False
+    began = (
+        TicketEvent.objects.filter(
+            ticket_id=clock.ticket_id, kind=TicketEvent.Kind.CLOCK, field=clock.metric
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return began is None or clock.warn_at > began
+
+
+def _overtaken_record(clock: Clock, now: datetime) -> None:
+    """Say so, on the ticket and in the log, when the warning was never sent because the
+    escalation ran after the deadline itself (workers down or lagging)."""
+    late = now - clock.warn_at if clock.warn_at is not None else None
+    ticket_event_record(
+        ticket_id=clock.ticket_id,
+        kind=TicketEvent.Kind.ESCALATION,
+        at=now,
+        field=clock.metric,
+        before=str(EscalationLevel.NONE),
+        after=str(EscalationLevel.WARNED),
+        note=OVERTAKEN,
+    )
+    logger.warning(
+        "clock %s of ticket %s: the warning due at %s was overtaken by the breach (%s late)",
+        clock.pk,
+        clock.ticket_id,
+        clock.warn_at,
+        late,
+    )
+
+
+@transaction.atomic
+def clocks_dispatch(*, now: datetime, limit: int = 5000) -> list[int]:
+    """Claim the clocks to escalate now: those crossed and not queued within the lease, skipping
+    any another transaction holds (a sweep or an escalation under way, on PostgreSQL); mark
+    them queued. The caller queues their escalation."""
+    found = clocks_to_escalate(now=now, limit=limit)
+    if not found:
+        return []
+    claimed = list(
+        Clock.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=found)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    Clock.objects.filter(pk__in=claimed).update(dispatched_at=now)
+    return claimed
+
+
+def clocks_dispatched_done(clock_ids: list[int]) -> None:
+    """The escalations of these clocks ran: a later threshold may queue them again."""
+    Clock.objects.filter(pk__in=clock_ids).update(dispatched_at=None)

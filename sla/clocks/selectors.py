@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -194,12 +196,16 @@ def clocks_counted(ticket: Ticket, clocks: list[Clock], *, now: datetime) -> dic
 
 
 def clocks_to_escalate(*, now: datetime, limit: int = 5000) -> list[int]:
-    """Ids of running clocks that crossed a threshold they have not been escalated for.
+    """Ids of running clocks that crossed a threshold they have not been escalated for, and
+    that no sweep queued within the lease.
 
     Three seeks, one per level, each through an index that leads with (state, level): the
     sweep reads only crossed, unhandled clocks, never every open ticket.
     """
-    running = Clock.objects.filter(state=Clock.State.RUNNING)
+    # A clock queued by a sweep waits for its worker, unless the lease is over (a lost task).
+    lease_over = now - timedelta(seconds=settings.PACTE_ESCALATION_LEASE_SECONDS)
+    lease = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=lease_over)
+    running = Clock.objects.filter(lease, state=Clock.State.RUNNING)
     crossed = (
         running.filter(escalation_level=EscalationLevel.NONE, warn_at__lte=now),
         running.filter(

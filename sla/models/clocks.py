@@ -242,6 +242,10 @@ class Clock(models.Model):
     # A new cycle starts when a stopped clock is reopened or the targets are recomputed:
     # every level may then fire again, once, for the new instants.
     cycle = models.PositiveIntegerField(default=1)
+    # When a sweep queued this clock's escalation; cleared when its task has run. A sweep
+    # queues it again only after the lease (a task lost with its worker), so lagging workers
+    # never find the same clock queued twice.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     escalation_percent = models.PositiveSmallIntegerField(default=150)
 
     class Meta:

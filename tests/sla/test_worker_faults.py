@@ -122,7 +122,11 @@ def test_worker_killed_mid_sweep_loses_nothing_and_sends_nothing_twice(
     clocks = Clock.objects.filter(ticket__in=tickets)
     assert clocks.count() == 30
     mail_dir = tmp_path / "mail"
-    slow = worker_env(mail_dir, PACTE_TEST_SLOW_ESCALATION="0.25")
+    # One clock a task, each slow; a killed worker's queued clocks are queued again 3 s later.
+    slow = worker_env(
+        mail_dir, PACTE_TEST_SLOW_ESCALATION="0.25", PACTE_ESCALATION_BATCH="1",
+        PACTE_ESCALATION_LEASE_SECONDS="3",
+    )  # fmt: skip
     with real.redis_server(tmp_path) as redis:
         first = real.Worker(redis.url, tmp_path, beat=True, env=slow)
         first.start()
@@ -138,7 +142,8 @@ def test_worker_killed_mid_sweep_loses_nothing_and_sends_nothing_twice(
             first.stop()
         done_before = clocks.filter(escalation_level=EscalationLevel.HEAD).count()
         assert 3 <= done_before < 30  # killed in the middle of the sweep
-        with real.celery_worker(redis.url, tmp_path, beat=True, env=worker_env(mail_dir)) as again:
+        again_env = worker_env(mail_dir, PACTE_ESCALATION_LEASE_SECONDS="3")
+        with real.celery_worker(redis.url, tmp_path, beat=True, env=again_env) as again:
             finished = real.wait_until(
                 lambda: clocks.filter(escalation_level=EscalationLevel.HEAD).count() == 30, 90
             )

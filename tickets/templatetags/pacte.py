@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from sla.clocks.deadlines import PAUSE_NOTE
+from sla.clocks.escalation import OVERTAKEN
 from sla.clocks.recount import NOTE_PREFIX, calendar_change_text
 from sla.models import Metric, Notification, PauseReason, SlaTarget, StopReason
 from sla.policies import TargetRow, rows_promise
@@ -101,6 +102,11 @@ def event_summary(event: TicketEvent) -> SafeString:
         )
     if kind == TicketEvent.Kind.CLOCK:
         return _clock_summary(event)
+    if kind == TicketEvent.Kind.ESCALATION and event.note == OVERTAKEN:
+        return format_html(
+            _("{metric}: the warning was not sent, the deadline passed before escalations ran"),
+            metric=_label(Metric, event.field),
+        )
     if kind == TicketEvent.Kind.ESCALATION:
         return format_html(
             _("{metric}: escalated ({alert})"),
