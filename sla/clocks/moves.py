@@ -131,6 +131,8 @@ def stop(
     clock.escalate_at = None
     if due is not None and due < at:
         clock.breached_at = clock.breached_at or due
+    else:  # kept: stopped by its due instant (a call logged later with its own earlier time)
+        clock.breached_at = None
     clock.outcome = Clock.Outcome.BREACHED if clock.breached_at else Clock.Outcome.MET
     clock.spared_from = downgrades.spared(clock, cal)
     clock.stop_reason = reason
@@ -302,6 +304,8 @@ def recompute(
     clock.escalation_level = EscalationLevel.NONE
     clock.cycle += 1
     clock.save(update_fields=RECOMPUTED_FIELDS)
+    if due_note(clock) == before and clock.state == Clock.State.STOPPED:
+        return  # an answered round, or a stopped clock, whose promise did not move: no news
     clock_record(
         clock,
         actor=actor,

@@ -116,6 +116,20 @@ class Rounds:
         if self._missing(Metric.NEXT_REPLY) and not _owed(self.ack):
             self._begin(Metric.NEXT_REPLY, at, at, self._runs_from(at, at, Metric.NEXT_REPLY))
 
+    def acknowledged_silently(self, at: datetime) -> None:
+        """Acknowledged without a word to the customer: the messages they added since the
+        opening one are still unanswered, and the oldest is owed a reply from its own time."""
+        if not self._missing(Metric.NEXT_REPLY):
+            return
+        replied = _last_reply_at(self.ticket)
+        since = max(self.ticket.received_at, replied or self.ticket.received_at)
+        unanswered = _public(self.ticket, from_agent=False).filter(received_at__gt=since)
+        oldest = unanswered.order_by("received_at").values_list("received_at", flat=True).first()
+        if oldest is not None:
+            self._begin(
+                Metric.NEXT_REPLY, at, oldest, self._runs_from(oldest, at, Metric.NEXT_REPLY)
+            )
+
     def support_replied(
         self,
         at: datetime,

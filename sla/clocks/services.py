@@ -143,6 +143,8 @@ def _change(
     if change is ClockChange.ACKNOWLEDGED:
         if ack is not None and ack.state == Clock.State.RUNNING:
             stop(ack, cal, at, actor, reason, message, downgrades)
+        if reason == StopReason.ACKNOWLEDGE and ROUND_METRICS & targets.keys():
+            rounds.acknowledged_silently(at)
     elif change is ClockChange.SUPPORT_REPLIED:
         rounds.support_replied(at, reason, message, downgrades)
     elif change is ClockChange.CUSTOMER_WROTE:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from sla.clocks.deadlines import PAUSE_NOTE, counted
 from sla.clocks.selectors import calendar_snapshot_by_id, clock_runs
 from sla.clocks.values import CalendarSnapshot, ClockKind
-from sla.models import Clock, PauseReason
+from sla.models import Clock, Metric, PauseReason
 from tickets.models import OPEN_STATUSES, Ticket, TicketEvent, more_urgent
 
 M = TypeVar("M", bound=Model)
@@ -159,7 +159,14 @@ def pauses_by_reason(tickets: QuerySet[Ticket]) -> list[PauseRow]:
     """Why the period's tickets were paused: each reason of their policies (waiting on the
     customer among them), the tickets paused for it and the clock pauses; most first."""
     paused = _of(
-        TicketEvent.objects.filter(kind=TicketEvent.Kind.CLOCK, after=Clock.State.PAUSED), tickets
+        TicketEvent.objects.filter(
+            kind=TicketEvent.Kind.CLOCK,
+            after=Clock.State.PAUSED,
+            # The two clocks every ticket has: rounds (next reply, update) would count a pause
+            # once per round.
+            field__in=[Metric.ACKNOWLEDGEMENT, Metric.CORRECTION],
+        ),
+        tickets,
     )
     rows = paused.values("note").annotate(
         tickets=Count("ticket_id", distinct=True), pauses=Count("pk")

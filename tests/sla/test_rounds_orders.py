@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 import time_machine
 
+from sla.clocks.escalation import clock_escalate
 from sla.clocks.recount import calendar_edited_by
 from sla.clocks.selectors import clock_explanation
 from sla.models import Calendar, Closure, SlaPolicyVersion
-from tests.factories import World, open_ticket
+from tests.factories import World, client_for, open_ticket
 from tests.sla.rounds import (
     at,
     reclassify,
@@ -127,3 +128,50 @@ def test_a_round_begun_on_hold_is_explained_with_the_hold_reason(
     assert [(s.start, s.end, s.reason) for s in paused] == [
         (at(8, 11), at(8, 13), "On hold at the customer's request")
     ]
+
+
+def test_a_reply_logged_before_the_due_instant_keeps_it_though_the_sweep_marked_a_breach(
+    world: World, promises: SlaPolicyVersion
+) -> None:
+    ticket = open_ticket(world.alice, severity="blocking", received_at=at(8, 9))
+    reply(world.agent_eu, ticket, at(8, 9, 30))  # an update is owed by 13:30
+    update = rounds(ticket, "update")[-1]
+    clock_escalate(clock_id=update.pk, now=at(8, 14))  # the sweep marks the breach
+    update.refresh_from_db()
+    assert update.breached_at == at(8, 13, 30)
+    with time_machine.travel(at(8, 14, 5), tick=False):
+        services.ticket_reply(
+            ticket=ticket, author=world.agent_eu, body="Called.", channel="phone",
+            received_at=at(8, 13),
+        )  # fmt: skip
+    update.refresh_from_db()
+    assert (update.outcome, update.breached_at, update.stopped_at) == ("met", None, at(8, 13))
+
+
+def test_an_acknowledgement_without_a_word_leaves_the_customers_question_owed(
+    world: World, promises: SlaPolicyVersion
+) -> None:
+    ticket = open_ticket(world.alice, severity="blocking", received_at=at(8, 9))
+    reply(world.alice.user, ticket, at(8, 9, 20))  # a question before anyone answered
+    with time_machine.travel(at(8, 9, 30), tick=False):
+        services.ticket_acknowledge(ticket=ticket, actor=world.agent_eu)
+    (owed,) = rounds(ticket, "next_reply")
+    assert (owed.origin_at, owed.due_at) == (at(8, 9, 20), at(8, 11, 20))
+
+
+def test_the_promises_say_why_a_round_is_paused_and_a_kept_one_without_a_due_time(
+    world: World, promises: SlaPolicyVersion
+) -> None:
+    ticket = open_ticket(world.alice, severity="blocking", received_at=at(8, 9))
+    reply(world.agent_eu, ticket, at(8, 9, 30))
+    status(world, ticket, Status.ON_HOLD, at(8, 10), "customer_request")
+    reply(world.alice.user, ticket, at(8, 11))  # owed, paused at once
+    with time_machine.travel(at(8, 11, 30), tick=False):
+        page = client_for(world.alice.user).get(f"/tickets/{ticket.reference}/")
+    text = page.content.decode()
+    assert "Paused: On hold at the customer&#x27;s request" in text
+    assert "Paused while we wait for your answer" not in text
+    reply(world.agent_eu, ticket, at(8, 11, 45))  # answered while paused: kept, no due time
+    with time_machine.travel(at(8, 12), tick=False):
+        page = client_for(world.alice.user).get(f"/tickets/{ticket.reference}/")
+    assert "promised by )" not in page.content.decode()

@@ -11,12 +11,13 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from sla.clocks.selectors import current_clocks, earlier_rounds
 from sla.models import Clock
 from tickets import access, selectors, services
 from tickets.exceptions import TicketError
-from tickets.models import Contact, User
+from tickets.models import Contact, Status, Ticket, User
 
 
 def current_user(request: HttpRequest) -> User:
@@ -86,17 +87,31 @@ class ClockView:
     target: timedelta | None = None
     earlier_kept: int = 0  # rounds before this one (next reply, update): kept and late
     earlier_late: int = 0
+    pause_label: str = ""  # why it is paused, when on hold (else: waiting on the customer)
+
+
+def _on_hold_label(ticket: Ticket | None, *, for_customer: bool) -> str:
+    """The reason a ticket on hold gives (an internal one reads "on hold" for customers)."""
+    if ticket is None or ticket.status != Status.ON_HOLD or ticket.pause_reason is None:
+        return ""
+    reason = ticket.pause_reason
+    return str(_("On hold")) if for_customer and reason.internal else reason.label
 
 
 def clock_views(
     clocks: list[Clock],
     now: datetime | None = None,
     counted: Mapping[int, timedelta] | None = None,
+    *,
+    ticket: Ticket | None = None,
+    for_customer: bool = False,
 ) -> list[ClockView]:
     """What pages show of clocks: the round under way of each promise, with how the earlier
-    rounds went; ``counted`` (by clock id) adds the progress for agents."""
+    rounds went and why it is paused; ``counted`` (by clock id) adds the progress for
+    agents."""
     now = now or timezone.now()
     views = []
+    on_hold = _on_hold_label(ticket, for_customer=for_customer)
     earlier = earlier_rounds(clocks)
     for clock in current_clocks(clocks):
         if clock.state == Clock.State.STOPPED:
@@ -125,6 +140,7 @@ def clock_views(
                 target=clock.target if counted is not None else None,
                 earlier_kept=earlier.get(clock.metric, (0, 0))[0],
                 earlier_late=earlier.get(clock.metric, (0, 0))[1],
+                pause_label=on_hold if clock.state == Clock.State.PAUSED else "",
             )
         )
     return views

@@ -177,7 +177,10 @@ def agent_ticket_page(
             "ticket": ticket,
             "timeline": selectors.ticket_timeline(user, ticket),
             "clocks": clock_views(
-                clocks, now, counted=clocks_counted(ticket, current_clocks(clocks), now=now)
+                clocks,
+                now,
+                counted=clocks_counted(ticket, current_clocks(clocks), now=now),
+                ticket=ticket,
             ),
             "reply_form": reply_form or ReplyForm(),
             "status_form": status_form,

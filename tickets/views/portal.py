@@ -120,7 +120,9 @@ def _customer_page(
         {
             "ticket": ticket,
             "timeline": selectors.ticket_timeline(user, ticket),
-            "clocks": clock_views(selectors.ticket_clocks(ticket)),
+            "clocks": clock_views(
+                selectors.ticket_clocks(ticket), ticket=ticket, for_customer=True
+            ),
             "explain": True,
             "form": form,
             "may_reply": ticket.status != Status.CLOSED,
