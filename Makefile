@@ -31,8 +31,9 @@ demo: migrate
 run: demo
 	@echo ""
 	@echo "  Pacte is starting at http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)"
+	@echo "  Mail intake (LMTP) on 127.0.0.1:$$(( $(PORT) + 24 ))"
 	@echo ""
-	PATH="$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start $(if $(REDIS_URL),web worker beat,)
+	PATH="$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start $(if $(REDIS_URL),web worker beat lmtp,)
 
 lint: install-dev
 	$(BIN)/ruff check .

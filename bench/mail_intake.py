@@ -1,4 +1,5 @@
-"""Mail ingested per second: through the MTA pipe command and through the IMAP poller.
+"""Mail ingested per second: in one process, through the IMAP poller, the LMTP intake and the
+MTA pipe command.
 
     .venv/bin/python bench/mail_intake.py [--messages 1000] [--pipe-jobs 2] [--database-url URL]
 
@@ -15,6 +16,8 @@ review, one automatic answer per sender a day), 10 % auto-replies (ignored).
   itself (parse, route, thread, ticket, clocks, outbox).
 - poller: the messages appended to a private Dovecot IMAP server (tests/mailservers.py), then
   `mailbox_poll` until every one is handled and flagged.
+- lmtp: `manage.py lmtp_serve` on a loopback port, fed over `--pipe-jobs` connections kept
+  open, as Postfix's LMTP client delivers; every reply must be 250.
 
 Each run checks the outcome counts (tickets opened, replies threaded, held, ignored) and
 exits 1 when they are wrong.
@@ -31,9 +34,13 @@ ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().paren
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 
 import argparse
+import contextlib
 import os
 import random
+import smtplib
+import socket
 import subprocess
+import threading
 import time
 import warnings
 from collections import Counter
@@ -48,7 +55,7 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--messages", type=int, default=1000)
 parser.add_argument("--pipe-jobs", type=int, default=max(1, len(os.sched_getaffinity(0))))
 parser.add_argument("--seed", type=int, default=2026)
-parser.add_argument("--parts", default="service,poller,pipe", help="which to run, in order")
+parser.add_argument("--parts", default="service,poller,lmtp,pipe", help="which to run, in order")
 parser.add_argument("--database-url", help="postgres://…bench… (default: SQLite in var/)")
 ARGS = parser.parse_args()
 BENCH_POSTGRES = ("postgres://", "postgresql://")
@@ -227,6 +234,60 @@ def run_pipe(count: int) -> bool:
     return report(f"pipe x{ARGS.pipe_jobs}", count, seconds, outcome(since), expected)
 
 
+def run_lmtp(count: int) -> bool:
+    """Through `manage.py lmtp_serve`, over `--pipe-jobs` connections kept open, as Postfix's
+    LMTP client delivers: the figure includes the protocol and the server's threads."""
+    raws, expected = messages(count, ARGS.seed + 3, "lmtp")
+    raws = [raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for raw in raws]
+    since = last_id()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": DATABASE_URL}
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "lmtp_serve", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    codes: Counter[int] = Counter()
+    pending = iter(enumerate(raws))
+    lock = threading.Lock()
+
+    def connection() -> None:
+        with smtplib.LMTP("127.0.0.1", port) as client:
+            client.ehlo()
+            while True:
+                with lock:
+                    item = next(pending, None)
+                if item is None:
+                    return
+                client.mail("sender@bench.test")
+                client.rcpt(DESK_ADDRESS)
+                code, _ = client.data(item[1])
+                codes[code] += 1
+
+    try:
+        for _ in range(300):
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            time.sleep(0.1)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=ARGS.pipe_jobs) as pool:
+            list(pool.map(lambda _: connection(), range(ARGS.pipe_jobs)))
+        seconds = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    if set(codes) != {250}:
+        print(f"lmtp: replies {dict(codes)}")
+    name = f"lmtp x{ARGS.pipe_jobs}"
+    return report(name, count, seconds, outcome(since), expected) and set(codes) == {250}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def run_poller(count: int) -> bool:
     sys.path.insert(0, str(ROOT))
     from tests.mailservers import DovecotServer  # a bench helper shared with the tests
@@ -265,7 +326,7 @@ def run_poller(count: int) -> bool:
 def main() -> int:
     print("\n".join(machine_facts()))
     setup_world()
-    runs = {"service": run_service, "poller": run_poller, "pipe": run_pipe}
+    runs = {"service": run_service, "poller": run_poller, "pipe": run_pipe, "lmtp": run_lmtp}
     ok = True
     for part in ARGS.parts.split(","):
         ok = runs[part.strip()](ARGS.messages) and ok

@@ -449,6 +449,11 @@ PACTE_MAIL_DOMAIN = env(
     "PACTE_MAIL_DOMAIN", default=DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
 )
 PACTE_MAIL_MAX_BYTES = env.int("PACTE_MAIL_MAX_BYTES", default=40 * 1024 * 1024)
+# The LMTP intake (`manage.py lmtp_serve`) the MTA delivers to: loopback by default; its
+# threads handle messages side by side (one on SQLite, whose writes are serial).
+PACTE_LMTP_HOST = env.str("PACTE_LMTP_HOST", default="127.0.0.1")
+PACTE_LMTP_PORT = env.int("PACTE_LMTP_PORT", default=8024)
+PACTE_LMTP_THREADS = env.int("PACTE_LMTP_THREADS", default=4)
 PACTE_MAIL_ATTACHMENT_MAX_BYTES = env.int(
     "PACTE_MAIL_ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024
 )

@@ -35,6 +35,7 @@ class InboundMail(models.Model):
 
     class Source(models.TextChoices):
         PIPE = "pipe", _("Mail server pipe")
+        LMTP = "lmtp", _("Mail server (LMTP)")
         IMAP = "imap", _("IMAP mailbox")
         WEBHOOK = "webhook", _("Webhook")
 
