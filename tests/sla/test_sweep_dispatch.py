@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 from django.test import override_settings
+from django.utils import translation
 
 from sla.clocks.escalation import OVERTAKEN, clock_escalate, clocks_dispatch
 from sla.models import Clock, EscalationLevel
@@ -112,7 +113,8 @@ def test_a_warning_the_breach_overtook_is_told(world: World) -> None:
     assert escalation.fired == (EscalationLevel.BREACHED,) and escalation.overtaken
     assert any("overtaken by the breach" in line for line in told)
     event = TicketEvent.objects.get(ticket=ticket, note=OVERTAKEN)
-    assert "the warning was not sent" in str(event_summary(event))
+    with translation.override("en"):
+        assert "the warning was not sent" in str(event_summary(event))
 
 
 def test_a_clock_made_late_at_once_by_a_change_overtook_no_warning(world: World) -> None:
