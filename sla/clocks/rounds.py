@@ -122,13 +122,16 @@ class Rounds:
         if not self._missing(Metric.NEXT_REPLY):
             return
         replied = _last_reply_at(self.ticket)
-        since = max(self.ticket.received_at, replied or self.ticket.received_at)
+        self._owe_oldest_after(max(self.ticket.received_at, replied or self.ticket.received_at), at)
+
+    def _owe_oldest_after(self, since: datetime, at: datetime) -> None:
+        """A next reply owed for the customer's oldest public message after ``since``, counted
+        from its own time (nothing when there is none)."""
         unanswered = _public(self.ticket, from_agent=False).filter(received_at__gt=since)
         oldest = unanswered.order_by("received_at").values_list("received_at", flat=True).first()
         if oldest is not None:
-            self._begin(
-                Metric.NEXT_REPLY, at, oldest, self._runs_from(oldest, at, Metric.NEXT_REPLY)
-            )
+            runs = self._runs_from(oldest, at, Metric.NEXT_REPLY)
+            self._begin(Metric.NEXT_REPLY, at, oldest, runs)
 
     def support_replied(
         self,
@@ -216,9 +219,4 @@ class Rounds:
         if _owed(self.ack):
             return  # the acknowledgement answers every message until it is kept
         answered = [t for t in (last_reply, self.ack.stopped_at if self.ack else None) if t]
-        since = max(answered, default=self.ticket.received_at)
-        unanswered = _public(self.ticket, from_agent=False).filter(received_at__gt=since)
-        unanswered = unanswered.order_by("received_at")
-        oldest = unanswered.values_list("received_at", flat=True).first()
-        if oldest is not None:
-            self._begin(metric, at, oldest, self._runs_from(oldest, at, metric))
+        self._owe_oldest_after(max(answered, default=self.ticket.received_at), at)
