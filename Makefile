@@ -6,7 +6,7 @@ PORT ?= 8000
 # honcho gives every process its own PORT; the web process reads PACTE_PORT instead.
 export PACTE_PORT := $(PORT)
 
-.PHONY: run test lint e2e install install-dev migrate demo clean bench code
+.PHONY: run test lint e2e install install-dev migrate demo clean bench bench-peer code
 
 $(VENV)/.runtime: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ code: install
 
 bench: install-dev
 	$(BIN)/python bench/agent_queue.py
+
+# Pacte and django-helpdesk side by side in one run (the peer gets its own environment).
+bench-peer: install-dev
+	$(BIN)/python bench/peer/compare.py
 
 clean:
 	rm -rf $(VENV) var

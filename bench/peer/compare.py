@@ -36,8 +36,20 @@ parser.add_argument("--tickets", type=int, default=100_000)
 parser.add_argument("--pairs", type=int, default=30, help="timed pairs of each operation")
 parser.add_argument("--mails", type=int, default=1_000, help="messages each side ingests")
 parser.add_argument("--escalate-batch", type=int, default=10, help="due tickets per escalation")
-parser.add_argument("--budget", type=float, default=60.0, help="seconds per operation and side "
-                    "after which fewer pairs are kept (at least 3)")
+parser.add_argument(
+    "--budget",
+    type=float,
+    default=60.0,
+    help="seconds per operation and side after which fewer pairs are kept (at least 3)",
+)
+parser.add_argument(
+    "--profile",
+    type=int,
+    default=0,
+    metavar="RUNS",
+    help="then run each operation RUNS times under cProfile on each side: "
+    "var/peer/profile-SIDE-OP.pstats, and the top functions printed",
+)
 parser.add_argument("--only", help="comma-separated operations (default: all)")
 parser.add_argument("--database-url", help="Pacte's: postgres://…bench…")
 parser.add_argument("--peer-database-url", help="the peer's: postgres://…bench…")
@@ -75,7 +87,11 @@ class Process:
             command += ["--database-url", database_url]
         self.name = script
         self.process = subprocess.Popen(
-            command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            command,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
             env={**os.environ, "PYTHONHASHSEED": "0"},
         )
         self.facts = self.read()["ready"]
@@ -115,11 +131,22 @@ def peer_environment(venv: Path) -> Path:
         return python
     print(f"making the peer's environment in {venv} …", flush=True)
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-r", str(HERE / "requirements.txt")],
-        check=True,
+    installed = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(HERE / "requirements.txt"),
+        ],
+        capture_output=True,
+        text=True,
     )
+    if installed.returncode:
+        sys.exit(f"pip could not install the peer:\n{installed.stdout}{installed.stderr}")
     stamp.write_text(wanted)
     return python
 
@@ -157,8 +184,10 @@ def queries(counts: list[int]) -> str:
 
 
 def report(results: dict[str, Figures], args: argparse.Namespace) -> None:
-    print(f"\n| operation (Pacte / django-helpdesk) | Pacte median ms | peer median ms |"
-          f" ratio min / median / max | queries Pacte / peer | pairs | target |")
+    print(
+        "\n| operation (Pacte / django-helpdesk) | Pacte median ms | peer median ms |"
+        " ratio min / median / max | queries Pacte / peer | pairs | target |"
+    )
     print("|---|---:|---:|---|---|---:|---|")
     for op, ours, theirs, target in OPERATIONS:
         if op not in results:
@@ -167,8 +196,10 @@ def report(results: dict[str, Figures], args: argparse.Namespace) -> None:
         per = args.escalate_batch if op == "escalate" else 1
         ratios = figures.ratios()
         median = statistics.median(ratios)
-        verdict = "—" if target is None else (
-            f"≥ {target:g}×: " + ("met" if median >= target else "MISSED")
+        verdict = (
+            "—"
+            if target is None
+            else (f"≥ {target:g}×: " + ("met" if median >= target else "MISSED"))
         )
         unit = " (per ticket)" if per > 1 else ""
         print(
@@ -179,13 +210,40 @@ def report(results: dict[str, Figures], args: argparse.Namespace) -> None:
         )
     if "ingest" in results:
         figures = results["ingest"]
-        rates = [len(figures.pacte) / (sum(figures.pacte) / 1000), len(figures.peer) / (sum(figures.peer) / 1000)]
-        print(f"\nmail in process, {len(figures.pacte)} messages each: Pacte {rates[0]:.0f} msg/s,"
-              f" django-helpdesk {rates[1]:.0f} msg/s (target ≥ 250 msg/s: "
-              + ("met" if rates[0] >= 250 else "MISSED") + ")")
+        rates = [
+            len(figures.pacte) / (sum(figures.pacte) / 1000),
+            len(figures.peer) / (sum(figures.peer) / 1000),
+        ]
+        print(
+            f"\nmail in process, {len(figures.pacte)} messages each: Pacte {rates[0]:.0f} msg/s,"
+            f" django-helpdesk {rates[1]:.0f} msg/s (target ≥ 250 msg/s: "
+            + ("met" if rates[0] >= 250 else "MISSED")
+            + ")"
+        )
     if "queue" in results:
         most = max(results["queue"].pacte_queries)
-        print(f"agent queue: {most} queries (target ≤ 10: " + ("met" if most <= 10 else "MISSED") + ")")
+        print(
+            f"agent queue: {most} queries (target ≤ 10: "
+            + ("met" if most <= 10 else "MISSED")
+            + ")"
+        )
+
+
+def profiles(
+    sides: tuple[Process, Process], chosen: list[str], paths: list[str], args: argparse.Namespace
+) -> None:
+    """Where each side spends an operation's time, by function (own time, cProfile)."""
+    for op in chosen:
+        # Escalations their batch; ingestion the messages written past the timed ones.
+        arg = {"escalate": args.escalate_batch, "ingest": paths[3 + args.mails :]}.get(op)
+        for side, name in zip(sides, ("pacte", "peer"), strict=True):
+            path = VAR / f"profile-{name}-{op}.pstats"
+            top = side.ask(
+                "profile", {"name": op, "arg": arg, "runs": args.profile, "path": str(path)}
+            )["top"]
+            print(
+                f"\n## {name}: {op}, {args.profile} runs, by own time ({path.name})\n ncalls{top}"
+            )
 
 
 def main() -> int:
@@ -193,7 +251,7 @@ def main() -> int:
     chosen = args.only.split(",") if args.only else [op for op, *_ in OPERATIONS]
     VAR.mkdir(parents=True, exist_ok=True)
     python = peer_environment(args.venv)
-    paths = [str(p) for p in mails.write(VAR / "mails", args.mails + 3)]
+    paths = [str(p) for p in mails.write(VAR / "mails", args.mails + 3 + args.profile)]
     started = time.perf_counter()
     pacte = Process(sys.executable, "pacte_side.py", args.database_url)
     seeded = pacte.ask("seed", args.tickets)["seeded"]
@@ -201,15 +259,18 @@ def main() -> int:
     peer_seeded = peer.ask("seed", args.tickets)["seeded"]
     print(pacte.facts["facts"])
     print(f"peer      {peer.facts['facts']}")
-    print(f"seeded    {seeded:,} tickets in Pacte, {peer_seeded:,} in django-helpdesk"
-          f" ({time.perf_counter() - started:.0f} s); load average {load()}", flush=True)
+    print(
+        f"seeded    {seeded:,} tickets in Pacte, {peer_seeded:,} in django-helpdesk"
+        f" ({time.perf_counter() - started:.0f} s); load average {load()}",
+        flush=True,
+    )
     sides = (pacte, peer)
     results: dict[str, Figures] = {}
     for op, *_ in OPERATIONS:
         if op not in chosen:
             continue
         if op == "ingest":
-            warm, timed = paths[:3], paths[3:]
+            warm, timed = paths[:3], paths[3 : 3 + args.mails]
         elif op == "escalate":
             warm, timed = [args.escalate_batch], [args.escalate_batch] * args.pairs
         else:
@@ -220,6 +281,8 @@ def main() -> int:
         results[op] = Figures()
         pairs(sides, op, timed, args.budget, results[op])
         print(f"{op:12} done; load average {load()}", flush=True)
+    if args.profile:
+        profiles(sides, chosen, paths, args)
     for side in sides:
         side.close()
     report(results, args)

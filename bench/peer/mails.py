@@ -8,9 +8,9 @@ is a known contact of the customer organizations both sides seed. Standard libra
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime
 from pathlib import Path
 
 DESK_ADDRESS = "support-eu@bench.test"
@@ -52,7 +52,10 @@ def write(folder: Path, count: int, seed: int = 21) -> list[Path]:
                 message.add_alternative(f"<p>{text}</p>", subtype="html")
             elif kind < 2 / 3:
                 message.add_attachment(
-                    rng.randbytes(20_000), maintype="application", subtype="zip", filename="logs.zip"
+                    rng.randbytes(20_000),
+                    maintype="application",
+                    subtype="zip",
+                    filename="logs.zip",
                 )
             opened.append((message["Message-ID"], sender))
         path = folder / f"{n:05d}.eml"

@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent)]
+sys.path[:] = [
+    str(ROOT),
+    *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent),
+]
 
 from bench.benchdb import machine_facts, use_database
 
@@ -77,8 +80,15 @@ def shapes_write(path: Path) -> None:
         ):
             closed = {Status.RESOLVED: "resolved", Status.CLOSED: "closed"}.get(state, "open")
             writer.writerow(
-                [received.isoformat(), closed, desk, subject, severity, int(assignee is not None),
-                 int(pk in replied)]
+                [
+                    received.isoformat(),
+                    closed,
+                    desk,
+                    subject,
+                    severity,
+                    int(assignee is not None),
+                    int(pk in replied),
+                ]
             )
 
 
@@ -102,7 +112,9 @@ def seed(total: int) -> int:
     senders = contacts()
     for n in range(ORGANIZATIONS):
         org = Organization.objects.create(
-            name=f"Mail customer {n}", slug=f"mail-{n}", sla_policy=seeder.people["klaus"].contact.organization.sla_policy
+            name=f"Mail customer {n}",
+            slug=f"mail-{n}",
+            sla_policy=seeder.people["klaus"].contact.organization.sla_policy,
         )
         org.desks.add(europe)
         Contact.objects.bulk_create(
@@ -121,10 +133,9 @@ def seed(total: int) -> int:
     pass_second_factor(anna, people["anna"])  # staff sign in with their second factor
     now = timezone.now()
     world["anna"], world["klaus"] = anna, klaus
-    world["anna_api"], world["klaus_api"] = (
-        Client(headers={"authorization": f"Token {api_token_create(user=people[name], name='bench', days=30, now=now)[1]}"})
-        for name in ("anna", "klaus")
-    )
+    for name in ("anna", "klaus"):
+        _token, key = api_token_create(user=people[name], name="bench", days=30, now=now)
+        world[f"{name}_api"] = Client(headers={"authorization": f"Token {key}"})
     ticket = Ticket.objects.filter(desk=europe, status__in=OPEN_STATUSES).latest("received_at")
     world["reference"] = ticket.reference
     shapes_write(ARGS.shapes)
@@ -167,7 +178,9 @@ def mail_read(path: str) -> bytes:
 @side.operation("ingest", prepare=mail_read)
 def ingest(raw: bytes) -> str:
     received = mail_receive(raw=raw, source=InboundMail.Source.PIPE, recipient=DESK_ADDRESS)
-    state = InboundMail.objects.filter(pk=received.inbound.pk).values_list("status", flat=True).get()
+    state = (
+        InboundMail.objects.filter(pk=received.inbound.pk).values_list("status", flat=True).get()
+    )
     if state not in ("ticketed", "appended"):
         raise AssertionError(f"mail {state}, not made a ticket or a reply")
     return state

@@ -48,7 +48,6 @@ from django.utils import timezone  # noqa: E402
 from helpdesk.email import extract_email_metadata  # noqa: E402
 from helpdesk.models import FollowUp, Queue, Ticket  # noqa: E402
 from helpdesk.query import query_to_base64  # noqa: E402
-
 from mails import DESK_ADDRESS  # noqa: E402
 from protocol import Side, status  # noqa: E402
 
@@ -56,7 +55,11 @@ side = Side("django-helpdesk")
 world: dict[str, object] = {}
 BATCH = 5_000
 PRIORITY = {"blocking": 2, "major": 3, "minor": 4}  # 1, critical, is never escalated further
-STATUS = {"open": Ticket.OPEN_STATUS, "resolved": Ticket.RESOLVED_STATUS, "closed": Ticket.CLOSED_STATUS}
+STATUS = {
+    "open": Ticket.OPEN_STATUS,
+    "resolved": Ticket.RESOLVED_STATUS,
+    "closed": Ticket.CLOSED_STATUS,
+}
 LIST_QUERY = {  # the ticket list's default query (helpdesk.views.staff.ticket_list)
     "filtering": {"status__in": [1, 2]},
     "sorting": "created",
@@ -78,13 +81,17 @@ def seed(_total: object) -> int:
         )
         for slug in ("europe", "north-america", "france")
     }
-    agents = [User.objects.create_user(f"agent-{n}" if n else "anna", is_staff=True) for n in range(18)]
+    agents = [
+        User.objects.create_user(f"agent-{n}" if n else "anna", is_staff=True) for n in range(18)
+    ]
     world["europe"] = queues["europe"]
     with ARGS.shapes.open(newline="") as shapes:
         rows = list(csv.reader(shapes, delimiter="\t"))
     for first in range(0, len(rows), BATCH):
         tickets, replied = [], []
-        for received, state, desk, subject, severity, assigned, reply in rows[first : first + BATCH]:
+        for received, state, desk, subject, severity, assigned, reply in rows[
+            first : first + BATCH
+        ]:
             created = datetime.fromisoformat(received)
             tickets.append(
                 Ticket(
@@ -107,11 +114,27 @@ def seed(_total: object) -> int:
                 followup
                 for ticket, answered in zip(tickets, replied, strict=True)
                 for followup in (
-                    FollowUp(ticket=ticket, title="Ticket Opened", date=ticket.created,
-                             comment=ticket.description, public=True),
-                    *([FollowUp(ticket=ticket, title="Comment", date=ticket.created + timedelta(hours=2),
-                                comment="We reproduce it.", public=True, user=ticket.assigned_to)]
-                      if answered else []),
+                    FollowUp(
+                        ticket=ticket,
+                        title="Ticket Opened",
+                        date=ticket.created,
+                        comment=ticket.description,
+                        public=True,
+                    ),
+                    *(
+                        [
+                            FollowUp(
+                                ticket=ticket,
+                                title="Comment",
+                                date=ticket.created + timedelta(hours=2),
+                                comment="We reproduce it.",
+                                public=True,
+                                user=ticket.assigned_to,
+                            )
+                        ]
+                        if answered
+                        else []
+                    ),
                 )
             )
     if connection.vendor == "postgresql":
@@ -121,15 +144,21 @@ def seed(_total: object) -> int:
     anna.force_login(agents[0])
     world["anna"], world["anonymous"] = anna, anonymous
     world["ticket"] = (
-        Ticket.objects.filter(queue=queues["europe"], status=Ticket.OPEN_STATUS).latest("created").pk
+        Ticket.objects.filter(queue=queues["europe"], status=Ticket.OPEN_STATUS)
+        .latest("created")
+        .pk
     )
     world["list_data"] = f"/datatables_ticket_list/{query_to_base64(LIST_QUERY)}"
     return Ticket.objects.count()
 
 
 side.seed = seed
-NEW = {"title": "Printer offline", "body": "It is off.", "priority": 4,
-       "submitter_email": "klaus@customer.example"}
+NEW = {
+    "title": "Printer offline",
+    "body": "It is off.",
+    "priority": 4,
+    "submitter_email": "klaus@customer.example",
+}
 
 
 @side.operation("queue")
@@ -159,8 +188,13 @@ def create_form(_arg: object) -> str:
 @side.operation("create_api")
 def create_api(_arg: object) -> str:
     """Its API creates tickets for staff only."""
-    data = {"queue": world["europe"].pk, "title": NEW["title"], "description": NEW["body"],
-            "submitter_email": NEW["submitter_email"], "priority": NEW["priority"]}
+    data = {
+        "queue": world["europe"].pk,
+        "title": NEW["title"],
+        "description": NEW["body"],
+        "submitter_email": NEW["submitter_email"],
+        "priority": NEW["priority"],
+    }
     return status(world["anna"].post("/api/tickets/", data, content_type="application/json"), 201)
 
 
@@ -171,7 +205,9 @@ def mail_read(path: str) -> str:
 
 @side.operation("ingest", prepare=mail_read)
 def ingest(message: str) -> str:
-    ticket = extract_email_metadata(message=message, queue=world["europe"], logger=logging.getLogger("peer"))
+    ticket = extract_email_metadata(
+        message=message, queue=world["europe"], logger=logging.getLogger("peer")
+    )
     if ticket is None:
         raise AssertionError("the message made no ticket and no follow-up")
     return f"ticket {ticket.pk}"

@@ -29,7 +29,9 @@ class Side:
         self.seed: Operation = lambda _arg: 0
         self.queries = 0
 
-    def operation(self, name: str, prepare: Operation | None = None) -> Callable[[Operation], Operation]:
+    def operation(
+        self, name: str, prepare: Operation | None = None
+    ) -> Callable[[Operation], Operation]:
         def register(function: Operation) -> Operation:
             self.operations[name] = function
             if prepare is not None:
@@ -54,6 +56,25 @@ class Side:
             ms = (time.perf_counter() - started) * 1000
         return {"ms": ms, "queries": self.queries, "checked": checked}
 
+    def profile(self, name: str, arg: Any, runs: int, path: str) -> str:
+        """Run an operation `runs` times under cProfile; save the stats, return the top."""
+        import cProfile
+        import io
+        import pstats
+
+        profiler = cProfile.Profile()
+        for run in range(runs):
+            each = arg[run] if isinstance(arg, list) else arg  # one message a run
+            prepared = self.preparations[name](each) if name in self.preparations else each
+            profiler.enable()
+            self.operations[name](prepared)
+            profiler.disable()
+        profiler.dump_stats(path)
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime")
+        stats.print_stats(12)
+        return out.getvalue().split("ncalls", 1)[-1]
+
     def serve(self, facts: dict[str, str]) -> None:
         """Answer the driver until it says quit; what Django prints goes to standard error."""
         answers, sys.stdout = sys.stdout, sys.stderr
@@ -71,6 +92,8 @@ class Side:
             try:
                 if name == "seed":
                     answer({"seeded": self.seed(request.get("arg"))})
+                elif name == "profile":
+                    answer({"top": self.profile(**request["arg"])})
                 else:
                     answer(self.timed(name, request.get("arg")))
             except Exception as error:  # the driver stops and prints it

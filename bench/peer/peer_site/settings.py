@@ -82,3 +82,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HELPDESK_TEAMS_MODE_ENABLED = False  # pinax-teams is an extra
 HELPDESK_KB_ENABLED = True
 HELPDESK_API_ENABLED = True
+# Its default list leaves out archives; a desk that receives zipped logs adds them, as Pacte
+# keeps them.
+HELPDESK_VALID_EXTENSIONS = [".txt", ".log", ".pdf", ".png", ".jpg", ".zip"]
