@@ -7,6 +7,7 @@ for them: lookups raise Http404, never 403, so nobody learns another organizatio
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -60,8 +61,9 @@ def may_configure(user: User) -> bool:
     return user.is_active and user.is_staff and sees_everything(user)
 
 
-def visible_tickets(user: User) -> QuerySet[Ticket]:
-    """Every ticket the user may see."""
+def visible_tickets(user: User, desks: Sequence[Desk] | None = None) -> QuerySet[Ticket]:
+    """Every ticket the user may see; `desks`: ``desks_worked_by(user)`` if the caller read
+    them already (the queue, which lists them in its filter)."""
     tickets = Ticket.objects.all()
     if not user.is_authenticated:
         return tickets.none()
@@ -70,7 +72,9 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
     if user.is_agent:
         # The desk ids as literals (one small query): SQLite then walks the (desk, …) indexes
         # in order instead of reading every ticket of the desk and sorting (bench/agent_queue.py).
-        return tickets.filter(desk__in=list(user.desks.values_list("pk", flat=True)))
+        if desks is None:
+            return tickets.filter(desk__in=list(user.desks.values_list("pk", flat=True)))
+        return tickets.filter(desk__in=[desk.pk for desk in desks])
     contact = contact_of(user)
     if contact is None:
         return tickets.none()

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+from django.db.models import Count, IntegerField, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.db.models.query import QuerySet
 from django.http import HttpRequest
 
-from sla.notifications.selectors import unread_count
+from sla.models import Notification
 from tickets import access
 from tickets.models import InboundMail, User
+
+
+def _counted(rows: QuerySet[Notification] | QuerySet[InboundMail]) -> Coalesce:
+    """How many rows, as a subquery of one row (0 when none)."""
+    one_group = rows.order_by().annotate(group=Value(1)).values("group")
+    count = one_group.annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(count, output_field=IntegerField()), 0)
 
 
 def pacte(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if isinstance(user, User) and access.is_staff_member(user):
-        return {
-            "unread_notifications": unread_count(user),
-            "mail_to_review": access.visible_inbound_mail(user)
-            .filter(status__in=[InboundMail.Status.REVIEW, InboundMail.Status.QUARANTINED])
-            .count(),
-        }
+        review = access.visible_inbound_mail(user).filter(
+            status__in=[InboundMail.Status.REVIEW, InboundMail.Status.QUARANTINED]
+        )
+        unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+        # Both counts in one query: the navigation of every staff page shows them.
+        counts = User.objects.filter(pk=user.pk).values_list(
+            _counted(unread), _counted(review)
+        )
+        unread_count, to_review = counts.get()
+        return {"unread_notifications": unread_count, "mail_to_review": to_review}
     return {}

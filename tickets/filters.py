@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import django_filters
@@ -86,9 +87,8 @@ def text_search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
 
 class QueueFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_text")
-    desk = django_filters.ModelChoiceFilter(
+    desk = django_filters.ChoiceFilter(  # choices: the desks the view read already
         label=_("Desk"),
-        queryset=Desk.objects.none(),
         empty_label=_("Every desk"),
         widget=PlainSelect,
     )
@@ -128,15 +128,17 @@ class QueueFilter(django_filters.FilterSet):
         model = Ticket
         fields = ["q", "desk", "severity", "status", "assignee", "organization", "sla"]
 
-    def __init__(self, *args: Any, user: User, desks: QuerySet[Desk], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: User, desks: Sequence[Desk], agents: Sequence[User], **kwargs: Any
+    ) -> None:
+        """`desks`: those the user works; `agents`: their active agents (read by the view)."""
         super().__init__(*args, **kwargs)
+        self.filters["desk"].extra["choices"] = [(str(desk.pk), desk.name) for desk in desks]
         # django-filter ships no type hints: mypy sees a bare Filter, not the model choice one.
-        self.filters["desk"].queryset = desks  # type: ignore[attr-defined]  # see above
         self.filters["organization"].queryset = (  # type: ignore[attr-defined]  # see above
-            Organization.objects.filter(desks__in=desks).distinct().order_by("name")
-        )
-        agents = (
-            User.objects.filter(desks__in=desks, is_active=True).distinct().order_by("first_name")
+            Organization.objects.filter(desks__in=[desk.pk for desk in desks])
+            .distinct()
+            .order_by("name")
         )
         self.filters["assignee"].extra["choices"] = [
             (str(user.pk), _("Me")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -243,7 +244,7 @@ class BulkForm(forms.Form):
         choices=[("", _("Keep the status")), *Status.choices],
     )
 
-    def __init__(self, *args: Any, agents: QuerySet[User], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, agents: Iterable[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.agents = {str(agent.pk): agent for agent in agents}
         assignee_field = self.fields["assignee"]

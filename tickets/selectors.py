@@ -21,9 +21,10 @@ from django.db.models import (
 )
 
 from sla.clocks.calendar import elapsed
-from sla.clocks.selectors import calendar_snapshot
+from sla.clocks.selectors import calendar_snapshot_by_id
+from sla.clocks.snapshots import snapshot_of
 from sla.clocks.values import CalendarSnapshot, ClockKind
-from sla.models import Calendar, Clock, Metric
+from sla.models import Clock, Metric
 from tickets import access
 from tickets.models import (
     OPEN_STATUSES,
@@ -59,10 +60,11 @@ def _with_deadlines(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
 
 
-def ticket_queue_for_agent(user: User) -> QuerySet[Ticket]:
-    """Open tickets of the agent's desks, nearest deadline first."""
-    tickets = access.visible_tickets(user).filter(status__in=OPEN_STATUSES)
-    return tickets.select_related("organization", "requester", "desk", "assignee").order_by(
+def ticket_queue_for_agent(user: User, desks: Sequence[Desk] | None = None) -> QuerySet[Ticket]:
+    """Open tickets of the agent's desks (read already: `desks`), nearest deadline first."""
+    tickets = access.visible_tickets(user, desks).filter(status__in=OPEN_STATUSES)
+    related = ("organization", "requester", "desk__calendar", "calendar", "assignee")
+    return tickets.select_related(*related).order_by(
         F("sla_due_at").asc(nulls_last=True), SEVERITY_RANK, "received_at"
     )
 
@@ -123,12 +125,12 @@ def _badge(clocks: Sequence[Clock], cal: CalendarSnapshot, now: datetime) -> Sla
 
 def queue_rows(tickets: Sequence[Ticket], *, now: datetime) -> list[QueueRow]:
     """Rows of a queue page (tickets from `ticket_queue_page_related`), each with its badge."""
-    # The page's few calendars, once each (a prefetch through every ticket's desk walked the
-    # related descriptors 8,000 times a page: bench/agent_queue.py).
-    calendars = Calendar.objects.filter(
-        pk__in={ticket.clock_calendar_id for ticket in tickets}
-    ).prefetch_related("intervals", "closures", "extra_openings")
-    snapshots: dict[int, CalendarSnapshot] = {c.pk: calendar_snapshot(c) for c in calendars}
+    # The page's few calendars, once each, kept by the process while unchanged.
+    snapshots: dict[int, CalendarSnapshot] = {}
+    for ticket in tickets:  # read with the page (ticket_queue_for_agent): no query when kept
+        calendar = ticket.calendar or ticket.desk.calendar
+        if calendar.pk not in snapshots:
+            snapshots[calendar.pk] = snapshot_of(calendar)
     return [
         QueueRow(
             ticket=ticket,
@@ -309,10 +311,7 @@ def support_hours(desk: Desk, *, now: datetime) -> SupportHours:
     from sla.clocks.values import NeverOpenError
     from sla.models import Weekday
 
-    calendar = Calendar.objects.prefetch_related("intervals", "closures", "extra_openings").get(
-        pk=desk.calendar_id
-    )
-    cal = calendar_snapshot(calendar)
+    cal = calendar_snapshot_by_id(desk.calendar_id)
     week = [
         (
             str(Weekday(day).label),
@@ -328,4 +327,4 @@ def support_hours(desk: Desk, *, now: datetime) -> SupportHours:
         opens = None if open_now else next_opening(cal, now)
     except NeverOpenError:
         opens = None
-    return SupportHours(desk, calendar.time_zone, week, open_now, opens)
+    return SupportHours(desk, cal.time_zone, week, open_now, opens)

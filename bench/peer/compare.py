@@ -238,9 +238,8 @@ def profiles(
         arg = {"escalate": args.escalate_batch, "ingest": paths[3 + args.mails :]}.get(op)
         for side, name in zip(sides, ("pacte", "peer"), strict=True):
             path = VAR / f"profile-{name}-{op}.pstats"
-            top = side.ask(
-                "profile", {"name": op, "arg": arg, "runs": args.profile, "path": str(path)}
-            )["top"]
+            request = {"name": op, "arg": arg, "runs": args.profile, "path": str(path)}
+            top = side.ask("profile", {**request, "budget": args.budget})["top"]
             print(
                 f"\n## {name}: {op}, {args.profile} runs, by own time ({path.name})\n ncalls{top}"
             )
@@ -281,11 +280,11 @@ def main() -> int:
         results[op] = Figures()
         pairs(sides, op, timed, args.budget, results[op])
         print(f"{op:12} done; load average {load()}", flush=True)
+    report(results, args)
     if args.profile:
         profiles(sides, chosen, paths, args)
     for side in sides:
         side.close()
-    report(results, args)
     return 0
 
 

@@ -18,9 +18,9 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 
 from sla.clocks.calendar import next_opening
-from sla.clocks.selectors import calendar_snapshot, clocks_to_escalate
+from sla.clocks.selectors import calendar_snapshot_by_id, clocks_to_escalate
 from sla.clocks.values import CalendarSnapshot, NeverOpenError
-from sla.models import Calendar, Clock, EscalationLevel, Notification
+from sla.models import Clock, EscalationLevel, Notification
 from tickets.history import ticket_event_record
 from tickets.models import Desk, Severity, Ticket, TicketEvent, User
 
@@ -93,10 +93,7 @@ class _WorkingHours:
 
     def _snapshot(self, calendar_id: int) -> CalendarSnapshot:
         if calendar_id not in self._snapshots:
-            calendar = Calendar.objects.prefetch_related(
-                "intervals", "closures", "extra_openings"
-            ).get(pk=calendar_id)
-            self._snapshots[calendar_id] = calendar_snapshot(calendar)
+            self._snapshots[calendar_id] = calendar_snapshot_by_id(calendar_id)
         return self._snapshots[calendar_id]
 
     def next_opening(self, user: User, now: datetime) -> datetime:

@@ -39,6 +39,7 @@ from sla.models import (
     OpeningInterval,
     Weekday,
 )
+from sla.models.calendars import calendar_version_new
 from sla.notifications.services import notifications_cancel_warnings
 from tickets.history import ticket_events_record
 from tickets.models import Ticket, TicketEvent, User
@@ -89,10 +90,16 @@ def _detail(instance: Model, action: str) -> dict[str, Any]:
             "subdivision": instance.holiday_subdivision}  # fmt: skip
 
 
+def calendar_touch(calendar_id: int) -> None:
+    """A new version of the calendar: every process reads its rows again (clocks.snapshots)."""
+    Calendar.objects.filter(pk=calendar_id).update(version=calendar_version_new())
+
+
 def calendar_change_record(calendar_id: int, detail: dict[str, Any]) -> None:
     """Write the change in the current transaction; recount the clocks after commit."""
     from sla.tasks import calendar_clocks_recount_task  # tasks import the services
 
+    calendar_touch(calendar_id)
     actor = _editor.get()
     if actor is not None:
         detail["by"] = actor.get_full_name() or actor.get_username()
@@ -104,7 +111,8 @@ def calendar_change_record(calendar_id: int, detail: dict[str, Any]) -> None:
 
 def _row_saved(sender: type[Model], instance: Any, created: bool, **kwargs: Any) -> None:
     if kwargs.get("raw"):
-        return  # loaddata
+        calendar_touch(instance.calendar_id)  # loaddata: no history, but no stale snapshot
+        return
     action = "added" if created else "changed"
     calendar_change_record(instance.calendar_id, _detail(instance, action))
 
@@ -118,9 +126,13 @@ def _row_deleted(sender: type[Model], instance: Any, origin: Any = None, **kwarg
 
 
 def _calendar_before_save(sender: type[Model], instance: Calendar, **kwargs: Any) -> None:
-    old = Calendar.objects.filter(pk=instance.pk).values(
-        "time_zone", "holiday_country", "holiday_subdivision"
+    stored = Calendar.objects.filter(pk=instance.pk).values(
+        "time_zone", "holiday_country", "holiday_subdivision", "version"
     ).first() if instance.pk else None  # fmt: skip
+    old = None
+    if stored is not None:  # an instance read before a change never writes an older version
+        instance.version = stored["version"]
+        old = {k: stored[k] for k in ("time_zone", "holiday_country", "holiday_subdivision")}
     instance._rules_before = old  # type: ignore[attr-defined]  # read by _calendar_saved
 
 

@@ -59,10 +59,10 @@ def calendar_snapshot_for_ticket(ticket: Ticket) -> CalendarSnapshot:
 
 
 def calendar_snapshot_by_id(calendar_id: int) -> CalendarSnapshot:
-    calendar = Calendar.objects.prefetch_related("intervals", "closures", "extra_openings").get(
-        pk=calendar_id
-    )
-    return calendar_snapshot(calendar)
+    """The calendar's snapshot, kept by the process while the calendar is unchanged."""
+    from sla.clocks.snapshots import snapshot_by_id  # which builds them with calendar_snapshot
+
+    return snapshot_by_id(calendar_id)
 
 
 def sla_targets_for(ticket: Ticket) -> dict[str, SlaTarget]:

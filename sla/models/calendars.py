@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import ClassVar
 from zoneinfo import available_timezones
 
@@ -18,6 +19,10 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 
 
+def calendar_version_new() -> int:
+    return secrets.randbits(62)
+
+
 class Calendar(models.Model):
     """When a desk is open: weekly hours in a time zone, public holidays, closures."""
 
@@ -30,6 +35,10 @@ class Calendar(models.Model):
     holiday_subdivision = models.CharField(
         _("holiday subdivision"), max_length=16, blank=True, help_text=_("e.g. NW")
     )
+    # A new random value at each change of its rules, hours, closures or extra openings, in the
+    # change's transaction: a process keeps the calendar's snapshot while its version is the
+    # same (sla.clocks.snapshots). Random, so that a rolled-back change's is never seen again.
+    version = models.BigIntegerField(default=calendar_version_new, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -16,6 +16,3 @@ def notifications_of(user: User) -> QuerySet[Notification]:
         .order_by("-created_at", "-pk")
     )
 
-
-def unread_count(user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

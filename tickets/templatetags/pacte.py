@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from sla.clocks.deadlines import PAUSE_NOTE
 from sla.clocks.escalation import OVERTAKEN
@@ -23,7 +23,6 @@ from sla.models import Metric, Notification, PauseReason, SlaTarget, StopReason
 from sla.policies import TargetRow, rows_promise
 from tickets.channels.email.parsing import sanitize_html
 from tickets.models import Attachment, Message, Severity, Status, SystemNote, TicketEvent
-from tickets.selectors import BadgeState, SlaBadge
 
 register = template.Library()
 
@@ -177,44 +176,6 @@ def duration(value: timedelta | None) -> str:
 @register.filter
 def severity_label(value: str) -> str:
     return _label(Severity, value)
-
-
-@register.filter
-def sla_badge(badge: SlaBadge) -> SafeString:
-    """A queue row's SLA badge: time left, or overdue by, in the nearest clock's own kind.
-    Rendered here rather than in an included template: fifty rows a page (bench/agent_queue.py)."""
-    if badge.state == BadgeState.NONE or badge.clock is None:
-        return format_html('<span class="muted">—</span>')
-    clock = badge.clock
-    metric = clock.get_metric_display()
-    if badge.state == BadgeState.PAUSED:
-        return format_html(
-            '<span class="badge sla-paused" title="{}">{}</span>',
-            metric,
-            pgettext("deadline badge", "paused"),
-        )
-    left = duration(badge.remaining)
-    if badge.state == BadgeState.BREACHED:
-        text = _("overdue by %(left)s") % {"left": left}
-    else:
-        text = _("%(left)s left") % {"left": left}
-    due = (
-        formats.date_format(timezone.localtime(clock.due_at), "SHORT_DATETIME_FORMAT")
-        if clock.due_at
-        else "—"
-    )
-    kind = "" if clock.kind == "wall" else f" · {clock_kind(clock.kind)}"
-    return format_html(
-        '<span class="badge sla-{}" title="{} · {} {}">{}</span>'
-        '<div class="muted small">{}{}</div>',
-        badge.state,
-        metric,
-        _("due"),
-        due,
-        text,
-        metric,
-        kind,
-    )
 
 
 CLOCK_KINDS = {

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -47,9 +47,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     view = request.GET.get("view", SavedView.ALL)
     if view not in SavedView.values:
         view = SavedView.ALL
-    desks = access.desks_worked_by(user)
-    tickets = apply_saved_view(selectors.ticket_queue_for_agent(user), view, user)
-    filters = QueueFilter(request.GET, queryset=tickets, user=user, desks=desks)
+    desks = list(access.desks_worked_by(user))
+    tickets = apply_saved_view(selectors.ticket_queue_for_agent(user, desks), view, user)
+    people = list(_bulk_agents([desk.pk for desk in desks]).annotate(agent=Exists(
+        Desk.agents.through.objects.filter(user=OuterRef("pk"), desk__in=desks)
+    )))  # fmt: skip
+    agents = [person for person in people if person.agent]  # the filter's: desks' agents only
+    filters = QueueFilter(request.GET, queryset=tickets, user=user, desks=desks, agents=agents)
     page = Paginator(selectors.ticket_queue_page_related(filters.qs), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -65,7 +69,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "views": SavedView.choices,
         "query": query.urlencode(),
         "filtered": any(request.GET.get(name) for name in filters.filters),
-        "bulk_form": BulkForm(agents=_bulk_agents(desks)),
+        "bulk_form": BulkForm(agents=people),
         "refresh_seconds": settings.PACTE_QUEUE_REFRESH_SECONDS,
         "my_views": list(user.queue_views.all()),
     }
@@ -99,7 +103,7 @@ def queue_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("desk:queue")
 
 
-def _bulk_agents(desks: QuerySet[Desk]) -> QuerySet[User]:
+def _bulk_agents(desks: QuerySet[Desk] | list[int]) -> QuerySet[User]:
     return (
         User.objects.filter(Q(desks__in=desks) | Q(role=User.Role.MANAGER), is_active=True)
         .distinct()
