@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -151,6 +152,22 @@ def peer_environment(venv: Path) -> Path:
     return python
 
 
+def database_fresh(url: str) -> None:
+    """Drop and create the peer's PostgreSQL database, whose name must contain 'bench'."""
+    import psycopg
+    from psycopg import sql
+
+    name = urlsplit(url).path.lstrip("/")
+    if not url.startswith(("postgres://", "postgresql://")) or "bench" not in name:
+        sys.exit("--peer-database-url: a PostgreSQL database whose name contains 'bench'")
+    with psycopg.connect(urlsplit(url)._replace(path="/postgres").geturl()) as server:
+        server.autocommit = True
+        server.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 def load() -> str:
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -254,6 +271,8 @@ def main() -> int:
     started = time.perf_counter()
     pacte = Process(sys.executable, "pacte_side.py", args.database_url)
     seeded = pacte.ask("seed", args.tickets)["seeded"]
+    if args.peer_database_url:
+        database_fresh(args.peer_database_url)
     peer = Process(python, "peer_side.py", args.peer_database_url)
     peer_seeded = peer.ask("seed", args.tickets)["seeded"]
     print(pacte.facts["facts"])

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 Operation = Callable[[Any], object]
+CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
 class Side:
@@ -41,7 +42,8 @@ class Side:
         return register
 
     def _count(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        self.queries += 1
+        # SQL queries, not transaction control (BEGIN DEFERRED, SAVEPOINT, …).
+        self.queries += not sql.lstrip().upper().startswith(CONTROL)
         return execute(sql, params, many, context)
 
     def timed(self, name: str, arg: Any) -> dict[str, Any]:
