@@ -4,27 +4,26 @@
         [--threshold warning|breach] [--sweep-every 60] [--timeout 1800] [--database-url URL]
 
 Seeds `--open` open tickets as bench/seeding.py makes them (the real `standard` policy,
-calendars, desks and people), received in the last half hour so that no threshold is near.
-Then one UPDATE makes one running clock of each of the first `--due` tickets cross a threshold
-at the same instant: its warning (`warning`: clocks not escalated yet), or its due instant
-(`breach`: clocks warned already; a blocking ticket's breach is mailed at once). A private
-redis-server is the broker; `--workers` real Celery worker processes (`celery -A config worker`,
-prefork, `--concurrency` children each) share the database. This process calls
-sla_clock_sweep_task as beat would: at once, every `--sweep-every` seconds while the backlog
-drains, and once more when it has drained.
+calendars, desks and people), received in the last half hour: no threshold is near. One UPDATE
+then makes a running clock of each of the first `--due` tickets cross a threshold at the same
+instant: its warning (`warning`), or its due instant (`breach`: clocks warned already; a
+blocking ticket's breach is mailed at once). A private redis-server is the broker; `--workers`
+real worker processes (`celery -A config worker`, prefork, `--concurrency` children each) share
+the database. This process calls sla_clock_sweep_task as beat would: at once, every
+`--sweep-every` seconds while the backlog drains, and once more after.
 
-A clock is done when its escalation_level reached the level crossed: clock_escalate claims it
-in the transaction that writes its history and notifications. Prints the machine facts and load
-average; per sweep, the tasks and clocks it published and how many of them an earlier sweep had
-queued already; clocks escalated per second, overall and per 10-s window (from the instants in
-the tickets' history); the batches' results the workers logged; duplicates (a clock and level
-twice in the history) and overtaken warnings (the OVERTAKEN notes).
+A clock is done when its escalation_level reached the level crossed (claimed in the transaction
+that writes its history and notifications). Prints the machine facts and load average; per
+sweep, the tasks and clocks it published, how many an earlier sweep had queued already, and how
+long its clocks took; clocks escalated per second, overall and per 10-s window (from the
+instants in the history); the batches' results in the workers' logs; duplicates (a clock and
+level twice in the history) and overtaken warnings (OVERTAKEN notes).
 
-Works on its own database, never var/pacte.sqlite3: var/bench-drain.sqlite3, recreated on each
-run, or a PostgreSQL database whose name contains 'bench', dropped and created again
-(bench/benchdb.use_database). Mail goes to files in a temporary directory (config.settings.test,
-PACTE_TEST_EMAIL_DIR); the workers' logs are kept in var/bench-drain-worker-N.log. Exits 1 when
-a clock was escalated twice, or when some were not escalated within `--timeout` seconds.
+Its own database, never var/pacte.sqlite3: var/bench-drain.sqlite3, recreated on each run, or a
+PostgreSQL database whose name contains 'bench', dropped and created again (bench/benchdb.py).
+Mail goes to files (config.settings.test, PACTE_TEST_EMAIL_DIR); the workers' logs are kept in
+var/bench-drain-worker-N.log. Exits 1 when a clock was escalated twice, or when some were not
+escalated within `--timeout` seconds.
 """
 # ruff: noqa: E402  (the project's modules are imported once Django is set up, below)
 
@@ -147,9 +146,8 @@ def celery_workers(workdir: Path, mail_dir: Path) -> Iterator[list[subprocess.Po
     celery = str(Path(sys.executable).parent / "celery")
     processes = []
     for number in range(1, ARGS.workers + 1):
-        argv = [celery, "-A", "config", "worker", "-n", f"drain{number}@%h", "--loglevel", "INFO"]
-        argv += ["-P", "prefork", "--concurrency", str(ARGS.concurrency)]
-        argv += ["--without-mingle", "--without-gossip"]
+        argv = [celery, "-A", "config", "worker", "-n", f"drain{number}@%h", "-l", "INFO", "-P"]
+        argv += ["prefork", "-c", str(ARGS.concurrency), "--without-mingle", "--without-gossip"]
         with (workdir / f"worker-{number}.log").open("ab") as log:
             process = subprocess.Popen(
                 argv, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
@@ -158,10 +156,10 @@ def celery_workers(workdir: Path, mail_dir: Path) -> Iterator[list[subprocess.Po
     try:
         deadline = time.monotonic() + 120
         for number, process in enumerate(processes, 1):
-            log = workdir / f"worker-{number}.log"
-            while " ready." not in log.read_text(errors="replace"):
+            path = workdir / f"worker-{number}.log"
+            while " ready." not in path.read_text(errors="replace"):
                 if process.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"worker {number} did not start:\n{log.read_text()[-3000:]}")
+                    sys.exit(f"worker {number} did not start:\n{path.read_text()[-3000:]}")
                 time.sleep(0.1)
         yield processes
     finally:
@@ -198,8 +196,8 @@ def seed() -> tuple[int, dict[tuple[int, str], int]]:
     running = Clock.objects.filter(state=Clock.State.RUNNING)
     chosen: dict[tuple[int, str], int] = {}
     last = 0  # the ticket of the clock chosen last: one clock a ticket
-    rows = running.order_by("ticket_id", "metric").values_list("pk", "ticket_id", "metric")
-    for pk, ticket_id, metric in rows:
+    ordered = running.order_by("ticket_id", "metric").values_list("pk", "ticket_id", "metric")
+    for pk, ticket_id, metric in ordered:
         if len(chosen) == ARGS.due:
             break
         if ticket_id != last:
@@ -221,8 +219,9 @@ class Crossing:
     def make(cls, clock_ids: list[int]) -> Crossing:
         """One UPDATE: the chosen clocks cross their warning, or their due instant, now."""
         at = timezone.now().replace(microsecond=0) - timedelta(seconds=1)
+        changes: dict[str, object] = {"warn_at": at}
         if ARGS.threshold == "warning":
-            crossing, changes = cls(at, "warn_at", EscalationLevel.WARNED), {"warn_at": at}
+            crossing = cls(at, "warn_at", EscalationLevel.WARNED)
         else:
             crossing = cls(at, "due_at", EscalationLevel.BREACHED)
             changes = {"warn_at": at - timedelta(hours=1), "due_at": at}
@@ -271,10 +270,11 @@ class Sweeps:
         return len(self.tasks)
 
 
-def drain(crossing: Crossing, sweeps: Sweeps, broker: redis.Redis) -> tuple[bool, list[float]]:
+def drain(crossing: Crossing, sweeps: Sweeps, broker: redis.Redis) -> tuple[int, list[float]]:
     """Sweep at once and every ARGS.sweep_every seconds until every chosen clock is done or the
-    timeout; then wait for the queue to empty and sweep once more. Returns whether all were
-    done, and the 1-minute load average at the end of each WINDOW."""
+    timeout; then wait for the queue to empty and sweep once more. Returns how many were done
+    (all, or as many as at the timeout), and the 1-minute load average at the end of each
+    WINDOW."""
     sweeps.began = last = time.monotonic()
     sweeps.run("1")
     loads: list[float] = []
@@ -282,7 +282,7 @@ def drain(crossing: Crossing, sweeps: Sweeps, broker: redis.Redis) -> tuple[bool
     while done < ARGS.due:
         elapsed = time.monotonic() - sweeps.began
         if elapsed > ARGS.timeout:
-            return False, loads
+            return done, loads
         if elapsed >= (len(loads) + 1) * WINDOW:
             loads.append(os.getloadavg()[0])
         if time.monotonic() - last >= ARGS.sweep_every:
@@ -298,7 +298,7 @@ def drain(crossing: Crossing, sweeps: Sweeps, broker: redis.Redis) -> tuple[bool
     ):  # the last batches clear their clocks' dispatched_at; mail tasks are taken
         time.sleep(POLL)
     sweeps.run("after")
-    return True, loads
+    return done, loads
 
 
 @dataclass(frozen=True)
@@ -397,7 +397,7 @@ def print_sweeps(sweeps: Sweeps, history: History, start: datetime) -> None:
 
 
 def report(
-    drained: bool,
+    reached: int,
     chosen: dict[tuple[int, str], int],
     crossing: Crossing,
     sweeps: Sweeps,
@@ -414,10 +414,13 @@ def report(
     print("\n".join(lines))
     counts, seconds, other = worker_results(workdir)
     per_second = done / total if total else 0.0
+    drained = reached == ARGS.due
     print(
-        f"\ndrained   {done:,} of {ARGS.due:,} clocks escalated "
-        f"{'in' if drained else 'NOT ALL, timeout after'} {total:.1f} s after the first sweep "
-        f"began: {per_second:.1f} clocks/s overall"
+        f"\ndrained   {done:,} of {ARGS.due:,} clocks escalated in {total:.1f} s after the first "
+        f"sweep began: {per_second:.1f} clocks/s overall"
+        if drained
+        else f"\nTIMEOUT   {reached:,} of {ARGS.due:,} clocks escalated within {ARGS.timeout:g} s "
+        f"({done:,} once the workers stopped)"
     )
     if seconds:
         print(
@@ -438,7 +441,7 @@ def report(
     )
     ok = drained and history.duplicates == 0 and done == ARGS.due
     print(
-        f"drain result: {done:,} of {ARGS.due:,} escalated, {history.duplicates} duplicates, "
+        f"drain result: {reached:,} of {ARGS.due:,} escalated, {history.duplicates} duplicates, "
         f"{per_second:.1f} clocks/s — {'ok' if ok else 'FAILED'}"
     )
     return ok
@@ -481,10 +484,10 @@ def main() -> int:
                     f"\nload      {load()} (before the first sweep)"
                 )
                 start, sweeps = timezone.now(), Sweeps()
-                drained, loads = drain(crossing, sweeps, broker)
+                reached, loads = drain(crossing, sweeps, broker)
                 cpu = group_cpu(groups) - cpu
             print(f"load      {load()} (after); workers' CPU {cpu:.1f} s")
-            ok = report(drained, chosen, crossing, sweeps, start, loads, workdir)
+            ok = report(reached, chosen, crossing, sweeps, start, loads, workdir)
             for log in sorted(workdir.glob("worker-*.log")):
                 shutil.copy(log, SQLITE_FILE.parent / f"bench-drain-{log.name}")
             print(f"worker logs kept in {SQLITE_FILE.parent / 'bench-drain-worker-*.log'}")

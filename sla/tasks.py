@@ -21,6 +21,11 @@ from sla.reports.monthly import monthly_reports_mail
 logger = logging.getLogger(__name__)
 
 
+# A sweep claims clocks in rounds of SWEEP_CLAIM, up to SWEEP_ROUNDS a minute: a backlog of
+# 10,000 crossing at once is queued at once (bench/drain.py), yet one sweep stays bounded.
+SWEEP_CLAIM, SWEEP_ROUNDS = 5_000, 4
+
+
 @shared_task
 def sla_clock_sweep_task() -> int:
     """Every minute (beat): claim the crossed, unhandled clocks not queued already and queue
@@ -34,13 +39,17 @@ def sla_clock_sweep_task() -> int:
             calendar_clocks_recount(calendar_id=calendar_id)
         except Exception:  # a deadlock victim, a calendar never open: escalate all the same
             logger.exception("recount of calendar %s failed; tried again next minute", calendar_id)
-    ids = clocks_dispatch(now=timezone.now())
-    batch = settings.PACTE_ESCALATION_BATCH  # one publish per batch, not per clock
-    for first in range(0, len(ids), batch):
-        sla_clocks_escalate_task.delay(ids[first : first + batch])
-    if ids:
-        logger.info("sweep: %d clocks to escalate", len(ids))
-    return len(ids)
+    now, batch, queued = timezone.now(), settings.PACTE_ESCALATION_BATCH, 0
+    for _round in range(SWEEP_ROUNDS):  # a backlog drains at the workers' pace, not a sweep's
+        ids = clocks_dispatch(now=now, limit=SWEEP_CLAIM)
+        for first in range(0, len(ids), batch):  # one publish per batch, not per clock
+            sla_clocks_escalate_task.delay(ids[first : first + batch])
+        queued += len(ids)
+        if len(ids) < SWEEP_CLAIM:
+            break
+    if queued:
+        logger.info("sweep: %d clocks to escalate", queued)
+    return queued
 
 
 @shared_task

@@ -22,6 +22,7 @@ BENCHES = [
     (["reports.py", "--tickets", "300", "--runs", "1"], "the year's report page under 1 s"),
     (["signin.py", "--tickets", "100", "--runs", "2"], "agent queue"),
     (["sweep.py", "--tickets", "300", "--runs", "1"], "selector: median"),
+    (["drain.py", "--due", "300", "--open", "600", "--sweep-every", "0.5"], "0 duplicates, "),
     (["chat.py", "--conversations", "2", "--messages", "2"], "round trip ms"),
     (["mail_intake.py", "--messages", "6", "--pipe-jobs", "1"], "msg/s"),
     (["load.py", "--duration", "3", "--customers", "2", "--agents", "1"], "server log:"),

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import translation
 
+from sla import tasks as sla_tasks
 from sla.clocks.escalation import OVERTAKEN, clock_escalate, clocks_dispatch
 from sla.models import Clock, EscalationLevel
 from sla.tasks import sla_clock_sweep_task, sla_clocks_escalate_task
@@ -67,6 +68,29 @@ def test_the_sweep_publishes_batches_and_never_the_same_clock_twice(
         assert sla_clock_sweep_task() == 0  # the workers lag: nothing is queued again
     assert len(published) == 3
     assert sorted(sum(published, [])) == sorted(Clock.objects.values_list("pk", flat=True))
+
+
+@override_settings(PACTE_ESCALATION_BATCH=100)
+def test_a_backlog_larger_than_one_claim_is_queued_by_one_sweep_in_rounds(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim takes SWEEP_CLAIM clocks and a sweep claims again while one comes back full, up
+    to SWEEP_ROUNDS: a backlog is not left waiting a minute for the next sweep."""
+    published: list[list[int]] = []
+    monkeypatch.setattr(sla_clocks_escalate_task, "delay", published.append)
+    monkeypatch.setattr(sla_tasks, "SWEEP_CLAIM", 3)
+    monkeypatch.setattr(sla_tasks, "SWEEP_ROUNDS", 3)
+    blocking(world, 4)  # eight crossed clocks: rounds of 3, 3 and 2
+    with time_machine.travel(MONDAY_9 + timedelta(days=3), tick=False):
+        assert sla_clock_sweep_task() == 8
+        assert [len(batch) for batch in published] == [3, 3, 2]
+    # Twelve more, and the eight whose tasks were lost (their lease is over): three full rounds,
+    # then the next sweep takes the rest.
+    blocking(world, 6)
+    published.clear()
+    with time_machine.travel(MONDAY_9 + timedelta(days=6), tick=False):
+        assert [sla_clock_sweep_task() for _ in range(3)] == [9, 9, 2]
+    assert len(set(sum(published, []))) == 20
 
 
 @pytest.mark.django_db(transaction=True)
