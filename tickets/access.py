@@ -61,9 +61,20 @@ def may_configure(user: User) -> bool:
     return user.is_active and user.is_staff and sees_everything(user)
 
 
-def visible_tickets(user: User, desks: Sequence[Desk] | None = None) -> QuerySet[Ticket]:
-    """Every ticket the user may see; `desks`: ``desks_worked_by(user)`` if the caller read
-    them already (the queue, which lists them in its filter)."""
+def visible_tickets(user: User) -> QuerySet[Ticket]:
+    """Every ticket the user may see."""
+    return _visible_tickets(user, None)
+
+
+def desks_and_tickets(user: User) -> tuple[list[Desk], QuerySet[Ticket]]:
+    """The desks the user works and every ticket the user may see, the desks read once (the
+    queue lists them in its filter, and an agent's tickets are theirs)."""
+    desks = list(desks_worked_by(user))
+    return desks, _visible_tickets(user, desks)
+
+
+def _visible_tickets(user: User, desks: Sequence[Desk] | None) -> QuerySet[Ticket]:
+    """`desks`: ``desks_worked_by(user)``, read by ``desks_and_tickets``; None reads them."""
     tickets = Ticket.objects.all()
     if not user.is_authenticated:
         return tickets.none()

@@ -27,9 +27,7 @@ def pacte(request: HttpRequest) -> dict[str, object]:
         )
         unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
         # Both counts in one query: the navigation of every staff page shows them.
-        counts = User.objects.filter(pk=user.pk).values_list(
-            _counted(unread), _counted(review)
-        )
+        counts = User.objects.filter(pk=user.pk).values_list(_counted(unread), _counted(review))
         unread_count, to_review = counts.get()
         return {"unread_notifications": unread_count, "mail_to_review": to_review}
     return {}

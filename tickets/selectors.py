@@ -60,9 +60,10 @@ def _with_deadlines(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
 
 
-def ticket_queue_for_agent(user: User, desks: Sequence[Desk] | None = None) -> QuerySet[Ticket]:
-    """Open tickets of the agent's desks (read already: `desks`), nearest deadline first."""
-    tickets = access.visible_tickets(user, desks).filter(status__in=OPEN_STATUSES)
+def ticket_queue_for_agent(visible: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Open tickets of those the agent may see (``access.desks_and_tickets``), nearest
+    deadline first."""
+    tickets = visible.filter(status__in=OPEN_STATUSES)
     related = ("organization", "requester", "desk__calendar", "calendar", "assignee")
     return tickets.select_related(*related).order_by(
         F("sla_due_at").asc(nulls_last=True), SEVERITY_RANK, "received_at"

@@ -55,6 +55,7 @@ parser.add_argument("--only", help="comma-separated operations (default: all)")
 parser.add_argument("--database-url", help="Pacte's: postgres://…bench…")
 parser.add_argument("--peer-database-url", help="the peer's: postgres://…bench…")
 parser.add_argument("--venv", type=Path, default=VAR / "venv", help="the peer's environment")
+parser.add_argument("--var", type=Path, default=VAR, help="databases, messages, profiles")
 
 # name, what Pacte does, what the peer does, target (the median pair ratio), per-item divisor
 OPERATIONS = [
@@ -82,8 +83,11 @@ class Figures:
 class Process:
     """One side: a long-running interpreter that answers bench/peer/protocol.py's lines."""
 
-    def __init__(self, python: Path | str, script: str, database_url: str | None) -> None:
-        command = [str(python), str(HERE / script), "--shapes", str(VAR / "shapes.tsv")]
+    def __init__(
+        self, python: Path | str, script: str, database_url: str | None, var: Path
+    ) -> None:
+        command = [str(python), str(HERE / script), "--shapes", str(var / "shapes.tsv")]
+        command += ["--var", str(var)]
         if database_url:
             command += ["--database-url", database_url]
         self.name = script
@@ -254,7 +258,7 @@ def profiles(
         # Escalations their batch; ingestion the messages written past the timed ones.
         arg = {"escalate": args.escalate_batch, "ingest": paths[3 + args.mails :]}.get(op)
         for side, name in zip(sides, ("pacte", "peer"), strict=True):
-            path = VAR / f"profile-{name}-{op}.pstats"
+            path = args.var / f"profile-{name}-{op}.pstats"
             request = {"name": op, "arg": arg, "runs": args.profile, "path": str(path)}
             top = side.ask("profile", {**request, "budget": args.budget})["top"]
             print(
@@ -265,15 +269,15 @@ def profiles(
 def main() -> int:
     args = parser.parse_args()
     chosen = args.only.split(",") if args.only else [op for op, *_ in OPERATIONS]
-    VAR.mkdir(parents=True, exist_ok=True)
+    args.var.mkdir(parents=True, exist_ok=True)
     python = peer_environment(args.venv)
-    paths = [str(p) for p in mails.write(VAR / "mails", args.mails + 3 + args.profile)]
+    paths = [str(p) for p in mails.write(args.var / "mails", args.mails + 3 + args.profile)]
     started = time.perf_counter()
-    pacte = Process(sys.executable, "pacte_side.py", args.database_url)
+    pacte = Process(sys.executable, "pacte_side.py", args.database_url, args.var)
     seeded = pacte.ask("seed", args.tickets)["seeded"]
     if args.peer_database_url:
         database_fresh(args.peer_database_url)
-    peer = Process(python, "peer_side.py", args.peer_database_url)
+    peer = Process(python, "peer_side.py", args.peer_database_url, args.var)
     peer_seeded = peer.ask("seed", args.tickets)["seeded"]
     print(pacte.facts["facts"])
     print(f"peer      {peer.facts['facts']}")

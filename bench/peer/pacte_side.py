@@ -27,9 +27,10 @@ from bench.benchdb import machine_facts, use_database
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--shapes", type=Path, required=True, help="where to write the seeded tickets")
-parser.add_argument("--database-url", help="postgres://…bench… (default: var/peer/pacte.sqlite3)")
+parser.add_argument("--database-url", help="postgres://…bench… (default: VAR/pacte.sqlite3)")
+parser.add_argument("--var", type=Path, default=ROOT / "var" / "peer", help="its files")
 ARGS = parser.parse_args()
-use_database(ARGS.database_url, ROOT / "var" / "peer" / "pacte.sqlite3")
+use_database(ARGS.database_url, ARGS.var / "pacte.sqlite3")
 warnings.filterwarnings("ignore", message="No directory at")  # whitenoise, without collectstatic
 
 import django

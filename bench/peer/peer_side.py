@@ -25,15 +25,16 @@ sys.path.insert(0, str(HERE))
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--shapes", type=Path, required=True, help="the tickets to seed")
-parser.add_argument("--database-url", help="postgres://…bench… (default: var/peer/peer.sqlite3)")
+parser.add_argument("--database-url", help="postgres://…bench… (default: VAR/peer.sqlite3)")
+parser.add_argument("--var", type=Path, default=ROOT / "var" / "peer", help="its files")
 ARGS = parser.parse_args()
 if ARGS.database_url is None:
-    sqlite = ROOT / "var" / "peer" / "peer.sqlite3"
+    sqlite = ARGS.var / "peer.sqlite3"
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{sqlite}{suffix}").unlink(missing_ok=True)
     ARGS.database_url = f"sqlite:///{sqlite}"
 os.environ["PEER_DATABASE_URL"] = ARGS.database_url
-os.environ.setdefault("PEER_MEDIA_ROOT", str(ROOT / "var" / "peer" / "media"))
+os.environ.setdefault("PEER_MEDIA_ROOT", str(ARGS.var / "media"))
 os.environ["DJANGO_SETTINGS_MODULE"] = "peer_site.settings"
 
 import django  # noqa: E402
@@ -60,8 +61,8 @@ STATUS = {
     "resolved": Ticket.RESOLVED_STATUS,
     "closed": Ticket.CLOSED_STATUS,
 }
-LIST_QUERY = {  # the ticket list's default query (helpdesk.views.staff.ticket_list)
-    "filtering": {"status__in": [1, 2]},
+LIST_QUERY = {  # the ticket list's query, filtered to one queue (helpdesk.views.staff.ticket_list)
+    "filtering": {"status__in": [1, 2], "queue__id__in": []},
     "sorting": "created",
     "search_string": "",
     "sortreverse": False,
@@ -148,6 +149,9 @@ def seed(_total: object) -> int:
         .latest("created")
         .pk
     )
+    # As Pacte's agent of one desk sees that desk's tickets: the list of the Europe queue.
+    LIST_QUERY["filtering"]["queue__id__in"] = [queues["europe"].pk]
+    world["list_page"] = f"/tickets/?queue={queues['europe'].pk}&status=1&status=2"
     world["list_data"] = f"/datatables_ticket_list/{query_to_base64(LIST_QUERY)}"
     return Ticket.objects.count()
 
@@ -163,8 +167,9 @@ NEW = {
 
 @side.operation("queue")
 def queue(_arg: object) -> str:
-    """The staff's open-ticket list: its page, then the rows its table asks for (50)."""
-    page = status(world["anna"].get("/tickets/"), 200)
+    """The staff's open-ticket list of one queue: its page, then the rows its table asks for
+    (50)."""
+    page = status(world["anna"].get(world["list_page"]), 200)
     rows = world["anna"].get(world["list_data"], {"draw": 1, "start": 0, "length": 50})
     return f"{page} + {status(rows, 200)}"
 

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from sla.clocks.escalation import crossed_level
 from sla.clocks.moves import due_note, from_original_start, refresh
-from sla.clocks.selectors import calendar_snapshot_by_id, clock_runs
+from sla.clocks.selectors import calendar_snapshot_read, clock_runs
 from sla.models import (
     Calendar,
     CalendarChange,
@@ -130,8 +130,10 @@ def _calendar_before_save(sender: type[Model], instance: Calendar, **kwargs: Any
         "time_zone", "holiday_country", "holiday_subdivision", "version"
     ).first() if instance.pk else None  # fmt: skip
     old = None
-    if stored is not None:  # an instance read before a change never writes an older version
-        instance.version = stored["version"]
+    if stored is not None:
+        # Every save of a calendar takes a version never seen: an instance read before another
+        # change (or a fixture) never writes an older one back, even racing that change.
+        instance.version = calendar_version_new()
         old = {k: stored[k] for k in ("time_zone", "holiday_country", "holiday_subdivision")}
     instance._rules_before = old  # type: ignore[attr-defined]  # read by _calendar_saved
 
@@ -237,7 +239,7 @@ def calendar_clocks_recount(
             )
         if not changes:
             return 0
-        cal = calendar_snapshot_by_id(calendar_id)
+        cal = calendar_snapshot_read(calendar_id)  # its rows as committed, never a kept one
         clocks = _clocks_locked(calendar_id)
         note = NOTE_PREFIX + json.dumps([c.detail for c in changes], sort_keys=True)
         changed, events = [], []

@@ -58,6 +58,14 @@ def calendar_snapshot_for_ticket(ticket: Ticket) -> CalendarSnapshot:
     return calendar_snapshot_by_id(ticket.clock_calendar_id)
 
 
+def calendar_snapshot_read(calendar_id: int) -> CalendarSnapshot:
+    """The calendar's snapshot built from its rows now (the recount of an edit)."""
+    calendar = Calendar.objects.prefetch_related("intervals", "closures", "extra_openings").get(
+        pk=calendar_id
+    )
+    return calendar_snapshot(calendar)
+
+
 def calendar_snapshot_by_id(calendar_id: int) -> CalendarSnapshot:
     """The calendar's snapshot, kept by the process while the calendar is unchanged."""
     from sla.clocks.snapshots import snapshot_by_id  # which builds them with calendar_snapshot

@@ -15,4 +15,3 @@ def notifications_of(user: User) -> QuerySet[Notification]:
         .select_related("ticket", "clock")
         .order_by("-created_at", "-pk")
     )
-

@@ -86,7 +86,7 @@ class Words:
 def badge_html(badge: SlaBadge, words: Words) -> SafeString:
     """A row's SLA badge: time left, or overdue by, in the nearest clock's own kind."""
     if badge.state == BadgeState.NONE or badge.clock is None:
-        return format_html('<span class="muted">—</span>')
+        return mark_safe('<span class="muted">—</span>')
     clock, said = badge.clock, words.badge
     metric = words.labels.get(clock.metric, clock.metric)
     if badge.state == BadgeState.PAUSED:

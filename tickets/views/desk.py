@@ -47,8 +47,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     view = request.GET.get("view", SavedView.ALL)
     if view not in SavedView.values:
         view = SavedView.ALL
-    desks = list(access.desks_worked_by(user))
-    tickets = apply_saved_view(selectors.ticket_queue_for_agent(user, desks), view, user)
+    desks, visible = access.desks_and_tickets(user)
+    tickets = apply_saved_view(selectors.ticket_queue_for_agent(visible), view, user)
     people = list(_bulk_agents([desk.pk for desk in desks]).annotate(agent=Exists(
         Desk.agents.through.objects.filter(user=OuterRef("pk"), desk__in=desks)
     )))  # fmt: skip

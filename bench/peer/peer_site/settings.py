@@ -66,6 +66,12 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": _url.removeprefix("sqlite:///"),
+            # Pacte's SQLite settings (config/settings/base.py): both sides alike.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
