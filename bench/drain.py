@@ -99,7 +99,7 @@ from config.embedded_redis import server_argv
 from sla.clocks.escalation import OVERTAKEN
 from sla.models import Clock, EscalationLevel
 from sla.tasks import sla_clock_sweep_task
-from tickets.models import Message, Ticket, TicketEvent, User
+from tickets.models import Ticket, TicketEvent, User
 
 ESCALATE_TASK = "sla.tasks.sla_clocks_escalate_task"
 
@@ -177,17 +177,7 @@ def seed() -> tuple[int, dict[tuple[int, str], int]]:
     """ARGS.open open tickets received within RECENT, shaped by bench/seeding.py; returns the
     running clocks and, by (ticket, metric), the first running clock of the first ARGS.due
     tickets that have one."""
-    seeder = Seeder()
-    days = RECENT / timedelta(days=1)
-    ages = sorted((seeder.rng.uniform(0, days) for _ in range(ARGS.open)), reverse=True)
-    for first in range(0, len(ages), 5_000):
-        batch = [seeder.ticket(age) for age in ages[first : first + 5_000]]
-        rows = [row for _, ticket_rows in batch for row in ticket_rows]
-        with transaction.atomic():
-            Ticket.objects.bulk_create([ticket for ticket, _ in batch])
-            Message.objects.bulk_create([r for r in rows if isinstance(r, Message)])
-            Clock.objects.bulk_create([r for r in rows if isinstance(r, Clock)])
-            TicketEvent.objects.bulk_create([r for r in rows if isinstance(r, TicketEvent)])
+    Seeder().seed(ARGS.open, days=RECENT / timedelta(days=1))
     staff = User.objects.exclude(role=User.Role.CUSTOMER)  # seeded without an address
     staff.update(email=Concat("username", Value("@pacte.example")))
     if connection.vendor == "postgresql":  # as autovacuum would after such an insert

@@ -50,6 +50,7 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
 from bench.benchdb import machine_facts, use_database
+from bench.peer.mails import incident_body
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--messages", type=int, default=1000)
@@ -158,18 +159,7 @@ def messages(count: int, seed: int, tag: str) -> tuple[list[bytes], Counter[str]
             sender = rng.choice(contacts)
             message["From"] = sender
             message["Subject"] = f"Kiosk {n} shows an error ({rng.choice(['blocking', 'major'])})"
-            text = "Since this morning the kiosk shows error E42 at start-up.\n\n-- \nOperations"
-            message.set_content(text)
-            kind = rng.random()
-            if kind < 1 / 3:
-                message.add_alternative(f"<p>{text}</p>", subtype="html")
-            elif kind < 2 / 3:
-                message.add_attachment(
-                    rng.randbytes(20_000),
-                    maintype="application",
-                    subtype="zip",
-                    filename="logs.zip",
-                )
+            incident_body(message, rng)
             opened.append((message["Message-ID"], sender))
             expected["ticketed"] += 1
         out.append(bytes(message))

@@ -236,9 +236,9 @@ class Seeder:
             )
         return ticket, rows
 
-    def seed(self, total: int) -> None:
-        """Add tickets up to `total`, received over the past year, oldest first, in batches."""
-        ages = sorted((self.rng.uniform(0, 365) for _ in range(total - self.seeded)), reverse=True)
+    def seed(self, total: int, days: float = 365) -> None:
+        """Add tickets up to `total`, received over the past `days`, oldest first, in batches."""
+        ages = sorted((self.rng.uniform(0, days) for _ in range(total - self.seeded)), reverse=True)
         self.seeded = total
         for first in range(0, len(ages), BATCH):
             batch = [self.ticket(age) for age in ages[first : first + BATCH]]

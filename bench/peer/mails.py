@@ -18,6 +18,19 @@ ORGANIZATIONS, CONTACTS = 10, 20  # contacts c{i}@customer{n}.test
 REPLY_DISTANCE = 16
 
 
+def incident_body(message: EmailMessage, rng: random.Random) -> None:
+    """An incident's text: plain, with an HTML part, or with a 20 kB attachment, a third each."""
+    text = "Since this morning the kiosk shows error E42 at start-up.\n\n-- \nOperations"
+    message.set_content(text)
+    kind = rng.random()
+    if kind < 1 / 3:
+        message.add_alternative(f"<p>{text}</p>", subtype="html")
+    elif kind < 2 / 3:
+        message.add_attachment(
+            rng.randbytes(20_000), maintype="application", subtype="zip", filename="logs.zip"
+        )
+
+
 def contacts() -> list[str]:
     return [f"c{i}@customer{n}.test" for n in range(ORGANIZATIONS) for i in range(CONTACTS)]
 
@@ -45,18 +58,7 @@ def write(folder: Path, count: int, seed: int = 21) -> list[Path]:
             sender = rng.choice(senders)
             message["From"] = sender
             message["Subject"] = f"Kiosk {n} shows an error"
-            text = "Since this morning the kiosk shows error E42 at start-up.\n\n-- \nOperations"
-            message.set_content(text)
-            kind = rng.random()
-            if kind < 1 / 3:
-                message.add_alternative(f"<p>{text}</p>", subtype="html")
-            elif kind < 2 / 3:
-                message.add_attachment(
-                    rng.randbytes(20_000),
-                    maintype="application",
-                    subtype="zip",
-                    filename="logs.zip",
-                )
+            incident_body(message, rng)
             opened.append((message["Message-ID"], sender))
         path = folder / f"{n:05d}.eml"
         path.write_bytes(bytes(message))
