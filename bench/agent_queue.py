@@ -31,6 +31,9 @@ from bench.benchdb import machine_facts, use_database
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--tickets", type=int, default=100_000)
 parser.add_argument("--runs", type=int, default=30)
+parser.add_argument(
+    "--steps", help="sizes, each timed: 10000,100000,1000000 (default: 30, 1,000, --tickets)"
+)
 parser.add_argument("--database-url", help="postgres://… (default: var/bench-queue.sqlite3)")
 ARGS = parser.parse_args()
 use_database(ARGS.database_url, SQLITE_FILE)
@@ -171,7 +174,10 @@ def main() -> int:
         sys.exit("The database is not empty: give an empty one, or one whose name has 'bench'.")
     call_command("migrate", verbosity=0)
     print("\n".join(machine_facts()))
+    every = ARGS.steps is not None  # every step timed, not the last only
     steps = sorted({min(30, ARGS.tickets), min(1_000, ARGS.tickets), ARGS.tickets})
+    if every:
+        steps = sorted(int(n) for n in ARGS.steps.split(","))
     seeder, reference = Seeder(), None
     found: dict[int, list[Scenario]] = {}  # by tickets in the database
     for step, total in enumerate(steps, 1):
@@ -189,7 +195,8 @@ def main() -> int:
             f" load average {load}"
         )
         results = scenarios(seeder.people, reference)
-        found[size] = [s.measure(ARGS.runs if last else 3, timed=last) for s in results]
+        timed = last or every
+        found[size] = [s.measure(ARGS.runs if timed else 3, timed=timed) for s in results]
     print(f"\n{f'{size:,} tickets, {ARGS.runs} runs':34} median ms   p95 ms  queries  constant")
     for s in results:
         ordered = sorted(s.times)
@@ -197,6 +204,11 @@ def main() -> int:
         constant = "yes" if len(set(s.queries)) == 1 else "NO: " + "/".join(map(str, s.queries))
         median = statistics.median(ordered)
         print(f"{s.name:34} {median:9.1f} {p95:8.1f} {s.queries[-1]:8}  {constant}")
+    if every:
+        print(f"\n{'median ms at … tickets':34}" + "".join(f"{n:>13,}" for n in found))
+        for i, s in enumerate(results):
+            medians = [statistics.median(found[size][i].times) for size in found]
+            print(f"{s.name:34}" + "".join(f"{m:>13.1f}" for m in medians))
     print(f"\n{'queries (rows shown) at … tickets':34}" + "".join(f"{n:>13,}" for n in found))
     failed = False
     for i, s in enumerate(results):
