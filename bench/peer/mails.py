@@ -18,6 +18,17 @@ ORGANIZATIONS, CONTACTS = 10, 20  # contacts c{i}@customer{n}.test
 REPLY_DISTANCE = 16
 
 
+def reply(message: EmailMessage, parent: str, sender: str) -> None:
+    """A customer's reply to the incident whose Message-ID is `parent`, quoting support."""
+    message["From"] = sender
+    message["Subject"] = "RE: incident"
+    message["In-Reply-To"] = parent
+    message["References"] = parent
+    message.set_content(
+        "Here is more information.\n\nOn Monday, Support wrote:\n> Can you tell us more?\n"
+    )
+
+
 def incident_body(message: EmailMessage, rng: random.Random) -> None:
     """An incident's text: plain, with an HTML part, or with a 20 kB attachment, a third each."""
     text = "Since this morning the kiosk shows error E42 at start-up.\n\n-- \nOperations"
@@ -46,14 +57,7 @@ def write(folder: Path, count: int, seed: int = 21) -> list[Path]:
         message["Date"] = format_datetime(datetime.now(UTC))
         message["Message-ID"] = make_msgid(idstring=f"peer.{seed}.{n}", domain="bench.test")
         if rng.random() < 0.25 and len(opened) > REPLY_DISTANCE:
-            parent, sender = rng.choice(opened[:-REPLY_DISTANCE])
-            message["From"] = sender
-            message["Subject"] = "RE: incident"
-            message["In-Reply-To"] = parent
-            message["References"] = parent
-            message.set_content(
-                "Here is more information.\n\nOn Monday, Support wrote:\n> Can you tell us more?\n"
-            )
+            reply(message, *rng.choice(opened[:-REPLY_DISTANCE]))
         else:
             sender = rng.choice(senders)
             message["From"] = sender
