@@ -148,6 +148,40 @@ def test_badges_count_business_hours_left_then_amber_then_red(
     assert "badge sla-breached" in page and "overdue by 30 min" in page
 
 
+def test_the_order_nearest_deadline_then_most_severe_then_oldest_none_last(
+    world: World, agent: Client
+) -> None:
+    """The order the database keeps in the ticket's queue columns, whatever wrote the row (a
+    bulk update included): an index gives the first page without sorting every open ticket."""
+    monday = datetime(2026, 6, 8, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    made = {
+        name: open_ticket(world.alice, subject=name, severity=severity, received_at=monday + age)
+        for name, severity, age in [
+            ("Minor due at ten", "minor", timedelta(minutes=1)),
+            ("Major due at ten, newer", "major", timedelta(minutes=3)),
+            ("Major due at ten, older", "major", timedelta(minutes=2)),
+            ("Blocking due at noon", "blocking", timedelta(minutes=4)),
+            ("No deadline", "blocking", timedelta(minutes=5)),
+            ("Closed", "blocking", timedelta(minutes=6)),
+        ]
+    }
+    due = {name: monday + timedelta(hours=1) for name in made}
+    due["Blocking due at noon"], due["No deadline"] = monday + timedelta(hours=3), None
+    for name, ticket in made.items():
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due[name])
+    Ticket.objects.filter(pk=made["Closed"].pk).update(status=Status.CLOSED)
+    page = shown(agent)
+    order = sorted((page.index(f"> {name}</a>"), name) for name in made if name != "Closed")
+    assert [name for _, name in order] == [
+        "Major due at ten, older",
+        "Major due at ten, newer",
+        "Minor due at ten",
+        "Blocking due at noon",
+        "No deadline",
+    ]
+    assert "> Closed</a>" not in page
+
+
 def test_queue_queries_do_not_grow_with_rows(world: World, agent: Client) -> None:
     """At most ten queries a page, whatever the rows (the savepoints are the test's)."""
 

@@ -4,10 +4,12 @@ channels they are classified by. Data only: every write goes through services.""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -50,6 +52,8 @@ OPEN_STATUSES = (
     Status.WAITING_ON_CUSTOMER,
     Status.ON_HOLD,
 )
+# The queue's stand-in for "no deadline": after every real one.
+QUEUE_NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class SystemNote(models.TextChoices):
@@ -110,6 +114,30 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     # The nearest due instant of a running SLA clock, kept by sla.clocks.services for the queue.
     sla_due_at = models.DateTimeField(_("next SLA deadline"), null=True, blank=True)
+    # The agent queue's order, kept by the database itself whatever writes the row (a service,
+    # a bulk update): open first, nearest deadline (none last), most severe, oldest. An index
+    # gives the queue's first page in that order without sorting every open ticket.
+    queue_open = models.GeneratedField(  # 1 or 0, not a boolean: SQLite seeks "= 1" in an index
+        expression=models.Case(
+            models.When(status__in=OPEN_STATUSES, then=models.Value(1)), default=models.Value(0)
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
+    queue_due = models.GeneratedField(
+        expression=Coalesce("sla_due_at", models.Value(QUEUE_NO_DEADLINE)),
+        output_field=models.DateTimeField(),
+        db_persist=True,
+    )
+    severity_rank = models.GeneratedField(
+        expression=models.Case(
+            models.When(severity=Severity.BLOCKING, then=models.Value(0)),
+            models.When(severity=Severity.MAJOR, then=models.Value(1)),
+            default=models.Value(2),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
     merged_into = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -138,6 +166,15 @@ class Ticket(models.Model):
                 fields=["sla_due_at"],
                 condition=models.Q(status__in=OPEN_STATUSES),
                 name="ticket_open_due",
+            ),
+            # The agent queue's first page, in order: of one desk, of every desk.
+            models.Index(
+                fields=["desk", "queue_open", "queue_due", "severity_rank", "received_at"],
+                name="ticket_queue_desk",
+            ),
+            models.Index(
+                fields=["queue_open", "queue_due", "severity_rank", "received_at"],
+                name="ticket_queue_all",
             ),
             models.Index(fields=["organization", "-received_at"]),
             models.Index(fields=["requester", "-received_at"]),
