@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 
 from sla.clocks.calendar import next_opening
 from sla.clocks.selectors import calendar_snapshot_by_id, clocks_to_escalate
+from sla.clocks.snapshots import snapshots_by_id
 from sla.clocks.values import CalendarSnapshot, NeverOpenError
 from sla.models import Clock, EscalationLevel, Notification
 from tickets.history import ticket_event_record
@@ -90,6 +91,9 @@ class _WorkingHours:
         memberships = Desk.agents.through.objects.filter(user_id__in=unknown).order_by("-desk_id")
         for user_id, calendar_id in memberships.values_list("user_id", "desk__calendar_id"):
             self._own[user_id] = calendar_id  # written last: the desk with the lowest id
+        # Their calendars and the ticket's, kept by the process: one query for the versions.
+        wanted = {self._own[pk] or self._ticket.clock_calendar_id for pk in unknown}
+        self._snapshots.update(snapshots_by_id(wanted - self._snapshots.keys()))
 
     def _snapshot(self, calendar_id: int) -> CalendarSnapshot:
         if calendar_id not in self._snapshots:

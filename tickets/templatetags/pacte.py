@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django import template
@@ -155,22 +156,25 @@ def _reference_link(reference: str) -> SafeString:
     )
 
 
+def duration_units() -> dict[str, str]:
+    """The units of a duration, in the active language."""
+    return {"d": _("%(n)d d"), "h": _("%(n)d h"), "min": _("%(n)d min")}
+
+
+def duration_in(value: timedelta, units: Mapping[str, str]) -> str:
+    """A timedelta as "2 d 3 h 15 min", the largest units first (`units`: duration_units())."""
+    days, rest = divmod(int(value.total_seconds() // 60), 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [units[unit] % {"n": n} for unit, n in (("d", days), ("h", hours)) if n]
+    if minutes or not parts:
+        parts.append(units["min"] % {"n": minutes})
+    return " ".join(parts)
+
+
 @register.filter
 def duration(value: timedelta | None) -> str:
     """A timedelta as "2 d 3 h 15 min", the largest units first."""
-    if value is None:
-        return "—"
-    minutes = int(value.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(_("%(n)d d") % {"n": days})
-    if hours:
-        parts.append(_("%(n)d h") % {"n": hours})
-    if minutes or not parts:
-        parts.append(_("%(n)d min") % {"n": minutes})
-    return " ".join(parts)
+    return "—" if value is None else duration_in(value, duration_units())
 
 
 @register.filter

@@ -24,6 +24,7 @@ from django.utils.translation import pgettext
 from sla.models import Metric
 from tickets.models import Channel, Severity, Status
 from tickets.selectors import BadgeState, QueueRow, SlaBadge
+from tickets.templatetags.pacte import duration_in, duration_units
 
 register = template.Library()
 
@@ -65,22 +66,14 @@ class Words:
             "due": _("due"),
             "overdue": _("overdue by %(left)s"),
             "left": _("%(left)s left"),
-            "d": _("%(n)d d"),
-            "h": _("%(n)d h"),
-            "min": _("%(n)d min"),
+            **duration_units(),
             "business_hours": _("business hours"),
             "business_days": _("business days"),
         }
 
     def duration(self, value: timedelta) -> str:
-        """As the `duration` filter: "2 d 3 h 15 min", the largest units first."""
-        days, rest = divmod(int(value.total_seconds() // 60), 24 * 60)
-        hours, minutes = divmod(rest, 60)
-        units = self.badge
-        parts = [units[unit] % {"n": n} for unit, n in (("d", days), ("h", hours)) if n]
-        if minutes or not parts:
-            parts.append(units["min"] % {"n": minutes})
-        return " ".join(parts)
+        """As the `duration` filter, with the page's words."""
+        return duration_in(value, self.badge)
 
 
 def badge_html(badge: SlaBadge, words: Words) -> SafeString:
