@@ -7,8 +7,12 @@ class SlaConfig(AppConfig):
     verbose_name = _("Service levels")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from sla import contracts
         from sla.clocks import recount
+        from sla.reports.triggers import triggers_after_migrate
 
         recount.connect_signals()
         contracts.connect_signals()
+        post_migrate.connect(triggers_after_migrate, sender=self)

@@ -16,6 +16,7 @@ from sla.clocks.recount import calendar_clocks_recount, calendars_pending
 from sla.contracts import contracts_apply, contracts_remind
 from sla.notifications.delivery import notifications_deliver
 from sla.policies import policy_version_announce, policy_versions_announce_pending
+from sla.reports import rollups
 from sla.reports.monthly import monthly_reports_mail
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,13 @@ def monthly_reports_mail_task() -> int:
 def contracts_apply_task() -> int:
     """Every quarter of an hour (beat): "under contract" follows the contracts' dates."""
     return contracts_apply(now=timezone.now())
+
+
+@shared_task
+def report_rollups_count_task() -> int:
+    """Every ten minutes (beat): count the days whose tickets changed into the report's daily
+    roll-ups; how many days were counted."""
+    return rollups.dirty_days_count()
 
 
 @shared_task

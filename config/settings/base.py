@@ -358,6 +358,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sla.tasks.policy_versions_announce_pending_task",
         "schedule": timedelta(hours=1),
     },
+    # The SLA report's daily roll-ups: the days changed since they were counted, again.
+    "report-rollups": {
+        "task": "sla.tasks.report_rollups_count_task",
+        "schedule": timedelta(minutes=10),
+    },
     # "Under contract" follows the contracts' dates; managers hear of contracts ending.
     "contracts-apply": {
         "task": "sla.tasks.contracts_apply_task",

@@ -23,6 +23,7 @@ from sla.models.clocks import (
 )
 from sla.models.contracts import Contract, ServiceCredit
 from sla.models.notifications import Notification
+from sla.models.rollups import RollupClocks, RollupDay, RollupDirty, RollupTickets
 
 __all__ = [
     "BudgetAlert",
@@ -41,6 +42,10 @@ __all__ = [
     "Outage",
     "SlaPolicy",
     "PauseReason",
+    "RollupClocks",
+    "RollupDay",
+    "RollupDirty",
+    "RollupTickets",
     "ServiceCredit",
     "SlaPolicyVersion",
     "SlaTarget",

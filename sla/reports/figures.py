@@ -10,6 +10,7 @@ group is always one kind: severity × metric × kind.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -35,7 +36,7 @@ from tickets.models import Severity, Ticket
 SEVERITY_ORDER = {s: i for i, s in enumerate(Severity.values)}
 METRIC_ORDER = {m: i for i, m in enumerate(Metric.values)}
 # The groups of the report, each coded in SQL by its index here.
-_GROUP_KEYS: list[tuple[str, str, str]] = [
+GROUP_KEYS: list[tuple[str, str, str]] = [
     (sev, metric, kind) for sev in Severity.values for metric in Metric.values for kind in ClockKind
 ]
 
@@ -156,7 +157,7 @@ def _months(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[dateti
 
 
 def _grouped_by_minute(tickets: QuerySet[Ticket]) -> QuerySet[Ticket, tuple[int, ...]]:
-    """Per group (severity × metric × kind, coded as its index in ``_GROUP_KEYS``) and minute
+    """Per group (severity × metric × kind, coded as its index in ``GROUP_KEYS``) and minute
     of counted time: the clocks, and how many stopped, met, breached, were spared."""
     # From the tickets' side: one join driven by the period's range on ticket_report_received,
     # each ticket's clocks read from clock_report; no list of the period's tickets first. The
@@ -168,7 +169,7 @@ def _grouped_by_minute(tickets: QuerySet[Ticket]) -> QuerySet[Ticket, tuple[int,
     group = Case(
         *(
             When(severity=sev, clocks__metric=metric, clocks__kind=kind, then=Value(i))
-            for i, (sev, metric, kind) in enumerate(_GROUP_KEYS)
+            for i, (sev, metric, kind) in enumerate(GROUP_KEYS)
         ),
         output_field=IntegerField(),
     )
@@ -187,81 +188,106 @@ def _grouped_by_minute(tickets: QuerySet[Ticket]) -> QuerySet[Ticket, tuple[int,
     )
 
 
-def _group_figures(tickets: QuerySet[Ticket]) -> list[GroupFigures]:
-    """Each group's counts, and its mean, median and 90th percentile from its sorted
-    minutes."""
-    totals: dict[tuple[str, str, str], list[int]] = {}
-    buckets: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
-    for group_code, minute, count, stopped, met, breached, spared in _grouped_by_minute(tickets):
-        if group_code is None:  # a severity or clock kind the product does not know
-            continue
-        key = _GROUP_KEYS[group_code]
-        sums = totals.get(key)
+class Tally:
+    """Each group's counts and the counted minutes of its clocks, added up from rows grouped
+    by minute (``_grouped_by_minute``) or from daily roll-ups (sla.reports.rollups)."""
+
+    def __init__(self) -> None:
+        self.totals: dict[tuple[str, str, str], list[int]] = {}
+        self.minutes: dict[tuple[str, str, str], Counter[int]] = {}
+
+    def add(self, key: tuple[str, str, str], *counts: int) -> Counter[int]:
+        """Add (clocks, stopped, met, breached, spared) to the group; its minutes to count."""
+        sums = self.totals.get(key)
         if sums is None:
-            sums = totals[key] = [0, 0, 0, 0, 0]
-        sums[0] += count
-        sums[1] += stopped
-        sums[2] += met
-        sums[3] += breached
-        sums[4] += spared
-        if minute is not None:
-            buckets.setdefault(key, []).append((minute, count))
-    groups = []
-    for key, (count, stopped, met, breached, spared) in totals.items():
-        counted_clocks = sorted(buckets.get(key, []))
-        n = sum(c for _, c in counted_clocks)
-        groups.append(
-            GroupFigures(
-                *key,
-                clocks=count,
-                stopped=stopped,
-                met=met,
-                breached=breached,
-                spared=spared,
-                median=_nearest_rank(counted_clocks, n, 50),
-                p90=_nearest_rank(counted_clocks, n, 90),
-                mean=timedelta(seconds=round(sum(m * c for m, c in counted_clocks) * 60 / n))
-                if n
-                else None,
+            sums = self.totals[key] = [0, 0, 0, 0, 0]
+            self.minutes[key] = Counter()
+        for i, n in enumerate(counts):
+            sums[i] += n
+        return self.minutes[key]
+
+    def add_grouped(self, tickets: QuerySet[Ticket]) -> None:
+        for group_code, minute, *counts in _grouped_by_minute(tickets):
+            if group_code is None:  # a severity or clock kind the product does not know
+                continue
+            minutes = self.add(GROUP_KEYS[group_code], *counts)
+            if minute is not None:
+                minutes[minute] += counts[0]
+
+    def figures(self) -> list[GroupFigures]:
+        """Each group's counts, and its mean, median and 90th percentile from its sorted
+        minutes."""
+        groups = []
+        for key, (count, stopped, met, breached, spared) in self.totals.items():
+            counted_clocks = sorted(self.minutes[key].items())
+            n = sum(c for _, c in counted_clocks)
+            groups.append(
+                GroupFigures(
+                    *key,
+                    clocks=count,
+                    stopped=stopped,
+                    met=met,
+                    breached=breached,
+                    spared=spared,
+                    median=_nearest_rank(counted_clocks, n, 50),
+                    p90=_nearest_rank(counted_clocks, n, 90),
+                    mean=timedelta(seconds=round(sum(m * c for m, c in counted_clocks) * 60 / n))
+                    if n
+                    else None,
+                )
+            )
+        groups.sort(
+            key=lambda g: (
+                SEVERITY_ORDER.get(g.severity, 9),
+                METRIC_ORDER.get(g.metric, 9),
+                g.kind,
             )
         )
-    groups.sort(
-        key=lambda g: (SEVERITY_ORDER.get(g.severity, 9), METRIC_ORDER.get(g.metric, 9), g.kind)
-    )
-    return groups
+        return groups
 
 
-def _month_figures(
-    tickets: QuerySet[Ticket], *, start: datetime, end: datetime, zone: ZoneInfo
-) -> list[MonthFigures]:
-    """The months in one pass over the period's tickets, each with its stopped correction
-    clock (one at most): a month is the first bound a ticket is received before."""
-    bounds = [(month, min(following, end)) for month, following in _months(start, end, zone)]
-    per_month = {
-        row["month"]: row
-        for row in tickets.annotate(
+def month_segments(
+    start: datetime, end: datetime, zone: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    """The report's months: each local month's first instant and where it ends in [start, end)."""
+    return [(month, min(following, end)) for month, following in _months(start, end, zone)]
+
+
+def month_counts(
+    tickets: QuerySet[Ticket], segments: list[tuple[datetime, datetime]]
+) -> dict[int, list[int]]:
+    """Per month (its index in ``segments``): the tickets received, and their correction
+    clocks (one at most) stopped and met, in one pass over the tickets: a ticket's month is
+    the first end it is received before."""
+    rows = (
+        tickets.annotate(
             correction=FilteredRelation(
                 "clocks",
                 condition=Q(clocks__metric=Metric.CORRECTION, clocks__state=Clock.State.STOPPED),
             ),
             month=Case(
-                *(When(received_at__lt=b, then=Value(i)) for i, (_, b) in enumerate(bounds)),
+                *(When(received_at__lt=b, then=Value(i)) for i, (_, b) in enumerate(segments)),
                 output_field=IntegerField(),
             ),
         )
         .order_by()
-        .values("month")
+        .values_list("month")
         .annotate(
             received=Count("pk"),
             stopped=Count("correction"),
             met=Count("correction", filter=Q(correction__outcome=Clock.Outcome.MET)),
         )
-    }
-    empty = {"received": 0, "stopped": 0, "met": 0}
-    return [
-        MonthFigures(month, **{k: per_month.get(i, empty)[k] for k in empty})
-        for i, (month, _) in enumerate(bounds)
+    )
+    return {month: [received, stopped, met] for month, received, stopped, met in rows}
+
+
+def report_of(
+    tally: Tally, segments: list[tuple[datetime, datetime]], counts: dict[int, list[int]]
+) -> Report:
+    months = [
+        MonthFigures(month, *counts.get(i, (0, 0, 0))) for i, (month, _) in enumerate(segments)
     ]
+    return Report(received=sum(m.received for m in months), groups=tally.figures(), months=months)
 
 
 def sla_report(
@@ -272,8 +298,10 @@ def sla_report(
 
     The clocks are grouped by the minute of their counted time as well: the sorted minutes
     with their counts give each group's exact nearest-rank percentiles (to the minute, as
-    pages show them) from a few thousand rows instead of every clock.
+    pages show them) from a few thousand rows instead of every clock. A manager's report,
+    over every ticket, reads daily roll-ups instead (sla.reports.rollups).
     """
-    groups = _group_figures(tickets)
-    months = _month_figures(tickets, start=start, end=end, zone=zone)
-    return Report(received=sum(m.received for m in months), groups=groups, months=months)
+    tally = Tally()
+    tally.add_grouped(tickets)
+    segments = month_segments(start, end, zone)
+    return report_of(tally, segments, month_counts(tickets, segments))

@@ -1,0 +1,157 @@
+"""The SLA report from daily roll-ups: the same figures as from the tickets themselves, under
+every filter and in any time zone; a change to a counted day is in the next report at once
+(the database's triggers mark the day), whatever wrote it; lost triggers invalidate every day."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+
+from sla.models import Clock, RollupDay, RollupDirty
+from sla.reports import figures, rollups
+from sla.reports.triggers import triggers_after_migrate, triggers_expected, triggers_present
+from sla.tasks import report_rollups_count_task
+from tests.factories import World, open_ticket
+from tickets import services
+from tickets.models import Status, Ticket
+
+pytestmark = pytest.mark.django_db
+BERLIN = ZoneInfo("Europe/Berlin")
+H = timedelta(hours=1)
+LATER = datetime(2026, 7, 20, 12, 0, tzinfo=UTC)  # when the days are counted
+
+
+def _at(day: int, hour: int, month: int = 6) -> datetime:
+    return datetime(2026, month, day, hour, 30, tzinfo=BERLIN)
+
+
+# Received (Berlin), severity, hours to the acknowledgement (None: never), resolved after.
+# 30 June 23:30 and 1 July 00:30 in Berlin are both 30 June in UTC: that day is cut by July.
+TICKETS = [
+    (_at(29, 9), "blocking", 1, 30),
+    (_at(29, 10), "major", 3, None),
+    (_at(29, 11), "blocking", 7, None),  # acknowledged late: a breach
+    (_at(30, 10), "minor", 2, 50),
+    (_at(30, 23), "major", None, None),
+    (_at(1, 0, month=7), "blocking", 4, 20),
+    (_at(1, 14, month=7), "minor", None, None),
+    (_at(2, 9, month=7), "major", 1, 3),
+    (_at(2, 15, month=7), "blocking", 2, None),
+]
+
+
+@pytest.fixture
+def tickets(world: World) -> list[Ticket]:
+    made = []
+    for n, (at, severity, ack, resolved) in enumerate(TICKETS):
+        contact = world.bob if n % 3 == 2 else world.alice
+        agent = world.agent_fr if contact == world.bob else world.agent_eu
+        with time_machine.travel(at, tick=False):
+            ticket = open_ticket(contact, severity=severity, received_at=at)
+        if ack is not None:
+            with time_machine.travel(at + ack * H, tick=False):
+                services.ticket_acknowledge(ticket=ticket, actor=agent)
+        if resolved is not None:
+            with time_machine.travel(at + resolved * H, tick=False):
+                services.ticket_change_status(ticket=ticket, actor=agent, status=Status.RESOLVED)
+        made.append(ticket)
+    return made
+
+
+def period(zone: ZoneInfo = BERLIN, **narrow: object) -> figures.ReportFilter:
+    return figures.ReportFilter(
+        start=datetime(2026, 6, 1, tzinfo=zone), end=datetime(2026, 8, 1, tzinfo=zone), **narrow
+    )
+
+
+def of_tickets(filters: figures.ReportFilter, zone: ZoneInfo = BERLIN) -> figures.Report:
+    tickets = figures.report_tickets(Ticket.objects.all(), filters)
+    return figures.sla_report(tickets, start=filters.start, end=filters.end, zone=zone)
+
+
+def count_days() -> int:
+    return rollups.dirty_days_count(now=LATER)
+
+
+def test_the_rolled_report_is_the_report_of_the_tickets(world: World, tickets: list) -> None:
+    assert count_days() == 4  # 29 June to 2 July (UTC)
+    assert not RollupDirty.objects.exists()
+    assert rollups.rolled_days(
+        period().start, period().end, figures.month_segments(period().start, period().end, BERLIN)
+    ) == [date(2026, 6, 29), date(2026, 7, 1), date(2026, 7, 2)]  # 30 June holds July's start
+    for filters in (
+        period(),
+        period(desk_id=world.europe.pk),
+        period(severity="blocking"),
+        period(organization_id=world.acme.pk),
+        period(agent_id=world.agent_eu.pk),
+    ):
+        report = rollups.sla_report_rolled(filters, BERLIN)
+        assert report == of_tickets(filters)
+    report = rollups.sla_report_rolled(period(), BERLIN)
+    assert report.received == 9 and report.breached >= 1
+    assert [(m.month.month, m.received) for m in report.months] == [(6, 5), (7, 4)]
+    # In UTC no month cuts a day: every counted day is read from its roll-ups.
+    assert rollups.sla_report_rolled(period(UTC), UTC) == of_tickets(period(UTC), UTC)
+
+
+def test_a_change_to_a_counted_day_is_in_the_next_report(world: World, tickets: list) -> None:
+    count_days()
+    late = tickets[1]  # 29 June, major, acknowledged, not resolved
+    with time_machine.travel(LATER, tick=False):
+        services.ticket_change_status(ticket=late, actor=world.agent_eu, status=Status.RESOLVED)
+        services.ticket_reclassify(
+            ticket=tickets[6], actor=world.agent_eu, severity="major", reason="Two tills down."
+        )
+    assert set(RollupDirty.objects.values_list("day", flat=True)) == {
+        date(2026, 6, 29),
+        date(2026, 7, 1),
+    }
+    assert rollups.sla_report_rolled(period(), BERLIN) == of_tickets(period())
+    # A bulk update, past the models' save, marks its day too.
+    count_days()
+    Clock.objects.filter(ticket=tickets[7]).update(breached_at=LATER)
+    assert list(RollupDirty.objects.values_list("day", flat=True).distinct()) == [date(2026, 7, 2)]
+    assert rollups.sla_report_rolled(period(), BERLIN) == of_tickets(period())
+    with time_machine.travel(datetime(2026, 7, 2, 23, 0, tzinfo=UTC), tick=False):
+        assert report_rollups_count_task() == 0  # today's tickets keep changing: not counted
+    with time_machine.travel(LATER, tick=False):
+        assert report_rollups_count_task() == 1
+    assert not RollupDirty.objects.exists()
+    assert rollups.sla_report_rolled(period(), BERLIN) == of_tickets(period())
+
+
+def test_merging_and_deleting_a_ticket_marks_its_day(world: World, tickets: list) -> None:
+    count_days()
+    with time_machine.travel(LATER, tick=False):
+        services.ticket_merge(source=tickets[1], target=tickets[0], actor=world.agent_eu)
+    assert rollups.sla_report_rolled(period(), BERLIN) == of_tickets(period())
+    assert rollups.sla_report_rolled(period(), BERLIN).received == 8
+    count_days()
+    tickets[7].delete()
+    assert rollups.sla_report_rolled(period(), BERLIN) == of_tickets(period())
+    assert rollups.sla_report_rolled(period(), BERLIN).received == 7
+
+
+def test_lost_triggers_make_every_day_dirty_again(world: World, tickets: list) -> None:
+    count_days()
+    assert triggers_present(connection) == triggers_expected(connection)
+    # As a migration that rebuilds the clocks' table on SQLite would leave it.
+    with connection.cursor() as cursor:
+        name = "sla_rollup_clock_update"
+        cursor.execute(
+            f"DROP TRIGGER {name}" + ("" if connection.vendor == "sqlite" else " ON sla_clock")
+        )
+    Clock.objects.filter(ticket=tickets[0], metric="acknowledgement").update(elapsed_seconds=7200)
+    assert not RollupDirty.objects.exists()  # unrecorded: the roll-up of 29 June is stale
+    assert rollups.sla_report_rolled(period(), BERLIN) != of_tickets(period())
+    triggers_after_migrate(using="default")  # what every migrate does
+    assert triggers_present(connection) == triggers_expected(connection)
+    assert set(RollupDirty.objects.values_list("day", flat=True)) == set(
+        RollupDay.objects.values_list("day", flat=True)
+    )
+    assert rollups.sla_report_rolled(period(), BERLIN) == of_tickets(period())
