@@ -1,6 +1,6 @@
 """Time and SQL queries of the SLA sweep at 100,000 open tickets, 1 % of them due.
 
-    .venv/bin/python bench/sweep.py [--tickets 100000] [--runs 20] [--database-url URL]
+    .venv/bin/python bench/sweep.py [--tickets 100000] [--due 1000] [--runs 20] [--database-url URL]
 
 Works on its own database, never var/pacte.sqlite3: var/bench-sweep.sqlite3, recreated on each
 run, or a PostgreSQL database whose name contains 'bench', dropped and created again (as
@@ -48,6 +48,7 @@ HANDLED = 4  # per cent of tickets whose crossed thresholds were all escalated a
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--tickets", type=int, default=100_000)
 parser.add_argument("--runs", type=int, default=20)
+parser.add_argument("--due", type=int, help="clocks crossed and not escalated (default: 1 %%)")
 parser.add_argument("--database-url", help="postgres://… (default: var/bench-sweep.sqlite3)")
 ARGS = parser.parse_args()
 use_database(ARGS.database_url, SQLITE_FILE)
@@ -195,7 +196,7 @@ class Seeder:
 
         Due: the acknowledgement clock crossed a threshold above its level. Handled: every
         clock at the level it crossed. The rest: both clocks far from their first threshold."""
-        due = total // 100
+        due = total // 100 if ARGS.due is None else ARGS.due
         plan = [(c, level) for (c, level), n in DUE_MIX.items() for _ in range(n * due // 1000)]
         plan += [(1, 0)] * (due - len(plan))
         handled = total * HANDLED // 100
