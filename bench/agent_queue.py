@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING
 ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().parent
 # The project's root first, and not this folder: scripts import `bench.…` and the project.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
-SQLITE_FILE = ROOT / "var" / "bench-queue.sqlite3"
 
-from bench.benchdb import machine_facts, use_database
+from bench.benchdb import bench_file, machine_facts, use_database
+
+SQLITE_FILE = bench_file("bench-queue.sqlite3")
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--tickets", type=int, default=100_000)

@@ -15,6 +15,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 
+def bench_file(name: str) -> Path:
+    """A bench's own file in var/, or in $PACTE_BENCH_DIR when set (the test suite's smoke run
+    of every bench sets it, so that it never replaces the database of a bench running beside)."""
+    folder = os.environ.get("PACTE_BENCH_DIR") or Path(__file__).resolve().parents[1] / "var"
+    return Path(folder) / name
+
+
 def use_database(url: str | None, sqlite_file: Path) -> None:
     """Point Django at the bench database, before setup; recreate it when it is ours."""
     if url is None:

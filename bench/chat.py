@@ -31,7 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
-SQLITE_FILE = ROOT / "var" / "bench-chat.sqlite3"
+from bench.benchdb import bench_file
+
+SQLITE_FILE = bench_file("bench-chat.sqlite3")
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--conversations", type=int, default=50)

@@ -51,6 +51,8 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 
 import requests  # noqa: E402
 
+from bench.benchdb import bench_file  # noqa: E402
+
 BIN = Path(sys.executable).parent
 CUSTOMERS = ["klaus", "petra", "olivia", "camille"]  # tickets/demo/people.py's logins
 AGENTS = ["anna", "nate", "fanny", "maya"]
@@ -421,7 +423,7 @@ def main() -> int:
         server_errors = (workdir / "web.log").read_text(errors="replace").count("Traceback")
         print(f'server log: {locked} "database is locked", {server_errors} tracebacks')
         if server_errors:
-            shutil.copy(workdir / "web.log", ROOT / "var" / "bench-load-web.log")
+            shutil.copy(workdir / "web.log", bench_file("bench-load-web.log"))
             print("server log kept in var/bench-load-web.log")
         failed = sum(len(e) for e in results.errors.values()) + server_errors
     return 1 if failed else 0

@@ -49,7 +49,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
-from bench.benchdb import machine_facts, use_database
+from bench.benchdb import bench_file, machine_facts, use_database
 from bench.peer.mails import incident_body, reply
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -64,7 +64,7 @@ if ARGS.database_url and not (
     ARGS.database_url.startswith(BENCH_POSTGRES) and "bench" in urlsplit(ARGS.database_url).path
 ):
     sys.exit("bench/mail_intake.py recreates its database: give a PostgreSQL URL naming *bench*")
-use_database(ARGS.database_url, ROOT / "var" / "bench-email.sqlite3")
+use_database(ARGS.database_url, bench_file("bench-email.sqlite3"))
 DATABASE_URL = os.environ["DATABASE_URL"]
 os.environ["PACTE_MAIL_DEFAULT_DESK"] = "eu"
 warnings.filterwarnings("ignore", message="No directory at")

@@ -30,9 +30,10 @@ from zoneinfo import ZoneInfo
 ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().parent
 # The project's root first, and not this folder: scripts import `bench.…` and the project.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
-SQLITE_FILE = ROOT / "var" / "bench-recount.sqlite3"
 
-from bench.benchdb import machine_facts, use_database
+from bench.benchdb import bench_file, machine_facts, use_database
+
+SQLITE_FILE = bench_file("bench-recount.sqlite3")
 
 GOAL_SECONDS = 10.0
 NOW = datetime(2026, 12, 18, 9, 0, tzinfo=UTC)  # a Friday: the closure starts on Monday

@@ -22,14 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
 
-from bench.benchdb import machine_facts, use_database
+from bench.benchdb import bench_file, machine_facts, use_database
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--tickets", type=int, default=100_000)
 parser.add_argument("--runs", type=int, default=10)
 parser.add_argument("--database-url", help="postgres://… (default: var/bench-reports.sqlite3)")
 ARGS = parser.parse_args()
-use_database(ARGS.database_url, ROOT / "var" / "bench-reports.sqlite3")
+use_database(ARGS.database_url, bench_file("bench-reports.sqlite3"))
 warnings.filterwarnings("ignore", message="No directory at")
 
 import django

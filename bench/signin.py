@@ -23,14 +23,14 @@ from pathlib import Path
 ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().parent
 # The project's root first, and not this folder: scripts import `bench.…` and the project.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
-from bench.benchdb import machine_facts, use_database
+from bench.benchdb import bench_file, machine_facts, use_database
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--tickets", type=int, default=10_000)
 parser.add_argument("--runs", type=int, default=40)
 parser.add_argument("--database-url", help="postgres://… (default: var/bench-signin.sqlite3)")
 ARGS = parser.parse_args()
-use_database(ARGS.database_url, ROOT / "var" / "bench-signin.sqlite3")
+use_database(ARGS.database_url, bench_file("bench-signin.sqlite3"))
 warnings.filterwarnings("ignore", message="No directory at")  # whitenoise, without collectstatic
 
 import django

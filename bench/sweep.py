@@ -32,9 +32,10 @@ from typing import Any
 ROOT, HERE = Path(__file__).resolve().parents[1], Path(__file__).resolve().parent
 # The project's root first, and not this folder: scripts import `bench.…` and the project.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
-SQLITE_FILE = ROOT / "var" / "bench-sweep.sqlite3"
 
-from bench.benchdb import machine_facts, private_redis, use_database
+from bench.benchdb import bench_file, machine_facts, private_redis, use_database
+
+SQLITE_FILE = bench_file("bench-sweep.sqlite3")
 
 SELECTOR_TARGET_MS = 50.0
 BATCH = 5_000

@@ -37,7 +37,8 @@ BENCHES = [
 def test_the_benchmark_runs_and_prints_its_figures(
     argv: list[str], says: str, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # each its own SQLite
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # each its own SQLite,
+    env["PACTE_BENCH_DIR"] = str(tmp_path)  # in the test's folder, not a running bench's var/
     own = ["--var", str(tmp_path)] if argv[0].startswith("peer/") else []  # not var/peer/
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / argv[0]), *argv[1:], *own],
