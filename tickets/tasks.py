@@ -85,6 +85,22 @@ def backup_task() -> str:
 
 
 @shared_task
+def sqlite_optimize_task() -> bool:
+    """Daily (beat): SQLite refreshes the statistics its query planner reads (``PRAGMA
+    optimize``, as SQLite advises for long-lived databases); without them it may read a
+    period's tickets through the wrong index (the SLA report, sla.reports.rollups).
+    PostgreSQL's autovacuum keeps its own, and this does nothing."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA analysis_limit=1000")  # a sample of each index: milliseconds
+        cursor.execute("PRAGMA optimize=0x10002")  # every table whose statistics are stale
+    return True
+
+
+@shared_task
 def backup_watch_task() -> bool:
     """Hourly (beat): mail the managers, once a day, while the last backup is late."""
     return backup_watch(now=timezone.now())

@@ -349,6 +349,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.backup_task",
         "schedule": timedelta(hours=24),
     },
+    "sqlite-optimize": {
+        "task": "tickets.tasks.sqlite_optimize_task",
+        "schedule": timedelta(hours=24),
+    },
     "sqlite-backup-watch": {
         "task": "tickets.tasks.backup_watch_task",
         "schedule": timedelta(hours=1),

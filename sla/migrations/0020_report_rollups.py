@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
                 ("day", models.DateField()),
                 ("desk_id", models.BigIntegerField()),
                 ("severity", models.CharField(max_length=16)),
-                ("received", models.PositiveIntegerField()),
+                ("hours", models.BinaryField()),
             ],
             options={
                 "constraints": [

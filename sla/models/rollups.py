@@ -37,12 +37,15 @@ class RollupDirty(models.Model):
 
 
 class RollupTickets(models.Model):
-    """The tickets received on a UTC day (not merged into another), per desk and severity."""
+    """The tickets received on a UTC day (not merged into another), per desk and severity,
+    hour by hour (so that a month beginning within the day, at a local midnight, splits it):
+    for each of the 24 hours, the tickets received, and of their correction clocks those
+    stopped and those met, as 72 unsigned 32-bit little-endian integers."""
 
     day = models.DateField()
     desk_id = models.BigIntegerField()
     severity = models.CharField(max_length=16)
-    received = models.PositiveIntegerField()
+    hours = models.BinaryField()
 
     class Meta:
         constraints: ClassVar = [
@@ -52,7 +55,7 @@ class RollupTickets(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} desk {self.desk_id} {self.severity}: {self.received}"
+        return f"{self.day} desk {self.desk_id} {self.severity}"
 
 
 class RollupClocks(models.Model):

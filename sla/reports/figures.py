@@ -11,6 +11,7 @@ group is always one kind: severity × metric × kind.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -156,7 +157,7 @@ def _months(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[dateti
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-def _grouped_by_minute(tickets: QuerySet[Ticket]) -> QuerySet[Ticket, tuple[int, ...]]:
+def grouped_by_minute(tickets: QuerySet[Ticket]) -> QuerySet[Ticket, tuple[int, ...]]:
     """Per group (severity × metric × kind, coded as its index in ``GROUP_KEYS``) and minute
     of counted time: the clocks, and how many stopped, met, breached, were spared."""
     # From the tickets' side: one join driven by the period's range on ticket_report_received,
@@ -190,7 +191,7 @@ def _grouped_by_minute(tickets: QuerySet[Ticket]) -> QuerySet[Ticket, tuple[int,
 
 class Tally:
     """Each group's counts and the counted minutes of its clocks, added up from rows grouped
-    by minute (``_grouped_by_minute``) or from daily roll-ups (sla.reports.rollups)."""
+    by minute (``grouped_by_minute``) or from daily roll-ups (sla.reports.rollups)."""
 
     def __init__(self) -> None:
         self.totals: dict[tuple[str, str, str], list[int]] = {}
@@ -206,8 +207,9 @@ class Tally:
             sums[i] += n
         return self.minutes[key]
 
-    def add_grouped(self, tickets: QuerySet[Ticket]) -> None:
-        for group_code, minute, *counts in _grouped_by_minute(tickets):
+    def add_grouped(self, rows: Iterable[tuple[int, ...]]) -> None:
+        """Add the rows of ``grouped_by_minute`` (of one queryset, or of several united)."""
+        for group_code, minute, *counts in rows:
             if group_code is None:  # a severity or clock kind the product does not know
                 continue
             minutes = self.add(GROUP_KEYS[group_code], *counts)
@@ -253,13 +255,13 @@ def month_segments(
     return [(month, min(following, end)) for month, following in _months(start, end, zone)]
 
 
-def month_counts(
+def month_rows(
     tickets: QuerySet[Ticket], segments: list[tuple[datetime, datetime]]
-) -> dict[int, list[int]]:
+) -> QuerySet[Ticket, tuple[int, ...]]:
     """Per month (its index in ``segments``): the tickets received, and their correction
     clocks (one at most) stopped and met, in one pass over the tickets: a ticket's month is
     the first end it is received before."""
-    rows = (
+    return (
         tickets.annotate(
             correction=FilteredRelation(
                 "clocks",
@@ -278,7 +280,14 @@ def month_counts(
             met=Count("correction", filter=Q(correction__outcome=Clock.Outcome.MET)),
         )
     )
-    return {month: [received, stopped, met] for month, received, stopped, met in rows}
+
+
+def month_counts(rows: Iterable[tuple[int, ...]], counts: dict[int, list[int]]) -> None:
+    """Add the rows of ``month_rows`` to each month's [received, stopped, met]."""
+    for month, *numbers in rows:
+        sums = counts.setdefault(month, [0, 0, 0])
+        for i, n in enumerate(numbers):
+            sums[i] += n
 
 
 def report_of(
@@ -301,7 +310,8 @@ def sla_report(
     pages show them) from a few thousand rows instead of every clock. A manager's report,
     over every ticket, reads daily roll-ups instead (sla.reports.rollups).
     """
-    tally = Tally()
-    tally.add_grouped(tickets)
+    tally, counts = Tally(), dict[int, list[int]]()
+    tally.add_grouped(grouped_by_minute(tickets))
     segments = month_segments(start, end, zone)
-    return report_of(tally, segments, month_counts(tickets, segments))
+    month_counts(month_rows(tickets, segments), counts)
+    return report_of(tally, segments, counts)

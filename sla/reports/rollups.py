@@ -10,13 +10,12 @@ from __future__ import annotations
 import sys
 from array import array
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import reduce
-from operator import or_
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from sla.models import Clock, Metric, RollupClocks, RollupDay, RollupDirty, RollupTickets
@@ -24,17 +23,18 @@ from sla.reports import figures
 from tickets.models import Ticket
 
 ONE_DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 _KNOWN_GROUPS = set(figures.GROUP_KEYS)
 
 
-def _minutes_bytes(minutes: list[int]) -> bytes:
-    values = array("I", minutes)
+def _packed(numbers: list[int]) -> bytes:
+    values = array("I", numbers)
     if sys.byteorder != "little":
         values.byteswap()
     return values.tobytes()
 
 
-def _minutes_of(data: bytes | memoryview) -> array[int]:
+def _unpacked(data: bytes | memoryview) -> array[int]:
     values = array("I")
     values.frombytes(data)
     if sys.byteorder != "little":
@@ -44,6 +44,52 @@ def _minutes_of(data: bytes | memoryview) -> array[int]:
 
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+Key = tuple[int, str, str, str]  # desk, severity, metric, clock kind
+
+
+def _tickets_by_hour(
+    tickets: QuerySet[Ticket], start: datetime
+) -> dict[tuple[int, str], list[int]]:
+    """Per desk and severity, for each hour of the day: received, corrections stopped, met."""
+    hours: defaultdict[tuple[int, str], list[int]] = defaultdict(lambda: [0] * 72)
+    rows = tickets.annotate(
+        correction=FilteredRelation(
+            "clocks",
+            condition=Q(clocks__metric=Metric.CORRECTION, clocks__state=Clock.State.STOPPED),
+        )
+    ).values_list("desk_id", "severity", "received_at", "correction__outcome")
+    for desk, severity, received_at, outcome in rows:
+        at = 3 * int((received_at - start).total_seconds() // 3600)
+        numbers = hours[(desk, severity)]
+        numbers[at] += 1
+        numbers[at + 1] += outcome is not None
+        numbers[at + 2] += outcome == Clock.Outcome.MET
+    return hours
+
+
+def _clock_groups(tickets: QuerySet[Ticket]) -> tuple[dict[Key, list[int]], dict[Key, list[int]]]:
+    """Per desk, severity, metric and kind: (clocks, stopped, met, breached, spared), and the
+    counted minutes."""
+    groups: defaultdict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    minutes: defaultdict[Key, list[int]] = defaultdict(list)
+    clocks = Clock.objects.filter(ticket__in=tickets).values_list(
+        "ticket__desk_id", "ticket__severity", "metric", "kind", "elapsed_seconds",
+        "state", "outcome", "breached_at", "spared_from",
+    )  # fmt: skip
+    for desk, severity, metric, kind, elapsed, state, outcome, breached_at, spared in clocks:
+        key = (desk, severity, metric, kind)
+        met = state == Clock.State.STOPPED and outcome == Clock.Outcome.MET
+        sums = groups[key]
+        sums[0] += 1
+        sums[1] += state == Clock.State.STOPPED
+        sums[2] += met
+        sums[3] += breached_at is not None
+        sums[4] += met and spared != ""
+        if elapsed is not None:
+            minutes[key].append(elapsed // 60)
+    return groups, minutes
 
 
 def day_count(day: date) -> None:
@@ -59,31 +105,13 @@ def day_count(day: date) -> None:
         tickets = Ticket.objects.filter(
             received_at__gte=start, received_at__lt=start + ONE_DAY, merged_into__isnull=True
         )
-        received = tickets.order_by().values_list("desk_id", "severity").annotate(n=Count("pk"))
-        groups: defaultdict[tuple[int, str, str, str], list[int]] = defaultdict(
-            lambda: [0, 0, 0, 0, 0]
-        )
-        minutes: defaultdict[tuple[int, str, str, str], list[int]] = defaultdict(list)
-        clocks = Clock.objects.filter(ticket__in=tickets).values_list(
-            "ticket__desk_id", "ticket__severity", "metric", "kind", "elapsed_seconds",
-            "state", "outcome", "breached_at", "spared_from",
-        )  # fmt: skip
-        for desk, severity, metric, kind, elapsed, state, outcome, breached_at, spared in clocks:
-            key = (desk, severity, metric, kind)
-            met = state == Clock.State.STOPPED and outcome == Clock.Outcome.MET
-            sums = groups[key]
-            sums[0] += 1
-            sums[1] += state == Clock.State.STOPPED
-            sums[2] += met
-            sums[3] += breached_at is not None
-            sums[4] += met and spared != ""
-            if elapsed is not None:
-                minutes[key].append(elapsed // 60)
+        hours = _tickets_by_hour(tickets, start)
+        groups, minutes = _clock_groups(tickets)
         RollupTickets.objects.filter(day=day).delete()
         RollupClocks.objects.filter(day=day).delete()
         RollupTickets.objects.bulk_create(
-            RollupTickets(day=day, desk_id=desk, severity=severity, received=n)
-            for desk, severity, n in received
+            RollupTickets(day=day, desk_id=desk, severity=severity, hours=_packed(numbers))
+            for (desk, severity), numbers in hours.items()
         )
         RollupClocks.objects.bulk_create(
             RollupClocks(
@@ -97,7 +125,7 @@ def day_count(day: date) -> None:
                 met=sums[2],
                 breached=sums[3],
                 spared=sums[4],
-                minutes=_minutes_bytes(sorted(minutes[key])),
+                minutes=_packed(sorted(minutes[key])),
             )
             for key, sums in groups.items()
         )
@@ -119,68 +147,102 @@ def dirty_days_count(*, limit: int = 400, now: datetime | None = None) -> int:
     return len(days)
 
 
-def _whole_days(
-    start: datetime, end: datetime, segments: list[tuple[datetime, datetime]]
-) -> tuple[date, date, set[datetime]]:
-    """The UTC days within [start, end), and the instants that cut a day in two (the ends
-    of the months that fall inside a day)."""
+def _whole_days(start: datetime, end: datetime) -> tuple[date, date]:
+    """The first UTC day that starts within [start, end), and the first that does not end
+    within it."""
     first = start.astimezone(UTC).date()
     if _day_start(first) < start:
         first += ONE_DAY
-    last = end.astimezone(UTC).date()  # the day [last, last + 1) is not whole in the period
-    cuts = {b for _, b in segments if b != _day_start(b.astimezone(UTC).date())}
-    return first, last, cuts
+    return first, end.astimezone(UTC).date()
 
 
-def rolled_days(
-    start: datetime, end: datetime, segments: list[tuple[datetime, datetime]]
-) -> list[date]:
-    """The days of the period that roll-ups may answer for: counted, not dirty since, whole
-    within the period and within one of its months."""
-    first, last, cuts = _whole_days(start, end, segments)
-    cut_days = {c.astimezone(UTC).date() for c in cuts}
-    counted = (
+def rolled_days(start: datetime, end: datetime) -> list[date]:
+    """The days of the period that roll-ups may answer for: counted, not dirty since, and
+    whole within the period; in order."""
+    first, last = _whole_days(start, end)
+    return list(
         RollupDay.objects.filter(day__gte=first, day__lt=last)
         .exclude(Exists(RollupDirty.objects.filter(day=OuterRef("day"))))
         .order_by("day")
         .values_list("day", flat=True)
     )
-    return [day for day in counted if day not in cut_days]
 
 
-def _others(start: datetime, end: datetime, days: list[date]) -> Q | None:
-    """The instants of [start, end) outside the rolled days, as ranges of ``received_at``;
-    None when there are none."""
-    ranges: list[tuple[datetime, datetime]] = []
-    at = start
-    for day in days:  # sorted
+MonthParts = list[tuple[int, int, int]]  # (month's index, first hour, end hour) of a day
+
+
+def month_parts(
+    days: list[date], segments: list[tuple[datetime, datetime]]
+) -> dict[date, MonthParts]:
+    """For each (sorted) day, its hours in each month of the report: one part for most
+    days, two for a day that a month begins within (in Berlin, July begins on 30 June at
+    22:00 UTC). A day that a month begins within off a whole hour (a zone half an hour from
+    UTC) has none: its months are read from its tickets."""
+    parts: dict[date, MonthParts] = {}
+    i = 0
+    for day in days:
+        start = _day_start(day)
+        while segments[i][1] <= start:
+            i += 1
+        hours, j = [], i
+        while j < len(segments) and segments[j][0] < start + ONE_DAY:
+            low = max(segments[j][0], start) - start
+            high = min(segments[j][1], start + ONE_DAY) - start
+            if low % HOUR or high % HOUR:
+                break
+            hours.append((j, low // HOUR, high // HOUR))
+            j += 1
+        else:
+            parts[day] = hours
+    return parts
+
+
+def _ranges(filters: figures.ReportFilter, days: list[date]) -> list[figures.ReportFilter]:
+    """The instants of the period outside the (sorted) days, as filters of shorter periods
+    (each the only range on ``received_at`` of its query: SQLite bounds an index's range
+    with one lower and one upper bound, not always the tightest)."""
+    ranges = []
+    at = filters.start
+    for day in days:
         if _day_start(day) > at:
-            ranges.append((at, _day_start(day)))
+            ranges.append(replace(filters, start=at, end=_day_start(day)))
         at = _day_start(day) + ONE_DAY
-    if at < end:
-        ranges.append((at, end))
-    if not ranges:
-        return None
-    return reduce(or_, (Q(received_at__gte=a, received_at__lt=b) for a, b in ranges))
+    if at < filters.end:
+        ranges.append(replace(filters, start=at))
+    return ranges
+
+
+def _united(parts: list[QuerySet[Ticket, tuple[int, ...]]]) -> QuerySet[Ticket, tuple[int, ...]]:
+    """One statement for several ranges: each part seeks its own range in an index (an OR of
+    ranges is read as the whole period on SQLite)."""
+    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
 
 
 def sla_report_rolled(filters: figures.ReportFilter, zone: ZoneInfo) -> figures.Report:
     """The report of every ticket within the filters, as ``figures.sla_report`` counts it:
     for readers who see every ticket (managers). Filtered by organization or by agent, which
-    roll-ups do not keep, it reads the tickets."""
+    roll-ups do not keep, it reads the tickets.
+
+    The groups come from the roll-ups of every counted, clean day whole within the period;
+    the months from those days that no month begins within; the rest from the tickets."""
     start, end = filters.start, filters.end
-    tickets = figures.report_tickets(Ticket.objects.all(), filters)
+
+    def tickets(period: figures.ReportFilter) -> QuerySet[Ticket]:
+        return figures.report_tickets(Ticket.objects.all(), period)
+
     if filters.organization_id or filters.agent_id:
-        return figures.sla_report(tickets, start=start, end=end, zone=zone)
+        return figures.sla_report(tickets(filters), start=start, end=end, zone=zone)
     segments = figures.month_segments(start, end, zone)
-    days = rolled_days(start, end, segments)
-    tally, counts = figures.Tally(), {}
-    others = _others(start, end, days)
-    if others is not None:
-        tally.add_grouped(tickets.filter(others))
-        counts = figures.month_counts(tickets.filter(others), segments)
+    days = rolled_days(start, end)
+    parts = month_parts(days, segments)
+    tally, counts = figures.Tally(), dict[int, list[int]]()
+    if ranges := _ranges(filters, days):
+        tally.add_grouped(_united([figures.grouped_by_minute(tickets(r)) for r in ranges]))
+    if ranges := _ranges(filters, list(parts)):
+        united = _united([figures.month_rows(tickets(r), segments) for r in ranges])
+        figures.month_counts(united, counts)
     if days:
-        _add_rollups(tally, counts, days, filters, segments)
+        _add_rollups(tally, counts, days, parts, filters)
     return figures.report_of(tally, segments, counts)
 
 
@@ -188,33 +250,28 @@ def _add_rollups(
     tally: figures.Tally,
     counts: dict[int, list[int]],
     days: list[date],
+    parts: dict[date, MonthParts],
     filters: figures.ReportFilter,
-    segments: list[tuple[datetime, datetime]],
 ) -> None:
-    """Add the rolled days' rows to the groups and to their months' counts."""
+    """Add the rolled days' clocks to the groups, and their tickets to the months ``parts``
+    places them in."""
     narrow = Q(day__in=days)
     if filters.desk_id:
         narrow &= Q(desk_id=filters.desk_id)
     if filters.severity:
         narrow &= Q(severity=filters.severity)
-    month_of: dict[date, int] = {}
-    i = 0
-    for day in days:
-        while _day_start(day) >= segments[i][1]:
-            i += 1
-        month_of[day] = i
-    for day, received in RollupTickets.objects.filter(narrow).values_list("day", "received"):
-        counts.setdefault(month_of[day], [0, 0, 0])[0] += received
+    received = RollupTickets.objects.filter(narrow, day__in=list(parts))
+    for day, data in received.values_list("day", "hours"):
+        hours = _unpacked(data)
+        for month, first, end in parts[day]:
+            sums = counts.setdefault(month, [0, 0, 0])
+            for k in range(3):
+                sums[k] += sum(hours[3 * first + k : 3 * end : 3])
     rows = RollupClocks.objects.filter(narrow).values_list(
-        "day", "severity", "metric", "kind", "clocks", "stopped", "met", "breached", "spared",
-        "minutes",
-    )  # fmt: skip
-    for day, severity, metric, kind, clocks, stopped, met, breached, spared, data in rows:
+        "severity", "metric", "kind", "clocks", "stopped", "met", "breached", "spared", "minutes"
+    )
+    for severity, metric, kind, clocks, stopped, met, breached, spared, data in rows:
         key = (severity, metric, kind)
         if key not in _KNOWN_GROUPS:  # a severity or clock kind the product does not know
             continue
-        tally.add(key, clocks, stopped, met, breached, spared).update(_minutes_of(data))
-        if metric == Metric.CORRECTION:
-            month = counts.setdefault(month_of[day], [0, 0, 0])
-            month[1] += stopped
-            month[2] += met
+        tally.add(key, clocks, stopped, met, breached, spared).update(_unpacked(data))

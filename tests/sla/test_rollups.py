@@ -16,6 +16,7 @@ from sla.reports import figures, rollups
 from sla.reports.triggers import triggers_after_migrate, triggers_expected, triggers_present
 from sla.tasks import report_rollups_count_task
 from tests.factories import World, open_ticket
+from tickets.tasks import sqlite_optimize_task
 from tickets import services
 from tickets.models import Status, Ticket
 
@@ -80,9 +81,21 @@ def count_days() -> int:
 def test_the_rolled_report_is_the_report_of_the_tickets(world: World, tickets: list) -> None:
     assert count_days() == 4  # 29 June to 2 July (UTC)
     assert not RollupDirty.objects.exists()
-    assert rollups.rolled_days(
-        period().start, period().end, figures.month_segments(period().start, period().end, BERLIN)
-    ) == [date(2026, 6, 29), date(2026, 7, 1), date(2026, 7, 2)]  # 30 June holds July's start
+    start, end = period().start, period().end
+    days = [date(2026, 6, 29), date(2026, 6, 30), date(2026, 7, 1), date(2026, 7, 2)]
+    assert rollups.rolled_days(start, end) == days
+    # July begins on 30 June at 22:00 UTC in Berlin: that day's hours go to both months.
+    assert rollups.month_parts(days, figures.month_segments(start, end, BERLIN)) == {
+        days[0]: [(0, 0, 24)],
+        days[1]: [(0, 0, 22), (1, 22, 24)],
+        days[2]: [(1, 0, 24)],
+        days[3]: [(1, 0, 24)],
+    }
+    # Half an hour from UTC, a month begins off a whole hour: that day's months are read from
+    # its tickets.
+    kolkata = ZoneInfo("Asia/Kolkata")
+    segments = figures.month_segments(start, end, kolkata)
+    assert list(rollups.month_parts(days, segments)) == [days[0], days[2], days[3]]
     for filters in (
         period(),
         period(desk_id=world.europe.pk),
@@ -95,8 +108,8 @@ def test_the_rolled_report_is_the_report_of_the_tickets(world: World, tickets: l
     report = rollups.sla_report_rolled(period(), BERLIN)
     assert report.received == 9 and report.breached >= 1
     assert [(m.month.month, m.received) for m in report.months] == [(6, 5), (7, 4)]
-    # In UTC no month cuts a day: every counted day is read from its roll-ups.
-    assert rollups.sla_report_rolled(period(UTC), UTC) == of_tickets(period(UTC), UTC)
+    for zone in (UTC, ZoneInfo("Asia/Kolkata"), ZoneInfo("America/Los_Angeles")):
+        assert rollups.sla_report_rolled(period(zone), zone) == of_tickets(period(zone), zone)
 
 
 def test_a_change_to_a_counted_day_is_in_the_next_report(world: World, tickets: list) -> None:
@@ -155,3 +168,14 @@ def test_lost_triggers_make_every_day_dirty_again(world: World, tickets: list) -
         RollupDay.objects.values_list("day", flat=True)
     )
     assert rollups.sla_report_rolled(period(), BERLIN) == of_tickets(period())
+
+
+def test_the_planner_statistics_are_kept_daily(world: World, tickets: list) -> None:
+    """Without statistics, SQLite read a year's tickets through the merged-into index instead
+    of the range of arrival instants (bench/reports.py): the beat refreshes them daily."""
+    refreshed = sqlite_optimize_task()
+    assert refreshed == (connection.vendor == "sqlite")  # PostgreSQL's autovacuum does it
+    if refreshed:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT DISTINCT tbl FROM sqlite_stat1")
+            assert {"tickets_ticket", "sla_clock"} <= {name for (name,) in cursor.fetchall()}
