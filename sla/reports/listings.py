@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from sla.clocks.deadlines import PAUSE_NOTE, counted
@@ -39,13 +39,17 @@ def _of(rows: QuerySet[M], tickets: QuerySet[Ticket]) -> QuerySet[M]:
     return rows.filter(Exists(tickets.filter(pk=OuterRef("ticket_id"))))
 
 
+def _with_tickets(clocks: QuerySet[Clock]) -> QuerySet[Clock]:
+    """A page of clocks, then their tickets (organization, desk, assignee) in one more query:
+    joined into the page's query, they let SQLite's planner, once it has statistics, start
+    from the desks and sort every clock of the period (203 ms instead of 6 at 100,000)."""
+    tickets = Ticket.objects.select_related("organization", "desk", "assignee")
+    return clocks.prefetch_related(Prefetch("ticket", queryset=tickets))
+
+
 def breaches(tickets: QuerySet[Ticket]) -> QuerySet[Clock]:
     """Every clock of the report that missed its deadline, latest deadline first."""
-    return (
-        _of(Clock.objects.filter(_late()), tickets)
-        .select_related("ticket__organization", "ticket__desk", "ticket__assignee")
-        .order_by("-due_at", "-pk")
-    )
+    return _with_tickets(_of(Clock.objects.filter(_late()), tickets).order_by("-due_at", "-pk"))
 
 
 class Lateness:
@@ -103,11 +107,8 @@ def at_risk(tickets: QuerySet[Ticket], *, now: datetime) -> QuerySet[Clock]:
     """Running clocks of open tickets past their warning threshold, not yet late: nearest
     deadline first."""
     running = Clock.objects.filter(state=Clock.State.RUNNING, warn_at__lte=now, due_at__gt=now)
-    return (
-        _of(running, tickets.filter(status__in=OPEN_STATUSES))
-        .select_related("ticket__organization", "ticket__desk", "ticket__assignee")
-        .order_by("due_at", "pk")
-    )
+    open_tickets = tickets.filter(status__in=OPEN_STATUSES)
+    return _with_tickets(_of(running, open_tickets).order_by("due_at", "pk"))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.utils import timezone
 
 from sla.models import Clock, Metric, RollupClocks, RollupDay, RollupDirty, RollupTickets
@@ -157,15 +157,22 @@ def _whole_days(start: datetime, end: datetime) -> tuple[date, date]:
 
 
 def rolled_days(start: datetime, end: datetime) -> list[date]:
-    """The days of the period that roll-ups may answer for: counted, not dirty since, and
-    whole within the period; in order."""
+    """The days of the period that roll-ups may answer for, in order: whole within the
+    period, and not dirty. A day with tickets has counted rows or a dirty mark (the triggers
+    mark each ticket's day, the migration that made them marked every day that had tickets,
+    and so does their reinstallation after any was lost), so a day with neither has none:
+    its roll-up is the empty one, and a desk's quiet weekends are not read from the tickets."""
     first, last = _whole_days(start, end)
-    return list(
-        RollupDay.objects.filter(day__gte=first, day__lt=last)
-        .exclude(Exists(RollupDirty.objects.filter(day=OuterRef("day"))))
-        .order_by("day")
+    dirty = set(
+        RollupDirty.objects.filter(day__gte=first, day__lt=last)
         .values_list("day", flat=True)
+        .distinct()
     )
+    return [
+        day
+        for day in (first + n * ONE_DAY for n in range(max((last - first).days, 0)))
+        if day not in dirty
+    ]
 
 
 MonthParts = list[tuple[int, int, int]]  # (month's index, first hour, end hour) of a day
