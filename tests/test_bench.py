@@ -26,6 +26,7 @@ BENCHES = [
     (["chat.py", "--conversations", "2", "--messages", "2"], "round trip ms"),
     (["mail_intake.py", "--messages", "6", "--pipe-jobs", "1"], "msg/s"),
     (["load.py", "--duration", "3", "--customers", "2", "--agents", "1"], "server log:"),
+    (["triage.py", "--tickets", "20"], "targets   blocking recall"),
     # django-helpdesk in its own environment (made from PyPI on the first run), beside Pacte.
     (["peer/compare.py", "--tickets", "300", "--pairs", "2", "--mails", "6"], "ratio min / median"),
 ]  # fmt: skip

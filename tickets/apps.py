@@ -8,6 +8,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,12 +21,21 @@ class TicketsConfig(AppConfig):
 
         from tickets.accounts import audit, second_factor
 
+        post_migrate.connect(severity_model_keep, sender=self)
         checks.register(email_ca_file_check)
         checks.register(backups_configured_check, deploy=True)
         audit.connect_signals()
         mfa_signals.authenticator_added.connect(
             second_factor.enrolment_confirms_session, dispatch_uid="pacte.enrolment"
         )
+
+
+def severity_model_keep(**kwargs: Any) -> None:
+    """post_migrate: a new installation keeps the severity classifier trained from the
+    corpus (tickets.triage; imported here, not at start-up: scikit-learn takes a second)."""
+    from tickets.triage.services import corpus_model_keep
+
+    corpus_model_keep(**kwargs)
 
 
 def email_ca_file_check(**kwargs: Any) -> list[checks.CheckMessage]:

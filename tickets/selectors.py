@@ -157,6 +157,7 @@ def ticket_timeline(user: User, ticket: Ticket) -> list[TimelineEntry]:
                 TicketEvent.Kind.ASSIGNEE,
                 TicketEvent.Kind.CLOCK,
                 TicketEvent.Kind.ESCALATION,
+                TicketEvent.Kind.TRIAGE,
             ]
         )
     shown = [e for e in events if e.kind not in (TicketEvent.Kind.MESSAGE, TicketEvent.Kind.NOTE)]

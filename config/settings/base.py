@@ -469,6 +469,10 @@ PACTE_MAIL_ATTACHMENT_MAX_BYTES = env.int(
 PACTE_MAIL_ATTACHMENTS_PER_MESSAGE = env.int("PACTE_MAIL_ATTACHMENTS_PER_MESSAGE", default=30)
 # Severity of a ticket opened by mail, unless the subject names one ("[blocking]", "[bloquant]").
 PACTE_MAIL_DEFAULT_SEVERITY = env("PACTE_MAIL_DEFAULT_SEVERITY", default="major")
+# A ticket that arrives without a severity (mail or phone without a tag, a chat left to Pacte)
+# takes the classifier's suggestion at this confidence or more (tickets.triage), else the
+# default above; a customer's milder choice is flagged "may be more severe" at it too.
+PACTE_TRIAGE_CONFIDENCE = env.float("PACTE_TRIAGE_CONFIDENCE", default=0.6)
 # The desk of mail sent to an address no desk owns (its slug); empty: the first desk.
 PACTE_MAIL_DEFAULT_DESK = env("PACTE_MAIL_DEFAULT_DESK", default="")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -132,6 +133,36 @@ def test_the_recipient_address_picks_the_desk(mail_world: MailWorld) -> None:
 def test_a_severity_named_in_the_subject_is_taken(mail_world: MailWorld) -> None:
     inbound = receive(build_mail(subject="[Bloquant] Plus rien ne répond"))
     assert inbound.ticket is not None and inbound.ticket.severity == "blocking"
+
+
+def test_an_outage_by_mail_without_a_tag_starts_a_blocking_clock(mail_world: MailWorld) -> None:
+    """No tag: the text decides. A calm mail about every kiosk down is blocking (5 business
+    hours to acknowledge), where the default would have promised a business day."""
+    raw = build_mail(
+        subject="Petite question sur nos bornes",
+        body="Bonjour,\n\nDepuis ce matin aucune de nos 40 bornes n'affiche plus rien, "
+        "écran noir partout dans les magasins. Pourriez-vous regarder quand vous pouvez ?"
+        "\n\nAlice",
+    )
+    ticket = receive(raw).ticket
+    assert ticket is not None and ticket.severity == "blocking"
+    assert (ticket.triage.source, ticket.triage.suggested) == ("suggestion", "blocking")
+    clock = ticket.clocks.get(metric="acknowledgement")
+    assert (clock.kind, clock.target) == ("business_hours", timedelta(hours=5))
+    # A tag still wins over the text; the suggestion is kept beside it.
+    tagged = receive(build_mail(subject="[mineur] Écran noir sur toutes les bornes")).ticket
+    assert tagged is not None and tagged.severity == "minor"
+    assert (tagged.triage.source, tagged.triage.suggested) == ("tag", "blocking")
+
+
+def test_a_mail_the_classifier_is_unsure_of_takes_the_default(
+    mail_world: MailWorld, settings: object
+) -> None:
+    settings.PACTE_TRIAGE_CONFIDENCE = 1.0  # type: ignore[attr-defined]  # never sure enough
+    settings.PACTE_MAIL_DEFAULT_SEVERITY = "major"  # type: ignore[attr-defined]
+    ticket = receive(build_mail(subject="Plus rien ne marche", body="Tout est noir.")).ticket
+    assert ticket is not None and ticket.severity == "major"
+    assert ticket.triage.source == "default"
 
 
 def _open_by_mail(mail_world: MailWorld) -> tuple[Ticket, OutboundMail]:

@@ -16,9 +16,9 @@ from sla.reports import figures, rollups
 from sla.reports.triggers import triggers_after_migrate, triggers_expected, triggers_present
 from sla.tasks import report_rollups_count_task
 from tests.factories import World, open_ticket
-from tickets.tasks import sqlite_optimize_task
 from tickets import services
 from tickets.models import Status, Ticket
+from tickets.tasks import sqlite_optimize_task
 
 pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -30,6 +30,14 @@ from tickets.models.people import (
     Region,
     User,
 )
+from tickets.models.triage import (
+    CONFIRMED_FIELD,
+    SOURCE_FIELD,
+    TRIAGE_FIELDS,
+    SeverityModel,
+    SeveritySource,
+    TicketTriage,
+)
 from tickets.models.workspace import Article, CannedReply, ProductArea, QueueView
 
 __all__ = [
@@ -58,6 +66,12 @@ __all__ = [
     "OutboundMail",
     "ProductArea",
     "QueueView",
+    "SeverityModel",
+    "CONFIRMED_FIELD",
+    "SOURCE_FIELD",
+    "TRIAGE_FIELDS",
+    "SeveritySource",
+    "TicketTriage",
     "Region",
     "Severity",
     "Status",

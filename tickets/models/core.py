@@ -327,6 +327,7 @@ class TicketEvent(models.Model):
         CLOCK = "clock", _("SLA clock")
         ESCALATION = "escalation", _("Escalation")
         MERGED = "merged", _("Merged")
+        TRIAGE = "triage", _("Severity triage")  # where the severity came from, confirmations
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

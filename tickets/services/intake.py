@@ -22,6 +22,7 @@ from tickets.models import (
     Desk,
     Message,
     Severity,
+    SeveritySource,
     Status,
     Ticket,
     TicketEvent,
@@ -31,6 +32,7 @@ from tickets.services import customer_mail
 from tickets.services.attachments import files_removed_on_failure, save_files, validate_files
 from tickets.services.lifecycle import apply_clocks, ticket_acknowledge
 from tickets.services.replies import MailContent, remember_mail_id
+from tickets.triage.services import Triage, intake_severity, triage_record
 
 
 def default_desk_for(contact: Contact) -> Desk:
@@ -70,23 +72,25 @@ def ticket_create(
     desk: Desk | None = None,
     received_at: datetime | None = None,
     mail: MailContent | None = None,
+    severity_source: str = SeveritySource.CUSTOMER,
 ) -> Ticket:
-    """Open a ticket for a contact and start its SLA clocks; the customer gets a mail."""
-    if not requester.organization.under_contract:
-        raise NotUnderContract(
-            filing_refused_reason(requester.organization, now=received_at or timezone.now())
-        )
-    if severity not in Severity.values:
-        raise TicketError(_("Unknown severity: %(value)s.") % {"value": severity}, field="severity")
-    if channel not in Channel.values:
-        raise TicketError(_("Unknown channel: %(value)s.") % {"value": channel}, field="channel")
-    if not description.strip():
-        raise TicketError(_("Please describe the incident."), field="description")
-    validate_files(files)
+    """Open a ticket for a contact and start its SLA clocks; the customer gets a mail.
+
+    ``severity`` as chosen (by the customer, a tag in the subject, an agent: the source), or
+    "" to let the ticket's text decide (tickets.triage); the classifier's suggestion is kept
+    with every ticket either way."""
     now = received_at or timezone.now()
+    _refuse_bad_input(requester, severity, channel, description, files, now)
+    triage = intake_severity(
+        subject=subject,
+        body=description,
+        language=requester.language,
+        severity=severity,
+        source=severity_source,
+    )
     ticket = Ticket(
         subject=" ".join(subject.split()),  # one line: it becomes a mail header
-        severity=severity,
+        severity=triage.severity,
         channel=channel,
         organization=requester.organization,
         requester=requester,
@@ -105,6 +109,7 @@ def ticket_create(
         ticket.save()
         _open_ticket(
             ticket,
+            triage=triage,
             requester=requester,
             description=description,
             actor=actor,
@@ -113,6 +118,25 @@ def ticket_create(
             mail=mail or MailContent(),
         )
     return ticket
+
+
+def _refuse_bad_input(
+    requester: Contact,
+    severity: str,
+    channel: str,
+    description: str,
+    files: Sequence[File[bytes]],
+    now: datetime,
+) -> None:
+    if not requester.organization.under_contract:
+        raise NotUnderContract(filing_refused_reason(requester.organization, now=now))
+    if severity and severity not in Severity.values:
+        raise TicketError(_("Unknown severity: %(value)s.") % {"value": severity}, field="severity")
+    if channel not in Channel.values:
+        raise TicketError(_("Unknown channel: %(value)s.") % {"value": channel}, field="channel")
+    if not description.strip():
+        raise TicketError(_("Please describe the incident."), field="description")
+    validate_files(files)
 
 
 def _contract_terms(ticket: Ticket, now: datetime) -> None:
@@ -128,6 +152,7 @@ def _contract_terms(ticket: Ticket, now: datetime) -> None:
 def _open_ticket(
     ticket: Ticket,
     *,
+    triage: Triage,
     requester: Contact,
     description: str,
     actor: User | None,
@@ -162,6 +187,7 @@ def _open_ticket(
         after=Status.NEW,
         note=channel,
     )
+    triage_record(ticket, triage, actor=actor, at=now)
     apply_clocks(ticket=ticket, change=ClockChange.RECEIVED, at=now, actor=actor)
     customer_mail.mail_ticket_opened(ticket=ticket, message=message)
 

@@ -23,7 +23,16 @@ from sla.clocks.recount import NOTE_PREFIX, calendar_change_text
 from sla.models import Metric, Notification, PauseReason, SlaTarget, StopReason
 from sla.policies import TargetRow, rows_promise
 from tickets.channels.email.parsing import sanitize_html
-from tickets.models import Attachment, Message, Severity, Status, SystemNote, TicketEvent
+from tickets.models import (
+    CONFIRMED_FIELD,
+    Attachment,
+    Message,
+    Severity,
+    SeveritySource,
+    Status,
+    SystemNote,
+    TicketEvent,
+)
 
 register = template.Library()
 
@@ -87,6 +96,8 @@ def event_summary(event: TicketEvent) -> SafeString:
             before=_label(Status, event.before),
             after=_label(Status, event.after),
         )
+    if kind == TicketEvent.Kind.TRIAGE:
+        return _triage_summary(event, who)
     if kind == TicketEvent.Kind.SEVERITY:
         return format_html(
             _("{who} changed the severity from {before} to {after}"),
@@ -124,6 +135,32 @@ def event_summary(event: TicketEvent) -> SafeString:
             _("{who} merged {ref} into this ticket"), who=who, ref=_reference_link(event.before)
         )
     return format_html("{}", event.get_kind_display())
+
+
+def _triage_summary(event: TicketEvent, who: str) -> SafeString:
+    """Where a new ticket's severity came from (``source suggested confidence`` in the note),
+    or an agent confirming it."""
+    severity = _label(Severity, event.after)
+    if event.field == CONFIRMED_FIELD:
+        return format_html(
+            _("{who} confirmed the severity: {severity}"), who=who, severity=severity
+        )
+    source, suggested, confidence = (event.note.split() + ["", "", "0"])[:3]
+    percent = formats.number_format(round(float(confidence) * 100))
+    if source == SeveritySource.SUGGESTION:
+        return format_html(
+            _("Severity {severity}, suggested from the text ({percent} % confident)"),
+            severity=severity,
+            percent=percent,
+        )
+    how = _label(SeveritySource, source)
+    return format_html(
+        _("Severity {severity}, {how}; suggested from the text: {suggested} ({percent} %)"),
+        severity=severity,
+        how=how,
+        suggested=_label(Severity, suggested),
+        percent=percent,
+    )
 
 
 def _clock_summary(event: TicketEvent) -> SafeString:

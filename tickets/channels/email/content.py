@@ -80,8 +80,7 @@ def mail_content(parsed: ParsedMail, *, whole: bool) -> tuple[str, services.Mail
 
 
 def severity_tag(subject: str) -> str:
-    """The severity a tag in the subject asks for, else PACTE_MAIL_DEFAULT_SEVERITY."""
+    """The severity a tag in the subject asks for, else "": the ticket's text decides
+    (tickets.triage)."""
     match = SEVERITY_TAG_RE.search(subject)
-    if match:
-        return SEVERITY_TAGS[match.group(1).lower()]
-    return settings.PACTE_MAIL_DEFAULT_SEVERITY
+    return SEVERITY_TAGS[match.group(1).lower()] if match else ""
