@@ -85,6 +85,22 @@ def backup_task() -> str:
 
 
 @shared_task
+def severity_model_retrain_task() -> dict[str, object]:
+    """Daily (beat): train the severity classifier again on the corpus and the tickets whose
+    severity agents confirmed or changed; it is used from then on only if it does at least as
+    well on the held-out corpus (tickets.triage)."""
+    from tickets.triage.services import model_retrain  # scikit-learn: loaded when needed
+
+    model = model_retrain()
+    return {
+        "kept": model.kept,
+        "desk_examples": model.desk_examples,
+        "macro_f1": model.macro_f1,
+        "blocking_recall": model.blocking_recall,
+    }
+
+
+@shared_task
 def sqlite_optimize_task() -> bool:
     """Daily (beat): SQLite refreshes the statistics its query planner reads (``PRAGMA
     optimize``, as SQLite advises for long-lived databases); without them it may read a

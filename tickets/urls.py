@@ -12,6 +12,7 @@ from tickets.views import (
     portal,
     reports,
     service_levels,
+    triage,
     workspace,
 )
 
@@ -28,6 +29,16 @@ urlpatterns = [
     path("<str:reference>/acknowledge/", desk.ticket_acknowledge, name="acknowledge"),
     path("<str:reference>/assign/", desk.ticket_assign, name="assign"),
     path("<str:reference>/reclassify/", desk.ticket_reclassify, name="reclassify"),
+    path(
+        "<str:reference>/severity/confirm/",
+        triage.ticket_severity_confirm,
+        name="severity-confirm",
+    ),
+    path(
+        "<str:reference>/severity/suggested/",
+        triage.ticket_severity_suggested,
+        name="severity-suggested",
+    ),
     path("<str:reference>/merge/", workspace.ticket_merge, name="merge"),
     path("<str:reference>/clocks/<str:metric>/", clocks.clock_explain, name="clock-explain"),
 ]

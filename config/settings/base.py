@@ -349,6 +349,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.backup_task",
         "schedule": timedelta(hours=24),
     },
+    # The severity classifier learns from the agents' reviews (tickets.triage).
+    "severity-model-retrain": {
+        "task": "tickets.tasks.severity_model_retrain_task",
+        "schedule": timedelta(hours=24),
+    },
     "sqlite-optimize": {
         "task": "tickets.tasks.sqlite_optimize_task",
         "schedule": timedelta(hours=24),

@@ -7,13 +7,17 @@ from __future__ import annotations
 import io
 import json
 import sys
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
+from tests.accounts.second_factor import pass_second_factor
 from tests.factories import World, client_for, open_ticket
-from tickets.models import SeverityModel, TicketEvent
+from tickets import services as ticket_services
+from tickets.models import SeverityModel, TicketEvent, TicketTriage
 from tickets.triage import services
 from tickets.triage.classifier import SEVERITIES, corpus, text_of
 from tickets.triage.definitions import CLAUSES, nearest_clause
@@ -113,3 +117,65 @@ def test_a_customer_choice_milder_than_the_text_is_flagged(world: World) -> None
     assert "chosen by the customer; suggested from the text: Blocking" in staff
     customer = client_for(world.alice.user).get(f"/tickets/{ticket.reference}/")
     assert "suggested from the text" not in customer.content.decode()
+
+
+@pytest.mark.django_db
+def test_agents_confirm_or_take_the_suggestion_in_one_click(world: World) -> None:
+    outage = "Since this morning none of our 40 kiosks show anything, black screens everywhere."
+    kept = open_ticket(world.alice, severity="minor", subject="Kiosks", body=outage)
+    agent = client_for(world.agent_eu)
+    page = agent.get(f"/tickets/{kept.reference}/").content.decode()
+    assert "may be more severe" in page and "Suggested from the text" in page
+    assert "Nearest definition in the SLA:" in page and "<q>" in page
+    assert client_for(world.alice.user).post(f"/tickets/{kept.reference}/severity/confirm/")
+    assert not TicketTriage.objects.get(ticket=kept).reviewed_at  # a customer cannot
+    response = agent.post(f"/tickets/{kept.reference}/severity/confirm/")
+    assert response.status_code == 302
+    triage = TicketTriage.objects.get(ticket=kept)
+    assert (triage.flagged, triage.reviewed_severity) == (False, "minor")
+    assert triage.reviewed_by == world.agent_eu
+    assert kept.events.filter(kind=TicketEvent.Kind.TRIAGE, field="confirmed").count() == 1
+
+    taken = open_ticket(world.alice, severity="minor", subject="Kiosks", body=outage)
+    agent.post(f"/tickets/{taken.reference}/severity/suggested/")
+    taken.refresh_from_db()
+    assert taken.severity == "blocking"
+    ack = taken.clocks.get(metric="acknowledgement")
+    assert ack.target == timedelta(hours=5)  # recomputed as any reclassification
+    change = taken.events.get(kind=TicketEvent.Kind.SEVERITY)
+    assert (change.before, change.after) == ("minor", "blocking")
+    assert change.note.startswith("Suggested from the text")
+    triage = TicketTriage.objects.get(ticket=taken)
+    assert (triage.flagged, triage.reviewed_severity) == (False, "blocking")
+
+
+@pytest.mark.django_db
+def test_reclassifications_change_the_next_days_model(world: World) -> None:
+    """The agents' reviews become training examples: after the daily retraining, a ticket
+    like those they reclassified gets their severity."""
+    text = "Le module Zorglub de la borne {n} renvoie un code QX-{n} au démarrage."
+    first = services.classifier(fresh=True).suggest("Zorglub", text.format(n=0), "fr")
+    assert first.severity != "blocking"
+    for n in range(1, 41):
+        ticket = open_ticket(
+            world.alice, severity="minor", subject="Zorglub", body=text.format(n=n)
+        )
+        ticket_services.ticket_reclassify(
+            ticket=ticket, actor=world.agent_eu, severity="blocking", reason="Tills stop."
+        )
+    assert len(services.desk_examples()) == 40
+    model = services.model_retrain()
+    assert (model.examples, model.desk_examples) == (760, 40)
+    assert model.kept  # no worse on the held-out corpus
+    assert model.blocking_recall >= 0.95 and model.macro_f1 >= 0.80
+    after = services.classifier(fresh=True).suggest("Zorglub", text.format(n=99), "fr")
+    assert after.severity == "blocking"
+    accuracy = {a.severity: a for a in services.accuracy(now=timezone.now())}
+    changed = accuracy[first.severity]
+    assert changed.changed >= 1 and accuracy["blocking"].confirmed == 0
+    # Managers read it on the SLA report: 40 suggestions changed, none confirmed.
+    manager = client_for(world.manager)
+    pass_second_factor(manager, world.manager)
+    page = manager.get("/desk/reports/").content.decode()
+    assert "Severity suggestions, last 90 days" in page
+    assert f'<td class="num">{changed.confirmed}</td><td class="num">{changed.changed}</td>' in page

@@ -18,6 +18,7 @@ from tickets.exceptions import InvalidTransition, PermissionDeniedError, TicketE
 from tickets.history import ticket_event_record
 from tickets.models import Channel, Message, Severity, Status, SystemNote, Ticket, TicketEvent, User
 from tickets.services import customer_mail
+from tickets.triage.services import triage_review
 from tickets.workflow import CUSTOMER_TARGETS, can_transition
 
 
@@ -254,6 +255,7 @@ def ticket_reclassify(*, ticket: Ticket, actor: User, severity: str, reason: str
         note=reason.strip(),
     )
     apply_clocks(ticket=ticket, change=ClockChange.RECLASSIFIED, at=now, actor=actor)
+    triage_review(ticket, actor, at=now)  # an agent's word on the severity: a training example
     return ticket
 
 

@@ -146,12 +146,12 @@ def _triage_summary(event: TicketEvent, who: str) -> SafeString:
             _("{who} confirmed the severity: {severity}"), who=who, severity=severity
         )
     source, suggested, confidence = (event.note.split() + ["", "", "0"])[:3]
-    percent = formats.number_format(round(float(confidence) * 100))
+    share = percent(float(confidence))
     if source == SeveritySource.SUGGESTION:
         return format_html(
             _("Severity {severity}, suggested from the text ({percent} % confident)"),
             severity=severity,
-            percent=percent,
+            percent=share,
         )
     how = _label(SeveritySource, source)
     return format_html(
@@ -159,7 +159,7 @@ def _triage_summary(event: TicketEvent, who: str) -> SafeString:
         severity=severity,
         how=how,
         suggested=_label(Severity, suggested),
-        percent=percent,
+        percent=share,
     )
 
 
@@ -217,6 +217,12 @@ def duration(value: timedelta | None) -> str:
 @register.filter
 def severity_label(value: str) -> str:
     return _label(Severity, value)
+
+
+@register.filter
+def percent(value: float) -> str:
+    """A share (0–1) as a whole percentage in the reader's format: 0.873 → "87"."""
+    return formats.number_format(round(value * 100))
 
 
 CLOCK_KINDS = {

@@ -12,11 +12,16 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from tickets import access
+from tickets.exceptions import PermissionDeniedError
 from tickets.history import ticket_event_record
 from tickets.models import (
+    CONFIRMED_FIELD,
     SOURCE_FIELD,
     Message,
     Severity,
@@ -29,6 +34,7 @@ from tickets.models import (
     more_urgent,
 )
 from tickets.triage.classifier import Example, Scores, SeverityClassifier, Suggestion, corpus
+from tickets.triage.definitions import nearest_clause
 
 RECHECK_SECONDS = 60.0  # how stale a process's classifier may be after a retraining
 
@@ -224,3 +230,35 @@ def accuracy(*, now: datetime, days: int = 90) -> list[Accuracy]:
         else Accuracy(s, 0, 0)
         for s in Severity.values
     ]
+
+
+def severity_confirm(*, ticket: Ticket, actor: User) -> None:
+    """An agent confirms the ticket's severity as it is (one click): the flag is lowered,
+    the suggestion gets its verdict, the history says who confirmed it."""
+    if not access.can_work(actor, ticket):
+        raise PermissionDeniedError(_("You may not confirm this ticket's severity."))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket_event_record(
+            ticket_id=ticket.pk,
+            actor=actor,
+            kind=TicketEvent.Kind.TRIAGE,
+            at=now,
+            field=CONFIRMED_FIELD,
+            after=ticket.severity,
+        )
+        triage_review(ticket, actor, at=now)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    reasons: list[str]  # the ticket's words that weighed most toward the suggestion
+    clause: str  # the nearest clause of the SLA's definition of the suggested severity
+
+
+def explanation(ticket: Ticket, triage: TicketTriage) -> Explanation:
+    """Why the classifier in use suggests what the ticket's triage kept."""
+    first = ticket.messages.filter(is_internal=False).order_by("received_at", "pk").first()
+    body = first.body if first is not None else ""
+    reasons = classifier().reasons(ticket.subject, body, triage.suggested)
+    return Explanation(reasons, str(nearest_clause(f"{ticket.subject}\n{body}", triage.suggested)))

@@ -30,7 +30,8 @@ from tickets.forms import (
     ReplyForm,
     StatusForm,
 )
-from tickets.models import Desk, Status, Ticket, User
+from tickets.models import Desk, Status, Ticket, TicketTriage, User
+from tickets.triage.services import explanation
 from tickets.views.common import clock_views, current_user, form_error, staff_user
 from tickets.workflow import allowed_targets
 
@@ -169,6 +170,7 @@ def agent_ticket_page(
     status_form.fields["status"].choices = [  # type: ignore[attr-defined]  # ChoiceField
         (s.value, s.label) for s in Status if s in allowed_targets(ticket.status)
     ]
+    triage = TicketTriage.objects.filter(ticket=ticket).first()  # none before triage began
     reasons = PauseReason.objects.filter(policy_id=ticket.policy_id_in_force)
     reason_widget = status_form.fields["pause_reason"].widget
     reason_widget.choices = [("", "—")] + [  # type: ignore[attr-defined]  # a Select
@@ -192,6 +194,8 @@ def agent_ticket_page(
             "reclassify_form": reclassify_form
             or ReclassifyForm(initial={"severity": ticket.severity}),
             "merge_form": merge_form or MergeForm(),
+            "triage": triage,
+            "triage_why": explanation(ticket, triage) if triage is not None else None,
             "preview": preview,
             "canned_replies": access.visible_canned_replies(user)
             .filter(Q(desk__isnull=True) | Q(desk=ticket.desk_id))

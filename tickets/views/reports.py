@@ -33,6 +33,7 @@ from tickets import access
 from tickets.accounts.audit import audit_record
 from tickets.middleware import writes_on_get
 from tickets.models import AuditEvent, Desk, Organization, Severity, User
+from tickets.triage.services import accuracy as triage_accuracy
 from tickets.views.common import manager_user
 
 MAX_DAYS = 3 * 366
@@ -218,6 +219,7 @@ def _report_context(request: HttpRequest) -> dict[str, Any]:
             list(listings.severity_changes(tickets)[:50])
         ),
         "pauses": listings.pauses_by_reason(tickets),
+        "triage_accuracy": triage_accuracy(now=now),
         "chart": _chart(report.months),
         "query": _without_page(request),
     }
