@@ -22,6 +22,7 @@ from django.db.models import (
     Count,
     F,
     FilteredRelation,
+    Func,
     IntegerField,
     Q,
     QuerySet,
@@ -115,11 +116,20 @@ class Report:
         )
 
 
+def received(tickets: QuerySet[Ticket], start: datetime, end: datetime) -> QuerySet[Ticket]:
+    """The tickets received in [start, end), not merged into another, read through the range
+    of their arrival instants: "merged into" is tested as ``+merged_into_id``, which SQLite's
+    planner never seeks in an index; otherwise, with poor statistics (sampled, or none yet), it
+    read a million tickets through the merged-into index to keep a day's."""
+    unmerged = Func(F("merged_into_id"), template="(+%(expressions)s)", output_field=IntegerField())
+    return tickets.alias(unmerged=unmerged).filter(
+        received_at__gte=start, received_at__lt=end, unmerged__isnull=True
+    )
+
+
 def report_tickets(tickets: QuerySet[Ticket], filters: ReportFilter) -> QuerySet[Ticket]:
     """The tickets of the report: received in the period, narrowed by the filters."""
-    tickets = tickets.filter(
-        received_at__gte=filters.start, received_at__lt=filters.end, merged_into__isnull=True
-    )
+    tickets = received(tickets, filters.start, filters.end)
     if filters.desk_id:
         tickets = tickets.filter(desk_id=filters.desk_id)
     if filters.organization_id:

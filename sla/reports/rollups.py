@@ -102,9 +102,7 @@ def day_count(day: date) -> None:
     start = _day_start(day)
     with transaction.atomic():
         RollupDirty.objects.filter(day=day).delete()
-        tickets = Ticket.objects.filter(
-            received_at__gte=start, received_at__lt=start + ONE_DAY, merged_into__isnull=True
-        )
+        tickets = figures.received(Ticket.objects.all(), start, start + ONE_DAY)
         hours = _tickets_by_hour(tickets, start)
         groups, minutes = _clock_groups(tickets)
         RollupTickets.objects.filter(day=day).delete()
