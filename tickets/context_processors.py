@@ -9,10 +9,12 @@ from django.http import HttpRequest
 
 from sla.models import Notification
 from tickets import access
-from tickets.models import InboundMail, User
+from tickets.models import InboundMail, TicketTriage, User
 
 
-def _counted(rows: QuerySet[Notification] | QuerySet[InboundMail]) -> Coalesce:
+def _counted(
+    rows: QuerySet[Notification] | QuerySet[InboundMail] | QuerySet[TicketTriage],
+) -> Coalesce:
     """How many rows, as a subquery of one row (0 when none)."""
     one_group = rows.order_by().annotate(group=Value(1)).values("group")
     count = one_group.annotate(n=Count("pk")).values("n")
@@ -26,8 +28,18 @@ def pacte(request: HttpRequest) -> dict[str, object]:
             status__in=[InboundMail.Status.REVIEW, InboundMail.Status.QUARANTINED]
         )
         unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
-        # Both counts in one query: the navigation of every staff page shows them.
-        counts = User.objects.filter(pk=user.pk).values_list(_counted(unread), _counted(review))
-        unread_count, to_review = counts.get()
-        return {"unread_notifications": unread_count, "mail_to_review": to_review}
+        flagged = TicketTriage.objects.filter(flagged=True, ticket__queue_open=1)
+        if not access.sees_everything(user):
+            flagged = flagged.filter(ticket__desk__in=user.desks.values("pk"))
+        # The counts in one query: the navigation of every staff page shows them, the queue
+        # its tickets that may be more severe than chosen.
+        counts = User.objects.filter(pk=user.pk).values_list(
+            _counted(unread), _counted(review), _counted(flagged)
+        )
+        unread_count, to_review, more_severe = counts.get()
+        return {
+            "unread_notifications": unread_count,
+            "mail_to_review": to_review,
+            "may_be_more_severe": more_severe,
+        }
     return {}

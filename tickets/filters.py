@@ -31,7 +31,12 @@ NOBODY = "none"
 class SlaFilter:
     AT_RISK = "at_risk"
     BREACHED = "breached"
-    CHOICES = ((AT_RISK, _("At risk")), (BREACHED, _("Breached")))
+    MORE_SEVERE = "more_severe"  # the text suggests a stricter severity than the customer's
+    CHOICES = (
+        (AT_RISK, _("At risk")),
+        (BREACHED, _("Breached")),
+        (MORE_SEVERE, _("May be more severe")),
+    )
 
 
 class SavedView(models.TextChoices):
@@ -163,6 +168,8 @@ class QueueFilter(django_filters.FilterSet):
             return tickets.filter(Exists(breached_clocks()))
         if value == SlaFilter.AT_RISK:
             return tickets.filter(Exists(at_risk_clocks())).exclude(Exists(breached_clocks()))
+        if value == SlaFilter.MORE_SEVERE:
+            return tickets.filter(triage__flagged=True)
         return tickets
 
 

@@ -284,7 +284,14 @@ class PhoneCallForm(forms.Form):
     )
     subject = forms.CharField(label=_("Subject"), max_length=200)
     severity = forms.ChoiceField(
-        label=_("Severity"), choices=Severity.choices, widget=SeverityRadio
+        label=_("Severity"),
+        choices=[("", _("Let Pacte judge from the text")), *Severity.choices],
+        required=False,
+        widget=SeverityRadio,
+        help_text=_(
+            "Left to Pacte, a tag in the subject decides ([blocking]), else the suggestion "
+            "from what the caller reported, else the default severity."
+        ),
     )
     description = forms.CharField(
         label=_("What the caller reported"), widget=forms.Textarea(attrs={"rows": 6})

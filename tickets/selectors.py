@@ -51,7 +51,7 @@ def ticket_queue_for_agent(visible: QuerySet[Ticket]) -> QuerySet[Ticket]:
     deadline first."""
     # The columns the database keeps for this order (Ticket.queue_*): read from an index.
     tickets = visible.filter(queue_open=1)
-    related = ("organization", "requester", "desk__calendar", "calendar", "assignee")
+    related = ("organization", "requester", "desk__calendar", "calendar", "assignee", "triage")
     return tickets.select_related(*related).order_by("queue_due", "severity_rank", "received_at")
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from tests.accounts.second_factor import pass_second_factor
 from tests.factories import World, client_for, open_ticket
 from tickets import services as ticket_services
+from tickets.channels.chat.services import chat_start
 from tickets.models import SeverityModel, TicketEvent, TicketTriage
 from tickets.triage import services
 from tickets.triage.classifier import SEVERITIES, corpus, text_of
@@ -179,3 +180,65 @@ def test_reclassifications_change_the_next_days_model(world: World) -> None:
     page = manager.get("/desk/reports/").content.decode()
     assert "Severity suggestions, last 90 days" in page
     assert f'<td class="num">{changed.confirmed}</td><td class="num">{changed.changed}</td>' in page
+
+
+@pytest.mark.django_db
+def test_the_queue_says_which_tickets_may_be_more_severe(world: World) -> None:
+    outage = "Since this morning none of our 40 kiosks show anything, black screens everywhere."
+    flagged = open_ticket(world.alice, severity="minor", subject="Kiosks", body=outage)
+    calm = open_ticket(world.alice, severity="minor", subject="Logo", body="The logo is blurry.")
+    agent = client_for(world.agent_eu)
+    pass_second_factor(agent, world.agent_eu)
+    page = agent.get("/desk/").content.decode()
+    assert 'id="more-severe"' in page and "1 open ticket may be more severe" in page
+    assert page.count(">may be more severe</span>") == 1  # the flagged row's badge
+    listed = agent.get("/desk/?view=all&sla=more_severe").content.decode()
+    assert flagged.reference in listed and calm.reference not in listed
+    agent.post(f"/tickets/{flagged.reference}/severity/confirm/")
+    assert 'id="more-severe"' not in agent.get("/desk/").content.decode()
+    # Another desk's agent hears nothing of it.
+    other = client_for(world.agent_fr)
+    pass_second_factor(other, world.agent_fr)
+    open_ticket(world.alice, severity="minor", subject="Kiosks", body=outage)
+    assert 'id="more-severe"' not in other.get("/desk/").content.decode()
+
+
+@pytest.mark.django_db
+def test_phone_and_chat_left_to_pacte_take_the_tag_else_the_text(world: World) -> None:
+    outage = "Since this morning none of our 40 kiosks show anything, black screens everywhere."
+    called = ticket_services.phone_call_log(
+        agent=world.agent_eu,
+        contact=world.alice,
+        subject="[minor] Kiosks",
+        description=outage,
+        severity="",
+        called_at=timezone.now(),
+        acknowledged=False,
+    )
+    assert (called.severity, called.triage.source) == ("minor", "tag")
+    called = ticket_services.phone_call_log(
+        agent=world.agent_eu,
+        contact=world.alice,
+        subject="Kiosks",
+        description=outage,
+        severity="",
+        called_at=timezone.now(),
+        acknowledged=False,
+    )
+    assert (called.severity, called.triage.source) == ("blocking", "suggestion")
+    chosen = ticket_services.phone_call_log(
+        agent=world.agent_eu,
+        contact=world.alice,
+        subject="Kiosks",
+        description=outage,
+        severity="major",
+        called_at=timezone.now(),
+        acknowledged=False,
+    )
+    assert (chosen.severity, chosen.triage.source, chosen.triage.flagged) == (
+        "major",
+        "agent",
+        False,  # an agent's choice is theirs: only a customer's is flagged
+    )
+    chat = chat_start(contact=world.alice, actor=world.alice.user, text=outage, severity="")
+    assert (chat.ticket.severity, chat.ticket.triage.source) == ("blocking", "suggestion")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from sla.clocks.services import ClockChange
 from sla.contracts import contract_in_force, filing_refused_reason
 from tickets import access
+from tickets.channels.email.content import severity_tag
 from tickets.exceptions import NotUnderContract, PermissionDeniedError, TicketError
 from tickets.history import ticket_event_record
 from tickets.models import (
@@ -222,7 +223,9 @@ def phone_call_log(
         requester=contact,
         subject=subject,
         description=description,
-        severity=severity,
+        # The agent's choice, else a tag in the subject, else the text decides.
+        severity=severity or severity_tag(subject),
+        severity_source=SeveritySource.AGENT if severity else SeveritySource.TAG,
         channel=Channel.PHONE,
         actor=agent,
         desk=desk,

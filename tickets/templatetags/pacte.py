@@ -149,13 +149,13 @@ def _triage_summary(event: TicketEvent, who: str) -> SafeString:
     share = percent(float(confidence))
     if source == SeveritySource.SUGGESTION:
         return format_html(
-            _("Severity {severity}, suggested from the text ({percent} % confident)"),
+            _("Severity {severity}, suggested from the text ({percent} confident)"),
             severity=severity,
             percent=share,
         )
     how = _label(SeveritySource, source)
     return format_html(
-        _("Severity {severity}, {how}; suggested from the text: {suggested} ({percent} %)"),
+        _("Severity {severity}, {how}; suggested from the text: {suggested} ({percent})"),
         severity=severity,
         how=how,
         suggested=_label(Severity, suggested),
@@ -221,8 +221,8 @@ def severity_label(value: str) -> str:
 
 @register.filter
 def percent(value: float) -> str:
-    """A share (0–1) as a whole percentage in the reader's format: 0.873 → "87"."""
-    return formats.number_format(round(value * 100))
+    """A share (0–1) as a whole percentage in the reader's language: 0.873 → "87%", "87 %"."""
+    return _("%(number)s%%") % {"number": formats.number_format(round(value * 100))}
 
 
 CLOCK_KINDS = {

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from sla.models import Metric
-from tickets.models import Channel, Severity, Status
+from tickets.models import Channel, Severity, Status, Ticket, TicketTriage
 from tickets.selectors import BadgeState, QueueRow, SlaBadge
 from tickets.templatetags.pacte import duration_in, duration_units
 
@@ -35,7 +35,7 @@ ROW = (
     '<td class="due">{badge}</td>'
     '<td><a href="{url}"><span class="ref">{reference}</span> {subject}</a>'
     '<div class="muted small">{requester}{channel}</div></td>'
-    '<td><span class="badge sev-{severity}">{severity_label}</span></td>'
+    '<td><span class="badge sev-{severity}">{severity_label}</span>{flag}</td>'
     '<td><span class="badge status-{status}">{status_label}</span></td>'
     '<td data-label="{organization_word}">{organization}</td>'
     '<td data-label="{desk_word}">{desk}</td>'
@@ -54,6 +54,15 @@ class Words:
             for choices in (Severity, Status, Channel, Metric)
             for value, label in choices.choices
         }
+
+    @cached_property
+    def flag(self) -> SafeString:
+        """The badge of a ticket whose text suggests a stricter severity than chosen."""
+        return format_html(
+            ' <span class="badge sla-warning" title="{}">{}</span>',
+            _("The text suggests a stricter severity than the customer chose."),
+            _("may be more severe"),
+        )
 
     @cached_property
     def columns(self) -> dict[str, str]:
@@ -107,6 +116,13 @@ def badge_html(badge: SlaBadge, words: Words) -> SafeString:
     )
 
 
+def _flagged(ticket: Ticket) -> bool:
+    try:
+        return ticket.triage.flagged  # selected with the row; none before triage began
+    except TicketTriage.DoesNotExist:
+        return False
+
+
 @register.simple_tag
 def queue_rows(rows: Sequence[QueueRow]) -> SafeString:
     """The queue table's rows (tickets with their requester, organization, desk, assignee)."""
@@ -130,6 +146,7 @@ def queue_rows(rows: Sequence[QueueRow]) -> SafeString:
             "channel": "" if t.channel == Channel.WEB else f" · {labels[t.channel]}",
             "severity": t.severity,
             "severity_label": labels[t.severity],
+            "flag": words.flag if _flagged(t) else "",
             "status": t.status,
             "status_label": labels[t.status],
             "organization_word": columns["organization"],

@@ -22,7 +22,12 @@ from tickets.views.common import contact_support_hours, current_user, form_error
 
 class ChatStartForm(forms.Form):
     severity = forms.ChoiceField(
-        label=gettext_lazy("Severity"), choices=Severity.choices, initial=Severity.MINOR
+        label=gettext_lazy("Severity"),
+        choices=[
+            ("", gettext_lazy("Not sure: the desk judges from my message")),
+            *Severity.choices,
+        ],
+        required=False,
     )
     text = forms.CharField(
         label=gettext_lazy("Your message"),

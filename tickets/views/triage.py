@@ -45,7 +45,7 @@ def ticket_severity_suggested(request: HttpRequest, reference: str) -> HttpRespo
     if triage is None or triage.suggested == ticket.severity:
         messages.error(request, _("There is no other suggested severity to take."))
         return redirect("tickets:detail", reference=ticket.reference)
-    reason = _("Suggested from the text (%(percent)s %% confident).") % {
+    reason = _("Suggested from the text (%(percent)s confident).") % {
         "percent": percent(triage.confidence)
     }
     try:

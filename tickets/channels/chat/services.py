@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from sla.clocks.calendar import is_open
 from sla.clocks.selectors import calendar_snapshot_for_ticket
 from tickets import access, services
+from tickets.channels.email.content import severity_tag
 from tickets.exceptions import PermissionDeniedError, TicketError
 from tickets.models import (
     Channel,
@@ -22,6 +23,7 @@ from tickets.models import (
     Contact,
     Message,
     Organization,
+    SeveritySource,
     User,
 )
 
@@ -43,14 +45,17 @@ def _text(text: str) -> str:
 @transaction.atomic
 def chat_start(*, contact: Contact, actor: User | None, text: str, severity: str) -> ChatSession:
     """Open a conversation: a ticket (clocks running) waiting for an agent, or, outside the
-    desk's support hours, a ticket whose chat is already over (the message is kept)."""
+    desk's support hours, a ticket whose chat is already over (the message is kept).
+    ``severity`` "": the customer left it to the desk (tickets.triage)."""
     text = _text(text)
     subject = text.splitlines()[0][:80]
     ticket = services.ticket_create(
         requester=contact,
         subject=subject,
         description=text,
-        severity=severity,
+        # The customer's choice, else a tag in the first line, else the text decides.
+        severity=severity or severity_tag(subject),
+        severity_source=SeveritySource.CUSTOMER if severity else SeveritySource.TAG,
         channel=Channel.CHAT,
         actor=actor,
     )
