@@ -143,11 +143,18 @@ class SeverityClassifier:
              zip(vector.col, vector.data, strict=True)),
             reverse=True,
         )  # fmt: skip
-        readable = (
-            name for weight, name in weighed
-            if weight > 0 and any(w not in _FILLER and len(w) > 2 for w in name.split())
-        )  # fmt: skip
-        return list(readable)[:count]
+        shown: list[str] = []
+        for weight, name in weighed:
+            words = name.split()
+            if weight <= 0 or len(shown) == count:
+                break
+            if not any(w not in _FILLER and len(w) > 2 for w in words):
+                continue
+            # One phrase is enough: "ce matin" and "matin" say the same thing.
+            if any(f" {name} " in f" {other} " or f" {other} " in f" {name} " for other in shown):
+                continue
+            shown.append(name)
+        return shown
 
     def scores(self, examples: Sequence[Example]) -> Scores:
         truth = [e.severity for e in examples]
