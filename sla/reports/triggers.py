@@ -3,10 +3,12 @@ every change to what a report counts of a ticket or a clock appends the ticket's
 ``sla_rollupdirty``, in the same transaction as the change, whichever code path made it (a
 model's save, a bulk update, a raw statement).
 
-They are installed by migration sla 0020 and again after every ``migrate`` (sla.apps): on
-SQLite, a migration that rebuilds the tickets' or the clocks' table drops its triggers with
-the old table. When any was missing, every day is marked dirty, since changes may have gone
-unrecorded.
+They are installed by migration sla 0020 and again after every ``migrate`` (sla.apps). Before
+a ``migrate`` whose plan touches the ticket or clock models they are dropped (sla.apps): on
+SQLite such a migration rebuilds the table (copy, drop, rename), and a trigger of the other
+table that names it would make the rename fail; PostgreSQL keeps them, but what the migration
+writes meanwhile would be marked, or not, at random. When any was missing at the end, every day
+with tickets is marked dirty, since changes may have gone unrecorded.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations import Migration
 
 TICKET_COLUMNS = ["received_at", "desk_id", "severity", "merged_into_id"]
 CLOCK_COLUMNS = [
@@ -127,8 +130,7 @@ def triggers_expected(connection: BaseDatabaseWrapper) -> set[str]:
 
 def triggers_install(connection: BaseDatabaseWrapper, *, all_days_dirty: bool = False) -> None:
     """(Re)create the triggers; mark every day with tickets dirty when asked, or when any
-    trigger was missing from a database that had them all before (``RollupDay`` rows exist:
-    some day was counted, so changes since may have gone unrecorded)."""
+    trigger was missing (changes may have gone unrecorded; with no ticket, nothing is marked)."""
     expected = triggers_expected(connection)
     if not expected:
         raise ImproperlyConfigured(f"Pacte runs on SQLite or PostgreSQL, not {connection.vendor}")
@@ -145,15 +147,39 @@ def triggers_install(connection: BaseDatabaseWrapper, *, all_days_dirty: bool = 
                 cursor.execute(statement)
             for name, body in _POSTGRESQL_TRIGGERS.items():
                 cursor.execute(f"CREATE OR REPLACE TRIGGER {name} {body}")
-        if not all_days_dirty and missing:
-            cursor.execute("SELECT 1 FROM sla_rollupday LIMIT 1")
-            all_days_dirty = cursor.fetchone() is not None
-        if all_days_dirty:
+        if all_days_dirty or missing:
             cursor.execute(
                 "INSERT INTO sla_rollupdirty (day) SELECT DISTINCT "
                 + day.format("received_at")
                 + " FROM tickets_ticket"
             )
+
+
+# The models whose tables the triggers are on, or name.
+_WATCHED = {("tickets", "ticket"), ("sla", "clock")}
+
+
+def _touches_watched(plan: list[tuple[Migration, bool]]) -> bool:
+    for migration, _backwards in plan:
+        for operation in migration.operations:
+            name = getattr(operation, "model_name", None) or getattr(operation, "name", "")
+            if (migration.app_label, str(name).lower()) in _WATCHED:
+                return True
+    return False
+
+
+def triggers_before_migrate(
+    using: str = "default", plan: list[tuple[Migration, bool]] | None = None, **kwargs: object
+) -> None:
+    """pre_migrate: drop the triggers when the plan touches the tickets' or the clocks' model
+    (see the module); post_migrate installs them again and marks every day dirty."""
+    connection = connections[using]
+    if (
+        plan
+        and _touches_watched(plan)
+        and "sla_rollupdirty" in connection.introspection.table_names()
+    ):
+        triggers_remove(connection)
 
 
 def triggers_after_migrate(using: str = "default", **kwargs: object) -> None:

@@ -10,10 +10,18 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
+from django.db.migrations import Migration
+from django.db.migrations.operations import AlterField
+from django.db.models import CharField
 
 from sla.models import Clock, RollupDay, RollupDirty
 from sla.reports import figures, rollups
-from sla.reports.triggers import triggers_after_migrate, triggers_expected, triggers_present
+from sla.reports.triggers import (
+    triggers_after_migrate,
+    triggers_before_migrate,
+    triggers_expected,
+    triggers_present,
+)
 from sla.tasks import report_rollups_count_task
 from tests.factories import World, open_ticket
 from tickets import services
@@ -184,3 +192,50 @@ def test_the_planner_statistics_are_kept_daily(world: World, tickets: list) -> N
         with connection.cursor() as cursor:
             cursor.execute("SELECT DISTINCT tbl FROM sqlite_stat1")
             assert {"tickets_ticket", "sla_clock"} <= {name for (name,) in cursor.fetchall()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_that_rebuilds_the_tickets_table_keeps_the_roll_ups_honest(
+    world: World, tickets: list
+) -> None:
+    """SQLite rebuilds a table to alter a column (copy, drop, rename): a clock trigger naming
+    the tickets' table made the rename fail. The triggers are dropped before such a plan and
+    installed again after it, every day then dirty."""
+    count_days()
+    migration = Migration("0999_subject", "tickets")
+    migration.operations = [AlterField("ticket", "subject", CharField(max_length=250))]
+    triggers_before_migrate(using="default", plan=[(migration, False)])
+    assert not triggers_present(connection)
+    old = Ticket._meta.get_field("subject")
+    new = CharField(max_length=250)
+    new.set_attributes_from_name("subject")
+    new.model = Ticket
+    with connection.schema_editor() as editor:
+        editor.alter_field(Ticket, old, new)  # SQLite: the table rebuilt
+        editor.alter_field(Ticket, new, old)
+    triggers_after_migrate(using="default")
+    assert triggers_present(connection) == triggers_expected(connection)
+    assert set(RollupDirty.objects.values_list("day", flat=True)) == {
+        t.received_at.astimezone(UTC).date() for t in tickets
+    }
+    assert rollups.sla_report_rolled(period(), BERLIN) == of_tickets(period())
+    # A plan that leaves tickets and clocks alone leaves the triggers alone.
+    other = Migration("0999_other", "tickets")
+    other.operations = [AlterField("desk", "name", CharField(max_length=120))]
+    triggers_before_migrate(using="default", plan=[(other, False)])
+    assert triggers_present(connection) == triggers_expected(connection)
+
+
+def test_a_long_period_of_alternating_days_reads_in_several_statements(
+    world: World, tickets: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More ranges than a compound SELECT may have parts (SQLite: 500; 8 here, to be quick)."""
+    count_days()
+    monkeypatch.setattr(rollups, "UNION_PARTS", 8)
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    RollupDirty.objects.bulk_create(
+        RollupDirty(day=(start + timedelta(days=2 * n)).date()) for n in range(30)
+    )
+    filters = figures.ReportFilter(start=start, end=datetime(2026, 8, 1, tzinfo=UTC))
+    assert len(rollups._ranges(filters, rollups.rolled_days(filters.start, filters.end))) > 24
+    assert rollups.sla_report_rolled(filters, UTC) == of_tickets(filters, UTC)
