@@ -102,3 +102,13 @@ def redis_channel_layers(url: str) -> dict[str, object]:
             "CONFIG": {"hosts": [url], "prefix": f"pacte-test-{os.getpid()}"},
         }
     }
+
+
+@pytest.fixture(autouse=True)
+def _severity_classifier_forgotten() -> Iterator[None]:
+    """Each test looks the classifier in use up afresh: a model one test trained and rolled
+    back must not suggest in the next (the process keeps it for a minute)."""
+    yield
+    from tickets.triage.services import classifier_forget
+
+    classifier_forget()

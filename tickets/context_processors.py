@@ -28,9 +28,7 @@ def pacte(request: HttpRequest) -> dict[str, object]:
             status__in=[InboundMail.Status.REVIEW, InboundMail.Status.QUARANTINED]
         )
         unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
-        flagged = TicketTriage.objects.filter(flagged=True, ticket__queue_open=1)
-        if not access.sees_everything(user):
-            flagged = flagged.filter(ticket__desk__in=user.desks.values("pk"))
+        flagged = access.flagged_open_triages(user)
         # The counts in one query: the navigation of every staff page shows them, the queue
         # its tickets that may be more severe than chosen.
         counts = User.objects.filter(pk=user.pk).values_list(

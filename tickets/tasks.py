@@ -87,11 +87,13 @@ def backup_task() -> str:
 @shared_task
 def severity_model_retrain_task() -> dict[str, object]:
     """Daily (beat): train the severity classifier again on the corpus and the tickets whose
-    severity agents confirmed or changed; it is used from then on only if it does at least as
-    well on the held-out corpus (tickets.triage)."""
+    severity agents confirmed or changed, when some were since; it is used from then on only
+    if it does at least as well on the held-out corpus (tickets.triage)."""
     from tickets.triage.services import model_retrain  # scikit-learn: loaded when needed
 
     model = model_retrain()
+    if model is None:
+        return {"trained": False, "why": "no ticket reviewed since the model in use"}
     return {
         "kept": model.kept,
         "desk_examples": model.desk_examples,

@@ -20,7 +20,7 @@ from tickets import services as ticket_services
 from tickets.channels.chat.services import chat_start
 from tickets.models import SeverityModel, TicketEvent, TicketTriage
 from tickets.triage import services
-from tickets.triage.classifier import SEVERITIES, corpus, text_of
+from tickets.triage.classifier import SEVERITIES, Scores, corpus, text_of
 from tickets.triage.definitions import CLAUSES, nearest_clause
 
 
@@ -128,8 +128,9 @@ def test_agents_confirm_or_take_the_suggestion_in_one_click(world: World) -> Non
     page = agent.get(f"/tickets/{kept.reference}/").content.decode()
     assert "may be more severe" in page and "Suggested from the text" in page
     assert "Nearest definition in the SLA:" in page and "<q>" in page
-    assert client_for(world.alice.user).post(f"/tickets/{kept.reference}/severity/confirm/")
-    assert not TicketTriage.objects.get(ticket=kept).reviewed_at  # a customer cannot
+    refused = client_for(world.alice.user).post(f"/tickets/{kept.reference}/severity/confirm/")
+    assert refused.status_code == 404  # a customer cannot
+    assert not TicketTriage.objects.get(ticket=kept).reviewed_at
     response = agent.post(f"/tickets/{kept.reference}/severity/confirm/")
     assert response.status_code == 302
     triage = TicketTriage.objects.get(ticket=kept)
@@ -145,7 +146,11 @@ def test_agents_confirm_or_take_the_suggestion_in_one_click(world: World) -> Non
     assert ack.target == timedelta(hours=5)  # recomputed as any reclassification
     change = taken.events.get(kind=TicketEvent.Kind.SEVERITY)
     assert (change.before, change.after) == ("minor", "blocking")
-    assert change.note.startswith("Suggested from the text")
+    assert change.note == "The severity was reviewed against the description of the incident."
+    # The customer reads the change and its reason, never the classifier's part in it.
+    portal = client_for(world.alice.user).get(f"/tickets/{taken.reference}/").content.decode()
+    assert "reviewed against the description" in portal
+    assert "suggested from the text" not in portal.lower() and "confident" not in portal
     triage = TicketTriage.objects.get(ticket=taken)
     assert (triage.flagged, triage.reviewed_severity) == (False, "blocking")
 
@@ -242,3 +247,54 @@ def test_phone_and_chat_left_to_pacte_take_the_tag_else_the_text(world: World) -
     )
     chat = chat_start(contact=world.alice, actor=world.alice.user, text=outage, severity="")
     assert (chat.ticket.severity, chat.ticket.triage.source) == ("blocking", "suggestion")
+
+
+@pytest.mark.django_db
+def test_a_text_that_says_nothing_takes_the_default(world: World, settings: object) -> None:
+    settings.PACTE_MAIL_DEFAULT_SEVERITY = "major"  # type: ignore[attr-defined]
+    for subject, body in [("Hello", "Bonjour"), ("URGENT", "URGENT"), ("Chat", "hello?")]:
+        ticket = ticket_services.ticket_create(
+            requester=world.alice,
+            subject=subject,
+            description=body,
+            severity="",
+            severity_source="tag",
+            channel="email",
+            actor=None,
+        )
+        assert (ticket.severity, ticket.triage.source) == ("major", "default"), subject
+        assert ticket.triage.confidence < 0.6
+
+
+@pytest.mark.django_db
+def test_a_retrained_model_worse_on_the_heldout_corpus_is_not_used(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert services.model_retrain() is None  # nothing reviewed since the model in use
+    text = "Le module Zorglub de la borne {n} renvoie un code QX-{n} au démarrage."
+    for n in range(1, 11):
+        body = text.format(n=n)
+        ticket = open_ticket(world.alice, severity="minor", subject="Zorglub", body=body)
+        ticket_services.ticket_reclassify(
+            ticket=ticket, actor=world.agent_eu, severity="blocking", reason="Tills stop."
+        )
+        # A later downgrade (a workaround found) is not what the text said: the label stays.
+        ticket_services.ticket_reclassify(
+            ticket=ticket, actor=world.agent_eu, severity="minor", reason="Workaround."
+        )
+    assert {e.severity for e in services.desk_examples()} == {"blocking"}
+    before = services.classifier(fresh=True)
+    perfect = Scores(180, 1.0, 1.0, [[60, 0, 0], [0, 60, 0], [0, 0, 60]])
+    monkeypatch.setattr(services, "_corpus_scores", lambda: perfect)
+    model = services.model_retrain()
+    assert model is not None and not model.kept
+    assert services.classifier(fresh=True) is before  # the one in use stays
+
+
+@pytest.mark.django_db
+def test_a_flag_is_lowered_when_the_ticket_leaves_the_queue(world: World) -> None:
+    outage = "Since this morning none of our 40 kiosks show anything, black screens everywhere."
+    ticket = open_ticket(world.alice, severity="minor", subject="Kiosks", body=outage)
+    assert ticket.triage.flagged
+    ticket_services.ticket_change_status(ticket=ticket, actor=world.agent_eu, status="resolved")
+    assert not TicketTriage.objects.get(ticket=ticket).flagged

@@ -72,6 +72,9 @@ class SeverityModel(models.Model):
     blocking_recall = models.FloatField()
     confusion = models.JSONField(default=list)
     kept = models.BooleanField(default=False)
+    # The scikit-learn version that pickled it: another version does not load it (a model is
+    # trained again from the corpus and the reviews instead).
+    library = models.CharField(max_length=32, default="")
     data = models.BinaryField()
 
     class Meta:

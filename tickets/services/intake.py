@@ -255,6 +255,7 @@ def ticket_open_by(
         if contact is None:
             raise PermissionDeniedError(_("Only contacts of a customer open tickets."))
         requester, desk, channel = contact, None, Channel.API
+        source = SeveritySource.CUSTOMER
     else:
         unknown = _("No contact has this address.")
         found = (
@@ -268,11 +269,13 @@ def ticket_open_by(
             raise TicketError(unknown, field="requester")
         requester = found
         desk = _desk_or_refuse(opener=opener, contact=requester, message=unknown, field="requester")
+        source = SeveritySource.AGENT
     return ticket_create(
         requester=requester,
         subject=subject,
         description=description,
         severity=severity,
+        severity_source=source,
         channel=channel or Channel.API,
         actor=opener,
         files=files,

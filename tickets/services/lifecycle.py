@@ -16,7 +16,18 @@ from sla.models import PauseReason, StopReason
 from tickets import access
 from tickets.exceptions import InvalidTransition, PermissionDeniedError, TicketError
 from tickets.history import ticket_event_record
-from tickets.models import Channel, Message, Severity, Status, SystemNote, Ticket, TicketEvent, User
+from tickets.models import (
+    OPEN_STATUSES,
+    Channel,
+    Message,
+    Severity,
+    Status,
+    SystemNote,
+    Ticket,
+    TicketEvent,
+    TicketTriage,
+    User,
+)
 from tickets.services import customer_mail
 from tickets.triage.services import triage_review
 from tickets.workflow import CUSTOMER_TARGETS, can_transition
@@ -92,6 +103,8 @@ def set_status(
         after=status,
         note=note,
     )
+    if status not in OPEN_STATUSES:  # out of the queue: no flag left to count on every page
+        TicketTriage.objects.filter(ticket=ticket, flagged=True).update(flagged=False)
     change = _clock_change_for(Status(before), status)
     if change is not None:
         apply_clocks(

@@ -16,11 +16,11 @@ import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import confusion_matrix, f1_score, recall_score
-from sklearn.pipeline import FeatureUnion, Pipeline
+if TYPE_CHECKING:  # scikit-learn takes a second to import: loaded on the first suggestion
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import Pipeline
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 SEVERITIES = ("blocking", "major", "minor")  # tickets.models.Severity's values, strictest first
@@ -32,6 +32,8 @@ MAX_CHARACTERS = 20_000
 # one (it breaks the strictest promise).
 C = 3.0
 CLASS_WEIGHT = {"blocking": 3.0, "major": 1.0, "minor": 1.0}
+# Below this many words it knows (unigrams and bigrams), the model's confidence is scaled down.
+MIN_KNOWN_WORDS = 6
 # Words that weigh in the model but explain nothing to a reader.
 _FILLER = frozenset(
     """a an and are as at be but by for from has have i in is it its me my no not of on or our
@@ -84,6 +86,10 @@ def text_of(subject: str, body: str, language: str = "") -> str:
 
 
 def _pipeline() -> Pipeline:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
     words = TfidfVectorizer(
         ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode"
     )
@@ -105,7 +111,7 @@ class SeverityClassifier:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self.classes: list[str] = [str(c) for c in pipeline.classes_]
-        union: FeatureUnion = pipeline.named_steps["features"]
+        union = pipeline.named_steps["features"]
         self._words: TfidfVectorizer = union.transformer_list[0][1]
         self._word_names = self._words.get_feature_names_out()
         self._coefficients = pipeline.named_steps["model"].coef_  # classes × features
@@ -125,11 +131,15 @@ class SeverityClassifier:
 
     def suggest_many(self, tickets: Sequence[tuple[str, str, str]]) -> list[Suggestion]:
         texts = [text_of(subject, body, language) for subject, body, language in tickets]
+        known = self._words.transform(texts).getnnz(axis=1)  # words the model has seen
         suggestions = []
-        for row in self.pipeline.predict_proba(texts):
+        for row, words in zip(self.pipeline.predict_proba(texts), known, strict=True):
             probabilities = {c: float(p) for c, p in zip(self.classes, row, strict=True)}
             best = max(probabilities, key=probabilities.__getitem__)
-            suggestions.append(Suggestion(best, probabilities[best], probabilities))
+            # "Bonjour", "URGENT", a text in another language: next to nothing the model knows
+            # says which promise is at stake, so little confidence, whatever it leans to.
+            confidence = probabilities[best] * min(1.0, int(words) / MIN_KNOWN_WORDS)
+            suggestions.append(Suggestion(best, confidence, probabilities))
         return suggestions
 
     def reasons(self, subject: str, body: str, severity: str, *, count: int = 5) -> list[str]:
@@ -157,6 +167,8 @@ class SeverityClassifier:
         return shown
 
     def scores(self, examples: Sequence[Example]) -> Scores:
+        from sklearn.metrics import confusion_matrix, f1_score, recall_score
+
         truth = [e.severity for e in examples]
         found = [s.severity for s in self.suggest_many(
             [(e.subject, e.body, e.language) for e in examples]

@@ -5,11 +5,11 @@ ticket page shows beside a suggestion, so that an agent reads which promise it p
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 CLAUSES: dict[str, list[Promise]] = {
     "blocking": [
@@ -58,9 +58,11 @@ _CUES: dict[str, list[str]] = {
 
 
 @cache
-def _clauses() -> tuple[TfidfVectorizer, dict[str, object]]:
+def _clauses() -> tuple[Any, dict[str, Any]]:
     """Each clause in English and French, as character n-grams within words (the languages
     customers write in; accents folded)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     texts: dict[str, list[str]] = {}
     for severity, clauses in CLAUSES.items():
         for language in ("en", "fr"):

@@ -6,6 +6,7 @@ process trains from the corpus once (a few seconds), which ``migrate`` also keep
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,7 +14,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,9 +34,18 @@ from tickets.models import (
     User,
     more_urgent,
 )
-from tickets.triage.classifier import Example, Scores, SeverityClassifier, Suggestion, corpus
+from tickets.triage.classifier import (
+    MAX_CHARACTERS,
+    Example,
+    Scores,
+    SeverityClassifier,
+    Suggestion,
+    corpus,
+    text_of,
+)
 from tickets.triage.definitions import nearest_clause
 
+logger = logging.getLogger(__name__)
 RECHECK_SECONDS = 60.0  # how stale a process's classifier may be after a retraining
 
 
@@ -56,27 +66,54 @@ def _corpus_scores() -> Scores:
 
 class _InUse:
     model_id: int | None = None
+    created_at: datetime | None = None
     classifier: SeverityClassifier | None = None
     checked = float("-inf")
 
 
+def classifier_forget() -> None:
+    """Look the classifier in use up again on the next suggestion (tests, a retraining)."""
+    _InUse.model_id, _InUse.created_at, _InUse.classifier = None, None, None
+    _InUse.checked = float("-inf")
+
+
+def _kept_models() -> QuerySet[SeverityModel]:
+    """The models this version of scikit-learn can load, latest first."""
+    return SeverityModel.objects.filter(kept=True, library=_library()).order_by(
+        "-created_at", "-id"
+    )
+
+
 def classifier(*, fresh: bool = False) -> SeverityClassifier:
-    """The classifier in use: the latest kept model, looked up at most once a minute (or now,
-    when ``fresh``)."""
+    """The classifier in use: the latest kept model (its id looked up at most once a minute,
+    or now when ``fresh``; its bytes only when it changed), else the corpus's. A model that
+    does not load is logged and passed over."""
     if fresh or time.monotonic() - _InUse.checked > RECHECK_SECONDS:
-        latest = SeverityModel.objects.filter(kept=True).order_by("-created_at", "-id").first()
+        latest = _kept_models().values_list("pk", "created_at").first()
         _InUse.checked = time.monotonic()
         if latest is None:
-            _InUse.model_id, _InUse.classifier = None, None
-        elif latest.pk != _InUse.model_id:
-            _InUse.model_id = latest.pk
-            _InUse.classifier = SeverityClassifier.from_bytes(bytes(latest.data))
+            _InUse.model_id, _InUse.created_at, _InUse.classifier = None, None, None
+        elif latest != (_InUse.model_id, _InUse.created_at):
+            _InUse.model_id, _InUse.created_at = latest
+            data = SeverityModel.objects.filter(pk=latest[0]).values_list("data", flat=True)
+            try:
+                _InUse.classifier = SeverityClassifier.from_bytes(bytes(data.get()))
+            except Exception:  # a corrupt row must not stop intake: the corpus's model
+                logger.exception("Severity model %s does not load", latest[0])
+                _InUse.classifier = None
     return _InUse.classifier or _corpus_classifier()
+
+
+def _library() -> str:
+    import sklearn
+
+    return str(sklearn.__version__)
 
 
 def _kept(model: SeverityClassifier, scores: Scores, *, desk_examples: int, examples: int,
           kept: bool) -> SeverityModel:  # fmt: skip
     return SeverityModel.objects.create(
+        library=_library(),
         examples=examples,
         desk_examples=desk_examples,
         macro_f1=scores.macro_f1,
@@ -92,7 +129,7 @@ def corpus_model_keep(using: str = "default", **kwargs: object) -> SeverityModel
     yet, so that no process of a new installation trains its own."""
     if "tickets_severitymodel" not in connections[using].introspection.table_names():
         return None
-    if SeverityModel.objects.using(using).filter(kept=True).exists():
+    if _kept_models().exists():
         return None
     examples = len(corpus("train"))
     return _kept(
@@ -102,8 +139,9 @@ def corpus_model_keep(using: str = "default", **kwargs: object) -> SeverityModel
 
 def desk_examples(*, limit: int = 5000) -> list[Example]:
     """The tickets whose severity an agent confirmed or changed, the latest ``limit`` reviews
-    (training time grows with them), with their severity as it stands now: the subject, the
-    first message, the requester's language."""
+    (training time grows with them), each labelled with the severity of that first review (a
+    later downgrade after a workaround says nothing of the text): the subject, the first
+    message, the requester's language."""
     first_body = (
         Message.objects.filter(ticket=OuterRef("pk"), is_internal=False)
         .order_by("received_at", "pk")
@@ -112,7 +150,7 @@ def desk_examples(*, limit: int = 5000) -> list[Example]:
     reviewed = (
         Ticket.objects.filter(triage__reviewed_at__isnull=False, merged_into__isnull=True)
         .order_by("-triage__reviewed_at", "-pk")
-        .values_list("subject", "requester__language", "severity")
+        .values_list("subject", "requester__language", "triage__reviewed_severity")
         .annotate(body=Subquery(first_body))[:limit]
     )
     return [
@@ -121,26 +159,35 @@ def desk_examples(*, limit: int = 5000) -> list[Example]:
     ]
 
 
-def model_retrain() -> SeverityModel:
-    """Train on the corpus and the desk's reviewed tickets; keep the model only when it does
-    at least as well on the held-out corpus as the one in use (blocking recall and macro-F1)."""
+def model_retrain(*, now: datetime | None = None) -> SeverityModel | None:
+    """Train on the corpus and the desk's reviewed tickets, unless no ticket was reviewed
+    since the model in use was trained (None). The new model is kept only when it does at
+    least as well on the held-out corpus (blocking recall and macro-F1) as the one trained on
+    the corpus alone: the reviews may teach the desk's words, never cost the SLA's
+    definitions. Rows older than a month are pruned, but the model in use."""
+    now = now or timezone.now()
+    latest = _kept_models().first()
+    if (
+        latest is not None
+        and not TicketTriage.objects.filter(reviewed_at__gte=latest.created_at).exists()
+    ):
+        return None
     desk = desk_examples()
     examples = corpus("train") + desk
     model = SeverityClassifier.trained(examples)
     scores = model.scores(heldout())
-    kept = SeverityModel.objects.filter(kept=True).order_by("-created_at", "-id").first()
-    current = (
-        Scores(kept.examples, kept.macro_f1, kept.blocking_recall, kept.confusion)
-        if kept is not None
-        else _corpus_scores()
-    )
-    return _kept(
+    made = _kept(
         model,
         scores,
         desk_examples=len(desk),
         examples=len(examples),
-        kept=scores.at_least_as_good_as(current),
+        kept=scores.at_least_as_good_as(_corpus_scores()),
     )
+    in_use = list(_kept_models().values_list("pk", flat=True)[:1])
+    SeverityModel.objects.filter(created_at__lt=now - timedelta(days=30)).exclude(
+        pk__in=in_use
+    ).delete()
+    return made
 
 
 @dataclass(frozen=True)
@@ -157,7 +204,12 @@ def intake_severity(
     tag or an agent) stands; otherwise the suggestion when its confidence reaches
     PACTE_TRIAGE_CONFIDENCE, else PACTE_MAIL_DEFAULT_SEVERITY. The suggestion is made for
     every ticket."""
-    suggestion = classifier().suggest(subject, body, language)
+    try:
+        suggestion = classifier().suggest(subject, body, language)
+    except Exception:  # intake goes on without a suggestion: never a lost ticket
+        logger.exception("No severity suggestion for %r", subject[:80])
+        default = settings.PACTE_MAIL_DEFAULT_SEVERITY
+        suggestion = Suggestion(default, 0.0, {default: 0.0})
     if severity:
         return Triage(severity, source, suggestion)
     if suggestion.confidence >= settings.PACTE_TRIAGE_CONFIDENCE:
@@ -259,6 +311,7 @@ class Explanation:
 def explanation(ticket: Ticket, triage: TicketTriage) -> Explanation:
     """Why the classifier in use suggests what the ticket's triage kept."""
     first = ticket.messages.filter(is_internal=False).order_by("received_at", "pk").first()
-    body = first.body if first is not None else ""
+    body = first.body[:MAX_CHARACTERS] if first is not None else ""
     reasons = classifier().reasons(ticket.subject, body, triage.suggested)
-    return Explanation(reasons, str(nearest_clause(f"{ticket.subject}\n{body}", triage.suggested)))
+    text = text_of(ticket.subject, body)  # cut as the model reads it: a 2 MB mail costs no more
+    return Explanation(reasons, str(nearest_clause(text, triage.suggested)))

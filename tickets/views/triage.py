@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from tickets import services
 from tickets.exceptions import TicketError
 from tickets.models import Severity, TicketTriage
-from tickets.templatetags.pacte import percent
 from tickets.triage.services import severity_confirm
 from tickets.views.common import current_user
 from tickets.views.desk import worked_ticket
@@ -45,9 +44,9 @@ def ticket_severity_suggested(request: HttpRequest, reference: str) -> HttpRespo
     if triage is None or triage.suggested == ticket.severity:
         messages.error(request, _("There is no other suggested severity to take."))
         return redirect("tickets:detail", reference=ticket.reference)
-    reason = _("Suggested from the text (%(percent)s confident).") % {
-        "percent": percent(triage.confidence)
-    }
+    # The customer reads a reclassification's reason: the classifier stays a staff matter
+    # (the history's triage line keeps the confidence).
+    reason = _("The severity was reviewed against the description of the incident.")
     try:
         services.ticket_reclassify(
             ticket=ticket, actor=current_user(request), severity=triage.suggested, reason=reason

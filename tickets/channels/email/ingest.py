@@ -345,6 +345,7 @@ def mail_review_accept(
         subject=parsed.subject[:200] or _("(no subject)"),
         description=body,
         severity=severity,
+        severity_source=SeveritySource.AGENT,  # the agent who turned the held mail into it
         channel=Channel.EMAIL,
         actor=actor,
         desk=inbound.desk,
