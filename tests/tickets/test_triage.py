@@ -211,40 +211,23 @@ def test_the_queue_says_which_tickets_may_be_more_severe(world: World) -> None:
 @pytest.mark.django_db
 def test_phone_and_chat_left_to_pacte_take_the_tag_else_the_text(world: World) -> None:
     outage = "Since this morning none of our 40 kiosks show anything, black screens everywhere."
-    called = ticket_services.phone_call_log(
-        agent=world.agent_eu,
-        contact=world.alice,
-        subject="[minor] Kiosks",
-        description=outage,
-        severity="",
-        called_at=timezone.now(),
-        acknowledged=False,
-    )
-    assert (called.severity, called.triage.source) == ("minor", "tag")
-    called = ticket_services.phone_call_log(
-        agent=world.agent_eu,
-        contact=world.alice,
-        subject="Kiosks",
-        description=outage,
-        severity="",
-        called_at=timezone.now(),
-        acknowledged=False,
-    )
-    assert (called.severity, called.triage.source) == ("blocking", "suggestion")
-    chosen = ticket_services.phone_call_log(
-        agent=world.agent_eu,
-        contact=world.alice,
-        subject="Kiosks",
-        description=outage,
-        severity="major",
-        called_at=timezone.now(),
-        acknowledged=False,
-    )
-    assert (chosen.severity, chosen.triage.source, chosen.triage.flagged) == (
-        "major",
-        "agent",
-        False,  # an agent's choice is theirs: only a customer's is flagged
-    )
+
+    def called(subject: str, severity: str) -> tuple[str, str, bool]:
+        ticket = ticket_services.phone_call_log(
+            agent=world.agent_eu,
+            contact=world.alice,
+            subject=subject,
+            description=outage,
+            severity=severity,
+            called_at=timezone.now(),
+            acknowledged=False,
+        )
+        return ticket.severity, ticket.triage.source, ticket.triage.flagged
+
+    assert called("[minor] Kiosks", "") == ("minor", "tag", False)
+    assert called("Kiosks", "") == ("blocking", "suggestion", False)
+    # An agent's choice is theirs: only a customer's milder one is flagged.
+    assert called("Kiosks", "major") == ("major", "agent", False)
     chat = chat_start(contact=world.alice, actor=world.alice.user, text=outage, severity="")
     assert (chat.ticket.severity, chat.ticket.triage.source) == ("blocking", "suggestion")
 
