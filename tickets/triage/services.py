@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tickets import access
+from tickets.accounts.personal_data import ERASED
 from tickets.exceptions import PermissionDeniedError
 from tickets.history import ticket_event_record
 from tickets.models import (
@@ -141,7 +142,7 @@ def desk_examples(*, limit: int = 5000) -> list[Example]:
     """The tickets whose severity an agent confirmed or changed, the latest ``limit`` reviews
     (training time grows with them), each labelled with the severity of that first review (a
     later downgrade after a workaround says nothing of the text): the subject, the first
-    message, the requester's language."""
+    message, the requester's language. Not an erased contact's."""
     first_body = (
         Message.objects.filter(ticket=OuterRef("pk"), is_internal=False)
         .order_by("received_at", "pk")
@@ -149,6 +150,7 @@ def desk_examples(*, limit: int = 5000) -> list[Example]:
     )
     reviewed = (
         Ticket.objects.filter(triage__reviewed_at__isnull=False, merged_into__isnull=True)
+        .exclude(requester__name__startswith=ERASED)  # their words erased: no example
         .order_by("-triage__reviewed_at", "-pk")
         .values_list("subject", "requester__language", "triage__reviewed_severity")
         .annotate(body=Subquery(first_body))[:limit]
