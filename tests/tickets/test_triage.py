@@ -268,7 +268,7 @@ def test_a_retrained_model_worse_on_the_heldout_corpus_is_not_used(
     assert {e.severity for e in services.desk_examples()} == {"blocking"}
     before = services.classifier(fresh=True)
     perfect = Scores(180, 1.0, 1.0, [[60, 0, 0], [0, 60, 0], [0, 0, 60]])
-    monkeypatch.setattr(services, "_corpus_scores", lambda: perfect)
+    monkeypatch.setattr(services, "_in_use_scores", lambda: perfect)
     model = services.model_retrain()
     assert model is not None and not model.kept
     assert services.classifier(fresh=True) is before  # the one in use stays

@@ -161,12 +161,16 @@ def desk_examples(*, limit: int = 5000) -> list[Example]:
     ]
 
 
+def _in_use_scores() -> Scores:
+    return classifier(fresh=True).scores(heldout())
+
+
 def model_retrain(*, now: datetime | None = None) -> SeverityModel | None:
     """Train on the corpus and the desk's reviewed tickets, unless no ticket was reviewed
     since the model in use was trained (None). The new model is kept only when it does at
-    least as well on the held-out corpus (blocking recall and macro-F1) as the one trained on
-    the corpus alone: the reviews may teach the desk's words, never cost the SLA's
-    definitions. Rows older than a month are pruned, but the model in use."""
+    least as well on the held-out corpus (blocking recall and macro-F1) as the model in use,
+    both scored now (the corpus may have changed with an upgrade). Rows older than a month
+    are pruned, but the model in use."""
     now = now or timezone.now()
     latest = _kept_models().first()
     if (
@@ -183,7 +187,7 @@ def model_retrain(*, now: datetime | None = None) -> SeverityModel | None:
         scores,
         desk_examples=len(desk),
         examples=len(examples),
-        kept=scores.at_least_as_good_as(_corpus_scores()),
+        kept=scores.at_least_as_good_as(_in_use_scores()),
     )
     in_use = list(_kept_models().values_list("pk", flat=True)[:1])
     SeverityModel.objects.filter(created_at__lt=now - timedelta(days=30)).exclude(
