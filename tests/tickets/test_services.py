@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from sla.models import Clock
-from tests.factories import World, open_ticket
+from tests.factories import World, client_for, open_ticket
 from tickets import services
 from tickets.exceptions import InvalidTransition, PermissionDeniedError, TicketError
 from tickets.models import Status, TicketEvent
@@ -121,6 +121,9 @@ def test_reclassify_recomputes_from_the_original_start(world: World) -> None:
     assert clock(late, "acknowledgement").breached_at == datetime(2026, 6, 8, 14, 0, tzinfo=BERLIN)
     event = TicketEvent.objects.get(ticket=late, kind=TicketEvent.Kind.SEVERITY)
     assert (event.before, event.after, event.note) == ("minor", "blocking", "Worse than thought")
+    # The reason is quoted in the reader's language: no French quotes in English.
+    page = client_for(world.agent_eu).get(f"/tickets/{late.reference}/").content.decode()
+    assert "<q>Worse than thought</q>" in page and "«" not in page
 
 
 def test_reclassify_needs_a_reason_and_a_known_severity(world: World) -> None:
@@ -133,8 +136,13 @@ def test_reclassify_needs_a_reason_and_a_known_severity(world: World) -> None:
         services.ticket_reclassify(
             ticket=ticket, actor=world.agent_eu, severity="urgent", reason="x"
         )
+    with pytest.raises(TicketError, match="already Major"):  # a change that changes nothing
+        services.ticket_reclassify(
+            ticket=ticket, actor=world.agent_eu, severity="major", reason="Checked"
+        )
     ticket.refresh_from_db()
     assert ticket.severity == "major"
+    assert not ticket.events.filter(kind=TicketEvent.Kind.SEVERITY).exists()
 
 
 def test_every_change_lands_in_the_history(world: World) -> None:

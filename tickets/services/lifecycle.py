@@ -254,7 +254,11 @@ def ticket_reclassify(*, ticket: Ticket, actor: User, severity: str, reason: str
     if not access.can_work(actor, ticket):
         raise PermissionDeniedError(_("You may not reclassify this ticket."))
     if ticket.severity == severity:
-        return ticket
+        raise TicketError(
+            _("The ticket is already %(severity)s: choose another severity.")
+            % {"severity": Severity(severity).label},
+            field="severity",
+        )
     now = timezone.now()
     _change_field(
         ticket,
