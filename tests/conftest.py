@@ -105,10 +105,15 @@ def redis_channel_layers(url: str) -> dict[str, object]:
 
 
 @pytest.fixture(autouse=True)
-def _severity_classifier_forgotten() -> Iterator[None]:
-    """Each test looks the classifier in use up afresh: a model one test trained and rolled
-    back must not suggest in the next (the process keeps it for a minute)."""
+def _process_state_reset() -> Iterator[None]:
+    """What a test leaves in the process is gone before the next: the classifier in use (a
+    model one test trained and rolled back must not suggest in the next; the process keeps it
+    a minute), and the active language (a French page left French active for whatever test
+    ran next in the same thread)."""
     yield
+    from django.utils import translation
+
     from tickets.triage.services import classifier_forget
 
     classifier_forget()
+    translation.deactivate()

@@ -276,7 +276,9 @@ class ContactChoiceField(forms.ModelChoiceField):  # of Contact
 class PhoneCallForm(forms.Form):
     """An agent logs a customer's call as a new ticket, on the contact's behalf."""
 
-    contact = ContactChoiceField(label=_("Caller"), queryset=Contact.objects.none())
+    contact = ContactChoiceField(
+        label=_("Caller"), queryset=Contact.objects.none(), empty_label=_("Choose the caller")
+    )
     called_at = forms.DateTimeField(
         label=_("Time of the call"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -478,6 +478,8 @@ PACTE_MAIL_DEFAULT_SEVERITY = env("PACTE_MAIL_DEFAULT_SEVERITY", default="major"
 # takes the classifier's suggestion at this confidence or more (tickets.triage), else the
 # default above; a customer's milder choice is flagged "may be more severe" at it too.
 PACTE_TRIAGE_CONFIDENCE = env.float("PACTE_TRIAGE_CONFIDENCE", default=0.6)
+# An unassigned ticket goes to the desk's agent who first answers the customer publicly.
+PACTE_ASSIGN_ON_FIRST_REPLY = env.bool("PACTE_ASSIGN_ON_FIRST_REPLY", default=True)
 # The desk of mail sent to an address no desk owns (its slug); empty: the first desk.
 PACTE_MAIL_DEFAULT_DESK = env("PACTE_MAIL_DEFAULT_DESK", default="")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
@@ -35,7 +36,7 @@ from tickets.services.attachments import (
     save_files,
     validate_files,
 )
-from tickets.services.lifecycle import apply_clocks, set_status
+from tickets.services.lifecycle import apply_clocks, set_status, ticket_assign
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,8 @@ def _after_reply(ticket: Ticket, message: Message, *, author: User | None, now: 
         set_status(
             ticket, Status.IN_PROGRESS, actor=author, at=now, note=SystemNote.REOPENED_BY_REPLY
         )
+    if from_agent and author is not None and ticket.assignee_id is None:
+        _assign_to_first_replier(ticket, author)
     # After the status it brought: the promises a message starts or keeps (next reply, update).
     apply_clocks(
         ticket=ticket,
@@ -150,6 +153,15 @@ def _after_reply(ticket: Ticket, message: Message, *, author: User | None, now: 
         # After the status it brought, which the mail shows. A call or a live chat line is
         # not mailed: the customer heard or read it already.
         customer_mail.mail_agent_reply(ticket=ticket, message=message)
+
+
+def _assign_to_first_replier(ticket: Ticket, author: User) -> None:
+    """PACTE_ASSIGN_ON_FIRST_REPLY: an unassigned ticket goes to the agent who first answers
+    the customer, when that agent works its desk (a manager passing by is not made owner)."""
+    if settings.PACTE_ASSIGN_ON_FIRST_REPLY and (
+        access.assignable_agents(ticket).filter(pk=author.pk, desks=ticket.desk_id).exists()
+    ):
+        ticket_assign(ticket=ticket, actor=author, assignee=author)
 
 
 @transaction.atomic

@@ -163,6 +163,7 @@ class WidgetTryForm(forms.Form):
     contact = forms.ModelChoiceField(
         label=gettext_lazy("Contact"),
         queryset=Contact.objects.none(),
+        empty_label=gettext_lazy("Choose a contact"),
         help_text=gettext_lazy(
             "The page below signs a token for this contact, as their product would."
         ),

@@ -100,7 +100,11 @@ def mail_list(request: HttpRequest) -> HttpResponse:
 
 
 class AcceptForm(forms.Form):
-    contact = forms.ModelChoiceField(queryset=Contact.objects.none(), label=gettext_lazy("Contact"))
+    contact = forms.ModelChoiceField(
+        queryset=Contact.objects.none(),
+        label=gettext_lazy("Contact"),
+        empty_label=gettext_lazy("Choose a contact"),
+    )
     severity = forms.ChoiceField(choices=Severity.choices, label=gettext_lazy("Severity"))
 
 

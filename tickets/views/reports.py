@@ -64,20 +64,27 @@ class ReportForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     desk: forms.ModelChoiceField[Desk] = forms.ModelChoiceField(
-        label=gettext_lazy("Desk"), queryset=Desk.objects.none(), required=False
+        label=gettext_lazy("Desk"),
+        queryset=Desk.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Every desk"),
     )
     organization = forms.ModelChoiceField(
         label=gettext_lazy("Organization"),
         queryset=Organization.objects.order_by("name"),
         required=False,
+        empty_label=gettext_lazy("Every organization"),
     )
     severity = forms.ChoiceField(
         label=gettext_lazy("Severity"),
-        choices=[("", "—"), *Severity.choices],
+        choices=[("", gettext_lazy("Any severity")), *Severity.choices],
         required=False,
     )
     agent: forms.ModelChoiceField[User] = forms.ModelChoiceField(
-        label=gettext_lazy("Agent"), queryset=User.objects.none(), required=False
+        label=gettext_lazy("Agent"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Every agent"),
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:

@@ -1,0 +1,45 @@
+"""One consistent look (issue 23): what a demanding user notices first on the staff pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.accounts.second_factor import pass_second_factor
+from tests.factories import World, client_for, open_ticket
+from tickets import services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_no_select_says_dashes(world: World, language: str) -> None:
+    """Every empty choice says what it means ("Choose the caller", "Every desk"), not
+    Django's "---------"."""
+    manager = client_for(world.manager)
+    pass_second_factor(manager, world.manager)
+    manager.cookies["django_language"] = language
+    for url in ("/desk/call/", "/desk/reports/", "/desk/canned/new/"):
+        page = manager.get(url, HTTP_ACCEPT_LANGUAGE=language)
+        assert page.status_code == 200, url
+        assert "---------" not in page.content.decode(), url
+
+
+def test_the_first_public_reply_assigns_an_unassigned_ticket_to_its_author(
+    world: World, settings: object
+) -> None:
+    ticket = open_ticket(world.alice)
+    services.ticket_reply(ticket=ticket, author=world.agent_eu, body="A note.", internal=True)
+    ticket.refresh_from_db()
+    assert ticket.assignee is None  # a note is no answer
+    services.ticket_reply(ticket=ticket, author=world.manager, body="Looking at it.")
+    ticket.refresh_from_db()
+    assert ticket.assignee is None  # a manager passing by is not made its owner
+    services.ticket_reply(ticket=ticket, author=world.agent_eu, body="We are on it.")
+    ticket.refresh_from_db()
+    assert ticket.assignee == world.agent_eu
+    services.ticket_reply(ticket=ticket, author=world.agent_eu, body="Still on it.")
+    settings.PACTE_ASSIGN_ON_FIRST_REPLY = False  # type: ignore[attr-defined]
+    other = open_ticket(world.alice)
+    services.ticket_reply(ticket=other, author=world.agent_eu, body="We are on it.")
+    other.refresh_from_db()
+    assert other.assignee is None
