@@ -131,7 +131,7 @@ def day_count(day: date) -> None:
             )
             for key, sums in groups.items()
         )
-        RollupDay.objects.update_or_create(day=day, defaults={"counted_at": timezone.now()})
+        RollupDay.objects.filter(day=day).update(counted_at=timezone.now())  # locked above
 
 
 def dirty_days_count(*, limit: int = 400, now: datetime | None = None) -> int:
