@@ -16,6 +16,7 @@ from tickets.models import (
     Article,
     Attachment,
     CannedReply,
+    ChatSession,
     Contact,
     Desk,
     InboundMail,
@@ -258,3 +259,14 @@ def flagged_open_triages(user: User) -> QuerySet[TicketTriage]:
     if not user.is_agent:
         return flagged.none()
     return flagged.filter(ticket__desk__in=user.desks.values("pk"))
+
+
+def waiting_chats(user: User) -> QuerySet[ChatSession]:
+    """The chats waiting for an agent of the user's desks, as one subquery (as
+    ``flagged_open_triages``: counted with the navigation's other counts)."""
+    waiting = ChatSession.objects.filter(state=ChatSession.State.WAITING)
+    if sees_everything(user):
+        return waiting
+    if not user.is_agent:
+        return waiting.none()
+    return waiting.filter(ticket__desk__in=user.desks.values("pk"))

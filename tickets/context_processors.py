@@ -9,11 +9,14 @@ from django.http import HttpRequest
 
 from sla.models import Notification
 from tickets import access
-from tickets.models import InboundMail, TicketTriage, User
+from tickets.models import ChatSession, InboundMail, TicketTriage, User
 
 
 def _counted(
-    rows: QuerySet[Notification] | QuerySet[InboundMail] | QuerySet[TicketTriage],
+    rows: QuerySet[Notification]
+    | QuerySet[InboundMail]
+    | QuerySet[TicketTriage]
+    | QuerySet[ChatSession],
 ) -> Coalesce:
     """How many rows, as a subquery of one row (0 when none)."""
     one_group = rows.order_by().annotate(group=Value(1)).values("group")
@@ -29,15 +32,17 @@ def pacte(request: HttpRequest) -> dict[str, object]:
         )
         unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
         flagged = access.flagged_open_triages(user)
+        chats = access.waiting_chats(user)
         # The counts in one query: the navigation of every staff page shows them, the queue
-        # its tickets that may be more severe than chosen.
+        # its tickets that may be more severe than chosen and whether chats wait.
         counts = User.objects.filter(pk=user.pk).values_list(
-            _counted(unread), _counted(review), _counted(flagged)
+            _counted(unread), _counted(review), _counted(flagged), _counted(chats)
         )
-        unread_count, to_review, more_severe = counts.get()
+        unread_count, to_review, more_severe, chats_waiting = counts.get()
         return {
             "unread_notifications": unread_count,
             "mail_to_review": to_review,
             "may_be_more_severe": more_severe,
+            "chats_waiting": chats_waiting,
         }
     return {}

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Article, CannedReply, Contact, Desk, Severity, Status, User
+from tickets.workflow import REPLY_THEN
 
 SEVERITY_DEFINITIONS = {
     Severity.BLOCKING: _(
@@ -131,6 +132,10 @@ class ReplyForm(forms.Form):
         help_text=_("For a phone call: when it took place (default: now)."),
     )
     attachments = MultipleFileField(label=_("Attachments"))
+    # Set by the button pressed: "Send and mark waiting on customer", "Send and mark resolved".
+    then = forms.ChoiceField(
+        choices=[("", ""), *((s.value, s.label) for s in REPLY_THEN)], required=False
+    )
 
     def clean_called_at(self) -> datetime | None:
         value: datetime | None = self.cleaned_data.get("called_at")

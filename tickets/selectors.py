@@ -55,6 +55,15 @@ def ticket_queue_for_agent(visible: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.select_related(*related).order_by("queue_due", "severity_rank", "received_at")
 
 
+WAITING_CHAT_ROWS = 20
+
+
+def waiting_chats(tickets: QuerySet[Ticket]) -> list[Ticket]:
+    """The queue's tickets whose chat waits for an agent, longest waiting first (one query)."""
+    waiting = tickets.filter(chat__state=ChatSession.State.WAITING).select_related("chat")
+    return list(waiting.order_by("chat__started_at")[:WAITING_CHAT_ROWS])
+
+
 def ticket_queue_page_related(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """What a queue row needs besides the ticket: the clocks that still count (a long
     conversation's answered rounds stay behind) and its desk's calendar."""

@@ -88,4 +88,10 @@ desk_urlpatterns = (
     "desk",
 )
 inbound_urlpatterns = ([path("<slug:slug>/", mail.inbound_webhook, name="webhook")], "inbound")
-file_urlpatterns = ([path("<str:key>/", files.attachment_download, name="download")], "files")
+file_urlpatterns = (
+    [
+        path("<str:key>/", files.attachment_download, name="download"),
+        path("<str:key>/preview/", files.attachment_preview, name="preview"),
+    ],
+    "files",
+)

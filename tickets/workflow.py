@@ -34,6 +34,10 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 CUSTOMER_TARGETS = frozenset({Status.CLOSED})
 
 
+# The statuses support's reply may set as it is sent ("Send and mark resolved").
+REPLY_THEN = (Status.WAITING_ON_CUSTOMER, Status.RESOLVED)
+
+
 def allowed_targets(current: str) -> frozenset[Status]:
     return TRANSITIONS[Status(current)]
 

@@ -237,6 +237,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="Europe/Paris")
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["config.formats"]  # one date-time form per language (config/formats)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

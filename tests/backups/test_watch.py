@@ -98,9 +98,9 @@ def test_a_failed_backup_is_mailed_once_a_day_in_each_managers_language(
     french, other = sorted(mail.outbox, key=lambda m: m.to[0] != world.manager.email)
     assert french.subject == "Échec de la sauvegarde de Pacte"
     assert "The disk is full." in french.body
-    assert "La sauvegarde de Pacte a échoué le 17 juin 2026 14:00 (CEST)" in french.body
+    assert "La sauvegarde de Pacte a échoué le mer. 17 juin 2026 à 14:00 (CEST)" in french.body
     assert other.to == [english.email] and other.subject == "Pacte backup failed"
-    assert "The backup of Pacte failed on June 17, 2026, 8 a.m. (EDT)" in other.body
+    assert "The backup of Pacte failed on Wed 17 Jun 2026, 08:00 (EDT)" in other.body
     assert "/desk/backups/" in other.body
 
 

@@ -310,7 +310,7 @@ def test_outside_hours_the_frame_says_when_support_opens_and_takes_a_message(
 ) -> None:
     with time_machine.travel(SATURDAY, tick=False):
         page = post(frame(signed(acme, claims()), tz="Europe/Berlin")).content.decode()
-        assert "Support is closed; it opens on Monday 8 June, 09:00." in page
+        assert "Support is closed; it opens on Mon 8 Jun 2026, 09:00." in page
         assert "Leave the message" in page
         credential = widget.credential_for(Contact.objects.get(email="dana@acme.example"))
         left = post(

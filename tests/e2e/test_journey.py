@@ -112,7 +112,7 @@ def test_customer_and_agent_journey(
     expect(customer.locator(".clock.sla-met")).to_have_count(1)
 
     agent.get_by_role("textbox", name=t(language, "Message")).fill(REPLY[language])
-    agent.get_by_role("button", name=t(language, "Send")).click()
+    agent.get_by_role("button", name=t(language, "Send"), exact=True).click()
     expect(agent.get_by_text(REPLY[language])).to_be_visible()
     agent.locator("select#id_status").select_option("resolved")
     agent.get_by_role("button", name=t(language, "Change status")).click()

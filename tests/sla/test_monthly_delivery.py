@@ -91,7 +91,7 @@ def test_the_report_names_the_organizations_month_wherever_its_reader_is(world: 
     admin.force_login(world.amir.user)  # type: ignore[arg-type]
     with time_machine.travel(datetime(2026, 7, 2, 9, tzinfo=BERLIN), tick=False):
         html = admin.get("/tickets/reports/?month=2026-06").content.decode()
-    assert "Acme — June 2026" in html and "June 1, 2026 – June 30, 2026" in html
+    assert "Acme — June 2026" in html and "1 Jun 2026 – 30 Jun 2026" in html
 
 
 def test_the_report_counts_promises_missed_and_still_open(world: World) -> None:

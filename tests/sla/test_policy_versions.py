@@ -97,7 +97,7 @@ def test_the_organizations_on_the_policy_are_told_ahead_in_their_language(
     assert french.subject == "Nos niveaux de service changent le 8 juin 2026"
     assert "Bloquant : pris en compte sous 2 heures ouvrées" in french.text
     assert "Faster answers for outages." in french.text
-    assert english.subject == "Our service levels change on June 8, 2026"
+    assert english.subject == "Our service levels change on 8 Jun 2026"
     assert "Blocking: acknowledged within 5 business hours" in english.text  # until then
     assert "/tickets/service-levels/" in english.text
     version.refresh_from_db()
@@ -113,12 +113,12 @@ def test_the_portal_shows_the_promises_in_force_and_those_announced(
     with time_machine.travel(at(3, 12), tick=False):
         html = customer.get("/tickets/service-levels/").content.decode()
         listed = customer.get("/tickets/").content.decode()
-    assert "Announced: from June 8, 2026" in html and "Faster answers for outages." in html
+    assert "Announced: from 8 Jun 2026" in html and "Faster answers for outages." in html
     assert "2 business hours" in html and "5 business hours" in html
     assert "/tickets/service-levels/" in listed
     with time_machine.travel(at(9, 12), tick=False):
         html = customer.get("/tickets/service-levels/").content.decode()
-    assert "Announced" not in html and "In force since June 8, 2026" in html
+    assert "Announced" not in html and "In force since 8 Jun 2026" in html
     assert "5 business hours" not in html
     agent = Client()
     agent.force_login(world.agent_eu)
@@ -197,4 +197,4 @@ def test_the_first_day_of_a_version_is_the_organizations_wherever_its_reader_is(
     customer.force_login(world.alice.user)  # type: ignore[arg-type]
     with time_machine.travel(at(3, 12), tick=False):
         html = customer.get("/tickets/service-levels/").content.decode()
-    assert "Announced: from June 8, 2026" in html  # not 7 June, Chicago's evening
+    assert "Announced: from 8 Jun 2026" in html  # not 7 June, Chicago's evening

@@ -28,7 +28,7 @@ def ticket_with_file(world: World, name: str) -> Ticket:
         severity="minor",
         channel=Channel.WEB,
         actor=world.alice.user,
-        files=[SimpleUploadedFile(name, b"\x89PNG not really", content_type="image/png")],
+        files=[SimpleUploadedFile(name, b"\x89PNG\r\n\x1a\n not really", content_type="image/png")],
     )
 
 
@@ -51,7 +51,7 @@ def test_the_sweep_deletes_only_old_files_no_attachment_names(world: World) -> N
     assert attachments_sweep_task() == 2
     assert default_storage.exists(in_use) and default_storage.exists(young)
     assert not default_storage.exists(of_deleted) and not default_storage.exists(stray)
-    assert Attachment.objects.get(ticket=kept).file.read() == b"\x89PNG not really"
+    assert Attachment.objects.get(ticket=kept).file.read() == b"\x89PNG\r\n\x1a\n not really"
     assert services.attachments_sweep(now=timezone.now()) == 0  # nothing left to do
 
 

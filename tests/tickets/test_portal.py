@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import World, open_ticket
+from tests.factories import PNG, World, open_ticket
 from tickets import services
 from tickets.models import Attachment, Message, Ticket, TicketEvent
 
@@ -47,7 +47,7 @@ def test_customer_files_a_ticket_and_sees_it(world: World, alice: Client) -> Non
                 "subject": "Checkout fails",
                 "severity": "blocking",
                 "description": "Error 500 on payment.",
-                "attachments": [SimpleUploadedFile("shot.png", b"\x89PNG fake", "image/png")],
+                "attachments": [SimpleUploadedFile("shot.png", PNG, "image/png")],
             },
         )
     ticket = Ticket.objects.get()
@@ -73,8 +73,8 @@ def test_customer_files_a_ticket_and_sees_it(world: World, alice: Client) -> Non
         page = alice.get(response["Location"]).content.decode()
     assert "Checkout fails" in page and "Error 500 on payment." in page
     assert "Our promises" in page and "Acknowledgement" in page and "Correction" in page
-    assert "Promised by June 10, 2026, 3 p.m." in page
-    assert "Promised by June 11, 2026, 10 a.m." in page
+    assert "Promised by Wed 10 Jun 2026, 15:00" in page
+    assert "Promised by Thu 11 Jun 2026, 10:00" in page
     assert "Times in Europe/Berlin." in page
     assert "shot.png" in page
 
@@ -91,7 +91,7 @@ def test_promised_times_follow_the_desk_calendar(world: World, alice: Client) ->
     world.alice.user.time_zone = "Europe/Berlin"  # type: ignore[union-attr]
     world.alice.user.save()  # type: ignore[union-attr]
     page = alice.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
-    assert "June 5, 2026, 4 p.m." in page  # shown in the user's own time zone
+    assert "Fri 5 Jun 2026, 16:00" in page  # shown in the user's own time zone
 
 
 def test_customer_replies(world: World, alice: Client) -> None:
@@ -141,6 +141,15 @@ def test_invalid_form_changes_nothing(alice: Client, data: dict[str, str], error
         ),
         (SimpleUploadedFile("huge.pdf", b"x" * 2048, "application/pdf"), "is too large"),
         (SimpleUploadedFile("empty.txt", b"", "text/plain"), "empty"),
+        (
+            SimpleUploadedFile("shot.png", b"just some text", "image/png"),
+            "shot.png is not a PNG file: its content says otherwise.",
+        ),
+        (
+            SimpleUploadedFile("report.pdf", b"MZ\x90\x00\x03 a program", "application/pdf"),
+            "report.pdf is not a PDF file",
+        ),
+        (SimpleUploadedFile("notes.txt", b"MZ\x90\x00\x03\x00", "text/plain"), "not a TXT file"),
     ],
 )
 def test_rejected_attachment_changes_nothing(

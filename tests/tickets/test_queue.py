@@ -148,6 +148,63 @@ def test_badges_count_business_hours_left_then_amber_then_red(
     assert "badge sla-breached" in page and "overdue by 30 min" in page
 
 
+def test_badges_show_the_due_instant_in_the_readers_zone_so_rows_compare(
+    world: World, agent: Client, settings: Any
+) -> None:
+    """Each badge leads with its due instant in the agent's time zone: on Friday evening a
+    ticket due Monday 09:00 says "Mon 09:00" (its business time left is small print), one due
+    tomorrow says so, and one already late says since when. In French, in New York, too."""
+    settings.PACTE_STAFF_IDLE_MINUTES = 7 * 24 * 60
+    friday = datetime(2026, 6, 12, 19, 0, tzinfo=BERLIN)
+    due = {
+        "Due Monday": datetime(2026, 6, 15, 9, 0, tzinfo=BERLIN),
+        "Due tomorrow": datetime(2026, 6, 13, 10, 30, tzinfo=BERLIN),
+        "Late since Thursday": datetime(2026, 6, 11, 17, 0, tzinfo=BERLIN),
+        "Due in July": datetime(2026, 7, 2, 9, 0, tzinfo=BERLIN),
+    }
+    for subject, at in due.items():
+        ticket = open_ticket(world.alice, subject=subject, received_at=friday - timedelta(days=9))
+        ticket.clocks.exclude(metric="acknowledgement").delete()
+        ticket.clocks.update(due_at=at, warn_at=at, breached_at=None)
+    user = world.agent_eu
+    for zone, language, expected in [
+        ("Europe/Berlin", "en", ["Mon 09:00", "tomorrow 10:30", "yesterday 17:00", "2 Jul 09:00"]),
+        ("Europe/Berlin", "fr", ["lun. 09:00", "demain 10:30", "hier 17:00", "2 juil. 09:00"]),
+        (
+            "America/New_York",
+            "en",
+            ["Mon 03:00", "tomorrow 04:30", "yesterday 11:00", "2 Jul 03:00"],
+        ),
+    ]:
+        user.time_zone, user.language = zone, language
+        user.save(update_fields=["time_zone", "language"])
+        with time_machine.travel(friday, tick=False):
+            page = shown(agent)
+        for text in expected:
+            assert f">{text}</time>" in page, (zone, language, text)
+    assert "Mon 03:00" in page and 'title="Acknowledgement · due Mon 15 Jun 2026, 03:00"' in page
+
+
+def test_due_instant_words() -> None:
+    from django.utils import translation
+
+    from tickets.templatetags.pacte import due_instant
+
+    now = datetime(2026, 12, 31, 22, 0, tzinfo=BERLIN)
+    with timezone.override(BERLIN), translation.override("en"):
+        assert due_instant(now + timedelta(hours=1), now) == "today 23:00"
+        assert due_instant(now + timedelta(hours=3), now) == "tomorrow 01:00"
+        assert due_instant(now - timedelta(days=1), now) == "yesterday 22:00"
+        assert due_instant(now + timedelta(days=3), now) == "Sun 22:00"
+        assert due_instant(now + timedelta(days=8), now) == "Fri 8 Jan 2027, 22:00"
+        assert due_instant(now - timedelta(days=8), now) == "23 Dec 22:00"
+        assert due_instant(None, now) == "—"
+    with timezone.override(BERLIN), translation.override("fr"):
+        assert due_instant(now + timedelta(hours=1), now) == "aujourd’hui 23:00"
+        assert due_instant(now + timedelta(days=3), now) == "dim. 22:00"
+        assert due_instant(now + timedelta(days=8), now) == "ven. 8 jan. 2027 à 22:00"
+
+
 def test_the_order_nearest_deadline_then_most_severe_then_oldest_none_last(
     world: World, agent: Client
 ) -> None:
@@ -307,3 +364,32 @@ def test_refused_calls_open_nothing(world: World, agent: Client) -> None:
     customer = Client()
     customer.force_login(world.alice.user)  # type: ignore[arg-type]
     assert customer.get(reverse("desk:call")).status_code == 404
+
+
+def test_waiting_chats_lead_the_queue_as_rows(world: World, agent: Client, settings: Any) -> None:
+    """A chat waiting for an agent is a row at the top of the first page, saying for how long
+    the customer has waited and opening the conversation; once an agent takes it, it is a
+    ticket among the others. The queue's filters apply to it as to any ticket."""
+    from tickets.channels.chat.services import chat_accept, chat_start
+    from tickets.models import ChatSession
+
+    wednesday = datetime(2026, 6, 17, 10, 0, tzinfo=BERLIN)
+    with time_machine.travel(wednesday, tick=False):
+        for i in range(3):
+            open_ticket(world.alice, subject=f"Older ticket {i}", severity="blocking")
+    with time_machine.travel(wednesday + timedelta(minutes=5), tick=False):
+        session = chat_start(
+            contact=world.alice, actor=world.alice.user, text="Is anyone there?", severity="minor"
+        )
+    assert session.state == ChatSession.State.WAITING
+    with time_machine.travel(wednesday + timedelta(minutes=12), tick=False):
+        page = shown(agent)
+        assert page.count(f"sel-{session.ticket.pk}") == 1  # a chat row, not a second row too
+        first = page.index("<tbody>") + page[page.index("<tbody>") :].index("<tr ")
+        assert page[first:].startswith(f'<tr data-href="/chat/{session.ticket.reference}/"')
+        assert "chat waiting" in page and "for 7 min" in page
+        assert "Older ticket 0" in page
+        assert f"sel-{session.ticket.pk}" not in shown(agent, severity="blocking")
+        chat_accept(session=session, agent=world.agent_eu)
+        page = shown(agent)
+    assert "chat waiting" not in page and f"sel-{session.ticket.pk}" in page

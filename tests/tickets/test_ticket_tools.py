@@ -210,7 +210,7 @@ def test_the_portal_says_whether_support_is_open(world: World) -> None:
         assert "Support is open now." in customer.get(reverse("tickets:list")).content.decode()
     with time_machine.travel(datetime(2026, 6, 6, 10, 0, tzinfo=BERLIN), tick=False):
         page = customer.get(reverse("tickets:list")).content.decode()
-        assert "Support is closed; it opens on Monday 8 June, 09:00." in page
+        assert "Support is closed; it opens on Mon 8 Jun 2026, 09:00." in page
         assert "09:00–17:00" in page
 
 

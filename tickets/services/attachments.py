@@ -56,6 +56,56 @@ ALLOWED_EXTENSIONS = frozenset(
 )
 
 
+# What the first bytes of a file of each type are: a file whose bytes say otherwise is refused
+# (a text file named .png, a program named .pdf). Office's older formats share one container;
+# its newer ones, OpenDocument's and zip's are zip archives.
+SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+    ".pdf": (b"%PDF-",),
+    ".zip": (b"PK\x03\x04", b"PK\x05\x06"),
+    ".gz": (b"\x1f\x8b",),
+    ".tgz": (b"\x1f\x8b",),
+    ".7z": (b"7z\xbc\xaf\x27\x1c",),
+    ".rtf": (b"{\\rtf",),
+    **dict.fromkeys((".doc", ".xls", ".ppt"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    **dict.fromkeys((".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp"), (b"PK\x03\x04",)),
+}
+TEXT_EXTENSIONS = frozenset({".txt", ".log", ".csv", ".json", ".xml", ".eml", ".har", ".md"})
+TEXT_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16 text has NUL bytes, and says so first
+HEAD_BYTES = 8192
+# The types a page shows rather than lists (the bytes having said they are what they claim).
+PREVIEW_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".pdf": "application/pdf",
+}
+
+
+def content_matches(head: bytes, extension: str) -> bool:
+    """Whether a file's first bytes are those of the type its name says."""
+    if extension == ".webp":
+        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    if extension == ".pdf":  # readers accept a little before the header; so do we
+        return b"%PDF-" in head[:1024]
+    if extension in TEXT_EXTENSIONS:
+        return head.startswith(TEXT_BOMS) or b"\x00" not in head
+    return head.startswith(SIGNATURES.get(extension, (b"",)))
+
+
+def file_head(upload: File[bytes]) -> bytes:
+    """The first bytes of an upload, the file left at its start for whoever reads it next."""
+    upload.seek(0)
+    head = upload.read(HEAD_BYTES)
+    upload.seek(0)
+    return head if isinstance(head, bytes) else head.encode()
+
+
 def validate_files(files: Sequence[File[bytes]]) -> None:
     if len(files) > settings.PACTE_ATTACHMENTS_PER_MESSAGE:
         limit = settings.PACTE_ATTACHMENTS_PER_MESSAGE
@@ -89,6 +139,12 @@ def validate_files(files: Sequence[File[bytes]]) -> None:
             )
         if upload.size == 0:
             raise AttachmentRejected(_("%(name)s is empty.") % {"name": name}, field="attachments")
+        if not content_matches(file_head(upload), extension):
+            raise AttachmentRejected(
+                _("%(name)s is not a %(type)s file: its content says otherwise.")
+                % {"name": name, "type": extension[1:].upper()},
+                field="attachments",
+            )
 
 
 class MailFile(ContentFile):  # of bytes (ContentFile takes no type argument at runtime)
@@ -128,9 +184,7 @@ def save_files(
             message=message,
             key=secrets.token_hex(16),
             filename=name,
-            content_type=(mail.content_type if mail else "")[:120]
-            or mimetypes.guess_type(name)[0]
-            or "application/octet-stream",
+            content_type=stored_type(upload, name, mail.content_type if mail else ""),
             size=upload.size or 0,
             content_id=mail.content_id[:255] if mail else "",
             inline=mail.inline if mail else False,
@@ -138,6 +192,21 @@ def save_files(
         attachment.file.save(attachment.key, upload, save=False)
         stored.append(attachment.file.name)
         attachment.save()
+
+
+def stored_type(upload: File[bytes], name: str, declared: str) -> str:
+    """The type a file is served as: the one a mail declared, else its name's. A file that
+    would be shown (an image, a PDF) is so typed only when its bytes agree with its name and
+    the mail's word: a mail's file is kept whatever it holds, but as plain bytes."""
+    guessed = mimetypes.guess_type(name)[0] or ""
+    kind = (declared[:120] or guessed or "application/octet-stream").lower()
+    extension = PurePath(name).suffix.lower() or mimetypes.guess_extension(kind) or ""
+    shown = kind in PREVIEW_TYPES.values() or guessed in PREVIEW_TYPES.values()
+    if shown and not (
+        PREVIEW_TYPES.get(extension) == kind and content_matches(file_head(upload), extension)
+    ):
+        return "application/octet-stream"
+    return kind
 
 
 # A stored file that no attachment row names is left alone this long: the write that stored

@@ -37,6 +37,7 @@ from tickets.services.attachments import (
     validate_files,
 )
 from tickets.services.lifecycle import apply_clocks, set_status, ticket_assign
+from tickets.workflow import REPLY_THEN, can_transition
 
 
 @dataclass(frozen=True)
@@ -69,22 +70,22 @@ def ticket_reply(
     files: Sequence[File[bytes]] = (),
     received_at: datetime | None = None,
     automatic: bool = False,
+    then_status: str = "",
 ) -> Message:
     """Add a public reply or an internal note; move the ticket and its clocks accordingly.
 
     A public reply of support on any channel (a logged phone call included) acknowledges a
-    new ticket; an internal note or an automatic reply never does.
+    new ticket; an internal note or an automatic reply never does. ``then_status`` (waiting
+    on customer, resolved): support's reply also sets that status, all or nothing, and the
+    customer gets one mail, the reply, saying the new status.
     """
-    if not body.strip():
-        raise TicketError(_("The message is empty."), field="body")
-    if channel not in Channel.values:
-        raise TicketError(_("Unknown channel: %(value)s.") % {"value": channel}, field="channel")
+    _refuse_bad_reply(body=body, channel=channel, internal=internal, then_status=then_status)
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
     from_agent = access.can_work(author, ticket)
     if not from_agent and not access.can_reply_as_customer(author, ticket):
         raise PermissionDeniedError(_("You may not reply to this ticket."))
-    if internal and not from_agent:
-        raise PermissionDeniedError(_("Only support staff write internal notes."))
+    if (internal or then_status) and not from_agent:
+        raise PermissionDeniedError(_("Only support staff write internal notes or set a status."))
     if ticket.status == Status.CLOSED and not internal:
         raise InvalidTransition(
             _("This ticket is closed. Reopen it or open a new ticket."), field="body"
@@ -108,12 +109,34 @@ def ticket_reply(
         message.full_clean()
         message.save()
         save_files(message, files, stored)
-        _after_reply(ticket, message, author=author, now=now)
+        _after_reply(ticket, message, author=author, now=now, then_status=then_status)
     return message
 
 
-def _after_reply(ticket: Ticket, message: Message, *, author: User | None, now: datetime) -> None:
-    """History, and the status and clock changes a public reply brings."""
+def _refuse_bad_reply(*, body: str, channel: str, internal: bool, then_status: str) -> None:
+    if not body.strip():
+        raise TicketError(_("The message is empty."), field="body")
+    if then_status and then_status not in REPLY_THEN:
+        raise TicketError(_("A reply can mark a ticket waiting or resolved."), field="then")
+    if then_status and internal:
+        raise TicketError(
+            _("An internal note does not change the status: send it, then change the status."),
+            field="then",
+        )
+    if channel not in Channel.values:
+        raise TicketError(_("Unknown channel: %(value)s.") % {"value": channel}, field="channel")
+
+
+def _after_reply(
+    ticket: Ticket,
+    message: Message,
+    *,
+    author: User | None,
+    now: datetime,
+    then_status: str = "",
+) -> None:
+    """History, and the status and clock changes a public reply brings (then the status the
+    agent chose with it)."""
     kind = TicketEvent.Kind.NOTE if message.is_internal else TicketEvent.Kind.MESSAGE
     ticket_event_record(
         ticket_id=ticket.pk, actor=author, kind=kind, at=now, note=f"message:{message.pk}"
@@ -149,6 +172,14 @@ def _after_reply(ticket: Ticket, message: Message, *, author: User | None, now: 
         reason=StopReason.PHONE_CALL if channel == Channel.PHONE else StopReason.PUBLIC_REPLY,
         message=message,
     )
+    if then_status and ticket.status != then_status:
+        if not can_transition(ticket.status, then_status):
+            raise InvalidTransition(
+                _("A ticket that is %(before)s cannot become %(after)s.")
+                % {"before": Status(ticket.status).label, "after": Status(then_status).label},
+                field="then",
+            )
+        set_status(ticket, Status(then_status), actor=author, at=now, message=message)
     if from_agent and channel not in (Channel.PHONE, Channel.CHAT):
         # After the status it brought, which the mail shows. A call or a live chat line is
         # not mailed: the customer heard or read it already.

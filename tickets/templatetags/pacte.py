@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
 from django.db import models
@@ -15,8 +15,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
+from config.formats import named
 from sla.clocks.deadlines import PAUSE_NOTE
 from sla.clocks.escalation import OVERTAKEN
 from sla.clocks.recount import NOTE_PREFIX, calendar_change_text
@@ -50,6 +51,30 @@ def _label(choices: type[models.TextChoices], value: str) -> str:
         return str(choices(value).label)
     except ValueError:
         return value
+
+
+@register.filter
+def due_instant(instant: datetime | None, now: datetime | None = None) -> str:
+    """A deadline short enough for a queue row and comparable across rows, in the reader's
+    time zone: "today 14:30", "tomorrow 09:00", "Mon 09:00" within the week, "12 Dec 09:00"
+    beyond it (and "yesterday 17:00", "28 Nov 17:00" once past)."""
+    if instant is None:
+        return "—"
+    local = timezone.localtime(instant)
+    today = timezone.localtime(now or timezone.now()).date()
+    days = (local.date() - today).days
+    time = formats.time_format(local, "TIME_FORMAT")
+    if days == 0:
+        return pgettext("due instant", "today %(time)s") % {"time": time}
+    if days == 1:
+        return pgettext("due instant", "tomorrow %(time)s") % {"time": time}
+    if days == -1:
+        return pgettext("due instant", "yesterday %(time)s") % {"time": time}
+    if 1 < days < 7:
+        return formats.date_format(local, named("WEEKDAY_TIME_FORMAT"))
+    if local.year == today.year:
+        return formats.date_format(local, named("DAY_MONTH_TIME_FORMAT"))
+    return formats.date_format(local, "DATETIME_FORMAT")
 
 
 def _when(iso: str) -> str:
@@ -304,6 +329,14 @@ def shown_images(message: Message) -> list[Attachment]:
     return [
         a for a in message.attachments.all() if a.inline and a.content_type in SHOWN_IMAGE_TYPES
     ]
+
+
+@register.filter
+def preview_kind(attachment: Attachment) -> str:
+    """How a page shows a file: "image", "pdf", or "" (listed, to download)."""
+    if attachment.content_type == "application/pdf":
+        return "pdf"
+    return "image" if attachment.content_type in SHOWN_IMAGE_TYPES else ""
 
 
 @register.filter

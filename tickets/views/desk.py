@@ -33,7 +33,7 @@ from tickets.forms import (
 from tickets.models import Desk, Status, Ticket, TicketTriage, User
 from tickets.triage.services import explanation
 from tickets.views.common import clock_views, current_user, form_error, staff_user
-from tickets.workflow import allowed_targets
+from tickets.workflow import REPLY_THEN, allowed_targets, can_transition
 
 QUEUE_PAGE_SIZE = 50
 
@@ -63,6 +63,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     context = {
         "page": page,
+        # Chats waiting for an agent lead the first page: read as the page renders, only when
+        # the navigation's counts (tickets.context_processors) say some wait.
+        "chats_from": filters.qs if page.number == 1 else None,
         "rows": selectors.queue_rows(list(page.object_list), now=now),
         "now": now,
         "filters": filters,
@@ -75,6 +78,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         "my_views": list(user.queue_views.all()),
     }
     if request.headers.get("HX-Target") == "queue-table":
+        # A filter applied in place also brings the tools that depend on it (save the view,
+        # clear the filters); the table's own refresh leaves them, and a name being typed, be.
+        context["view_tools"] = not request.headers.get("X-Pacte-Poll")
         return render(request, "tickets/_queue_table.html", context)
     return render(request, "tickets/desk_queue.html", context)
 
@@ -152,6 +158,13 @@ def queue_bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
+def _reply_then(ticket: Ticket) -> list[str]:
+    """The statuses "Send and mark ..." offers: those the ticket may take once answered (a
+    new ticket is acknowledged by the reply first)."""
+    after = Status.ACKNOWLEDGED if ticket.status == Status.NEW else ticket.status
+    return [s for s in REPLY_THEN if s != after and can_transition(after, s)]
+
+
 def agent_ticket_page(
     request: HttpRequest,
     ticket: Ticket,
@@ -189,6 +202,7 @@ def agent_ticket_page(
                 ticket=ticket,
             ),
             "reply_form": reply_form or ReplyForm(),
+            "reply_then": _reply_then(ticket),
             "status_form": status_form,
             "assign_form": AssignForm(agents=agents, initial={"assignee": ticket.assignee_id}),
             "reclassify_form": reclassify_form

@@ -6,9 +6,11 @@ from typing import TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from tickets import access
 from tickets.models import Attachment
+from tickets.services.attachments import PREVIEW_TYPES
 from tickets.views.common import current_user
 
 Response = TypeVar("Response", bound=HttpResponseBase)
@@ -32,6 +34,33 @@ def sandboxed(response: Response) -> Response:
     its bytes and, opened in the browser anyway, sandboxed with nothing allowed."""
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+@xframe_options_sameorigin
+def attachment_preview(request: HttpRequest, key: str) -> FileResponse:
+    """An image or a PDF shown in the page (their bytes were checked against their type when
+    stored, tickets.services.attachments.stored_type); anything else is only downloaded. An
+    image is sandboxed as a download is; a PDF is framed by Pacte's own pages only, and runs
+    nothing but the browser's viewer, which a sandbox would refuse."""
+    try:
+        attachment = access.visible_attachments(current_user(request)).get(
+            key=key, content_type__in=PREVIEW_TYPES.values()
+        )
+    except Attachment.DoesNotExist:
+        raise Http404 from None
+    response = FileResponse(
+        attachment.file.open("rb"),
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    if attachment.content_type == "application/pdf":
+        response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
+    else:
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
     return response
 
 

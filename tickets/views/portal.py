@@ -150,11 +150,19 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
                 channel=Channel.PHONE if phone_call else Channel.WEB,
                 files=form.cleaned_data["attachments"],
                 received_at=form.cleaned_data["called_at"] if phone_call else None,
+                then_status=form.cleaned_data["then"] if staff else "",
             )
         except TicketError as error:
             form_error(request, form, error)
         else:
-            messages.success(request, _("Your message is added."))
+            then = form.cleaned_data["then"] if staff else ""
+            messages.success(
+                request,
+                _("Your message is added; the ticket is now %(status)s.")
+                % {"status": Status(then).label.lower()}
+                if then
+                else _("Your message is added."),
+            )
             return redirect("tickets:detail", reference=ticket.reference)
     if staff:
         return agent_ticket_page(request, ticket, reply_form=form, status=400)

@@ -20,6 +20,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.formats import named
 from sla.availability.selectors import (
     availability_overview,
     organization_zone,
@@ -160,8 +161,10 @@ def _chart(months: list[figures.MonthFigures]) -> dict[str, Any]:
     bars: list[ChartBar] = []
     points: list[tuple[float, float]] = []
     # Axis labels that fit under their bars: the full month for a quarter, its abbreviation
-    # (press style: "juin", "juil.") for a year, and month/year on one bar in ``every`` beyond.
-    axis = "YEAR_MONTH_FORMAT" if len(months) <= 4 else "N" if len(months) <= 12 else "m/y"
+    # ("juin", "juil.", "Jul") for a year, and month/year on one bar in ``every`` beyond.
+    axis = "YEAR_MONTH_FORMAT" if len(months) <= 4 else "m/y"
+    if 4 < len(months) <= 12:
+        axis = named("MONTH_ABBREVIATION_FORMAT")
     every = -(-len(months) // 12)
     for i, m in enumerate(months):
         x = CHART_PAD + i * step
@@ -301,7 +304,7 @@ def availability_report(request: HttpRequest) -> HttpResponse:
         now=now,
     )
     months = [
-        formats.date_format(date(year, m, 1), "M")
+        formats.date_format(date(year, m, 1), named("MONTH_ABBREVIATION_FORMAT"))
         for m in range(1, (len(rows[0].months) if rows else 0) + 1)
     ]
     # The credit each contract owes for the last complete month shown (not this one, still
