@@ -296,7 +296,7 @@ def calendars_pending() -> list[int]:
 
 def _day(text: str) -> str:
     day = parse_date(text)
-    return formats.date_format(day, "j M Y") if day else text
+    return formats.date_format(day, "DATE_FORMAT") if day else text
 
 
 def calendar_change_text(note: str) -> str:
