@@ -103,6 +103,14 @@ def severity_model_retrain_task() -> dict[str, object]:
 
 
 @shared_task
+def tickets_close_resolved_task() -> int:
+    """Hourly (beat): close the tickets resolved longer ago than PACTE_REOPEN_DAYS."""
+    from tickets.services.reopening import tickets_close_resolved
+
+    return tickets_close_resolved(now=timezone.now())
+
+
+@shared_task
 def sqlite_optimize_task() -> bool:
     """Daily (beat): SQLite refreshes the statistics its query planner reads (``PRAGMA
     optimize``, as SQLite advises for long-lived databases); without them it may read a

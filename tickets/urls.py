@@ -25,6 +25,7 @@ urlpatterns = [
     path("reports/", service_levels.organization_report, name="reports"),
     path("<str:reference>/", portal.ticket_detail, name="detail"),
     path("<str:reference>/reply/", portal.ticket_reply, name="reply"),
+    path("<str:reference>/reopen/", portal.ticket_reopen, name="reopen"),
     path("<str:reference>/status/", portal.ticket_status, name="status"),
     path("<str:reference>/acknowledge/", desk.ticket_acknowledge, name="acknowledge"),
     path("<str:reference>/assign/", desk.ticket_assign, name="assign"),

@@ -359,6 +359,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.sqlite_optimize_task",
         "schedule": timedelta(hours=24),
     },
+    # Resolved tickets not reopened within PACTE_REOPEN_DAYS close.
+    "tickets-close-resolved": {
+        "task": "tickets.tasks.tickets_close_resolved_task",
+        "schedule": timedelta(hours=1),
+    },
     "sqlite-backup-watch": {
         "task": "tickets.tasks.backup_watch_task",
         "schedule": timedelta(hours=1),
@@ -481,6 +486,9 @@ PACTE_MAIL_DEFAULT_SEVERITY = env("PACTE_MAIL_DEFAULT_SEVERITY", default="major"
 PACTE_TRIAGE_CONFIDENCE = env.float("PACTE_TRIAGE_CONFIDENCE", default=0.6)
 # An unassigned ticket goes to the desk's agent who first answers the customer publicly.
 PACTE_ASSIGN_ON_FIRST_REPLY = env.bool("PACTE_ASSIGN_ON_FIRST_REPLY", default=True)
+# A resolved ticket may be reopened by its customer (a button, a reply) for this many days;
+# then it closes (beat), and the customer's next mail opens a new ticket.
+PACTE_REOPEN_DAYS = env.int("PACTE_REOPEN_DAYS", default=7)
 # The desk of mail sent to an address no desk owns (its slug); empty: the first desk.
 PACTE_MAIL_DEFAULT_DESK = env("PACTE_MAIL_DEFAULT_DESK", default="")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -44,6 +44,8 @@ def test_every_step_support_takes_is_mailed_threaded_in_the_contacts_language(
     text = opened.get_body(("plain",)).get_content()
     assert "Nous avons bien reçu votre demande" in text and ticket.reference in text
     assert opened["From"].addresses[0].addr_spec == "support-eu@pacte.test"
+    # Who writes, in Alice's language: her organization's support, and which desk.
+    assert opened["From"].addresses[0].display_name == "Support Acme — Europe"
     assert opened["Reply-To"].addresses[0].addr_spec == "support-eu@pacte.test"
     assert opened.get_body(("html",)) is not None
 

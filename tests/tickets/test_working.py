@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.header import decode_header, make_header
+
 import pytest
 
 from sla.models import Clock
@@ -40,8 +42,10 @@ def test_send_and_mark_resolved_is_one_action_and_one_mail(world: World) -> None
     mails = OutboundMail.objects.filter(ticket=ticket).exclude(kind=OutboundMail.Kind.OPENED)
     assert [m.kind for m in mails] == [OutboundMail.Kind.REPLY]
     text = mails[0].text
+    sender = str(make_header(decode_header(mails[0].from_address)))
+    assert sender.startswith("Acme support — Europe <")
     assert "Fixed: restart the kiosk." in text and "(Resolved)" in text
-    assert "just reply to this mail: the ticket reopens" in text
+    assert "reply to this mail within 7 days: the ticket reopens" in text
 
 
 def test_send_and_mark_waiting_pauses_the_clocks(world: World) -> None:

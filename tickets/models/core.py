@@ -63,6 +63,11 @@ class SystemNote(models.TextChoices):
     PHONE_CALL = "phone call logged", _("phone call logged")
     CUSTOMER_ANSWERED = "customer answered", _("customer answered")
     REOPENED_BY_REPLY = "reopened by the customer's reply", _("reopened by the customer's reply")
+    REOPENED_BY_CUSTOMER = "reopened by the customer", _("reopened by the customer")
+    CLOSED_AFTER_RESOLUTION = (
+        "resolved and not reopened in time",
+        _("resolved and not reopened in time"),
+    )
     ACKNOWLEDGED = "acknowledged", _("acknowledged")
     MERGED = "merged into another ticket", _("merged into another ticket")
 

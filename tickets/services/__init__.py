@@ -26,6 +26,7 @@ from tickets.services.lifecycle import (
 )
 from tickets.services.merge import ticket_merge
 from tickets.services.preview import DeadlinePreview, ticket_reclassify_preview
+from tickets.services.reopening import ticket_reopen, tickets_close_resolved
 from tickets.services.replies import MailContent, ticket_receive_mail, ticket_reply
 from tickets.services.workspace import (
     QUEUE_VIEW_KEYS,
@@ -66,7 +67,9 @@ __all__ = [
     "ticket_receive_mail",
     "ticket_reclassify",
     "ticket_reclassify_preview",
+    "ticket_reopen",
     "ticket_reply",
+    "tickets_close_resolved",
     "tickets_bulk_update",
     "user_set_language",
     "user_set_preferences",

@@ -116,17 +116,23 @@ def _write(
             "desk": desk,
             "url": _ticket_url(ticket),
             "automatic": automatic,
+            "reopen_days": settings.PACTE_REOPEN_DAYS,
             **context,
         }
         text = render_to_string(f"tickets/email/{template}.txt", full_context)
         html = render_to_string(f"tickets/email/{template}.html", full_context)
         title = subject()
+        # The customer reads who writes: their organization's support, and which desk.
+        sender = _("%(organization)s support — %(desk)s") % {
+            "organization": ticket.organization.name,
+            "desk": desk.name,
+        }
     in_reply_to, references = _thread(ticket)
     outbound = OutboundMail.objects.create(
         kind=kind,
         ticket=ticket,
         message=message,
-        from_address=formataddr((desk.name, desk.email)),
+        from_address=formataddr((sender, desk.email)),
         to_address=contact.email,
         to_name=contact.name,
         language=language,

@@ -37,6 +37,7 @@ from tickets.services.attachments import (
     validate_files,
 )
 from tickets.services.lifecycle import apply_clocks, set_status, ticket_assign
+from tickets.services.reopening import closed_to_customer, reopen_refusal
 from tickets.workflow import REPLY_THEN, can_transition
 
 
@@ -86,10 +87,12 @@ def ticket_reply(
         raise PermissionDeniedError(_("You may not reply to this ticket."))
     if (internal or then_status) and not from_agent:
         raise PermissionDeniedError(_("Only support staff write internal notes or set a status."))
-    if ticket.status == Status.CLOSED and not internal:
+    if ticket.status == Status.CLOSED and not internal and from_agent:
         raise InvalidTransition(
             _("This ticket is closed. Reopen it or open a new ticket."), field="body"
         )
+    if not from_agent and closed_to_customer(ticket):
+        raise InvalidTransition(reopen_refusal(ticket), field="body")
     validate_files(files)
     now = min(received_at or timezone.now(), timezone.now())
     if now < ticket.received_at:
@@ -213,7 +216,7 @@ def ticket_receive_mail(
     authorizes it (tickets.channels.email decides); there is no signed-in user, so a note has
     no author: its From proves nothing."""
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
-    if ticket.status == Status.CLOSED and not (automatic or outside or internal):
+    if not (automatic or outside or internal) and closed_to_customer(ticket, received_at):
         raise InvalidTransition(_("This ticket is closed."))
     if internal and contact is not None:
         raise ValueError("an internal note by mail has no contact for author")

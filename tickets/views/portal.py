@@ -17,6 +17,7 @@ from tickets import access, selectors, services
 from tickets.exceptions import TicketError
 from tickets.forms import SEVERITY_DEFINITIONS, ReplyForm, StatusForm, TicketCreateForm
 from tickets.models import Channel, Status, Ticket
+from tickets.services.reopening import closed_to_customer, reopen_refusal, reopen_until
 from tickets.views.common import clock_views, contact_support_hours, form_error
 from tickets.views.common import current_user as _user
 from tickets.views.desk import agent_ticket_page
@@ -125,8 +126,10 @@ def _customer_page(
             ),
             "explain": True,
             "form": form,
-            "may_reply": ticket.status != Status.CLOSED,
+            "may_reply": not closed_to_customer(ticket),
             "may_close": ticket.status != Status.CLOSED,
+            "reopen_until": None if closed_to_customer(ticket) else reopen_until(ticket),
+            "closed_why": reopen_refusal(ticket) if closed_to_customer(ticket) else "",
         },
         status=status,
     )
@@ -167,6 +170,21 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
     if staff:
         return agent_ticket_page(request, ticket, reply_form=form, status=400)
     return _customer_page(request, ticket, form, status=400)
+
+
+@login_required
+@require_POST
+def ticket_reopen(request: HttpRequest, reference: str) -> HttpResponse:
+    """The customer reopens their resolved ticket (within PACTE_REOPEN_DAYS)."""
+    user = _user(request)
+    ticket = access.ticket_or_404(user, reference)
+    try:
+        services.ticket_reopen(ticket=ticket, actor=user)
+    except TicketError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Ticket reopened: support takes it up again."))
+    return redirect("tickets:detail", reference=ticket.reference)
 
 
 @login_required

@@ -67,6 +67,7 @@ from tickets.models import (
     User,
 )
 from tickets.services import customer_mail
+from tickets.services.reopening import closed_to_customer
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +246,7 @@ def _handle_reply(
         _append(inbound, parsed, ticket, contact, standing=standing, automatic=True)
         return True
     if standing is Standing.CUSTOMER:
-        if ticket.status == Status.CLOSED:
+        if closed_to_customer(ticket, inbound.received_at):  # past reopening: a new ticket
             return False
         _append(inbound, parsed, ticket, contact, standing=standing, automatic=False)
         return True
