@@ -13,10 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sla.models import Clock
+from tickets import access
 from tickets.forms import PlainSelect
 from tickets.models import (
     OPEN_STATUSES,
     AuditEvent,
+    Contact,
     Desk,
     Message,
     Organization,
@@ -71,11 +73,15 @@ def at_risk_clocks() -> QuerySet[Clock]:
     )
 
 
-def text_search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
-    """Reference, subject, requester (name or address) and message text."""
+def text_search(
+    tickets: QuerySet[Ticket], query: str, *, customer: bool = False
+) -> QuerySet[Ticket]:
+    """Reference, subject, requester (name or address) and message text (for a customer, of
+    the messages they may read: an internal note is never matched for them)."""
     query = " ".join(query.split())
     if not query:
         return tickets
+    messages = Message.objects.filter(access.customer_readable()) if customer else Message.objects
     ticket_id = Ticket.id_from_reference(query)
     if ticket_id is None and query.isdigit():
         ticket_id = int(query)
@@ -83,7 +89,7 @@ def text_search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
         Q(subject__icontains=query)
         | Q(requester__name__icontains=query)
         | Q(requester__email__icontains=query)
-        | Q(Exists(Message.objects.filter(ticket=OuterRef("pk"), body__icontains=query)))
+        | Q(Exists(messages.filter(ticket=OuterRef("pk"), body__icontains=query)))
     )
     if ticket_id is not None:
         match |= Q(pk=ticket_id)
@@ -170,6 +176,50 @@ class QueueFilter(django_filters.FilterSet):
             return tickets.filter(Exists(at_risk_clocks())).exclude(Exists(breached_clocks()))
         if value == SlaFilter.MORE_SEVERE:
             return tickets.filter(triage__flagged=True)
+        return tickets
+
+
+class CustomerTicketFilter(django_filters.FilterSet):
+    """A customer's ticket list: search, open or closed, late; an organization admin also
+    chooses the requester (``requesters``: their organization's contacts)."""
+
+    OPEN, CLOSED, LATE = "open", "closed", "late"
+    q = django_filters.CharFilter(label=_("Search"), method="filter_text")
+    state = django_filters.ChoiceFilter(
+        label=_("Tickets"),
+        choices=((OPEN, _("Open")), (CLOSED, _("Resolved or closed")), (LATE, _("Late"))),
+        empty_label=_("All tickets"),
+        method="filter_state",
+        widget=PlainSelect,
+    )
+    requester = django_filters.ModelChoiceFilter(
+        label=_("Requester"),
+        queryset=Contact.objects.none(),
+        empty_label=_("Everyone"),
+        widget=PlainSelect,
+    )
+
+    class Meta:
+        model = Ticket
+        fields: Sequence[str] = []
+
+    def __init__(self, *args: Any, requesters: QuerySet[Contact] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if requesters is None:
+            del self.filters["requester"]
+        else:
+            self.filters["requester"].queryset = requesters
+
+    def filter_text(self, tickets: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return text_search(tickets, value, customer=True)
+
+    def filter_state(self, tickets: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        if value == self.OPEN:
+            return tickets.filter(status__in=OPEN_STATUSES)
+        if value == self.CLOSED:
+            return tickets.exclude(status__in=OPEN_STATUSES)
+        if value == self.LATE:
+            return tickets.filter(Exists(breached_clocks()))
         return tickets
 
 

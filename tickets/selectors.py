@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import (
+    Exists,
     OuterRef,
     Prefetch,
     Q,
@@ -136,8 +137,13 @@ def queue_rows(tickets: Sequence[Ticket], *, now: datetime) -> list[QueueRow]:
 
 
 def ticket_list_for_customer(user: User) -> QuerySet[Ticket]:
+    """The customer's tickets, newest first, each with its deadlines and whether a promise
+    was missed (``late``)."""
+    from tickets.filters import breached_clocks
+
     return (
         _with_deadlines(access.visible_tickets(user))
+        .annotate(late=Exists(breached_clocks()))
         .select_related("requester", "assignee")
         .order_by("-received_at")
     )

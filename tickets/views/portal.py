@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sla.contracts import filing_refused_reason
 from tickets import access, selectors, services
 from tickets.exceptions import TicketError
+from tickets.filters import CustomerTicketFilter
 from tickets.forms import SEVERITY_DEFINITIONS, ReplyForm, StatusForm, TicketCreateForm
 from tickets.models import Channel, Status, Ticket
 from tickets.services.reopening import closed_to_customer, reopen_refusal, reopen_until
@@ -37,12 +38,23 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     if access.is_staff_member(user):
         return redirect("desk:queue")
     contact = access.contact_of(user)
-    page = Paginator(selectors.ticket_list_for_customer(user), 25).get_page(request.GET.get("page"))
+    admin = contact is not None and contact.is_org_admin
+    filters = CustomerTicketFilter(
+        request.GET,
+        queryset=selectors.ticket_list_for_customer(user),
+        requesters=contact.organization.contacts.order_by("name") if admin else None,
+    )
+    page = Paginator(filters.qs, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "tickets/ticket_list.html",
         {
             "page": page,
+            "filters": filters,
+            "filtered": any(request.GET.get(name) for name in filters.filters),
+            "query": query.urlencode(),
             "contact": contact,
             "may_file": contact is not None and contact.organization.under_contract,
             "refused": filing_refused_reason(contact.organization, now=timezone.now())
