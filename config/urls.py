@@ -5,7 +5,17 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tickets.urls import desk_urlpatterns, file_urlpatterns, inbound_urlpatterns
-from tickets.views import account, chat, chat_widget, faq, notifications, people, portal, status
+from tickets.views import (
+    account,
+    chat,
+    chat_widget,
+    faq,
+    notifications,
+    people,
+    portal,
+    satisfaction,
+    status,
+)
 
 chat_urlpatterns = (
     [
@@ -16,6 +26,10 @@ chat_urlpatterns = (
         path("<str:reference>/", chat.chat_room, name="room"),
     ],
     "chat",
+)
+satisfaction_urlpatterns = (
+    [path("<str:token>/", satisfaction.rate_by_link, name="rate")],
+    "satisfaction",
 )
 faq_urlpatterns = (
     [
@@ -52,6 +66,7 @@ urlpatterns = [
     path("notifications/read/", notifications.notification_read_all, name="notifications-read-all"),
     path("notifications/<int:pk>/", notifications.notification_open, name="notification-open"),
     path("attachments/", include(file_urlpatterns)),
+    path("satisfaction/", include(satisfaction_urlpatterns)),
     path("mail/inbound/", include(inbound_urlpatterns)),
     path("api/", include("tickets.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -11,6 +11,8 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from config.settings.beat import beat_schedule
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -322,87 +324,7 @@ PACTE_ESCALATION_LEASE_SECONDS = env.float("PACTE_ESCALATION_LEASE_SECONDS", def
 # How often the agent queue refreshes its rows and SLA badges in the browser (htmx).
 PACTE_QUEUE_REFRESH_SECONDS = env.int("PACTE_QUEUE_REFRESH_SECONDS", default=30)
 SWEEP_INTERVAL = timedelta(seconds=PACTE_SWEEP_SECONDS)
-CELERY_BEAT_SCHEDULE = {
-    "sla-clock-sweep": {
-        "task": "sla.tasks.sla_clock_sweep_task",
-        "schedule": SWEEP_INTERVAL,
-    },
-    "notifications-deliver": {
-        "task": "sla.tasks.notifications_deliver_task",
-        "schedule": SWEEP_INTERVAL,
-    },
-    # Customer mail waiting in the outbox, and received mail left unhandled.
-    "mail-sweep": {
-        "task": "tickets.tasks.mail_sweep_task",
-        "schedule": timedelta(seconds=env.float("PACTE_MAIL_SEND_SECONDS", default=10.0)),
-    },
-    "mailboxes-poll": {
-        "task": "tickets.tasks.mailboxes_poll_task",
-        "schedule": timedelta(seconds=env.float("PACTE_MAIL_POLL_SECONDS", default=60.0)),
-    },
-    # Managers are mailed when an organization's yearly error budget runs low or out.
-    "budget-watch": {
-        "task": "sla.tasks.sla_budget_watch_task",
-        "schedule": timedelta(hours=1),
-    },
-    # The embedded database and its attachments, backed up (SQLite only; PostgreSQL: pgBackRest).
-    "sqlite-backup": {
-        "task": "tickets.tasks.backup_task",
-        "schedule": timedelta(hours=24),
-    },
-    # The severity classifier learns from the agents' reviews (tickets.triage).
-    "severity-model-retrain": {
-        "task": "tickets.tasks.severity_model_retrain_task",
-        "schedule": timedelta(hours=24),
-    },
-    "sqlite-optimize": {
-        "task": "tickets.tasks.sqlite_optimize_task",
-        "schedule": timedelta(hours=24),
-    },
-    # Resolved tickets not reopened within PACTE_REOPEN_DAYS close.
-    "tickets-close-resolved": {
-        "task": "tickets.tasks.tickets_close_resolved_task",
-        "schedule": timedelta(hours=1),
-    },
-    "sqlite-backup-watch": {
-        "task": "tickets.tasks.backup_watch_task",
-        "schedule": timedelta(hours=1),
-    },
-    # A policy version to come that a lost task never announced.
-    "policy-announcements": {
-        "task": "sla.tasks.policy_versions_announce_pending_task",
-        "schedule": timedelta(hours=1),
-    },
-    # The SLA report's daily roll-ups: the days changed since they were counted, again.
-    "report-rollups": {
-        "task": "sla.tasks.report_rollups_count_task",
-        "schedule": timedelta(minutes=10),
-    },
-    # "Under contract" follows the contracts' dates; managers hear of contracts ending.
-    "contracts-apply": {
-        "task": "sla.tasks.contracts_apply_task",
-        "schedule": timedelta(minutes=15),
-    },
-    "contracts-remind": {
-        "task": "sla.tasks.contracts_remind_task",
-        "schedule": timedelta(hours=24),
-    },
-    # Each organization's administrators get the report of the month before, once.
-    "monthly-reports": {
-        "task": "sla.tasks.monthly_reports_mail_task",
-        "schedule": timedelta(hours=6),
-    },
-    # Lines of the security audit log older than its retention.
-    "audit-purge": {
-        "task": "tickets.tasks.audit_purge_task",
-        "schedule": timedelta(hours=24),
-    },
-    # Stored files of deleted tickets and messages, or of writes that failed, are deleted.
-    "attachments-sweep": {
-        "task": "tickets.tasks.attachments_sweep_task",
-        "schedule": timedelta(hours=24),
-    },
-}
+CELERY_BEAT_SCHEDULE = beat_schedule(SWEEP_INTERVAL)  # config/settings/beat.py
 # Under this share of the year's error budget left, managers get one warning a year.
 PACTE_BUDGET_WARNING_PERCENT = env.int("PACTE_BUDGET_WARNING_PERCENT", default=25)
 
@@ -489,6 +411,8 @@ PACTE_ASSIGN_ON_FIRST_REPLY = env.bool("PACTE_ASSIGN_ON_FIRST_REPLY", default=Tr
 # A resolved ticket may be reopened by its customer (a button, a reply) for this many days;
 # then it closes (beat), and the customer's next mail opens a new ticket.
 PACTE_REOPEN_DAYS = env.int("PACTE_REOPEN_DAYS", default=7)
+# How long the rating links of a resolution mail work.
+PACTE_SATISFACTION_DAYS = env.int("PACTE_SATISFACTION_DAYS", default=30)
 # The desk of mail sent to an address no desk owns (its slug); empty: the first desk.
 PACTE_MAIL_DEFAULT_DESK = env("PACTE_MAIL_DEFAULT_DESK", default="")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

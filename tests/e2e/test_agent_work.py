@@ -86,3 +86,29 @@ def test_send_and_mark_resolved(live_server: Any, browser: Any, mid_june: Any) -
     expect(page.locator(".badge.status-resolved").first).to_be_visible()
     expect(page.get_by_text("Corrigé : redémarrez l’imprimante.")).to_be_visible()
     assert Ticket.objects.get(pk=ticket.pk).status == Status.RESOLVED
+
+
+def test_a_rating_link_in_the_mail_records_in_one_click(
+    live_server: Any, browser: Any, screenshots: Path, mid_june: Any
+) -> None:
+    """The customer clicks "Bad" in the resolution mail: the page opens, records it at once
+    and asks for a comment, in the customer's language, without signing in."""
+    from tickets.models import SatisfactionRating
+    from tickets.services.satisfaction import satisfaction_token
+
+    world: World = make_world()
+    ticket = open_ticket(world.alice, subject="Receipts do not print")
+    from tickets import services
+
+    services.ticket_reply(
+        ticket=ticket, author=world.agent_eu, body="Done.", then_status="resolved"
+    )
+    page: Page = browser.new_page(viewport={"width": 390, "height": 844}, locale="fr-FR")
+    page.goto(f"{live_server.url}/satisfaction/{satisfaction_token(ticket)}/?score=bad")
+    expect(page.locator(".alert.success")).to_be_visible()
+    assert SatisfactionRating.objects.get().score == "bad"
+    page.get_by_role("textbox").fill("Trois jours d’attente.")
+    page.get_by_role("button").last.click()
+    expect(page.locator(".alert.success")).to_be_visible()
+    page.screenshot(path=screenshots / "satisfaction-phone.png", full_page=True)
+    assert SatisfactionRating.objects.get().comment == "Trois jours d’attente."

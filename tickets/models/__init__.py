@@ -30,6 +30,7 @@ from tickets.models.people import (
     Region,
     User,
 )
+from tickets.models.satisfaction import SatisfactionRating
 from tickets.models.triage import (
     CONFIRMED_FIELD,
     SOURCE_FIELD,
@@ -65,6 +66,7 @@ __all__ = [
     "Organization",
     "OutboundMail",
     "ProductArea",
+    "SatisfactionRating",
     "QueueView",
     "SeverityModel",
     "CONFIRMED_FIELD",

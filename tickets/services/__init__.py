@@ -28,6 +28,7 @@ from tickets.services.merge import ticket_merge
 from tickets.services.preview import DeadlinePreview, ticket_reclassify_preview
 from tickets.services.reopening import ticket_reopen, tickets_close_resolved
 from tickets.services.replies import MailContent, ticket_receive_mail, ticket_reply
+from tickets.services.satisfaction import satisfaction_rate
 from tickets.services.workspace import (
     QUEUE_VIEW_KEYS,
     QUEUE_VIEWS_PER_USER,
@@ -67,6 +68,7 @@ __all__ = [
     "ticket_receive_mail",
     "ticket_reclassify",
     "ticket_reclassify_preview",
+    "satisfaction_rate",
     "ticket_reopen",
     "ticket_reply",
     "tickets_close_resolved",

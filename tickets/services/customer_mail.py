@@ -85,13 +85,22 @@ def _zone(contact: Contact, desk: Desk) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
-def _language(contact: Contact) -> str:
+def contact_language(contact: Contact) -> str:
     user_language = contact.user.language if contact.user_id and contact.user else ""
     return user_language or contact.language or settings.LANGUAGE_CODE
 
 
 def _ticket_url(ticket: Ticket) -> str:
     return settings.PACTE_BASE_URL + reverse("tickets:detail", args=[ticket.reference])
+
+
+def _rating_links(ticket: Ticket) -> dict[str, str]:
+    """A resolved ticket's mail asks how the help was: a link per rating."""
+    if ticket.status != Status.RESOLVED:
+        return {}
+    from tickets.services.satisfaction import satisfaction_url
+
+    return {score: satisfaction_url(ticket, score) for score in ("good", "bad")}
 
 
 def _write(
@@ -108,7 +117,7 @@ def _write(
     if not contact.email:
         return None
     desk = ticket.desk
-    language = _language(contact)
+    language = contact_language(contact)
     with translation.override(language), timezone.override(_zone(contact, desk)):
         full_context = {
             "ticket": ticket,
@@ -117,6 +126,7 @@ def _write(
             "url": _ticket_url(ticket),
             "automatic": automatic,
             "reopen_days": settings.PACTE_REOPEN_DAYS,
+            "rate": _rating_links(ticket),
             **context,
         }
         text = render_to_string(f"tickets/email/{template}.txt", full_context)

@@ -17,8 +17,9 @@ from tickets import access, selectors, services
 from tickets.exceptions import TicketError
 from tickets.filters import CustomerTicketFilter
 from tickets.forms import SEVERITY_DEFINITIONS, ReplyForm, StatusForm, TicketCreateForm
-from tickets.models import Channel, Status, Ticket
+from tickets.models import Channel, SatisfactionRating, Status, Ticket
 from tickets.services.reopening import closed_to_customer, reopen_refusal, reopen_until
+from tickets.services.satisfaction import RATED_STATUSES
 from tickets.views.common import clock_views, contact_support_hours, form_error
 from tickets.views.common import current_user as _user
 from tickets.views.desk import agent_ticket_page
@@ -38,11 +39,11 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     if access.is_staff_member(user):
         return redirect("desk:queue")
     contact = access.contact_of(user)
-    admin = contact is not None and contact.is_org_admin
+    requesters = None  # an organization admin chooses among their organization's people
+    if contact is not None and contact.is_org_admin:
+        requesters = contact.organization.contacts.order_by("name")
     filters = CustomerTicketFilter(
-        request.GET,
-        queryset=selectors.ticket_list_for_customer(user),
-        requesters=contact.organization.contacts.order_by("name") if admin else None,
+        request.GET, queryset=selectors.ticket_list_for_customer(user), requesters=requesters
     )
     page = Paginator(filters.qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -141,6 +142,11 @@ def _customer_page(
             "may_reply": not closed_to_customer(ticket),
             "may_close": ticket.status != Status.CLOSED,
             "reopen_until": None if closed_to_customer(ticket) else reopen_until(ticket),
+            "rating": SatisfactionRating.objects.filter(ticket=ticket).first()
+            if ticket.status in RATED_STATUSES
+            else None,
+            "may_rate": ticket.status in RATED_STATUSES
+            and access.can_reply_as_customer(user, ticket),
             "closed_why": reopen_refusal(ticket) if closed_to_customer(ticket) else "",
         },
         status=status,

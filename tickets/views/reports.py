@@ -33,7 +33,8 @@ from sla.reports.monthly import monthly_report_figures
 from tickets import access
 from tickets.accounts.audit import audit_record
 from tickets.middleware import writes_on_get
-from tickets.models import AuditEvent, Desk, Organization, Severity, User
+from tickets.models import AuditEvent, Desk, Organization, SatisfactionRating, Severity, User
+from tickets.services.satisfaction import ratings_of_period, satisfaction_rows
 from tickets.triage.services import accuracy as triage_accuracy
 from tickets.views.common import manager_user
 
@@ -231,8 +232,30 @@ def _report_context(request: HttpRequest) -> dict[str, Any]:
         ),
         "pauses": listings.pauses_by_reason(tickets),
         "triage_accuracy": triage_accuracy(now=now),
+        **_satisfaction(filters),
         "chart": _chart(report.months),
         "query": _without_page(request),
+    }
+
+
+def _satisfaction(filters: figures.ReportFilter) -> dict[str, object]:
+    """Customers' ratings given in the period, by desk and by the agent rated, and the last
+    comments of those who were not satisfied."""
+    ratings = ratings_of_period(
+        start=filters.start,
+        end=filters.end,
+        desk_id=filters.desk_id,
+        organization_id=filters.organization_id,
+        severity=filters.severity,
+        agent_id=filters.agent_id,
+    )
+    unhappy = ratings.filter(score=SatisfactionRating.Score.BAD).exclude(comment="")
+    return {
+        "satisfaction_desks": satisfaction_rows(ratings, "desk"),
+        "satisfaction_agents": satisfaction_rows(ratings, "agent"),
+        "satisfaction_comments": list(
+            unhappy.select_related("ticket", "agent").order_by("-rated_at")[:10]
+        ),
     }
 
 
