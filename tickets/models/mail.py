@@ -109,6 +109,7 @@ class OutboundMail(models.Model):
         STATUS = "status", _("Status changed")
         RESOLVED = "resolved", _("Ticket resolved")
         MERGED = "merged", _("Ticket merged")
+        TRANSCRIPT = "transcript", _("Chat transcript")
         UNKNOWN_SENDER = "unknown_sender", _("Answer to an unknown sender")
         ACCOUNT = "account", _("Account (password, invitation)")
         ANNOUNCEMENT = "announcement", _("Service level change announced")

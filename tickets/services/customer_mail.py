@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from sla.models import Clock
 from tickets import access
 from tickets.models import (
+    Channel,
     Contact,
     Desk,
     InboundMail,
@@ -207,6 +208,31 @@ def mail_status_changed(*, ticket: Ticket, before: Status, actor: User) -> Outbo
             "resolved": resolved,
             "waiting": ticket.status == Status.WAITING_ON_CUSTOMER,
         },
+        automatic=True,
+    )
+
+
+def mail_chat_transcript(*, ticket: Ticket, started_at: datetime) -> OutboundMail | None:
+    """The conversation the customer had live, mailed when the chat ends (their copy; a reply
+    to it goes on the ticket)."""
+    lines = list(
+        Message.objects.filter(ticket=ticket, channel=Channel.CHAT, received_at__gte=started_at)
+        .filter(access.customer_readable())
+        .select_related("author", "author_contact")
+        .order_by("received_at", "pk")
+    )
+    if not lines:
+        return None
+    return _write(
+        kind=OutboundMail.Kind.TRANSCRIPT,
+        ticket=ticket,
+        message=None,
+        template="chat_transcript",
+        subject=lambda: (
+            _("[%(reference)s] Your chat with %(desk)s support")
+            % {"reference": ticket.reference, "desk": ticket.desk.name}
+        ),
+        context={"lines": lines},
         automatic=True,
     )
 

@@ -26,6 +26,7 @@ from tickets.models import (
     SeveritySource,
     User,
 )
+from tickets.services import customer_mail
 
 MAX_CHARS = 4000
 KEY_CHARS = 64
@@ -140,6 +141,8 @@ def chat_end(*, session: ChatSession, actor: User) -> ChatSession:
         session.state = ChatSession.State.ENDED
         session.ended_at = timezone.now()
         session.save(update_fields=["state", "ended_at"])
+        # The customer's copy of the conversation (read again whenever they need it).
+        customer_mail.mail_chat_transcript(ticket=session.ticket, started_at=session.started_at)
     return session
 
 
