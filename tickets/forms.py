@@ -132,6 +132,9 @@ class ReplyForm(forms.Form):
         help_text=_("For a phone call: when it took place (default: now)."),
     )
     attachments = MultipleFileField(label=_("Attachments"))
+    # The newest message the agent's page showed: a reply sent after someone else wrote is held
+    # once, so that its author reads what came in first (collision detection).
+    seen = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     # Set by the button pressed: "Send and mark waiting on customer", "Send and mark resolved".
     then = forms.ChoiceField(
         choices=[("", ""), *((s.value, s.label) for s in REPLY_THEN)], required=False

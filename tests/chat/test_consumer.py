@@ -127,9 +127,11 @@ def test_a_live_conversation(world: World, chat: ChatSession) -> None:
     bodies = list(Message.objects.filter(ticket=ticket).values_list("body", flat=True))
     assert bodies == ["The kiosk is frozen", "<b>Hello</b>, checking.", "Thanks!"]
     assert ticket.status == Status.ACKNOWLEDGED and ticket.assignee == world.agent_eu
-    # Chat lines are not mailed (only the opening mail with the reference and promises).
+    # Chat lines are not mailed one by one: the opening mail (the reference and promises),
+    # then the transcript once the chat ended.
     assert list(OutboundMail.objects.filter(ticket=ticket).values_list("kind", flat=True)) == [
-        "opened"
+        "opened",
+        "transcript",
     ]
 
 

@@ -92,8 +92,8 @@ def test_agent_claims_replies_notes_and_reclassifies(world: World, agent: Client
 def test_status_form_offers_only_allowed_transitions(world: World, agent: Client) -> None:
     ticket = open_ticket(world.alice)
     page = agent.get(reverse("tickets:detail", args=[ticket.reference])).content.decode()
-    assert 'value="acknowledged"' in page
-    assert 'value="waiting_on_customer"' not in page
+    assert '<option value="acknowledged"' in page
+    assert '<option value="waiting_on_customer"' not in page  # (a reply may: it acknowledges first)
     response = agent.post(
         reverse("tickets:status", args=[ticket.reference]),
         {"status": "waiting_on_customer"},

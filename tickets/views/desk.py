@@ -158,6 +158,25 @@ def queue_bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
+def _status_form(ticket: Ticket) -> StatusForm:
+    """The statuses the ticket may move to (none preselected), and its policy's reasons to
+    put it on hold."""
+    form = StatusForm()
+    statuses = [(s.value, s.label) for s in Status if s in allowed_targets(ticket.status)]
+    form.fields["status"].choices = [("", _("Choose the new status")), *statuses]  # type: ignore[attr-defined]  # a ChoiceField
+    reasons = [
+        (r.slug, r.label) for r in PauseReason.objects.filter(policy_id=ticket.policy_id_in_force)
+    ]
+    widget = form.fields["pause_reason"].widget
+    widget.choices = [("", _("No reason: not on hold")), *reasons]  # type: ignore[attr-defined]  # a Select
+    return form
+
+
+def _newest(timeline: list[selectors.TimelineEntry]) -> int:
+    """The newest message the page shows (a reply form remembers it: tickets.forms.ReplyForm)."""
+    return max((entry.message.pk for entry in timeline if entry.message), default=0)
+
+
 def _reply_then(ticket: Ticket) -> list[str]:
     """The statuses "Send and mark ..." offers: those the ticket may take once answered (a
     new ticket is acknowledged by the reply first)."""
@@ -173,35 +192,32 @@ def agent_ticket_page(
     reclassify_form: ReclassifyForm | None = None,
     merge_form: MergeForm | None = None,
     preview: list[services.DeadlinePreview] | None = None,
+    newer: list[int] | None = None,
+    dropped_files: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     user = current_user(request)
     agents = access.assignable_agents(ticket)
     now = timezone.now()
     clocks = selectors.ticket_clocks(ticket)
-    status_form = StatusForm()
-    status_form.fields["status"].choices = [  # type: ignore[attr-defined]  # ChoiceField
-        (s.value, s.label) for s in Status if s in allowed_targets(ticket.status)
-    ]
+    status_form = _status_form(ticket)
     triage = TicketTriage.objects.filter(ticket=ticket).first()  # none before triage began
-    reasons = PauseReason.objects.filter(policy_id=ticket.policy_id_in_force)
-    reason_widget = status_form.fields["pause_reason"].widget
-    reason_widget.choices = [("", "—")] + [  # type: ignore[attr-defined]  # a Select
-        (r.slug, r.label) for r in reasons
-    ]
+    timeline = selectors.ticket_timeline(user, ticket)
     return render(
         request,
         "tickets/ticket_agent.html",
         {
             "ticket": ticket,
-            "timeline": selectors.ticket_timeline(user, ticket),
+            "timeline": timeline,
             "clocks": clock_views(
                 clocks,
                 now,
                 counted=clocks_counted(ticket, current_clocks(clocks), now=now),
                 ticket=ticket,
             ),
-            "reply_form": reply_form or ReplyForm(),
+            "reply_form": reply_form or ReplyForm(initial={"seen": _newest(timeline)}),
+            "newer_messages": newer or [],
+            "dropped_files": dropped_files,
             "reply_then": _reply_then(ticket),
             "status_form": status_form,
             "assign_form": AssignForm(agents=agents, initial={"assignee": ticket.assignee_id}),

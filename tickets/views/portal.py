@@ -17,7 +17,7 @@ from tickets import access, selectors, services
 from tickets.exceptions import TicketError
 from tickets.filters import CustomerTicketFilter
 from tickets.forms import SEVERITY_DEFINITIONS, ReplyForm, StatusForm, TicketCreateForm
-from tickets.models import Channel, SatisfactionRating, Status, Ticket
+from tickets.models import Channel, Message, SatisfactionRating, Status, Ticket, User
 from tickets.services.reopening import closed_to_customer, reopen_refusal, reopen_until
 from tickets.services.satisfaction import RATED_STATUSES
 from tickets.views.common import clock_views, contact_support_hours, form_error
@@ -160,6 +160,18 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = access.ticket_or_404(user, reference)
     form = ReplyForm(request.POST, request.FILES)
     staff = access.can_work(user, ticket)
+    if staff and form.is_valid() and (newer := _newer_messages(ticket, user, form)):
+        # Someone wrote while this agent was writing: show it first; the next send goes.
+        data = request.POST.copy()
+        data["seen"] = str(max(newer))
+        return agent_ticket_page(
+            request,
+            ticket,
+            reply_form=ReplyForm(data),
+            newer=newer,
+            dropped_files=bool(request.FILES),
+            status=409,
+        )
     if form.is_valid():
         phone_call = staff and form.cleaned_data["phone_call"]
         try:
@@ -188,6 +200,15 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
     if staff:
         return agent_ticket_page(request, ticket, reply_form=form, status=400)
     return _customer_page(request, ticket, form, status=400)
+
+
+def _newer_messages(ticket: Ticket, user: User, form: ReplyForm) -> list[int]:
+    """Messages added since the agent's page was shown, by anyone else."""
+    seen = form.cleaned_data.get("seen")
+    if seen is None:
+        return []
+    later = Message.objects.filter(ticket=ticket, pk__gt=seen).exclude(author=user)
+    return list(later.values_list("pk", flat=True))
 
 
 @login_required
