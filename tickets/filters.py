@@ -134,10 +134,11 @@ class QueueFilter(django_filters.FilterSet):
         empty_label=_("Any"),
         widget=PlainSelect,
     )
+    tag = django_filters.CharFilter(label=_("Tag"), method="filter_tag")
 
     class Meta:
         model = Ticket
-        fields = ["q", "desk", "severity", "status", "assignee", "organization", "sla"]
+        fields = ["q", "desk", "severity", "status", "assignee", "organization", "sla", "tag"]
 
     def __init__(
         self, *args: Any, user: User, desks: Sequence[Desk], agents: Sequence[User], **kwargs: Any
@@ -168,6 +169,9 @@ class QueueFilter(django_filters.FilterSet):
         if value == NOBODY:
             return tickets.filter(assignee__isnull=True)
         return tickets.filter(assignee_id=int(value))
+
+    def filter_tag(self, tickets: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return tickets.filter(tags__name=" ".join(value.split()).lower())
 
     def filter_sla(self, tickets: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         if value == SlaFilter.BREACHED:

@@ -173,6 +173,7 @@ def ticket_timeline(user: User, ticket: Ticket) -> list[TimelineEntry]:
                 TicketEvent.Kind.CLOCK,
                 TicketEvent.Kind.ESCALATION,
                 TicketEvent.Kind.TRIAGE,
+                TicketEvent.Kind.TAGS,
             ]
         )
     shown = [e for e in events if e.kind not in (TicketEvent.Kind.MESSAGE, TicketEvent.Kind.NOTE)]

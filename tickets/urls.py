@@ -13,6 +13,7 @@ from tickets.views import (
     reports,
     satisfaction,
     service_levels,
+    tags,
     triage,
     workspace,
 )
@@ -28,6 +29,7 @@ urlpatterns = [
     path("<str:reference>/reply/", portal.ticket_reply, name="reply"),
     path("<str:reference>/reopen/", portal.ticket_reopen, name="reopen"),
     path("<str:reference>/satisfaction/", satisfaction.rate_on_ticket, name="rate"),
+    path("<str:reference>/tags/", tags.ticket_tags, name="tags"),
     path("<str:reference>/status/", portal.ticket_status, name="status"),
     path("<str:reference>/acknowledge/", desk.ticket_acknowledge, name="acknowledge"),
     path("<str:reference>/assign/", desk.ticket_assign, name="assign"),

@@ -51,6 +51,7 @@ class ReportFilter:
     organization_id: int | None = None
     severity: str = ""
     agent_id: int | None = None
+    tag_id: int | None = None  # tickets.Tag
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,8 @@ def report_tickets(tickets: QuerySet[Ticket], filters: ReportFilter) -> QuerySet
         tickets = tickets.filter(severity=filters.severity)
     if filters.agent_id:
         tickets = tickets.filter(assignee_id=filters.agent_id)
+    if filters.tag_id:
+        tickets = tickets.filter(tags__id=filters.tag_id)
     return tickets
 
 

@@ -238,7 +238,7 @@ def _united(
 
 def sla_report_rolled(filters: figures.ReportFilter, zone: ZoneInfo) -> figures.Report:
     """The report of every ticket within the filters, as ``figures.sla_report`` counts it:
-    for readers who see every ticket (managers). Filtered by organization or by agent, which
+    for readers who see every ticket (managers). Filtered by organization, agent or tag, which
     roll-ups do not keep, it reads the tickets.
 
     The groups come from the roll-ups of every counted, clean day whole within the period;
@@ -248,7 +248,7 @@ def sla_report_rolled(filters: figures.ReportFilter, zone: ZoneInfo) -> figures.
     def tickets(period: figures.ReportFilter) -> QuerySet[Ticket]:
         return figures.report_tickets(Ticket.objects.all(), period)
 
-    if filters.organization_id or filters.agent_id:
+    if filters.organization_id or filters.agent_id or filters.tag_id:
         return figures.sla_report(tickets(filters), start=start, end=end, zone=zone)
     segments = figures.month_segments(start, end, zone)
     days = rolled_days(start, end)

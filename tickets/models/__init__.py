@@ -31,6 +31,7 @@ from tickets.models.people import (
     User,
 )
 from tickets.models.satisfaction import SatisfactionRating
+from tickets.models.tags import Tag
 from tickets.models.triage import (
     CONFIRMED_FIELD,
     SOURCE_FIELD,
@@ -67,6 +68,7 @@ __all__ = [
     "OutboundMail",
     "ProductArea",
     "SatisfactionRating",
+    "Tag",
     "QueueView",
     "SeverityModel",
     "CONFIRMED_FIELD",

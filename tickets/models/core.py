@@ -333,6 +333,7 @@ class TicketEvent(models.Model):
         ESCALATION = "escalation", _("Escalation")
         MERGED = "merged", _("Merged")
         TRIAGE = "triage", _("Severity triage")  # where the severity came from, confirmations
+        TAGS = "tags", _("Tags changed")  # staff only: before the removed, after the added
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

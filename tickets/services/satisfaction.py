@@ -123,6 +123,7 @@ def ratings_of_period(
     organization_id: int | None = None,
     severity: str = "",
     agent_id: int | None = None,
+    tag_id: int | None = None,
 ) -> QuerySet[SatisfactionRating]:
     """The ratings given in [start, end), narrowed as the SLA report's filters narrow it (the
     agent: the one rated)."""
@@ -135,4 +136,6 @@ def ratings_of_period(
         ratings = ratings.filter(ticket__severity=severity)
     if agent_id:
         ratings = ratings.filter(agent_id=agent_id)
+    if tag_id:
+        ratings = ratings.filter(ticket__tags__id=tag_id)
     return ratings

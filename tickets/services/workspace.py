@@ -12,7 +12,17 @@ from tickets import access
 from tickets.exceptions import PermissionDeniedError, TicketError
 from tickets.models import Article, CannedReply, QueueView, User
 
-QUEUE_VIEW_KEYS = ("view", "q", "desk", "severity", "status", "assignee", "organization", "sla")
+QUEUE_VIEW_KEYS = (
+    "view",
+    "q",
+    "desk",
+    "severity",
+    "status",
+    "assignee",
+    "organization",
+    "sla",
+    "tag",
+)
 QUEUE_VIEWS_PER_USER = 20
 
 

@@ -6,13 +6,14 @@ import html
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from django import template
 from django.db import models
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
@@ -136,6 +137,8 @@ def event_summary(event: TicketEvent) -> SafeString:
         return format_html(
             _("{who} assigned the ticket to {assignee}"), who=who, assignee=event.after
         )
+    if kind == TicketEvent.Kind.TAGS:
+        return _tags_summary(event, who)
     if kind == TicketEvent.Kind.CLOCK:
         return _clock_summary(event)
     if kind == TicketEvent.Kind.ESCALATION and event.note == OVERTAKEN:
@@ -160,6 +163,30 @@ def event_summary(event: TicketEvent) -> SafeString:
             _("{who} merged {ref} into this ticket"), who=who, ref=_reference_link(event.before)
         )
     return format_html("{}", event.get_kind_display())
+
+
+def _tags_summary(event: TicketEvent, who: str) -> SafeString:
+    """Tags added (``after``) and removed (``before``), each a link to the queue's tickets
+    with that tag."""
+    queue = reverse("desk:queue")
+
+    def links(names: str) -> SafeString:
+        return format_html_join(
+            ", ",
+            '<a class="tag" href="{}?view=all&amp;tag={}">{}</a>',
+            ((queue, quote(name), name) for name in names.split(", ") if name),
+        )
+
+    if event.after and event.before:
+        return format_html(
+            _("{who} added the tags {added} and removed {removed}"),
+            who=who,
+            added=links(event.after),
+            removed=links(event.before),
+        )
+    if event.after:
+        return format_html(_("{who} added the tags {added}"), who=who, added=links(event.after))
+    return format_html(_("{who} removed the tags {removed}"), who=who, removed=links(event.before))
 
 
 def _triage_summary(event: TicketEvent, who: str) -> SafeString:

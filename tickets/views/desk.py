@@ -30,7 +30,7 @@ from tickets.forms import (
     ReplyForm,
     StatusForm,
 )
-from tickets.models import Desk, Status, Ticket, TicketTriage, User
+from tickets.models import Desk, Status, Tag, Ticket, TicketTriage, User
 from tickets.triage.services import explanation
 from tickets.views.common import clock_views, current_user, form_error, staff_user
 from tickets.workflow import REPLY_THEN, allowed_targets, can_transition
@@ -231,6 +231,8 @@ def agent_ticket_page(
             .filter(Q(desk__isnull=True) | Q(desk=ticket.desk_id))
             .order_by("title"),
             "merged_tickets": ticket.merged_tickets.order_by("pk"),
+            "tags": list(ticket.tags.values_list("name", flat=True)),
+            "known_tags": Tag.objects.values_list("name", flat=True)[:300],
             "explain": True,
             "may_acknowledge": ticket.status == Status.NEW,
             "may_claim": ticket.assignee_id != user.pk,

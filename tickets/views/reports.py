@@ -33,7 +33,7 @@ from sla.reports.monthly import monthly_report_figures
 from tickets import access
 from tickets.accounts.audit import audit_record
 from tickets.middleware import writes_on_get
-from tickets.models import AuditEvent, Desk, Organization, SatisfactionRating, Severity, User
+from tickets.models import AuditEvent, Desk, Organization, SatisfactionRating, Severity, Tag, User
 from tickets.services.satisfaction import ratings_of_period, satisfaction_rows
 from tickets.triage.services import accuracy as triage_accuracy
 from tickets.views.common import manager_user
@@ -88,6 +88,13 @@ class ReportForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("Every agent"),
     )
+    tag = forms.ModelChoiceField(
+        label=gettext_lazy("Tag"),
+        queryset=Tag.objects.all(),
+        to_field_name="name",
+        required=False,
+        empty_label=gettext_lazy("Any tag"),
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -135,6 +142,7 @@ class ReportForm(forms.Form):
             organization_id=data["organization"].pk if data.get("organization") else None,
             severity=data.get("severity") or "",
             agent_id=data["agent"].pk if data.get("agent") else None,
+            tag_id=data["tag"].pk if data.get("tag") else None,
         )
 
 
@@ -248,6 +256,7 @@ def _satisfaction(filters: figures.ReportFilter) -> dict[str, object]:
         organization_id=filters.organization_id,
         severity=filters.severity,
         agent_id=filters.agent_id,
+        tag_id=filters.tag_id,
     )
     unhappy = ratings.filter(score=SatisfactionRating.Score.BAD).exclude(comment="")
     return {
