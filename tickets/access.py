@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Sequence
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from tickets.models import (
@@ -19,6 +19,7 @@ from tickets.models import (
     ChatSession,
     Contact,
     Desk,
+    Follower,
     InboundMail,
     Message,
     Ticket,
@@ -93,7 +94,11 @@ def _visible_tickets(user: User, desks: Sequence[Desk] | None) -> QuerySet[Ticke
         return tickets.none()
     if contact.is_org_admin:
         return tickets.filter(organization_id=contact.organization_id)
-    return tickets.filter(requester=contact)
+    # Their own tickets, and those of their organization they are copied on.
+    followed = Follower.objects.filter(ticket=OuterRef("pk"), contact=contact)
+    return tickets.filter(
+        Q(requester=contact) | Q(Exists(followed), organization_id=contact.organization_id)
+    )
 
 
 def desks_worked_by(user: User) -> QuerySet[Desk]:
@@ -182,9 +187,11 @@ def can_reply_as_customer(user: User, ticket: Ticket) -> bool:
     contact = contact_of(user)
     if contact is None:
         return False
-    if contact.is_org_admin:
-        return ticket.organization_id == contact.organization_id
-    return ticket.requester_id == contact.pk
+    if ticket.organization_id != contact.organization_id:
+        return False
+    if contact.is_org_admin or ticket.requester_id == contact.pk:
+        return True
+    return ticket.followers.filter(contact=contact).exists()  # copied on it
 
 
 def assignable_agents(ticket: Ticket) -> QuerySet[User]:

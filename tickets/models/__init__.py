@@ -20,6 +20,7 @@ from tickets.models.core import (
     attachment_path,
     more_urgent,
 )
+from tickets.models.followers import Follower
 from tickets.models.mail import AutoAnswer, InboundMail, Mailbox, MailThreadId, OutboundMail
 from tickets.models.people import (
     Contact,
@@ -59,6 +60,7 @@ __all__ = [
     "Contact",
     "Desk",
     "DeskAddress",
+    "Follower",
     "InboundMail",
     "Language",
     "Mailbox",

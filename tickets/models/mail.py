@@ -110,6 +110,7 @@ class OutboundMail(models.Model):
         RESOLVED = "resolved", _("Ticket resolved")
         MERGED = "merged", _("Ticket merged")
         TRANSCRIPT = "transcript", _("Chat transcript")
+        FOLLOWER = "follower", _("Copy for a follower")
         UNKNOWN_SENDER = "unknown_sender", _("Answer to an unknown sender")
         ACCOUNT = "account", _("Account (password, invitation)")
         ANNOUNCEMENT = "announcement", _("Service level change announced")
@@ -134,6 +135,8 @@ class OutboundMail(models.Model):
     from_address = models.CharField(max_length=254)
     to_address = models.CharField(max_length=254)
     to_name = models.CharField(max_length=200, blank=True)
+    # Followers copied on a public update (tickets.services.followers), comma-separated.
+    cc_addresses = models.TextField(blank=True)
     language = models.CharField(max_length=8, choices=Language)
     subject = models.CharField(max_length=255)
     text = models.TextField()

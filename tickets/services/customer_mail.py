@@ -42,6 +42,7 @@ from tickets.models import (
     Ticket,
     User,
 )
+from tickets.services.followers import copied_addresses
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +92,17 @@ def contact_language(contact: Contact) -> str:
     return user_language or contact.language or settings.LANGUAGE_CODE
 
 
-def _ticket_url(ticket: Ticket) -> str:
+def ticket_url(ticket: Ticket) -> str:
     return settings.PACTE_BASE_URL + reverse("tickets:detail", args=[ticket.reference])
+
+
+# The mails of a ticket's public updates, copied to its followers from the organization.
+PUBLIC_UPDATES = (
+    OutboundMail.Kind.REPLY,
+    OutboundMail.Kind.STATUS,
+    OutboundMail.Kind.RESOLVED,
+    OutboundMail.Kind.MERGED,
+)
 
 
 def _rating_links(ticket: Ticket) -> dict[str, str]:
@@ -124,7 +134,7 @@ def _write(
             "ticket": ticket,
             "contact": contact,
             "desk": desk,
-            "url": _ticket_url(ticket),
+            "url": ticket_url(ticket),
             "automatic": automatic,
             "reopen_days": settings.PACTE_REOPEN_DAYS,
             "rate": _rating_links(ticket),
@@ -139,6 +149,7 @@ def _write(
             "desk": desk.name,
         }
     in_reply_to, references = _thread(ticket)
+    copied = copied_addresses(ticket) if kind in PUBLIC_UPDATES else []
     outbound = OutboundMail.objects.create(
         kind=kind,
         ticket=ticket,
@@ -146,6 +157,7 @@ def _write(
         from_address=formataddr((sender, desk.email)),
         to_address=contact.email,
         to_name=contact.name,
+        cc_addresses=", ".join(copied),
         language=language,
         subject=title[:255],
         text=text,
@@ -256,7 +268,7 @@ def mail_ticket_merged(*, source: Ticket, target: Ticket, note: str) -> Outbound
         context={
             "source": source,
             "note": note,
-            "url": _ticket_url(target) if visible else "",
+            "url": ticket_url(target) if visible else "",
         },
         automatic=True,
     )
@@ -327,6 +339,7 @@ def _email(outbound: OutboundMail) -> EmailMultiAlternatives:
         outbound.text,
         from_email=outbound.from_address,
         to=[formataddr((outbound.to_name, outbound.to_address))],
+        cc=[address.strip() for address in outbound.cc_addresses.split(",") if address.strip()],
         headers=headers,
     )
     if outbound.html:

@@ -36,6 +36,7 @@ from tickets.services.attachments import (
     save_files,
     validate_files,
 )
+from tickets.services.followers import mail_staff_followers
 from tickets.services.lifecycle import apply_clocks, set_status, ticket_assign
 from tickets.services.reopening import closed_to_customer, reopen_refusal
 from tickets.workflow import REPLY_THEN, can_transition
@@ -187,6 +188,8 @@ def _after_reply(
         # After the status it brought, which the mail shows. A call or a live chat line is
         # not mailed: the customer heard or read it already.
         customer_mail.mail_agent_reply(ticket=ticket, message=message)
+    if channel != Channel.CHAT:  # a chat's lines reach its followers in its transcript
+        mail_staff_followers(ticket=ticket, message=message)
 
 
 def _assign_to_first_replier(ticket: Ticket, author: User) -> None:

@@ -33,6 +33,7 @@ from tickets.forms import (
 from tickets.models import Desk, Status, Tag, Ticket, TicketTriage, User
 from tickets.triage.services import explanation
 from tickets.views.common import clock_views, current_user, form_error, staff_user
+from tickets.views.followers import follower_context
 from tickets.workflow import REPLY_THEN, allowed_targets, can_transition
 
 QUEUE_PAGE_SIZE = 50
@@ -231,6 +232,7 @@ def agent_ticket_page(
             .filter(Q(desk__isnull=True) | Q(desk=ticket.desk_id))
             .order_by("title"),
             "merged_tickets": ticket.merged_tickets.order_by("pk"),
+            **follower_context(user, ticket),
             "tags": list(ticket.tags.values_list("name", flat=True)),
             "known_tags": Tag.objects.values_list("name", flat=True)[:300],
             "explain": True,

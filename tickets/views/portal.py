@@ -23,6 +23,7 @@ from tickets.services.satisfaction import RATED_STATUSES
 from tickets.views.common import clock_views, contact_support_hours, form_error
 from tickets.views.common import current_user as _user
 from tickets.views.desk import agent_ticket_page
+from tickets.views.followers import follower_context
 
 
 @login_required
@@ -145,6 +146,7 @@ def _customer_page(
             "rating": SatisfactionRating.objects.filter(ticket=ticket).first()
             if ticket.status in RATED_STATUSES
             else None,
+            **follower_context(user, ticket),
             "may_rate": ticket.status in RATED_STATUSES
             and access.can_reply_as_customer(user, ticket),
             "closed_why": reopen_refusal(ticket) if closed_to_customer(ticket) else "",

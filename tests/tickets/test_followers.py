@@ -1,0 +1,87 @@
+"""Followers (issue 23, point 3): people copied on a ticket — contacts of its organization and
+support staff — get its public updates; a customer's mail copying colleagues adds them. Only
+the ticket's organization can be copied; a follower may always leave."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.accounts.second_factor import pass_second_factor
+from tests.factories import ContactFactory, UserFactory, World, client_for, open_ticket
+from tickets import services
+from tickets.exceptions import TicketError
+from tickets.models import Contact, Follower, OutboundMail
+from tickets.services.followers import follower_add
+
+pytestmark = pytest.mark.django_db
+
+
+def _colleague(world: World) -> Contact:
+    return ContactFactory(
+        organization=world.acme, name="Chloé Martin", user=UserFactory(username="chloe")
+    )
+
+
+def test_a_copied_colleague_sees_replies_and_is_copied_on_the_mails(world: World) -> None:
+    chloe = _colleague(world)
+    ticket = open_ticket(world.alice, subject="Receipts do not print")
+    alice = client_for(world.alice.user)
+    assert chloe.user is not None
+    assert client_for(chloe.user).get(f"/tickets/{ticket.reference}/").status_code == 404
+    page = alice.get(f"/tickets/{ticket.reference}/").content.decode()
+    assert f'value="contact:{chloe.pk}"' in page and f'value="contact:{world.bob.pk}"' not in page
+    alice.post(f"/tickets/{ticket.reference}/followers/", {"who": f"contact:{chloe.pk}"})
+    assert Follower.objects.filter(ticket=ticket, contact=chloe).exists()
+    # Chloé now finds the ticket, reads it and may answer it.
+    listed = client_for(chloe.user).get("/tickets/").content.decode()
+    assert ticket.subject in listed
+    answer = client_for(chloe.user).post(
+        f"/tickets/{ticket.reference}/reply/", {"body": "Same here"}
+    )
+    assert answer.status_code == 302
+    services.ticket_reply(
+        ticket=ticket, author=world.agent_eu, body="Fixed.", then_status="resolved"
+    )
+    reply = OutboundMail.objects.filter(ticket=ticket, kind=OutboundMail.Kind.REPLY).latest("pk")
+    assert reply.to_address == world.alice.email and reply.cc_addresses == chloe.email
+    opened = OutboundMail.objects.get(ticket=ticket, kind=OutboundMail.Kind.OPENED)
+    assert opened.cc_addresses == ""  # sent before she was copied
+    # She leaves: the ticket is no longer hers to see.
+    follower = Follower.objects.get(ticket=ticket, contact=chloe)
+    gone = client_for(chloe.user).post(
+        f"/tickets/{ticket.reference}/followers/{follower.pk}/remove/"
+    )
+    assert gone.status_code == 302 and gone["Location"] == "/tickets/"
+    assert client_for(chloe.user).get(f"/tickets/{ticket.reference}/").status_code == 404
+
+
+def test_only_the_organization_and_its_support_can_be_copied(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    for kwargs in [{"contact": world.bob}, {"contact": world.alice}, {"user": world.agent_fr}]:
+        with pytest.raises(TicketError):
+            follower_add(ticket=ticket, actor=world.agent_eu, **kwargs)  # type: ignore[arg-type]
+    bob = client_for(world.bob.user)
+    assert (
+        bob.post(
+            f"/tickets/{ticket.reference}/followers/", {"who": f"contact:{world.bob.pk}"}
+        ).status_code
+        == 404
+    )
+    alice = client_for(world.alice.user)
+    alice.post(f"/tickets/{ticket.reference}/followers/", {"who": f"user:{world.agent_eu.pk}"})
+    assert not Follower.objects.exists()  # a customer copies colleagues, not staff
+
+
+def test_a_staff_follower_gets_a_copy_of_what_others_write(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    anna = client_for(world.agent_eu)
+    pass_second_factor(anna, world.agent_eu)
+    anna.post(f"/tickets/{ticket.reference}/followers/", {"who": f"user:{world.manager.pk}"})
+    services.ticket_reply(ticket=ticket, author=world.alice.user, body="Still broken.")
+    services.ticket_reply(ticket=ticket, author=world.manager, body="On it.")
+    services.ticket_reply(ticket=ticket, author=world.agent_eu, body="A note", internal=True)
+    copies = OutboundMail.objects.filter(kind=OutboundMail.Kind.FOLLOWER)
+    assert [(c.to_address, c.message.body) for c in copies] == [  # type: ignore[union-attr]
+        (world.manager.email, "Still broken.")
+    ]
+    assert ticket.reference in copies[0].subject and "Still broken." in copies[0].text
