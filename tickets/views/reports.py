@@ -32,6 +32,7 @@ from sla.reports.export import report_rows
 from sla.reports.monthly import monthly_report_figures
 from tickets import access
 from tickets.accounts.audit import audit_record
+from tickets.forms import AgentChoiceField
 from tickets.middleware import writes_on_get
 from tickets.models import AuditEvent, Desk, Organization, Severity, User
 from tickets.triage.services import accuracy as triage_accuracy
@@ -81,7 +82,7 @@ class ReportForm(forms.Form):
         choices=[("", gettext_lazy("Any severity")), *Severity.choices],
         required=False,
     )
-    agent: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+    agent: forms.ModelChoiceField[User] = AgentChoiceField(
         label=gettext_lazy("Agent"),
         queryset=User.objects.none(),
         required=False,
