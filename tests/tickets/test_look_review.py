@@ -4,14 +4,23 @@ a short list of time zones, one date-time form, a neutral empty state, received 
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from tests.factories import UserFactory, World, client_for, open_ticket
 from tickets import services
 from tickets.accounts.audit import audit_record
-from tickets.models import AuditEvent, User
+from tickets.accounts.time_zones import time_zone_groups
+from tickets.forms import PhoneCallForm, PreferencesForm
+from tickets.models import AuditEvent, Contact, ProductArea, User
 
 pytestmark = pytest.mark.django_db
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2026, 6, 15, 10, 0, tzinfo=PARIS)
 
 
 def named(user: User, first: str, last: str) -> User:
@@ -53,3 +62,72 @@ def test_the_reports_agent_filter_names_agents(world: World) -> None:
     named(world.agent_eu, "Eva", "Weber")
     html = client_for(world.manager).get("/desk/reports/").content.decode()
     assert ">Eva Weber</option>" in html and ">agent_eu</option>" not in html
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "en"), ("fr", "fr")])
+def test_a_new_faq_article_starts_in_its_authors_language_unpublished(
+    world: World, language: str, expected: str
+) -> None:
+    ProductArea.objects.create(name="Billing", slug="billing")
+    world.agent_eu.language = language
+    world.agent_eu.save(update_fields=["language"])
+    html = client_for(world.agent_eu).get("/desk/faq/new/").content.decode()
+    assert re.search(rf'<option value="{expected}" selected>', html)
+    assert "---------" not in html
+    published = re.search(r'<input type="checkbox" name="published"[^>]*>', html)
+    assert published is not None and "checked" not in published[0]
+
+
+def test_a_new_faq_article_of_an_author_who_follows_the_browser(world: World) -> None:
+    client = client_for(world.agent_eu)  # no language of their own: the page's
+    html = client.get("/desk/faq/new/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert '<option value="fr" selected>' in html
+
+
+def test_the_call_form_does_not_claim_an_acknowledgement() -> None:
+    """The agent ticks it when they did acknowledge; the form does not assume it (the phone
+    call page's view still sets it: tickets/views/desk.py, left to its owner)."""
+    form = PhoneCallForm(contacts=Contact.objects.none())
+    assert not form["acknowledged"].value()
+    assert "checked" not in str(form["acknowledged"])
+
+
+def zone_values(groups: list[Any]) -> list[str]:
+    return [zone for group in groups for zone, _label in group.zones]
+
+
+def test_the_time_zones_offered_are_the_canonical_ones_by_region() -> None:
+    at = datetime(2026, 1, 15, 12, tzinfo=PARIS)
+    groups = time_zone_groups(keep="", at=at)
+    zones = zone_values(groups)
+    assert 100 < len(zones) < 200
+    assert {"Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC"} <= set(zones)
+    assert all("/" in z for z in zones if z != "UTC")  # no "GMT", "EST5EDT", "Cuba"
+    assert not [z for z in zones if z.startswith(("Etc/", "US/", "Canada/", "SystemV/"))]
+    assert "Europe/Kiev" not in zones and "Asia/Calcutta" not in zones  # old aliases
+    europe = next(g for g in groups if g.name == "Europe")
+    assert ("Europe/Paris", "Paris (UTC+01:00)") in europe.zones
+    assert [label for _zone, label in europe.zones] == sorted(label for _z, label in europe.zones)
+    americas = next(g for g in groups if g.name == "Americas")
+    assert ("America/New_York", "New York (UTC−05:00)") in americas.zones
+    summer = time_zone_groups(keep="", at=datetime(2026, 7, 15, 12, tzinfo=PARIS))
+    summer_europe = next(g for g in summer if g.name == "Europe")
+    assert ("Europe/Paris", "Paris (UTC+02:00)") in summer_europe.zones
+
+
+def test_a_stored_zone_outside_the_list_is_kept(world: World) -> None:
+    user = world.alice.user
+    assert user is not None
+    user.time_zone = "US/Eastern"
+    user.save(update_fields=["time_zone"])
+    assert "US/Eastern" not in zone_values(time_zone_groups(keep="", at=NOW))
+    client = client_for(user)
+    html = client.get("/accounts/preferences/").content.decode()
+    assert '<option value="US/Eastern" selected>US/Eastern</option>' in html
+    assert '<optgroup label="Europe">' in html and "Etc/GMT+3" not in html
+    response = client.post("/accounts/preferences/", {"language": "", "time_zone": "US/Eastern"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.time_zone == "US/Eastern"
+    refused = PreferencesForm({"language": "", "time_zone": "Etc/GMT+3"}, current_zone="")
+    assert not refused.is_valid() and "time_zone" in refused.errors
