@@ -5,18 +5,24 @@ a short list of time zones, one date-time form, a neutral empty state, received 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.utils import formats, timezone
 
+from sla.models import Notification
+from tests.email.conftest import build_mail
 from tests.factories import UserFactory, World, client_for, open_ticket
 from tickets import services
 from tickets.accounts.audit import audit_record
 from tickets.accounts.time_zones import time_zone_groups
+from tickets.backups import watch
 from tickets.forms import PhoneCallForm, PreferencesForm
-from tickets.models import AuditEvent, Contact, ProductArea, User
+from tickets.models import AuditEvent, Contact, InboundMail, ProductArea, User
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
@@ -131,3 +137,50 @@ def test_a_stored_zone_outside_the_list_is_kept(world: World) -> None:
     assert user.time_zone == "US/Eastern"
     refused = PreferencesForm({"language": "", "time_zone": "Etc/GMT+3"}, current_zone="")
     assert not refused.is_valid() and "time_zone" in refused.errors
+
+
+def test_a_notification_says_its_times_in_the_one_date_time_form(world: World) -> None:
+    with time_machine.travel(NOW, tick=False):
+        ticket = open_ticket(world.alice)
+        clock = ticket.clocks.get(metric="acknowledgement")
+        Notification.objects.create(
+            recipient=world.agent_eu, ticket=ticket, clock=clock, cycle=1, kind="warning",
+            due_at=NOW + timedelta(hours=2), deliver_after=NOW,
+        )  # fmt: skip
+        html = client_for(world.agent_eu).get("/notifications/").content.decode()
+    with timezone.override(PARIS):
+        created = formats.date_format(timezone.localtime(NOW), "DATETIME_FORMAT")
+        due = formats.date_format(timezone.localtime(NOW + timedelta(hours=2)), "DATETIME_FORMAT")
+    assert f">{created}</time>" in html and f"due {due}" in html
+
+
+def test_backups_none_taken_yet_is_a_neutral_empty_state(
+    world: World, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.PACTE_BACKUP_DIR = tmp_path / "backups"
+    monkeypatch.setattr(watch, "embedded_database", lambda: True)
+    html = client_for(world.manager).get("/desk/backups/").content.decode()
+    assert '<section class="card empty"><p>No backup has been taken yet.</p>' in html
+    assert 'role="alert"' not in html and "<table" not in html
+
+
+def test_received_mail_shows_the_senders_name_first_and_its_subject_in_the_breadcrumb(
+    world: World,
+) -> None:
+    inbound = InboundMail.objects.create(
+        key="<look@stranger.test>",
+        source=InboundMail.Source.PIPE,
+        raw=build_mail(sender="Jonas Keller <jonas@stranger.test>", subject="Printer jam"),
+        size=1,
+        sender="jonas@stranger.test",
+        sender_name="Jonas Keller",
+        subject="Printer jam",
+        desk=world.europe,
+        status=InboundMail.Status.REVIEW,
+    )
+    manager = client_for(world.manager)
+    listing = manager.get("/desk/mail/").content.decode()
+    assert '<td>Jonas Keller<div class="muted small">jonas@stranger.test</div></td>' in listing
+    detail = manager.get(f"/desk/mail/{inbound.pk}/").content.decode()
+    assert re.search(r"Received mail</a> / Printer jam</p>", detail)
+    assert f"</a> / {inbound.pk}</p>" not in detail
