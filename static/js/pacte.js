@@ -171,7 +171,12 @@
     waitingChats = n;
   }
 
-  function ready() { rememberQueue(); updateBulkCount(); ring(); }
+  // A table of months too wide for the screen opens on the latest ones (the current month).
+  function scrollToEnd() {
+    document.querySelectorAll("[data-scroll-end]").forEach(function (box) { box.scrollLeft = box.scrollWidth; });
+  }
+
+  function ready() { rememberQueue(); updateBulkCount(); ring(); scrollToEnd(); }
   document.addEventListener("DOMContentLoaded", ready);
   // The live refresh replaces the table: keep the highlighted row (without taking the focus).
   var kept = null;
