@@ -7,7 +7,7 @@ for them: lookups raise Http404, never 403, so nobody learns another organizatio
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -67,6 +67,14 @@ def may_configure(user: User) -> bool:
 def visible_tickets(user: User) -> QuerySet[Ticket]:
     """Every ticket the user may see."""
     return _visible_tickets(user, None)
+
+
+def openable_ticket_ids(user: User, ids: Iterable[int]) -> set[int]:
+    """Which of these tickets the user may open (one query): a report links only those."""
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    return set(visible_tickets(user).filter(pk__in=wanted).values_list("pk", flat=True))
 
 
 def desks_and_tickets(user: User) -> tuple[list[Desk], QuerySet[Ticket]]:

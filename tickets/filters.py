@@ -8,7 +8,8 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -263,4 +264,15 @@ class AuditFilter(django_filters.FilterSet):
         self, queryset: QuerySet[AuditEvent], name: str, value: str
     ) -> QuerySet[AuditEvent]:
         value = value.replace("\x00", "").strip()[:150]  # PostgreSQL refuses NUL in text
-        return queryset.filter(Q(actor_name__icontains=value) | Q(target__icontains=value))
+        # The page names people by their names: "Maya" finds the lines of the username maya.
+        named = (
+            User.objects.annotate(full_name=Concat("first_name", Value(" "), "last_name"))
+            .filter(full_name__icontains=value)
+            .values("username")
+        )
+        return queryset.filter(
+            Q(actor_name__icontains=value)
+            | Q(target__icontains=value)
+            | Q(actor_name__in=named)
+            | Q(target__in=named)
+        )

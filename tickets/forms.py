@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from tickets.accounts.time_zones import time_zone_groups
 from tickets.models import Article, CannedReply, Contact, Desk, Severity, Status, User
 from tickets.workflow import REPLY_THEN
 
@@ -224,6 +225,12 @@ class ArticleForm(forms.ModelForm):  # of Article
         fields = ["area", "title", "language", "body", "keywords", "published"]
         widgets = {"body": forms.Textarea(attrs={"rows": 14})}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        area = self.fields["area"]
+        assert isinstance(area, forms.ModelChoiceField)
+        area.empty_label = _("Choose an area")
+
 
 class TicketIdsField(forms.TypedMultipleChoiceField):
     """Ticket ids, without choices: any id is accepted here, and the view keeps only the
@@ -307,7 +314,7 @@ class PhoneCallForm(forms.Form):
         label=_("What the caller reported"), widget=forms.Textarea(attrs={"rows": 6})
     )
     acknowledged = forms.BooleanField(
-        label=_("I acknowledged the incident during the call"), required=False, initial=True
+        label=_("I acknowledged the incident during the call"), required=False
     )
 
     def __init__(self, *args: Any, contacts: QuerySet[Contact], **kwargs: Any) -> None:
@@ -329,16 +336,6 @@ def _recent_call(value: datetime) -> datetime:
     return min(value, now)
 
 
-def _time_zone_choices() -> list[tuple[str, Any]]:  # Any: lazy or plain labels
-    import zoneinfo
-
-    zones = sorted(
-        z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc")
-    )
-    default = _("Default (%(zone)s)") % {"zone": settings.TIME_ZONE}
-    return [("", default), *[(z, z.replace("_", " ")) for z in zones]]
-
-
 class PreferencesForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language"),
@@ -349,9 +346,24 @@ class PreferencesForm(forms.Form):
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         required=False,
-        choices=_time_zone_choices,
         help_text=_("Every date and time is shown in it."),
     )
+
+    def __init__(self, *args: Any, current_zone: str, **kwargs: Any) -> None:
+        """`current_zone`: the user's stored zone, kept as a choice even outside the list."""
+        super().__init__(*args, **kwargs)
+        field = self.fields["time_zone"]
+        assert isinstance(field, forms.ChoiceField)
+        groups = time_zone_groups(keep=current_zone, at=timezone.now())
+        default = _("Default (%(zone)s)") % {"zone": settings.TIME_ZONE}
+        field.choices = [
+            ("", default),
+            *[
+                choice
+                for group in groups
+                for choice in ([(group.name, group.zones)] if group.name else group.zones)
+            ],
+        ]
 
 
 class ApiTokenForm(forms.Form):

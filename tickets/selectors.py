@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -177,10 +177,25 @@ def ticket_timeline(user: User, ticket: Ticket) -> list[TimelineEntry]:
             ]
         )
     shown = [e for e in events if e.kind not in (TicketEvent.Kind.MESSAGE, TicketEvent.Kind.NOTE)]
+    assignments = [e for e in shown if e.kind == TicketEvent.Kind.ASSIGNEE]
+    names = people_names(name for e in assignments for name in (e.before, e.after))
+    for event in assignments:  # stored as usernames, read as the people's names; never saved
+        event.before = names.get(event.before, event.before)
+        event.after = names.get(event.after, event.after)
     for event in shown:
         event.note = access.event_note_for(user, event)  # read only: never saved
     entries += [TimelineEntry(at=e.created_at, event=e) for e in shown]
     return sorted(entries, key=lambda entry: (entry.at, entry.event is not None))
+
+
+def people_names(usernames: Iterable[str]) -> dict[str, str]:
+    """The people behind usernames, as pages name them: their full name, else their username
+    (one query; unknown usernames are left out)."""
+    wanted = {name for name in usernames if name}
+    if not wanted:
+        return {}
+    people = User.objects.filter(username__in=wanted).only("username", "first_name", "last_name")
+    return {person.username: person.get_full_name() or person.username for person in people}
 
 
 def ticket_clocks(ticket: Ticket) -> list[Clock]:

@@ -178,7 +178,12 @@
     if (form && !form.dataset.sent) { form.dataset.sent = "1"; form.submit(); }
   }
 
-  function ready() { rememberQueue(); updateBulkCount(); ring(); autosubmit(); }
+  // A table of months too wide for the screen opens on the latest ones (the current month).
+  function scrollToEnd() {
+    document.querySelectorAll("[data-scroll-end]").forEach(function (box) { box.scrollLeft = box.scrollWidth; });
+  }
+
+  function ready() { rememberQueue(); updateBulkCount(); ring(); scrollToEnd(); autosubmit(); }
   document.addEventListener("DOMContentLoaded", ready);
   // The live refresh replaces the table: keep the highlighted row (without taking the focus).
   var kept = null;

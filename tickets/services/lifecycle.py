@@ -221,7 +221,10 @@ def ticket_assign(*, ticket: Ticket, actor: User, assignee: User | None) -> Tick
     ):
         raise TicketError(
             _("%(name)s does not work on the %(desk)s desk.")
-            % {"name": assignee.get_username(), "desk": ticket.desk.name},
+            % {
+                "name": assignee.get_full_name() or assignee.get_username(),
+                "desk": ticket.desk.name,
+            },
             field="assignee",
         )
     if ticket.assignee_id == (assignee.pk if assignee else None):

@@ -6,10 +6,12 @@ import html
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
 from urllib.parse import quote
 
 from django import template
 from django.db import models
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
@@ -24,6 +26,7 @@ from sla.clocks.escalation import OVERTAKEN
 from sla.clocks.recount import NOTE_PREFIX, calendar_change_text
 from sla.models import Metric, Notification, PauseReason, SlaTarget, StopReason
 from sla.policies import TargetRow, rows_promise
+from tickets.accounts.time_zones import utc_offset
 from tickets.channels.email.parsing import sanitize_html
 from tickets.models import (
     CONFIRMED_FIELD,
@@ -267,14 +270,85 @@ def duration(value: timedelta | None) -> str:
 
 
 @register.filter
+def late_by(value: timedelta | None, kind: str) -> str:
+    """How late a clock of `kind` is, its unit said once: "16 business days 3 h",
+    "41 business hours 15 min" (never days: a business day is not 24 business hours), and
+    "2 d 3 h" round the clock."""
+    if value is None:
+        return "—"
+    units = duration_units()
+    if kind == "business_days" and value >= timedelta(days=1):
+        whole = ngettext("%(n)d business day", "%(n)d business days", value.days)
+        rest = value - timedelta(days=value.days)
+        n = value.days
+    elif kind == "business_hours" and value >= timedelta(hours=1):
+        n = int(value.total_seconds() // 3600)
+        whole = ngettext("%(n)d business hour", "%(n)d business hours", n)
+        rest = value - timedelta(hours=n)
+    else:
+        return duration_in(value, units)
+    text = whole % {"n": n}
+    return f"{text} {duration_in(rest, units)}" if rest >= timedelta(minutes=1) else text
+
+
+@register.filter
+def datetime_zone(instant: datetime | None) -> str:
+    """An instant in the one date-time form followed by its time zone, for a page read from
+    other zones: "Fri 11 Dec 2026, 13:00 CET" ("UTC+04:00" where the zone has no letters)."""
+    if instant is None:
+        return "—"
+    local = timezone.localtime(instant)
+    name = local.tzname() or ""
+    if not name or name[0] in "+-":
+        name = utc_offset(local.utcoffset() or timedelta(0))
+    return f"{formats.date_format(local, 'DATETIME_FORMAT')} {name}"
+
+
+@register.filter
 def severity_label(value: str) -> str:
     return _label(Severity, value)
 
 
+def _percent_sign(number: str) -> str:
+    """A number with its percent sign, as the reader's language writes it: "87%", "87 %"."""
+    return _("%(number)s%%") % {"number": number}
+
+
 @register.filter
-def percent(value: float) -> str:
-    """A share (0–1) as a whole percentage in the reader's language: 0.873 → "87%", "87 %"."""
-    return _("%(number)s%%") % {"number": formats.number_format(round(value * 100))}
+def percent(value: float | Decimal | None) -> str:
+    """A share (0–1) as a whole percentage in the reader's language: 0.873 → "87%" (English),
+    "87 %" (French); "—" for no share."""
+    if value is None:
+        return "—"
+    return _percent_sign(formats.number_format(round(Decimal(str(value)) * 100)))
+
+
+@register.filter
+def percentage(value: float | Decimal | None) -> str:
+    """A number already in percent, as a credit or a cap is written: 10 → "10%", 2.5 →
+    "2.50%" (two decimals, none when whole); "—" for none."""
+    if value is None:
+        return "—"
+    return _percent_sign(floatformat(value, -2))
+
+
+@register.filter
+def availability(value: Decimal | None) -> str:
+    """A measured availability (in percent) with two decimals, rounded down so that it never
+    reads as meeting a commitment it misses: 99.4996 → "99.49%" (French "99,49 %"); "—" when
+    nothing could be measured."""
+    if value is None:
+        return "—"
+    floored = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    return _percent_sign(formats.number_format(floored, 2))
+
+
+@register.filter
+def commitment(value: Decimal) -> str:
+    """An availability commitment (in percent) as the contract says it, two decimals or three
+    when it has them: "99.50%", "99.995%"."""
+    places = 2 if Decimal(value) % Decimal("0.01") == 0 else 3
+    return _percent_sign(formats.number_format(value, places))
 
 
 CLOCK_KINDS = {

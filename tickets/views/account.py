@@ -37,7 +37,9 @@ def language_switch(request: HttpRequest) -> HttpResponse:
 def preferences(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     form = PreferencesForm(
-        request.POST or None, initial={"language": user.language, "time_zone": user.time_zone}
+        request.POST or None,
+        initial={"language": user.language, "time_zone": user.time_zone},
+        current_zone=user.time_zone,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -4,6 +4,8 @@ is itself a line of the log)."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -15,7 +17,27 @@ from tickets.accounts.audit import audit_record, audit_rows
 from tickets.filters import AuditFilter
 from tickets.middleware import writes_on_get
 from tickets.models import AuditEvent
+from tickets.selectors import people_names
 from tickets.views.common import manager_user
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """A line as the page shows it: who acted and on whom by their names (the stored
+    usernames when nobody has them now, and for what is not a person)."""
+
+    event: AuditEvent
+    by: str
+    on: str
+
+
+def _lines(events: Iterable[AuditEvent]) -> list[AuditLine]:
+    events = list(events)
+    names = people_names(name for e in events for name in (e.actor_name, e.target))
+    return [
+        AuditLine(e, names.get(e.actor_name, e.actor_name), names.get(e.target, e.target))
+        for e in events
+    ]
 
 
 def _filtered(request: HttpRequest) -> AuditFilter:
@@ -32,7 +54,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tickets/audit_log.html",
-        {"filters": filters, "page": page, "query": query.urlencode()},
+        {
+            "filters": filters,
+            "page": page,
+            "lines": _lines(page),
+            "query": query.urlencode(),
+        },
         status=200 if filters.is_valid() else 400,
     )
 

@@ -32,9 +32,11 @@ from sla.reports.export import report_rows
 from sla.reports.monthly import monthly_report_figures
 from tickets import access
 from tickets.accounts.audit import audit_record
+from tickets.forms import AgentChoiceField
 from tickets.middleware import writes_on_get
 from tickets.models import AuditEvent, Desk, Organization, SatisfactionRating, Severity, Tag, User
 from tickets.services.satisfaction import ratings_of_period, satisfaction_rows
+from tickets.templatetags.pacte import percent
 from tickets.triage.services import accuracy as triage_accuracy
 from tickets.views.common import manager_user
 
@@ -82,7 +84,7 @@ class ReportForm(forms.Form):
         choices=[("", gettext_lazy("Any severity")), *Severity.choices],
         required=False,
     )
-    agent: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+    agent: forms.ModelChoiceField[User] = AgentChoiceField(
         label=gettext_lazy("Agent"),
         queryset=User.objects.none(),
         required=False,
@@ -183,9 +185,7 @@ def _chart(months: list[figures.MonthFigures]) -> dict[str, Any]:
         share = m.met_share
         label = _("%(month)s: %(n)d tickets") % {"month": name, "n": m.received}
         if share is not None:
-            label += " · " + _("%(share)s %% corrected on time") % {
-                "share": formats.number_format(share * 100, 1)
-            }
+            label += " · " + _("%(share)s corrected on time") % {"share": percent(share)}
             points.append((x + step / 2, CHART_PAD + plot * (1 - float(share))))
         top_y = CHART_PAD + plot - height
         bars.append(
@@ -363,6 +363,12 @@ def availability_report(request: HttpRequest) -> HttpResponse:
     )
 
 
+def openable_breaches(user: User, context: dict[str, Any]) -> set[int]:
+    """The tickets of a monthly report's missed deadlines that its reader may open."""
+    rows: list[listings.BreachRow] = context["breach_rows"]
+    return access.openable_ticket_ids(user, (row.clock.ticket_id for row in rows))
+
+
 @login_required
 def monthly_report(request: HttpRequest, slug: str) -> HttpResponse:
     """One organization's month, to print (or save as PDF) and send to the customer: the
@@ -373,5 +379,6 @@ def monthly_report(request: HttpRequest, slug: str) -> HttpResponse:
     context = monthly_report_figures(
         organization, access.visible_tickets(user), request.GET.get("month", ""), zone=zone
     )
+    context["openable"] = openable_breaches(user, context)
     with timezone.override(zone):  # the organization's month, in its own zone
         return render(request, "sla/monthly_report.html", context)

@@ -15,6 +15,7 @@ from sla.reports.monthly import monthly_report_figures
 from tickets import access
 from tickets.models import Ticket
 from tickets.views.common import current_user
+from tickets.views.reports import openable_breaches
 
 
 @login_required
@@ -50,5 +51,6 @@ def organization_report(request: HttpRequest) -> HttpResponse:
     zone = organization_zone(organization)
     tickets = Ticket.objects.filter(organization=organization)
     context = monthly_report_figures(organization, tickets, request.GET.get("month", ""), zone=zone)
+    context["openable"] = openable_breaches(current_user(request), context)
     with timezone.override(zone):  # the organization's month, in its own zone
         return render(request, "sla/monthly_report.html", context)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from sla.availability.selectors import StatusDay, service_status
 from tickets.models import Organization
+from tickets.templatetags.pacte import availability
 
 BAR_WIDTH, BAR_GAP, BAR_HEIGHT = 6, 2, 34
 
@@ -36,9 +37,9 @@ def _bar(index: int, day: StatusDay) -> Bar:
             if figures.ratio >= Decimal("0.99")
             else "down"
         )
-        label = _("%(day)s: %(percent)s %% available") % {
+        label = _("%(day)s: %(percent)s available") % {
             "day": date_text,
-            "percent": formats.number_format(figures.ratio * 100, 2),
+            "percent": availability(figures.ratio * 100),
         }
     return Bar(index * (BAR_WIDTH + BAR_GAP), level, label)
 

@@ -10,13 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tickets import access, services
 from tickets.exceptions import TicketError
 from tickets.forms import ArticleForm, CannedReplyForm, MergeForm
-from tickets.models import Article, CannedReply, Ticket
+from tickets.models import Article, CannedReply, Language, Ticket, User
 from tickets.views.common import current_user, form_error, staff_user
 from tickets.views.desk import agent_ticket_page, worked_ticket
 
@@ -153,7 +154,7 @@ def article_list_staff(request: HttpRequest) -> HttpResponse:
 def article_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     staff_user(request)
     user = current_user(request)
-    article = get_object_or_404(Article, pk=pk) if pk is not None else Article()
+    article = get_object_or_404(Article, pk=pk) if pk is not None else _new_article(user)
     form = ArticleForm(request.POST or None, instance=article)
     page = EditPage(
         _("New FAQ article"),
@@ -169,6 +170,15 @@ def article_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         page,
         pk is not None,
     )
+
+
+def _new_article(author: User) -> Article:
+    """A new article starts in its author's language and unpublished: it goes out when they
+    tick "published"."""
+    language = author.language or translation.get_language() or ""
+    if language not in Language.values:
+        language = Language.EN
+    return Article(language=language, published=False)
 
 
 @login_required
