@@ -319,7 +319,6 @@ def phone_call(request: HttpRequest) -> HttpResponse:
     contacts = access.contacts_served_by(user)
     initial = {
         "called_at": timezone.localtime().replace(second=0, microsecond=0),
-        "acknowledged": True,
         "contact": request.GET.get("contact"),
     }
     form = PhoneCallForm(request.POST or None, contacts=contacts, initial=initial)
