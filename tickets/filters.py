@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sla.models import Clock
 from tickets import access
@@ -45,11 +46,11 @@ class SlaFilter:
 class SavedView(models.TextChoices):
     """The queue's tabs: each one a fixed set of filters."""
 
-    ALL = "all", _("All open")
-    MINE = "mine", _("Mine")
-    UNASSIGNED = "unassigned", _("Unassigned")
-    AT_RISK = "at_risk", _("At risk")
-    BREACHED = "breached", _("Breached")
+    ALL = "all", pgettext_lazy("queue tab", "All open")
+    MINE = "mine", pgettext_lazy("queue tab", "Mine")
+    UNASSIGNED = "unassigned", pgettext_lazy("queue tab", "Unassigned")
+    AT_RISK = "at_risk", pgettext_lazy("queue tab", "At risk")
+    BREACHED = "breached", pgettext_lazy("queue tab", "Breached")
 
 
 def breached_clocks() -> QuerySet[Clock]:

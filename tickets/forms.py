@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from tickets.accounts.time_zones import time_zone_groups
-from tickets.models import Article, CannedReply, Contact, Desk, Severity, Status, User
+from tickets.models import Article, CannedReply, Contact, Desk, Language, Severity, Status, User
 from tickets.workflow import REPLY_THEN
 
 SEVERITY_DEFINITIONS = {
@@ -208,7 +208,7 @@ class MergeForm(forms.Form):
 class CannedReplyForm(forms.ModelForm):  # of CannedReply
     class Meta:
         model = CannedReply
-        fields = ["title", "body", "desk"]
+        fields = ["title", "body", "desk", "language"]
         widgets = {"body": forms.Textarea(attrs={"rows": 8})}
 
     def __init__(self, *args: Any, desks: QuerySet[Desk], **kwargs: Any) -> None:
@@ -217,6 +217,11 @@ class CannedReplyForm(forms.ModelForm):  # of CannedReply
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = desks
         field.empty_label = _("Every desk")
+        field.help_text = ""  # the empty choice says it
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = [("", _("Any language")), *Language.choices]
+        language.help_text = _("Offered on tickets whose customer reads this language.")
 
 
 class ArticleForm(forms.ModelForm):  # of Article

@@ -25,6 +25,7 @@ from tickets import access
 from tickets.models import (
     Article,
     Attachment,
+    CannedReply,
     ChatSession,
     Contact,
     Desk,
@@ -134,6 +135,20 @@ def queue_rows(tickets: Sequence[Ticket], *, now: datetime) -> list[QueueRow]:
         )
         for ticket in tickets
     ]
+
+
+def canned_replies_for(user: User, ticket: Ticket) -> QuerySet[CannedReply]:
+    """The canned replies an agent may insert on this ticket: for every desk or its own, in
+    its customer's language or any."""
+    from tickets.services.customer_mail import contact_language
+
+    language = contact_language(ticket.requester)
+    return (
+        access.visible_canned_replies(user)
+        .filter(Q(desk__isnull=True) | Q(desk=ticket.desk_id))
+        .filter(language__in=["", language])
+        .order_by("title")
+    )
 
 
 def ticket_list_for_customer(user: User) -> QuerySet[Ticket]:

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from config.formats import of
 from sla.availability.arithmetic import month_bounds
 from sla.availability.selectors import availability_of, error_budget_of, organization_zone
 from sla.credits import contract_of_month, month_credit
@@ -119,7 +120,7 @@ def _report_mail(
         text = render_to_string("sla/email/monthly_report.txt", {**context, "url": url})
         subject = _("%(organization)s: service report for %(month)s") % {
             "organization": contact.organization.name,
-            "month": formats.date_format(month_start, "YEAR_MONTH_FORMAT"),
+            "month": of(formats.date_format(month_start, "YEAR_MONTH_FORMAT")),
         }
     OutboundMail.objects.create(
         kind=OutboundMail.Kind.REPORT,

@@ -1,5 +1,6 @@
 """What agents and customers read before writing: the FAQ's product areas and articles (in
-English and French), two canned replies for every desk and one for the Europe desk."""
+English and French, areas named in both), canned replies for every desk in English and in
+French, and one for the Europe desk."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from django.utils.text import slugify
 from tickets.models import Article, CannedReply, Desk, ProductArea, User
 
 AREAS = [
-    ("installation", "Installation & updates", 0),
-    ("kiosk-hardware", "Kiosk hardware", 1),
-    ("account", "Accounts & access", 2),
-    ("reports", "Reports & exports", 3),
+    ("installation", "Installation & updates", "Installation et mises à jour", 0),
+    ("kiosk-hardware", "Kiosk hardware", "Matériel des bornes", 1),
+    ("account", "Accounts & access", "Comptes et accès", 2),
+    ("reports", "Reports & exports", "Rapports et exports", 3),
 ]
 
 ARTICLES = [
@@ -75,13 +76,28 @@ ARTICLES = [
 CANNED = [
     (
         "Asking for the kiosk's serial number",
+        "en",
         "To look into this, could you send us the serial number of the kiosk? It is on the "
         "label under the screen and on the About page.",
     ),
     (
         "Fix deployed: please confirm",
+        "en",
         "We deployed a fix a few minutes ago. Could you confirm that everything works again on "
         "your side? Without news from you we will close this ticket in five business days.",
+    ),
+    (
+        "Demander le numéro de série de la borne",
+        "fr",
+        "Pour avancer, pourriez-vous nous envoyer le numéro de série de la borne ? Il figure "
+        "sur l’étiquette sous l’écran et sur la page « À propos ».",
+    ),
+    (
+        "Correctif déployé : merci de confirmer",
+        "fr",
+        "Nous avons déployé un correctif il y a quelques minutes. Pouvez-vous confirmer que "
+        "tout fonctionne de nouveau chez vous ? Sans nouvelles de votre part, nous fermerons "
+        "ce ticket dans cinq jours ouvrés.",
     ),
 ]
 
@@ -90,9 +106,9 @@ def knowledge_seed(*, anna: User, europe: Desk) -> None:
     """FAQ areas and articles (English and French) and two canned replies, once."""
     areas = {
         slug: ProductArea.objects.get_or_create(
-            slug=slug, defaults={"name": name, "position": position}
+            slug=slug, defaults={"name": name, "name_fr": name_fr, "position": position}
         )[0]
-        for slug, name, position in AREAS
+        for slug, name, name_fr, position in AREAS
     }
     for area, language, title, keywords, body in ARTICLES:
         Article.objects.get_or_create(
@@ -106,9 +122,10 @@ def knowledge_seed(*, anna: User, europe: Desk) -> None:
                 "author": anna,
             },
         )
-    for title, body in CANNED:
+    for title, language, body in CANNED:
         CannedReply.objects.get_or_create(
-            title=title, defaults={"body": body, "desk": None, "created_by": anna}
+            title=title,
+            defaults={"body": body, "language": language, "desk": None, "created_by": anna},
         )
     if not CannedReply.objects.filter(desk=europe).exists():
         CannedReply.objects.create(
@@ -116,5 +133,6 @@ def knowledge_seed(*, anna: User, europe: Desk) -> None:
             body="Our Europe desk is open Monday to Thursday 9:00–17:00 and Friday 9:00–16:00 "
             "(Berlin time). We will continue first thing when it opens.",
             desk=europe,
+            language="en",
             created_by=anna,
         )

@@ -7,6 +7,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models.people import Desk, Language
@@ -26,6 +27,8 @@ class CannedReply(models.Model):
         verbose_name=_("desk"),
         help_text=_("Leave empty to offer it on every desk."),
     )
+    # The customers' language it is written in; empty: any (offered to every customer).
+    language = models.CharField(_("language"), max_length=8, choices=Language, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -66,6 +69,8 @@ class ProductArea(models.Model):
     """A part of the product the FAQ is organized by (installation, billing, API…)."""
 
     name = models.CharField(_("name"), max_length=100)
+    # The name French readers see (the help centre speaks the reader's language); empty: name.
+    name_fr = models.CharField(_("name in French"), max_length=100, blank=True)
     slug = models.SlugField(_("slug"), unique=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -75,7 +80,12 @@ class ProductArea(models.Model):
         verbose_name_plural = _("product areas")
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The area's name in the active language."""
+        return self.name_fr if self.name_fr and get_language() == "fr" else self.name
 
 
 class Article(models.Model):

@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from config.formats import named
+from config.formats import named, of
 from sla.clocks.deadlines import PAUSE_NOTE
 from sla.clocks.escalation import OVERTAKEN
 from sla.clocks.recount import NOTE_PREFIX, calendar_change_text
@@ -55,6 +55,12 @@ def _label(choices: type[models.TextChoices], value: str) -> str:
         return str(choices(value).label)
     except ValueError:
         return value
+
+
+@register.filter(name="of")
+def of_filter(name: str) -> str:
+    """``config.formats.of``: "d’Eventia" in French, "Eventia" in English."""
+    return of(str(name))
 
 
 @register.filter

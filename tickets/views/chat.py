@@ -12,12 +12,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from tickets import access
+from tickets import access, selectors
 from tickets.channels.chat import services as chat_services
 from tickets.channels.chat.services import MAX_CHARS
 from tickets.exceptions import TicketError
-from tickets.models import ChatSession, Severity
-from tickets.views.common import contact_support_hours, current_user, form_error, staff_user
+from tickets.models import OPEN_STATUSES, ChatSession, Severity, Ticket, User
+from tickets.views.common import (
+    clock_views,
+    contact_support_hours,
+    current_user,
+    form_error,
+    staff_user,
+)
 
 
 class ChatStartForm(forms.Form):
@@ -78,16 +84,35 @@ def chat_room(request: HttpRequest, reference: str) -> HttpResponse:
     session = ChatSession.objects.filter(ticket=ticket).select_related("agent").first()
     if session is None:
         raise Http404
+    agent = access.can_work(user, ticket)
     return render(
         request,
         "tickets/chat_room.html",
         {
             "ticket": ticket,
             "session": session,
-            "role": "agent" if access.can_work(user, ticket) else "customer",
+            "role": "agent" if agent else "customer",
             "max_chars": MAX_CHARS,
+            **(_customer_context(user, ticket) if agent else {}),
         },
     )
+
+
+def _customer_context(user: User, ticket: Ticket) -> dict[str, object]:
+    """What an agent in a chat sees beside it: who the customer is, their other open tickets,
+    this ticket's promises, and the canned replies in the customer's language."""
+    others = (
+        access.visible_tickets(user)
+        .filter(requester=ticket.requester, status__in=OPEN_STATUSES)
+        .exclude(pk=ticket.pk)
+        .order_by("-received_at")
+    )
+    return {
+        "other_tickets": list(others[:5]),
+        "other_count": others.count(),
+        "clocks": clock_views(selectors.ticket_clocks(ticket), ticket=ticket),
+        "canned_replies": selectors.canned_replies_for(user, ticket),
+    }
 
 
 @login_required

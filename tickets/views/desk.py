@@ -228,9 +228,7 @@ def agent_ticket_page(
             "triage": triage,
             "triage_why": explanation(ticket, triage) if triage is not None else None,
             "preview": preview,
-            "canned_replies": access.visible_canned_replies(user)
-            .filter(Q(desk__isnull=True) | Q(desk=ticket.desk_id))
-            .order_by("title"),
+            "canned_replies": selectors.canned_replies_for(user, ticket),
             "merged_tickets": ticket.merged_tickets.order_by("pk"),
             **follower_context(user, ticket),
             "tags": list(ticket.tags.values_list("name", flat=True)),

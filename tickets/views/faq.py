@@ -29,7 +29,10 @@ def faq_index(request: HttpRequest) -> HttpResponse:
 
 def faq_area(request: HttpRequest, slug: str) -> HttpResponse:
     area = get_object_or_404(ProductArea, slug=slug)
-    articles = access.visible_articles(_reader(request)).filter(area=area).order_by("title")
+    articles = list(access.visible_articles(_reader(request)).filter(area=area).order_by("title"))
+    # In the reader's language; another language's only when the area has none in theirs.
+    language = get_language()
+    articles = [a for a in articles if a.language == language] or articles
     return render(request, "tickets/faq_area.html", {"area": area, "articles": articles})
 
 

@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.formats import of
 from tickets import access
 from tickets.exceptions import PermissionDeniedError, TicketError
 from tickets.models import Contact, Follower, Ticket, User
@@ -28,7 +29,7 @@ def follower_choices(user: User, ticket: Ticket) -> list[tuple[str, list[tuple[s
         .exclude(pk__in=taken.exclude(contact=None).values("contact"))
         .order_by("name")
     )
-    groups = [(_("People of %(org)s") % {"org": ticket.organization.name}, [
+    groups = [(_("People of %(org)s") % {"org": of(ticket.organization.name)}, [
         (f"contact:{c.pk}", c.name) for c in contacts
     ])]  # fmt: skip
     if access.can_work(user, ticket):
