@@ -44,9 +44,9 @@ def test_the_customer_and_the_agent_read_the_same_path(
         expect(page.locator("table.explain")).to_contain_text(t(language, "Weekend"))
         expect(page.locator("dl.facts")).to_contain_text(t(language, "Late by"))  # 18 h of 5
         if language == "en":
-            assert sums[who].startswith("Fri 12 June 2026, 15:00 + 5 h of business hours = ")
+            assert sums[who].startswith("Fri 12 Jun 2026, 15:00 + 5 h of business hours = ")
         else:
-            assert sums[who].startswith("ven 12 juin 2026, 15:00 + 5 h en heures ouvrées = ")
+            assert sums[who].startswith("ven. 12 juin 2026 à 15:00 + 5 h en heures ouvrées = ")
         page.screenshot(path=screenshots / f"explanation-{who}-{language}.png", full_page=True)
         page.close()
     assert sums["customer"] == sums["agent"]  # the same facts

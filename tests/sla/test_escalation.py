@@ -161,6 +161,7 @@ def test_blocking_breach_is_mailed_at_once_in_the_recipients_language(
     french = next(m for m in mail.outbox if m.to == ["maya@pacte.test"])
     assert french.subject == f"[{ticket.reference}] Échéance dépassée : Site en panne"
     assert "Bonjour" in french.body and f"/tickets/{ticket.reference}/" in french.body
+    assert "Heures exprimées dans le fuseau horaire Europe/Paris." in french.body
     english = next(m for m in mail.outbox if m.to == ["lead@pacte.test"])
     assert english.subject == f"[{ticket.reference}] Deadline missed: Site en panne"
     assert english.alternatives and "<a href" in str(english.alternatives[0][0])

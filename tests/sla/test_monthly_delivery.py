@@ -56,7 +56,7 @@ def test_the_month_before_is_mailed_to_the_administrators_once(world: World) -> 
     assert monthly_reports_mail(now=first + 6 * H) == 0  # once
     (mail,) = OutboundMail.objects.filter(kind=OutboundMail.Kind.REPORT)
     assert mail.to_address == world.amir.email
-    assert mail.subject == "Acme : rapport de service de juin 2026"
+    assert mail.subject == "Acme\u00a0: rapport de service de juin 2026"
     assert "1 ticket reçu" in mail.text and "100 % pris en compte dans le délai" in mail.text
     assert "/tickets/reports/?month=2026-06" in mail.text
     assert monthly_reports_mail(now=datetime(2026, 8, 12, 6, tzinfo=BERLIN)) == 0  # too late

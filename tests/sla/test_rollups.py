@@ -219,9 +219,11 @@ def test_a_migration_that_rebuilds_the_tickets_table_keeps_the_roll_ups_honest(
     assert triggers_present(connection) == triggers_expected(connection)
     # Every day with a ticket (the fixture's; and one a thread of an earlier test may have
     # committed after that test's database was emptied, which counts the same).
-    assert set(RollupDirty.objects.values_list("day", flat=True)) == {
-        t.received_at.astimezone(UTC).date() for t in Ticket.objects.all()
-    } >= {t.received_at.astimezone(UTC).date() for t in tickets}
+    assert (
+        set(RollupDirty.objects.values_list("day", flat=True))
+        == {t.received_at.astimezone(UTC).date() for t in Ticket.objects.all()}
+        >= {t.received_at.astimezone(UTC).date() for t in tickets}
+    )
     assert rollups.sla_report_rolled(period(), BERLIN) == of_tickets(period())
     # A plan that leaves tickets and clocks alone leaves the triggers alone.
     other = Migration("0999_other", "tickets")
