@@ -112,3 +112,27 @@ def test_a_rating_link_in_the_mail_records_in_one_click(
     expect(page.locator(".alert.success")).to_be_visible()
     page.screenshot(path=screenshots / "satisfaction-phone.png", full_page=True)
     assert SatisfactionRating.objects.get().comment == "Trois jours d’attente."
+
+
+def test_the_new_deadlines_preview_fits_the_sidebar(
+    live_server: Any, browser: Any, screenshots: Path, mid_june: Any
+) -> None:
+    world: World = make_world()
+    ticket = open_ticket(world.alice, subject="Receipts do not print", severity="minor")
+    page: Page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="fr-FR")
+    world.agent_eu.language = "fr"
+    world.agent_eu.save(update_fields=["language"])
+    sign_in(page, live_server.url, world.agent_eu)
+    page.goto(f"{live_server.url}/tickets/{ticket.reference}/")
+    form = page.locator("form#reclassify")
+    form.locator("select[name=severity]").select_option("blocking")
+    form.locator("input[name=reason]").fill("Toutes les bornes sont touchées")
+    form.get_by_role("button").click()
+    preview = page.locator(".preview")
+    expect(preview).to_be_visible()
+    card = page.locator("section.card", has=preview)
+    assert card.evaluate("el => el.scrollWidth <= el.clientWidth"), "the preview overflows"
+    box, inner = card.bounding_box(), preview.bounding_box()
+    assert box is not None and inner is not None
+    assert inner["x"] + inner["width"] <= box["x"] + box["width"]
+    preview.screenshot(path=screenshots / "desk-reclassify-preview-fr.png")
