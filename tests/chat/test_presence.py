@@ -4,9 +4,13 @@ in-memory one); a reply sent after someone else wrote is held once, with the new
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from asgiref.sync import async_to_sync
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
@@ -20,6 +24,13 @@ from tickets.channels.chat.routing import websocket_urlpatterns
 from tickets.models import Message, User
 
 ROUTER = URLRouter(websocket_urlpatterns)
+
+
+@pytest.fixture(autouse=True)
+def _a_wednesday() -> Iterator[None]:
+    """A working Wednesday morning in June, whatever day the tests run."""
+    with time_machine.travel(datetime(2026, 6, 17, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))):
+        yield
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -4,6 +4,7 @@ elision ("d’Acme")."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,15 @@ from tickets.channels.chat.services import chat_start
 from tickets.models import Article, CannedReply, ProductArea
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _a_wednesday() -> Iterator[None]:
+    """A working Wednesday morning in June, whatever day the tests run."""
+    with time_machine.travel(datetime(2026, 6, 17, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))):
+        yield
+
+
 WEDNESDAY = datetime(2026, 6, 17, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 
 

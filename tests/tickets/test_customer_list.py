@@ -4,9 +4,12 @@ notes are not searched, another organization's people cannot be chosen."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from sla.models import Clock
@@ -14,6 +17,13 @@ from tests.factories import World, client_for, open_ticket
 from tickets import services
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _a_wednesday() -> Iterator[None]:
+    """A working Wednesday morning in June, whatever day the tests run."""
+    with time_machine.travel(datetime(2026, 6, 17, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))):
+        yield
 
 
 def _listed(user, **params: str) -> str:  # type: ignore[no-untyped-def]

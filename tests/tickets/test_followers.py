@@ -4,7 +4,12 @@ the ticket's organization can be copied; a follower may always leave."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 
 from tests.accounts.second_factor import pass_second_factor
 from tests.factories import ContactFactory, UserFactory, World, client_for, open_ticket
@@ -14,6 +19,13 @@ from tickets.models import Contact, Follower, OutboundMail
 from tickets.services.followers import follower_add
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _a_wednesday() -> Iterator[None]:
+    """A working Wednesday morning in June, whatever day the tests run."""
+    with time_machine.travel(datetime(2026, 6, 17, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))):
+        yield
 
 
 def _colleague(world: World) -> Contact:

@@ -3,7 +3,12 @@ only once its bytes said it is what its name claims; everything else downloaded,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -14,6 +19,13 @@ from tickets.models import Attachment
 from tickets.services.attachments import MailFile, stored_type
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _a_wednesday() -> Iterator[None]:
+    """A working Wednesday morning in June, whatever day the tests run."""
+    with time_machine.travel(datetime(2026, 6, 17, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))):
+        yield
 
 
 def test_images_and_pdfs_are_shown_in_the_timeline(world: World) -> None:

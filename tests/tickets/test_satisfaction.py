@@ -5,6 +5,7 @@ by desk and by agent on the SLA report."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,15 @@ from tickets import services
 from tickets.models import OutboundMail, SatisfactionRating, Ticket
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _a_wednesday() -> Iterator[None]:
+    """A working Wednesday morning in June, whatever day the tests run."""
+    with time_machine.travel(datetime(2026, 6, 17, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))):
+        yield
+
+
 JUNE = datetime(2026, 6, 10, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 

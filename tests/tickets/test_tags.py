@@ -3,6 +3,7 @@ the queue and the SLA report filter by them; customers never see them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,15 @@ from tickets.models import Tag, TicketEvent
 from tickets.services.tags import ticket_set_tags
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _a_wednesday() -> Iterator[None]:
+    """A working Wednesday morning in June, whatever day the tests run."""
+    with time_machine.travel(datetime(2026, 6, 17, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))):
+        yield
+
+
 JUNE = datetime(2026, 6, 10, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from email.header import decode_header, make_header
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from sla.models import Clock
 from tests.accounts.second_factor import pass_second_factor
@@ -14,6 +18,13 @@ from tickets.exceptions import TicketError
 from tickets.models import Message, OutboundMail, Status, Ticket
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _a_wednesday() -> Iterator[None]:
+    """A working Wednesday morning in June, whatever day the tests run."""
+    with time_machine.travel(datetime(2026, 6, 17, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))):
+        yield
 
 
 def _agent(world: World):  # type: ignore[no-untyped-def]
