@@ -192,14 +192,22 @@ def desks_to_open_for(user: User, contact: Contact) -> list[Desk]:
 
 
 def can_reply_as_customer(user: User, ticket: Ticket) -> bool:
+    """The ticket's requester, an admin of its organization, or a colleague copied on it."""
     contact = contact_of(user)
-    if contact is None:
-        return False
-    if ticket.organization_id != contact.organization_id:
+    if contact is None or ticket.organization_id != contact.organization_id:
         return False
     if contact.is_org_admin or ticket.requester_id == contact.pk:
         return True
     return ticket.followers.filter(contact=contact).exists()  # copied on it
+
+
+def owns_as_customer(user: User, ticket: Ticket) -> bool:
+    """The ticket's requester or an admin of its organization: who closes, reopens and rates it
+    and chooses who is copied (a colleague copied on it reads and replies, no more)."""
+    contact = contact_of(user)
+    if contact is None or ticket.organization_id != contact.organization_id:
+        return False
+    return contact.is_org_admin or ticket.requester_id == contact.pk
 
 
 def assignable_agents(ticket: Ticket) -> QuerySet[User]:

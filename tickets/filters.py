@@ -85,7 +85,7 @@ def text_search(
         return tickets
     messages = Message.objects.filter(access.customer_readable()) if customer else Message.objects
     ticket_id = Ticket.id_from_reference(query)
-    if ticket_id is None and query.isdigit():
+    if ticket_id is None and query.isascii() and query.isdecimal():
         ticket_id = int(query)
     match: Q = (
         Q(subject__icontains=query)

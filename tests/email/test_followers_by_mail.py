@@ -39,3 +39,27 @@ def test_colleagues_copied_on_the_mail_follow_the_ticket(mail_world: MailWorld) 
 
     sent = _email(reply).message()
     assert sent["Cc"] == "amir@acme.test" and sent["To"].endswith("<alice@acme.test>")
+
+
+@time_machine.travel(MONDAY)
+def test_a_colleague_cannot_copy_themselves_into_a_ticket_by_mail(mail_world: MailWorld) -> None:
+    """A colleague of the same organization who is not the requester names the
+    ticket in a subject and copies themselves and another: nobody is added."""
+    from tests.factories import ContactFactory
+
+    opening = mail_receive(
+        raw=gmail(subject="Export vide", message_id="<o1@mail.gmail.com>"),
+        source=InboundMail.Source.PIPE,
+    ).inbound
+    ticket = opening.ticket
+    assert ticket is not None
+    ContactFactory(organization=mail_world.acme, email="zoe@acme.test", user=None)
+    nosy = ContactFactory(organization=mail_world.acme, email="nosy@acme.test", user=None)
+    reply = gmail(
+        sender=f"{nosy.name} <nosy@acme.test>",
+        subject=f"Re: [{ticket.reference}] Export vide",
+        message_id="<o2@mail.gmail.com>",
+        cc="nosy@acme.test, zoe@acme.test",
+    )
+    mail_receive(raw=reply, source=InboundMail.Source.PIPE)
+    assert not Follower.objects.filter(ticket=ticket).exists()

@@ -15,7 +15,7 @@ from tests.accounts.second_factor import pass_second_factor
 from tests.factories import ContactFactory, UserFactory, World, client_for, open_ticket
 from tickets import services
 from tickets.exceptions import TicketError
-from tickets.models import Contact, Follower, OutboundMail
+from tickets.models import Contact, Follower, OutboundMail, SatisfactionRating
 from tickets.services.followers import follower_add
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +97,42 @@ def test_a_staff_follower_gets_a_copy_of_what_others_write(world: World) -> None
         (world.manager.email, "Still broken.")
     ]
     assert ticket.reference in copies[0].subject and "Still broken." in copies[0].text
+
+
+def test_a_copied_colleague_reads_and_replies_but_does_not_own_the_ticket(world: World) -> None:
+    """Closing, reopening, rating and choosing who is copied stay with the requester and the
+    organization's admins; a mail copied to colleagues carries no rating links."""
+    chloe = _colleague(world)
+    ticket = open_ticket(world.alice, subject="Receipts do not print")
+    follower_add(ticket=ticket, actor=world.alice.user, contact=chloe)
+    assert chloe.user is not None
+    colleague = client_for(chloe.user)
+    page = colleague.get(f"/tickets/{ticket.reference}/").content.decode()
+    assert "Close this ticket" not in page and "Copy someone" not in page
+    colleague.post(f"/tickets/{ticket.reference}/status/", {"status": "closed"})
+    assert (
+        colleague.post(
+            f"/tickets/{ticket.reference}/followers/", {"who": f"contact:{world.amir.pk}"}
+        ).status_code
+        == 404
+    )
+    services.ticket_reply(
+        ticket=ticket, author=world.agent_eu, body="Fixed.", then_status="resolved"
+    )
+    colleague.post(f"/tickets/{ticket.reference}/satisfaction/", {"score": "bad"})
+    colleague.post(f"/tickets/{ticket.reference}/reopen/")
+    ticket.refresh_from_db()
+    assert ticket.status == "resolved" and not SatisfactionRating.objects.exists()
+    resolved = OutboundMail.objects.filter(ticket=ticket, kind=OutboundMail.Kind.REPLY).latest("pk")
+    assert resolved.cc_addresses == chloe.email and "/satisfaction/" not in resolved.text
+    assert Follower.objects.filter(ticket=ticket).count() == 1
+
+
+def test_odd_input_is_refused_not_a_server_error(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    alice = client_for(world.alice.user)
+    for who in ["contact:²", "contact:", "user:x", "robot:1", ""]:
+        answer = alice.post(f"/tickets/{ticket.reference}/followers/", {"who": who})
+        assert answer.status_code == 302, who
+    assert alice.get("/tickets/", {"q": "²"}).status_code == 200
+    assert not Follower.objects.exists()

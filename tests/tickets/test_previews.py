@@ -88,3 +88,18 @@ def test_a_mail_file_whose_bytes_disagree_is_kept_but_never_shown(world: World) 
     )
     kinds = dict(Attachment.objects.values_list("filename", "content_type"))
     assert kinds == {"photo.png": "application/octet-stream", "image001.png": "image/png"}
+
+
+def test_a_file_stored_before_the_check_is_not_shown_if_its_bytes_disagree(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    services.ticket_reply(
+        ticket=ticket,
+        author=world.alice.user,
+        body="A text named .png, from before",
+        files=[SimpleUploadedFile("notes.txt", b"<html><script>", "text/plain")],
+    )
+    Attachment.objects.filter(ticket=ticket).update(content_type="image/png", filename="x.png")
+    key = Attachment.objects.get(ticket=ticket).key
+    alice = client_for(world.alice.user)
+    assert alice.get(f"/attachments/{key}/preview/").status_code == 404
+    assert alice.get(f"/attachments/{key}/")["Content-Disposition"].startswith("attachment")

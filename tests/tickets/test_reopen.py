@@ -23,7 +23,7 @@ MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=BERLIN)
 
 @pytest.fixture(autouse=True)
 def monday() -> Iterator[None]:
-    with time_machine.travel(MONDAY):
+    with time_machine.travel(MONDAY, tick=False):
         yield
 
 

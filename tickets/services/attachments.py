@@ -87,6 +87,15 @@ PREVIEW_TYPES = {
 }
 
 
+# Other names mail programs give the shown types.
+TYPE_ALIASES = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "image/x-png": "image/png",
+    "application/x-pdf": "application/pdf",
+}
+
+
 def content_matches(head: bytes, extension: str) -> bool:
     """Whether a file's first bytes are those of the type its name says."""
     if extension == ".webp":
@@ -201,12 +210,15 @@ def stored_type(upload: File[bytes], name: str, declared: str) -> str:
     guessed = mimetypes.guess_type(name)[0] or ""
     kind = (declared[:120] or guessed or "application/octet-stream").lower()
     extension = PurePath(name).suffix.lower() or mimetypes.guess_extension(kind) or ""
-    shown = kind in PREVIEW_TYPES.values() or guessed in PREVIEW_TYPES.values()
-    if shown and not (
-        PREVIEW_TYPES.get(extension) == kind and content_matches(file_head(upload), extension)
-    ):
-        return "application/octet-stream"
-    return kind
+    shown = (
+        TYPE_ALIASES.get(kind, kind) in PREVIEW_TYPES.values() or guessed in PREVIEW_TYPES.values()
+    )
+    if not shown:
+        return kind
+    named = PREVIEW_TYPES.get(extension)
+    if named == TYPE_ALIASES.get(kind, kind) and content_matches(file_head(upload), extension):
+        return named  # "image/jpg", "application/x-pdf": one name each
+    return "application/octet-stream"
 
 
 # A stored file that no attachment row names is left alone this long: the write that stored

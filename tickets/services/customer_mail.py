@@ -129,6 +129,7 @@ def _write(
         return None
     desk = ticket.desk
     language = contact_language(contact)
+    copied = copied_addresses(ticket) if kind in PUBLIC_UPDATES else []
     with translation.override(language), timezone.override(_zone(contact, desk)):
         full_context = {
             "ticket": ticket,
@@ -137,7 +138,9 @@ def _write(
             "url": ticket_url(ticket),
             "automatic": automatic,
             "reopen_days": settings.PACTE_REOPEN_DAYS,
-            "rate": _rating_links(ticket),
+            # The rating links are the requester's: a mail copied to colleagues carries none
+            # (the ticket's page has the buttons).
+            "rate": {} if copied else _rating_links(ticket),
             **context,
         }
         text = render_to_string(f"tickets/email/{template}.txt", full_context)
@@ -149,7 +152,6 @@ def _write(
             "desk": desk.name,
         }
     in_reply_to, references = _thread(ticket)
-    copied = copied_addresses(ticket) if kind in PUBLIC_UPDATES else []
     outbound = OutboundMail.objects.create(
         kind=kind,
         ticket=ticket,

@@ -35,7 +35,7 @@ MAX_FOLLOWERS = 20
 
 def _may_manage(actor: User, ticket: Ticket) -> bool:
     """Support on the ticket, its requester, or an admin of its organization."""
-    return access.can_work(actor, ticket) or access.can_reply_as_customer(actor, ticket)
+    return access.can_work(actor, ticket) or access.owns_as_customer(actor, ticket)
 
 
 def _add(ticket: Ticket, **who: Contact | User) -> Follower:
@@ -73,6 +73,7 @@ def follower_add(
     return _add(ticket, **who)
 
 
+@transaction.atomic
 def follower_remove(*, ticket: Ticket, actor: User, follower_id: int) -> bool:
     """Stop copying someone; a follower may always take themselves off."""
     follower = ticket.followers.filter(pk=follower_id).select_related("contact").first()
@@ -87,29 +88,36 @@ def follower_remove(*, ticket: Ticket, actor: User, follower_id: int) -> bool:
     return True
 
 
-def followers_from_cc(ticket: Ticket, addresses: Iterable[str]) -> list[Follower]:
+def followers_from_cc(
+    ticket: Ticket, addresses: Iterable[str], *, sender: Contact | None
+) -> list[Follower]:
     """The contacts of the ticket's organization a customer's mail copied (Cc): followers
-    now. Other addresses are not: a stranger copied by mistake sees nothing."""
-    wanted = {address.lower() for address in addresses}
+    now, when the sender may choose who is copied (the requester, an organization admin: a
+    colleague cannot copy themselves into a ticket by naming it in a subject). Other
+    addresses are not: a stranger copied by mistake sees nothing."""
+    if sender is None or not (sender.is_org_admin or sender.pk == ticket.requester_id):
+        return []
+    if sender.organization_id != ticket.organization_id:
+        return []
+    wanted = {address.lower() for address in addresses} - {sender.email.lower()}
     contacts = (
         Contact.objects.filter(organization_id=ticket.organization_id)
         .annotate(address=Lower("email"))
         .filter(address__in=wanted)
         .exclude(pk=ticket.requester_id)
     )
-    added = []
-    for contact in contacts[:MAX_FOLLOWERS]:
-        added.append(_add(ticket, contact=contact))
-    return added
+    room = max(MAX_FOLLOWERS - ticket.followers.count(), 0)
+    return [_add(ticket, contact=contact) for contact in contacts[:room]]
 
 
 def copied_addresses(ticket: Ticket) -> list[str]:
     """Where a public update's mail is copied: the followers from the organization."""
-    return sorted(
-        Follower.objects.filter(ticket=ticket, contact__isnull=False)
-        .exclude(contact__email="")
-        .values_list("contact__email", flat=True)
-    )
+    followers = Follower.objects.filter(
+        ticket=ticket, contact__organization_id=ticket.organization_id
+    ).exclude(contact__email="")
+    # A contact whose sign-in was turned off is no longer copied.
+    followers = followers.exclude(contact__user__is_active=False)
+    return sorted(followers.values_list("contact__email", flat=True))
 
 
 def staff_followers(ticket: Ticket, *, besides: User | None) -> list[User]:
@@ -117,7 +125,7 @@ def staff_followers(ticket: Ticket, *, besides: User | None) -> list[User]:
     users = User.objects.filter(following__ticket=ticket, is_active=True).exclude(email="")
     if besides is not None:
         users = users.exclude(pk=besides.pk)
-    return list(users)
+    return [user for user in users if access.can_work(user, ticket)]  # still on its desk
 
 
 def mail_staff_followers(*, ticket: Ticket, message: Message) -> list[OutboundMail]:

@@ -164,7 +164,7 @@ def ticket_change_status(
     if status not in Status.values:
         raise TicketError(_("Unknown status: %(value)s.") % {"value": status}, field="status")
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
-    customer_may = access.can_reply_as_customer(actor, ticket) and status in CUSTOMER_TARGETS
+    customer_may = access.owns_as_customer(actor, ticket) and status in CUSTOMER_TARGETS
     if not access.can_work(actor, ticket) and not customer_may:
         raise PermissionDeniedError(_("You may not change the status of this ticket."))
     if not can_transition(ticket.status, status):

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -71,7 +72,7 @@ def reopen_refusal(ticket: Ticket) -> str:
 def ticket_reopen(*, ticket: Ticket, actor: User) -> Ticket:
     """The customer reopens their resolved ticket, within the window: back to work."""
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("desk").get(pk=ticket.pk)
-    if not access.can_reply_as_customer(actor, ticket) and not access.can_work(actor, ticket):
+    if not access.owns_as_customer(actor, ticket) and not access.can_work(actor, ticket):
         raise PermissionDeniedError(_("You may not reopen this ticket."))
     if ticket.status != Status.RESOLVED or closed_to_customer(ticket):
         raise InvalidTransition(reopen_refusal(ticket), field="status")
@@ -90,7 +91,7 @@ def tickets_close_resolved(*, now: datetime, limit: int = 1000) -> int:
     """Close the tickets resolved longer ago than the window (a beat task); how many."""
     due = (
         Ticket.objects.filter(status=Status.RESOLVED)
-        .annotate(resolved=_resolutions())
+        .annotate(resolved=Coalesce(_resolutions(), "updated_at"))
         .filter(resolved__lte=now - _window())
         .values_list("pk", flat=True)[:limit]
     )
@@ -98,8 +99,8 @@ def tickets_close_resolved(*, now: datetime, limit: int = 1000) -> int:
     for pk in list(due):
         with transaction.atomic():
             ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=pk)
-            if ticket.status != Status.RESOLVED:
-                continue  # reopened meanwhile
+            if ticket.status != Status.RESOLVED or not closed_to_customer(ticket, now):
+                continue  # reopened (and maybe resolved again) meanwhile
             set_status(
                 ticket, Status.CLOSED, actor=None, at=now, note=SystemNote.CLOSED_AFTER_RESOLUTION
             )

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -43,14 +44,15 @@ def ticket_of_token(token: str) -> Ticket | None:
     return Ticket.objects.select_related("desk", "assignee").filter(pk=pk).first()
 
 
+@transaction.atomic
 def satisfaction_rate(
     *, ticket: Ticket, score: str, comment: str = "", actor: User | None = None
 ) -> SatisfactionRating:
     """Record (or change) the customer's rating of a resolved ticket. ``actor``: the signed-in
     customer; None for a mail's signed link, which stands for the ticket's customer."""
-    if actor is not None and not access.can_reply_as_customer(actor, ticket):
+    if actor is not None and not access.owns_as_customer(actor, ticket):
         raise PermissionDeniedError(_("Only the ticket's customer rates the help they got."))
-    if ticket.status not in RATED_STATUSES:
+    if ticket.status not in RATED_STATUSES or ticket.merged_into_id is not None:
         raise TicketError(_("A ticket is rated once it is resolved."), field="score")
     if score not in SatisfactionRating.Score.values:
         raise TicketError(_("Choose good or bad."), field="score")
@@ -88,8 +90,9 @@ class SatisfactionRow:
 def satisfaction_rows(ratings: QuerySet[SatisfactionRating], by: str) -> list[SatisfactionRow]:
     """Good and bad ratings grouped by ``desk`` or ``agent`` (named; "—" for none)."""
     name = {"desk": "desk__name", "agent": "agent"}[by]
+    keys = ("desk", name) if by == "desk" else (name,)  # two desks may share a name
     grouped = (
-        ratings.values(name)
+        ratings.values(*keys)
         .annotate(
             good=Count("pk", filter=Q(score=SatisfactionRating.Score.GOOD)),
             bad=Count("pk", filter=Q(score=SatisfactionRating.Score.BAD)),

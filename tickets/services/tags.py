@@ -32,6 +32,16 @@ def _tag(name: str) -> Tag:
         return Tag.objects.get(name=name)
 
 
+def _joined(names: list[str], limit: int = 200) -> str:
+    """Tag names for the history's field, whole ones only within ``limit`` characters."""
+    kept: list[str] = []
+    for name in names:
+        if len(", ".join([*kept, name])) > limit:
+            break
+        kept.append(name)
+    return ", ".join(kept)
+
+
 @transaction.atomic
 def ticket_set_tags(*, ticket: Ticket, actor: User, text: str) -> list[str]:
     """Set the ticket's tags to those named in ``text``; the tags it now has."""
@@ -59,7 +69,7 @@ def ticket_set_tags(*, ticket: Ticket, actor: User, text: str) -> list[str]:
             kind=TicketEvent.Kind.TAGS,
             at=timezone.now(),
             field="tags",
-            before=", ".join(removed)[:200],
-            after=", ".join(added)[:200],
+            before=_joined(removed),
+            after=_joined(added),
         )
     return wanted

@@ -10,8 +10,11 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from tickets import access
 from tickets.models import Attachment
-from tickets.services.attachments import PREVIEW_TYPES
+from tickets.services.attachments import HEAD_BYTES, PREVIEW_TYPES, content_matches
 from tickets.views.common import current_user
+
+# The extension whose bytes a shown type must have ("image/jpeg": ".jpg").
+PREVIEW_EXTENSIONS = {kind: ext for ext, kind in reversed(PREVIEW_TYPES.items())}
 
 Response = TypeVar("Response", bound=HttpResponseBase)
 
@@ -50,6 +53,10 @@ def attachment_preview(request: HttpRequest, key: str) -> FileResponse:
         )
     except Attachment.DoesNotExist:
         raise Http404 from None
+    extension = PREVIEW_EXTENSIONS[attachment.content_type]
+    with attachment.file.open("rb") as stored:
+        if not content_matches(stored.read(HEAD_BYTES), extension):
+            raise Http404  # stored before its bytes were checked, and not what it says
     response = FileResponse(
         attachment.file.open("rb"),
         filename=attachment.filename,

@@ -44,7 +44,7 @@ def follower_choices(user: User, ticket: Ticket) -> list[tuple[str, list[tuple[s
 
 def follower_context(user: User, ticket: Ticket) -> dict[str, object]:
     """What a ticket page shows of its followers (templates/includes/_followers.html)."""
-    manage = access.can_work(user, ticket) or access.can_reply_as_customer(user, ticket)
+    manage = access.can_work(user, ticket) or access.owns_as_customer(user, ticket)
     return {
         "followers": list(ticket.followers.select_related("contact", "user").order_by("pk")),
         "may_manage_followers": manage,
@@ -59,12 +59,12 @@ def ticket_follower_add(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = access.ticket_or_404(user, reference)
     kind, _sep, pk = request.POST.get("who", "").partition(":")
     try:
-        if kind == "contact" and pk.isdigit():
+        if kind == "contact" and pk.isascii() and pk.isdecimal():
             contact = Contact.objects.filter(pk=int(pk)).first()
             if contact is None:
                 raise TicketError(_("Choose whom to copy."))
             follower_add(ticket=ticket, actor=user, contact=contact)
-        elif kind == "user" and pk.isdigit():
+        elif kind == "user" and pk.isascii() and pk.isdecimal():
             staff = User.objects.filter(pk=int(pk)).first()
             if staff is None or not access.can_work(user, ticket):
                 raise TicketError(_("Choose whom to copy."))

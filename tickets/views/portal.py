@@ -129,6 +129,7 @@ def _customer_page(
     form.fields.pop("internal", None)
     form.fields.pop("phone_call", None)
     form.fields.pop("called_at", None)
+    owner = access.owns_as_customer(user, ticket)  # a colleague copied on it reads, replies
     return render(
         request,
         "tickets/ticket_detail.html",
@@ -141,14 +142,15 @@ def _customer_page(
             "explain": True,
             "form": form,
             "may_reply": not closed_to_customer(ticket),
-            "may_close": ticket.status != Status.CLOSED,
-            "reopen_until": None if closed_to_customer(ticket) else reopen_until(ticket),
+            "may_close": ticket.status != Status.CLOSED and owner,
+            "reopen_until": None
+            if closed_to_customer(ticket) or not owner
+            else reopen_until(ticket),
             "rating": SatisfactionRating.objects.filter(ticket=ticket).first()
             if ticket.status in RATED_STATUSES
             else None,
             **follower_context(user, ticket),
-            "may_rate": ticket.status in RATED_STATUSES
-            and access.can_reply_as_customer(user, ticket),
+            "may_rate": ticket.status in RATED_STATUSES and access.owns_as_customer(user, ticket),
             "closed_why": reopen_refusal(ticket) if closed_to_customer(ticket) else "",
         },
         status=status,

@@ -250,7 +250,7 @@ def _handle_reply(
         if closed_to_customer(ticket, inbound.received_at):  # past reopening: a new ticket
             return False
         _append(inbound, parsed, ticket, contact, standing=standing, automatic=False)
-        followers_from_cc(ticket, parsed.cc + parsed.to)  # colleagues the customer copied
+        followers_from_cc(ticket, parsed.cc + parsed.to, sender=contact)  # colleagues copied
         return True
     inbound.reason = FROM_STAFF_ADDRESS if standing is Standing.STAFF_ADDRESS else FROM_OUTSIDE
     inbound.ticket = ticket
@@ -294,7 +294,7 @@ def _open(inbound: InboundMail, parsed: ParsedMail, desk: Desk, contact: Contact
     inbound.status = InboundMail.Status.TICKETED
     inbound.ticket = ticket
     inbound.message = ticket.messages.order_by("pk").first()
-    followers_from_cc(ticket, parsed.cc + parsed.to)  # colleagues the customer copied
+    followers_from_cc(ticket, parsed.cc + parsed.to, sender=contact)  # colleagues copied
 
 
 def _append(
@@ -359,7 +359,7 @@ def mail_review_accept(
     inbound.status = InboundMail.Status.TICKETED
     inbound.ticket = ticket
     inbound.message = ticket.messages.order_by("pk").first()
-    followers_from_cc(ticket, parsed.cc + parsed.to)  # colleagues the customer copied
+    followers_from_cc(ticket, parsed.cc + parsed.to, sender=contact)  # colleagues copied
     inbound.processed_at = timezone.now()
     inbound.save(update_fields=["status", "ticket", "message", "processed_at"])
     return ticket

@@ -64,6 +64,7 @@ class TicketPresenceConsumer(AsyncJsonWebsocketConsumer):
             return
         self.state = state
         await self._announce("presence.state")
+        await self._push()  # its own beat forgets the peers gone silent
 
     # --- group events ---------------------------------------------------------------------
 
