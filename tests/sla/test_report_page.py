@@ -114,6 +114,8 @@ def test_a_breach_still_running_shows_how_late_it_is_so_far(world: World) -> Non
         html = manager.get(URL, {"period": "month", "on": "2026-06-15"}).content.decode()
         response = manager.get(reverse("desk:reports-csv"), {"period": "month", "on": "2026-06-15"})
     assert "late acknowledgement" in html
+    # The share counts the finished promises; the one late and still counting is said beside.
+    assert '<p class="kpi-note">and 1 still waiting, already late</p>' in html
     row = html[html.index(ticket.reference, html.index("Missed deadlines")) :]
     assert (
         "2 business hours 30 min" in row[: row.index("</tr>")]

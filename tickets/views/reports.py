@@ -229,6 +229,9 @@ def _report_context(request: HttpRequest) -> dict[str, Any]:
         "report": report,
         "ack_share": report.share(Metric.ACKNOWLEDGEMENT),
         "correction_share": report.share(Metric.CORRECTION),
+        # Late and still counting: not in the shares above (the finished ones), said beside.
+        "ack_overdue": report.overdue(Metric.ACKNOWLEDGEMENT),
+        "correction_overdue": report.overdue(Metric.CORRECTION),
         "reply_share": report.share(Metric.NEXT_REPLY),
         "update_share": report.share(Metric.UPDATE),
         "tickets_breaches": breaches,
