@@ -65,6 +65,7 @@ def test_an_organization_admin_filters_by_requester(world: World) -> None:
     amir = world.amir.user
     page = _listed(amir)
     assert 'name="requester"' in page and world.bob.name not in page
+    assert "<h1>Tickets of Acme</h1>" in page  # the organization's, not "My tickets"
     mine = _listed(amir, requester=str(world.amir.pk))
     assert amirs.subject in mine and alices.subject not in mine
     stranger = _listed(amir, requester=str(world.bob.pk))  # not theirs to choose: said so
