@@ -184,3 +184,16 @@ def test_received_mail_shows_the_senders_name_first_and_its_subject_in_the_bread
     detail = manager.get(f"/desk/mail/{inbound.pk}/").content.decode()
     assert re.search(r"Received mail</a> / Printer jam</p>", detail)
     assert f"</a> / {inbound.pk}</p>" not in detail
+
+
+def test_an_escalation_line_reads_as_one_sentence(world: World) -> None:
+    """ "Acknowledgement: escalated (deadline approaching)", the alert in lower case."""
+    from sla.models import Notification
+    from tickets.models import TicketEvent
+    from tickets.templatetags.pacte import event_summary
+
+    ticket = open_ticket(world.alice)
+    event = TicketEvent(
+        ticket=ticket, kind="escalation", field="acknowledgement", note=Notification.Kind.WARNING
+    )
+    assert str(event_summary(event)) == "Acknowledgement: escalated (deadline approaching)"

@@ -50,6 +50,11 @@ CLOCK_SENTENCES = {
 }
 
 
+def _lowered(label: str) -> str:
+    """A label inside a sentence: "deadline approaching", "échéance proche"."""
+    return label[:1].lower() + label[1:]
+
+
 def _label(choices: type[models.TextChoices], value: str) -> str:
     try:
         return str(choices(value).label)
@@ -159,7 +164,7 @@ def event_summary(event: TicketEvent) -> SafeString:
         return format_html(
             _("{metric}: escalated ({alert})"),
             metric=_label(Metric, event.field),
-            alert=_label(Notification.Kind, event.note),
+            alert=_lowered(_label(Notification.Kind, event.note)),
         )
     if kind == TicketEvent.Kind.MERGED:
         if event.after:

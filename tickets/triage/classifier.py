@@ -39,7 +39,9 @@ _FILLER = frozenset(
     """a an and are as at be but by for from has have i in is it its me my no not of on or our
     so that the their there this to was we were with you your au aux avec ce ces cette dans de
     des du elle en est et il ils je la le les leur ma mais me mes mon ne nos notre nous on ou
-    par pas pour que qui sa se ses son sur ta te tes ton un une vos votre vous y""".split()  # noqa: SIM905
+    par pas pour que qui sa se ses son sur ta te tes ton un une vos votre vous y since they them
+    then than also just been will would could can did does very depuis sont été aussi très donc
+    alors cela ça""".split()  # noqa: SIM905
 )
 
 
