@@ -22,7 +22,7 @@ from tickets.views.common import current_user, form_error
 
 class InviteForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
-    email = forms.EmailField(label=gettext_lazy("Address"))
+    email = forms.EmailField(label=gettext_lazy("Email address"))
     admin = forms.BooleanField(
         label=gettext_lazy("Administrator: may invite and manage colleagues"), required=False
     )

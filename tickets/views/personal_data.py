@@ -52,7 +52,9 @@ def personal_data_erase_view(request: HttpRequest, pk: int) -> HttpResponse:
     manager = manager_user(request)
     contact = get_object_or_404(Contact.objects.select_related("user"), pk=pk)
     if request.POST.get("confirm", "").strip().lower() != contact.email.lower():
-        messages.error(request, _("Type the contact's address to confirm: nothing was erased."))
+        messages.error(
+            request, _("Type the contact's email address to confirm: nothing was erased.")
+        )
         return redirect(f"{reverse('desk:personal-data')}?{urlencode({'q': contact.email})}")
     try:
         personal_data_erase(contact=contact, by=manager, ip=client_address(request))
