@@ -43,3 +43,15 @@ def test_the_first_public_reply_assigns_an_unassigned_ticket_to_its_author(
     services.ticket_reply(ticket=other, author=world.agent_eu, body="We are on it.")
     other.refresh_from_db()
     assert other.assignee is None
+
+
+def test_the_account_pages_speak_in_sentence_case(world: World) -> None:
+    """django-allauth's own pages say "Two-factor authentication", "Change password", as
+    every other page does (locale/en overrides its Title Case), and French stays French."""
+    manager = client_for(world.manager)
+    pass_second_factor(manager, world.manager)
+    page = manager.get("/accounts/2fa/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Two-factor authentication" in page and "Security keys" in page
+    assert "Two-Factor Authentication" not in page
+    password = manager.get("/accounts/password/change/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Change password" in password.content.decode()
