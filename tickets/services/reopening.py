@@ -46,17 +46,23 @@ def reopen_until(ticket: Ticket) -> datetime | None:
     return (resolved or ticket.updated_at) + _window()
 
 
-def closed_to_customer(ticket: Ticket, now: datetime | None = None) -> bool:
-    """Whether the customer's word no longer goes on this ticket: closed, or resolved longer
-    ago than the reopening window (the sweep closing it has not passed yet)."""
+def reopen_window(ticket: Ticket, now: datetime | None = None) -> tuple[bool, datetime | None]:
+    """Whether the customer's word no longer goes on this ticket (closed, or resolved longer
+    ago than the reopening window, the sweep closing it not passed yet), and until when a
+    resolved one may be reopened (its history read once)."""
     if ticket.status == Status.CLOSED:
-        return True
+        return True, None
     until = reopen_until(ticket)
-    return until is not None and until <= (now or timezone.now())
+    return until is not None and until <= (now or timezone.now()), until
 
 
-def reopen_refusal(ticket: Ticket) -> str:
-    until = reopen_until(ticket)
+def closed_to_customer(ticket: Ticket, now: datetime | None = None) -> bool:
+    return reopen_window(ticket, now)[0]
+
+
+def reopen_refusal(ticket: Ticket, until: datetime | None = None) -> str:
+    """Why the customer's word no longer goes on the ticket (``until``: its window, if read)."""
+    until = until or reopen_until(ticket)
     if until is None:
         return _("This ticket is closed. Open a new ticket if the problem comes back.")
     return _(

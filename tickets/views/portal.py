@@ -18,7 +18,7 @@ from tickets.exceptions import TicketError
 from tickets.filters import CustomerTicketFilter
 from tickets.forms import SEVERITY_DEFINITIONS, ReplyForm, StatusForm, TicketCreateForm
 from tickets.models import Channel, Message, SatisfactionRating, Status, Ticket, User
-from tickets.services.reopening import closed_to_customer, reopen_refusal, reopen_until
+from tickets.services.reopening import reopen_refusal, reopen_window
 from tickets.services.satisfaction import RATED_STATUSES
 from tickets.views.common import clock_views, contact_support_hours, form_error
 from tickets.views.common import current_user as _user
@@ -130,6 +130,7 @@ def _customer_page(
     form.fields.pop("phone_call", None)
     form.fields.pop("called_at", None)
     owner = access.owns_as_customer(user, ticket)  # a colleague copied on it reads, replies
+    closed, until = reopen_window(ticket)
     return render(
         request,
         "tickets/ticket_detail.html",
@@ -141,17 +142,15 @@ def _customer_page(
             ),
             "explain": True,
             "form": form,
-            "may_reply": not closed_to_customer(ticket),
+            "may_reply": not closed,
             "may_close": ticket.status != Status.CLOSED and owner,
-            "reopen_until": None
-            if closed_to_customer(ticket) or not owner
-            else reopen_until(ticket),
+            "reopen_until": None if closed or not owner else until,
             "rating": SatisfactionRating.objects.filter(ticket=ticket).first()
             if ticket.status in RATED_STATUSES
             else None,
             **follower_context(user, ticket),
-            "may_rate": ticket.status in RATED_STATUSES and access.owns_as_customer(user, ticket),
-            "closed_why": reopen_refusal(ticket) if closed_to_customer(ticket) else "",
+            "may_rate": ticket.status in RATED_STATUSES and owner,
+            "closed_why": reopen_refusal(ticket, until) if closed else "",
         },
         status=status,
     )
