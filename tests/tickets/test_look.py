@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.accounts.second_factor import pass_second_factor
@@ -55,3 +57,7 @@ def test_the_account_pages_speak_in_sentence_case(world: World) -> None:
     assert "Two-Factor Authentication" not in page
     password = manager.get("/accounts/password/change/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Change password" in password.content.decode()
+    # The form's one submit is its main action; the panels' links on the 2FA page are not.
+    changed = password.content.decode()
+    assert re.search(r'<button class="btn primary" type="submit">\s*Change password\s*<', changed)
+    assert re.search(r'<a href="/accounts/2fa/totp/activate/" class="btn">\s*Activate\s*<', page)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 from urllib.parse import quote
 
 from django import template
@@ -464,3 +465,22 @@ def mail_reason(reason: str) -> str:
     from tickets.channels.email.ingest import REASON_LABELS
 
     return str(REASON_LABELS.get(reason, reason))
+
+
+# django-allauth's buttons: a form's submit is its main action unless allauth says otherwise
+# (an alternative, a cancel, a destructive or a minor one), as on Pacte's own pages.
+_NOT_MAIN = {"outline", "secondary", "minor", "cancel", "link", "danger", "delete", "tool"}
+
+
+@register.filter
+def allauth_button_class(attrs: Mapping[str, Any]) -> str:
+    tags = set(attrs.get("tags") or ())
+    main = "prominent" in tags or "primary" in tags or attrs.get("type") == "submit"
+    classes = ["btn"]
+    if main and not tags & _NOT_MAIN:
+        classes.append("primary")
+    if tags & {"danger", "delete"}:
+        classes.append("danger")
+    if "link" in tags:
+        classes.append("link")
+    return " ".join(classes)
