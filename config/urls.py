@@ -2,8 +2,9 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from tickets.api.docs import ApiDocs
 from tickets.urls import desk_urlpatterns, file_urlpatterns, inbound_urlpatterns
 from tickets.views import (
     account,
@@ -70,6 +71,6 @@ urlpatterns = [
     path("mail/inbound/", include(inbound_urlpatterns)),
     path("api/", include("tickets.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", ApiDocs.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
 ]

@@ -342,11 +342,24 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "tickets.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": env("PACTE_TOKEN_THROTTLE", default="10/min")},
 }
+# The schema lists what its caller may call (tickets/api/schema.py), in the language asked.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pacte API",
-    "DESCRIPTION": "Tickets, messages and attachments of the Pacte support desk.",
+    "DESCRIPTION": _("Tickets, messages and attachments of the Pacte support desk."),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PUBLIC": False,
+    # The sections in the order a reader needs them (the operations name theirs alike).
+    "TAGS": [{"name": _("Tickets")}, {"name": _("Files")}, {"name": _("Tokens")}],
+    "DEFAULT_GENERATOR_CLASS": "tickets.api.schema.ReaderSchemaGenerator",
+    # Pacte's page says who the API is for and how to sign in; Swagger UI lists the calls.
+    "SWAGGER_UI_SETTINGS": {
+        "defaultModelsExpandDepth": -1,
+        "persistAuthorization": False,
+        "displayRequestDuration": True,
+        "docExpansion": "list",
+        "tryItOutEnabled": False,
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -88,14 +88,35 @@ def test_other_desk_agent_gets_404_on_every_page(world: World, acme_ticket: Tick
         assert getattr(client, method)(url, PAYLOADS).status_code == 404, (method, url)
 
 
+STAFF_ONLY = ("/acknowledge/", "/assign/", "/reclassify/")
+
+
 def test_other_customer_gets_404_on_every_api_endpoint(world: World, acme_ticket: Ticket) -> None:
+    """Except those only support staff call: a customer is refused them whatever the
+    reference (their own ticket, another's, none), with one answer that tells nothing."""
     client = APIClient()
     client.force_authenticate(world.bob.user)
+    own = open_ticket(world.bob)
     for method, url in api_urls(acme_ticket):
         response = getattr(client, method)(url, PAYLOADS, format="json")
-        assert response.status_code == 404, (method, url, response.content)
+        if url.endswith(STAFF_ONLY):
+            answers = {
+                getattr(client, method)(
+                    url.replace(acme_ticket.reference, ref), PAYLOADS, format="json"
+                ).content
+                for ref in (own.reference, "PAC-999999")
+            }
+            assert response.status_code == 403 and answers == {response.content}, url
+        else:
+            assert response.status_code == 404, (method, url, response.content)
     listing = client.get("/api/tickets/").json()
-    assert listing["results"] == []
+    assert [t["reference"] for t in listing["results"]] == [own.reference]
+    acme_ticket.refresh_from_db()
+    assert (acme_ticket.status, acme_ticket.severity, acme_ticket.assignee) == (
+        "new",
+        "major",
+        None,
+    )
 
 
 def test_anonymous_is_sent_to_login_or_refused(acme_ticket: Ticket) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -26,31 +27,34 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 class ErrorOutput(serializers.Serializer):
-    detail = serializers.CharField(help_text="Why the request was refused.")
+    detail = serializers.CharField(help_text=_("Why the request was refused."))
 
 
+# A refused input: ``detail`` for a rule of the desk (an illegal status change…), and one list
+# of messages per field that is wrong, named by the field (``non_field_errors`` for the input
+# as a whole). Comments, not a docstring: the schema shows its readers the help texts only.
 class ValidationErrorOutput(serializers.Serializer):
-    """A refused input: ``detail`` for a rule of the desk (an illegal status change…), and one
-    list of messages per field that is wrong, named by the field (``non_field_errors`` for the
-    input as a whole)."""
-
-    detail = serializers.CharField(required=False, help_text="Why, when a rule refused it.")
-    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+    detail = serializers.CharField(required=False, help_text=_("Why, when a rule refused it."))
+    non_field_errors = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text=_("What is wrong with the input as a whole; each wrong field has its list."),
+    )
 
 
 _ERRORS: dict[int, OpenApiResponse] = {
     400: OpenApiResponse(
-        ValidationErrorOutput, description="Refused input: what is wrong, field by field."
+        ValidationErrorOutput, description=_("Refused input: what is wrong, field by field.")
     ),
     401: OpenApiResponse(
-        ErrorOutput, description="No valid token (header `Authorization: Token …`)."
+        ErrorOutput, description=_("No valid token (header `Authorization: Token …`).")
     ),
-    403: OpenApiResponse(ErrorOutput, description="The caller may not do this to this ticket."),
+    403: OpenApiResponse(ErrorOutput, description=_("You may not do this (to this ticket).")),
     404: OpenApiResponse(
-        ErrorOutput, description="No such ticket or file, or one the caller may not see."
+        ErrorOutput, description=_("No such ticket or file, or one you may not see.")
     ),
     429: OpenApiResponse(
-        ErrorOutput, description="Too many requests, or too many wrong passwords: wait."
+        ErrorOutput, description=_("Too many requests, or too many wrong passwords: wait.")
     ),
 }
 

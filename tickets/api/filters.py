@@ -32,14 +32,32 @@ class InstantFilter(django_filters.IsoDateTimeFilter):
 
 
 class TicketFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
-    channel = django_filters.ChoiceFilter(choices=Channel.choices)
-    desk = django_filters.CharFilter(field_name="desk__slug")
-    organization = django_filters.CharFilter(field_name="organization__slug")
-    assignee = django_filters.CharFilter(field_name="assignee__username")
-    received_after = InstantFilter(field_name="received_at", lookup_expr="gte")
-    received_before = InstantFilter(field_name="received_at", lookup_expr="lt")
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, help_text=_("One or more statuses (repeat the parameter).")
+    )
+    severity = django_filters.MultipleChoiceFilter(
+        choices=Severity.choices, help_text=_("One or more severities (repeat the parameter).")
+    )
+    channel = django_filters.ChoiceFilter(
+        choices=Channel.choices, help_text=_("How the incident was reported.")
+    )
+    desk = django_filters.CharFilter(field_name="desk__slug", help_text=_("A desk's short name."))
+    organization = django_filters.CharFilter(
+        field_name="organization__slug", help_text=_("An organization's short name.")
+    )
+    assignee = django_filters.CharFilter(
+        field_name="assignee__username", help_text=_("The assigned agent's username.")
+    )
+    received_after = InstantFilter(
+        field_name="received_at",
+        lookup_expr="gte",
+        help_text=_("Received at or after this instant (ISO 8601, with its offset)."),
+    )
+    received_before = InstantFilter(
+        field_name="received_at",
+        lookup_expr="lt",
+        help_text=_("Received before this instant (ISO 8601, with its offset)."),
+    )
 
     class Meta:
         model = Ticket

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from sla.models import Clock
@@ -39,15 +40,18 @@ class AttachmentOutput(serializers.ModelSerializer):
         return reverse("api:attachment-download", kwargs={"key": obj.key})
 
 
+# A message as its reader may see it: customers never get `from_outside` messages
+# (tickets.access.visible_messages). What each flag means is said to integrators in its help
+# text, which the schema shows in their language.
 class MessageOutput(serializers.ModelSerializer):
-    """A message as its reader may see it. `from_outside` (a mail from someone who is not a
-    contact of the organization) and `is_automatic` (an auto-reply, a bounce) tell an
-    integration what is not the customer's own reply; customers never get `from_outside`
-    messages (tickets.access.visible_messages). `by_mail_from_staff_address`: an internal
-    note kept from a mail whose From named staff, which proves nothing — not an agent's note."""
-
     author = serializers.CharField(source="author_name")
-    by_mail_from_staff_address = serializers.BooleanField(read_only=True)
+    by_mail_from_staff_address = serializers.BooleanField(
+        read_only=True,
+        help_text=_(
+            "An internal note kept from a mail whose From named support staff: a From proves "
+            "nothing, so it is not an agent's note."
+        ),
+    )
     attachments = AttachmentOutput(many=True)
 
     class Meta:
@@ -66,6 +70,15 @@ class MessageOutput(serializers.ModelSerializer):
             "attachments",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "from_outside": {
+                "help_text": _(
+                    "A mail from someone who is not a contact of the organization (support "
+                    "staff only)."
+                )
+            },
+            "is_automatic": {"help_text": _("An automatic reply or a bounce, not a person.")},
+        }
 
 
 class TicketOutput(serializers.ModelSerializer):

@@ -9,11 +9,13 @@ from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -23,6 +25,7 @@ from tickets import access, services
 from tickets.accounts.tokens import api_token_create
 from tickets.api.errors import error_responses
 from tickets.api.filters import TicketFilter
+from tickets.api.permissions import WorksTickets
 from tickets.api.serializers import MessageOutput, TicketDetailOutput, TicketOutput
 from tickets.exceptions import PermissionDeniedError
 from tickets.models import Attachment, Channel, Message, Severity, Status, Ticket, User
@@ -35,9 +38,18 @@ def _user(request: Request) -> User:
     return user
 
 
+# The documentation's sections, named in the reader's language (lazy: read as the schema is
+# written; their order is SPECTACULAR_SETTINGS["TAGS"]).
+TICKETS: Any = gettext_lazy("Tickets")
+TOKENS: Any = gettext_lazy("Tokens")
+FILES: Any = gettext_lazy("Files")
+
+
 class TokenOutput(serializers.Serializer):
-    token = serializers.CharField(help_text="For the header `Authorization: Token …`.")
-    expires_at = serializers.DateTimeField()
+    token = serializers.CharField(
+        help_text=gettext_lazy("For the header `Authorization: Token …`.")
+    )
+    expires_at = serializers.DateTimeField(help_text=gettext_lazy("When the token stops working."))
 
 
 class TokenApi(ObtainAuthToken):
@@ -49,6 +61,14 @@ class TokenApi(ObtainAuthToken):
     throttle_scope = "token"
 
     @extend_schema(
+        tags=[TOKENS],
+        summary=gettext_lazy("Get a token with a password"),
+        description=gettext_lazy(
+            "For customers: send your username and password, get a token for the header "
+            "`Authorization: Token …`. It expires after a number of days Pacte sets; your "
+            "API tokens page lists and revokes it. Support staff create their tokens on that "
+            "page, after their second factor: a password alone gets them none."
+        ),
         request=ObtainAuthToken.serializer_class,
         responses={200: TokenOutput, **error_responses(400, 403, 429)},
     )
@@ -109,7 +129,16 @@ class TicketPages(CursorPagination):
 
 @extend_schema_view(
     # 400: a filter's value is not one of its choices; 404: a cursor that is not one of ours.
-    get=extend_schema(responses={200: TicketOutput(many=True), **error_responses(400, 401, 404)})
+    get=extend_schema(
+        tags=[TICKETS],
+        summary=gettext_lazy("List the tickets you may see"),
+        description=gettext_lazy(
+            "Newest first, 25 a page: follow `next` and `previous` (links with a cursor). "
+            "A customer sees their own tickets, an organization admin the organization's, "
+            "support staff those of their desks."
+        ),
+        responses={200: TicketOutput(many=True), **error_responses(400, 401, 404)},
+    )
 )
 class TicketsApi(generics.ListAPIView):
     """GET: tickets visible to the caller, newest first, filtered by status, severity, desk, …
@@ -132,16 +161,26 @@ class TicketsApi(generics.ListAPIView):
         description = serializers.CharField()
         severity = serializers.ChoiceField(choices=Severity.choices)
         requester = serializers.EmailField(
-            required=False, help_text="Agents only: the contact the ticket is for."
+            required=False,
+            help_text=gettext_lazy("Support staff only: the contact the ticket is for."),
         )
         channel = serializers.ChoiceField(
             choices=Channel.choices,
             required=False,
-            help_text="Agents only: how the incident was reported (default api).",
+            help_text=gettext_lazy(
+                "Support staff only: how the incident was reported (default api)."
+            ),
         )
         attachments = serializers.ListField(child=serializers.FileField(), required=False)
 
     @extend_schema(
+        tags=[TICKETS],
+        summary=gettext_lazy("Open a ticket"),
+        description=gettext_lazy(
+            "A customer opens one for themselves, support staff on behalf of a contact "
+            "(`requester`). The promised deadlines start at once. Send files as "
+            "multipart/form-data."
+        ),
         request=TicketsInput,
         responses={201: TicketDetailOutput, **error_responses(400, 401, 403)},
     )
@@ -164,7 +203,15 @@ class TicketsApi(generics.ListAPIView):
 
 
 class TicketDetailApi(APIView):
-    @extend_schema(responses={200: TicketDetailOutput, **error_responses(401, 404)})
+    @extend_schema(
+        tags=[TICKETS],
+        summary=gettext_lazy("Read a ticket and its deadlines"),
+        description=gettext_lazy(
+            "The ticket with its clocks: each promise (acknowledgement, correction), when it "
+            "is due and whether it was kept."
+        ),
+        responses={200: TicketDetailOutput, **error_responses(401, 404)},
+    )
     def get(self, request: Request, reference: str) -> Response:
         ticket = access.ticket_or_404(_user(request), reference)
         return Response(TicketDetailOutput(ticket).data)
@@ -178,7 +225,15 @@ class TicketMessagesApi(APIView):
         internal = serializers.BooleanField(default=False)
         attachments = serializers.ListField(child=serializers.FileField(), required=False)
 
-    @extend_schema(responses={200: MessageOutput(many=True), **error_responses(401, 404)})
+    @extend_schema(
+        tags=[TICKETS],
+        summary=gettext_lazy("Read a ticket's messages"),
+        description=gettext_lazy(
+            "Oldest first. Customers read the public messages; support staff read the "
+            "internal notes too."
+        ),
+        responses={200: MessageOutput(many=True), **error_responses(401, 404)},
+    )
     def get(self, request: Request, reference: str) -> Response:
         user = _user(request)
         ticket = access.ticket_or_404(user, reference)
@@ -190,6 +245,12 @@ class TicketMessagesApi(APIView):
         return Response(MessageOutput(messages, many=True).data)
 
     @extend_schema(
+        tags=[TICKETS],
+        summary=gettext_lazy("Write a message"),
+        description=gettext_lazy(
+            "A reply the other side reads and is mailed. Support staff may set `internal` "
+            "for a note customers never see. Send files as multipart/form-data."
+        ),
         request=TicketMessagesInput,
         responses={201: MessageOutput, **error_responses(400, 401, 403, 404)},
     )
@@ -231,9 +292,19 @@ class TicketActionApi(APIView):
         raise NotImplementedError
 
 
-def _action(input_class: type[serializers.Serializer] | None) -> Any:
+def _action(
+    input_class: type[serializers.Serializer] | None, summary: Any, description: Any
+) -> Any:
     """The schema of a ticket action: its input, and the ticket or a refusal as the answer."""
-    return extend_schema_view(post=extend_schema(request=input_class, responses=ACTION_RESPONSES))
+    return extend_schema_view(
+        post=extend_schema(
+            tags=[TICKETS],
+            summary=summary,
+            description=description,
+            request=input_class,
+            responses=ACTION_RESPONSES,
+        )
+    )
 
 
 class TicketStatusInput(serializers.Serializer):
@@ -241,12 +312,21 @@ class TicketStatusInput(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, default="")
     pause_reason = serializers.CharField(
         max_length=50, required=False, default="",
-        help_text="For on_hold: the slug of one of the ticket's policy's pause reasons "
-        "(third_party, customer_request…), which decides the deadlines that pause.",
+        help_text=gettext_lazy(
+            "For on_hold: the slug of one of the ticket's policy's pause reasons "
+            "(third_party, customer_request…), which decides the deadlines that pause."
+        ),
     )  # fmt: skip
 
 
-@_action(TicketStatusInput)
+@_action(
+    TicketStatusInput,
+    gettext_lazy("Change the status"),
+    gettext_lazy(
+        "Customers may close their own ticket; support staff move it through its statuses "
+        "(a change the workflow does not allow is refused)."
+    ),
+)
 class TicketStatusApi(TicketActionApi):
     input_class = TicketStatusInput
 
@@ -254,18 +334,31 @@ class TicketStatusApi(TicketActionApi):
         services.ticket_change_status(ticket=ticket, actor=user, **values)
 
 
-@_action(None)
+@_action(
+    None,
+    gettext_lazy("Acknowledge (support staff)"),
+    gettext_lazy("Keeps the acknowledgement promise: its clock stops."),
+)
 class TicketAcknowledgeApi(TicketActionApi):
+    permission_classes = [IsAuthenticated, WorksTickets]
+
     def act(self, user: User, ticket: Ticket, values: dict[str, Any]) -> None:
         services.ticket_acknowledge(ticket=ticket, actor=user)
 
 
 class TicketAssignInput(serializers.Serializer):
-    assignee = serializers.CharField(allow_null=True, help_text="A username, or null.")
+    assignee = serializers.CharField(
+        allow_null=True, help_text=gettext_lazy("A username, or null.")
+    )
 
 
-@_action(TicketAssignInput)
+@_action(
+    TicketAssignInput,
+    gettext_lazy("Assign (support staff)"),
+    gettext_lazy("To an agent of the ticket's desk by username, or to nobody with null."),
+)
 class TicketAssignApi(TicketActionApi):
+    permission_classes = [IsAuthenticated, WorksTickets]
     input_class = TicketAssignInput
 
     def act(self, user: User, ticket: Ticket, values: dict[str, Any]) -> None:
@@ -285,8 +378,15 @@ class TicketReclassifyInput(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
-@_action(TicketReclassifyInput)
+@_action(
+    TicketReclassifyInput,
+    gettext_lazy("Reclassify (support staff)"),
+    gettext_lazy(
+        "A new severity, with a reason the customer reads; the deadlines are counted again."
+    ),
+)
 class TicketReclassifyApi(TicketActionApi):
+    permission_classes = [IsAuthenticated, WorksTickets]
     input_class = TicketReclassifyInput
 
     def act(self, user: User, ticket: Ticket, values: dict[str, Any]) -> None:
@@ -295,7 +395,12 @@ class TicketReclassifyApi(TicketActionApi):
 
 class AttachmentDownloadApi(APIView):
     @extend_schema(
-        responses={(200, "application/octet-stream"): bytes, **error_responses(401, 404)}
+        tags=[FILES],
+        summary=gettext_lazy("Download an attachment"),
+        description=gettext_lazy(
+            "By the `url` a message lists for it; sent as a download, never shown inline."
+        ),
+        responses={(200, "application/octet-stream"): bytes, **error_responses(401, 404)},
     )
     def get(self, request: Request, key: str) -> FileResponse:
         try:
