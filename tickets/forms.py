@@ -194,6 +194,8 @@ class MergeForm(forms.Form):
         max_length=500,
         required=False,
         help_text=_("For support staff, unless you share it."),
+        # Beside the status form's note on the ticket page: an id of its own for its label.
+        widget=forms.TextInput(attrs={"id": "id_merge_note"}),
     )
     share_note = forms.BooleanField(
         label=_("Share the note with the customer"),

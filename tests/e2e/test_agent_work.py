@@ -125,6 +125,8 @@ def test_the_new_deadlines_preview_fits_the_sidebar(
     sign_in(page, live_server.url, world.agent_eu)
     page.goto(f"{live_server.url}/tickets/{ticket.reference}/")
     form = page.locator("form#reclassify")
+    expect(form).to_be_hidden()  # folded under the severity card: the agent opens it
+    page.locator("#reclassify-tool > summary").click()
     form.locator("select[name=severity]").select_option("blocking")
     form.locator("input[name=reason]").fill("Toutes les bornes sont touchées")
     form.get_by_role("button").click()
