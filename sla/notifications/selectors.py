@@ -9,9 +9,9 @@ from tickets.models import User
 
 
 def notifications_of(user: User) -> QuerySet[Notification]:
-    """The user's notifications, newest first, with their tickets and clocks."""
+    """The user's notifications, newest first, with their tickets, clocks and messages."""
     return (
         Notification.objects.filter(recipient=user)
-        .select_related("ticket", "clock")
+        .select_related("ticket", "clock", "message__author", "message__author_contact")
         .order_by("-created_at", "-pk")
     )

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import IntegrityError, transaction
 
+from sla.models import Notification
 from tests.accounts.second_factor import pass_second_factor
 from tests.factories import ContactFactory, UserFactory, World, client_for, open_ticket
 from tickets import services
@@ -136,3 +138,40 @@ def test_odd_input_is_refused_not_a_server_error(world: World) -> None:
         assert answer.status_code == 302, who
     assert alice.get("/tickets/", {"q": "²"}).status_code == 200
     assert not Follower.objects.exists()
+
+
+def test_a_staff_follower_is_notified_in_the_app_until_they_open_it(
+    world: World,
+) -> None:
+    ticket = open_ticket(world.alice, subject="Receipts do not print")
+    follower_add(ticket=ticket, actor=world.agent_eu, user=world.manager)
+    services.ticket_reply(ticket=ticket, author=world.alice.user, body="Still <b>broken</b>.")
+    services.ticket_reply(ticket=ticket, author=world.manager, body="On it.")  # their own
+    manager = client_for(world.manager)
+    pass_second_factor(manager, world.manager)
+    page = manager.get("/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert page.count('class="notification kind-message unread"') == 1
+    assert f"{world.alice.name} wrote: Still broken." in page and "Receipts do not print" in page
+    assert '<span class="count" aria-label="1 unread">1</span>' in page
+    assert not Notification.objects.filter(recipient=world.agent_eu).exists()  # not following
+
+    notice = Notification.objects.get(recipient=world.manager)
+    opened = manager.post(f"/notifications/{notice.pk}/")  # opening it goes to the ticket
+    assert opened.status_code == 302 and opened["Location"] == f"/tickets/{ticket.reference}/"
+    page = manager.get("/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "kind-message unread" not in page and 'aria-label="1 unread"' not in page
+    notice.refresh_from_db()
+    assert notice.email == Notification.Email.NONE  # its copy went by mail already, once
+    assert OutboundMail.objects.filter(kind=OutboundMail.Kind.FOLLOWER).count() == 1
+
+
+def test_a_notification_is_an_alert_or_a_message_never_half_of_each(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Notification.objects.create(
+            recipient=world.manager,
+            ticket=ticket,
+            kind=Notification.Kind.MESSAGE,
+            email=Notification.Email.NONE,
+            deliver_after=ticket.received_at,
+        )  # a message notification with no message

@@ -1,6 +1,7 @@
 """Followers: people copied on a ticket — contacts of its organization and support staff. A
 contact follower sees the ticket in their list, may reply, and is copied (Cc) on the mails
-of its public updates; a staff follower gets a copy of what the customer writes. A
+of its public updates; a staff follower gets a copy of what others write, by mail and among
+their notifications in the app. A
 customer's mail copying colleagues (Cc) makes them followers."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from sla.models import Notification
 from tickets import access
 from tickets.exceptions import PermissionDeniedError, TicketError
 from tickets.models import (
@@ -130,12 +132,25 @@ def staff_followers(ticket: Ticket, *, besides: User | None) -> list[User]:
 
 def mail_staff_followers(*, ticket: Ticket, message: Message) -> list[OutboundMail]:
     """A copy of a public message for each member of support following the ticket (not its
-    author), in their language and time zone; answering it by mail adds an internal note."""
+    author), in their language and time zone; answering it by mail adds an internal note. It
+    is listed among their notifications too (unread until they open it)."""
     from tickets.services.customer_mail import new_mail_id, ticket_url
 
     desk = ticket.desk
     copies = []
-    for user in staff_followers(ticket, besides=message.author):
+    followers = staff_followers(ticket, besides=message.author)
+    Notification.objects.bulk_create(
+        Notification(
+            recipient=user,
+            ticket=ticket,
+            message=message,
+            kind=Notification.Kind.MESSAGE,
+            email=Notification.Email.NONE,
+            deliver_after=message.received_at,
+        )
+        for user in followers
+    )
+    for user in followers:
         language = user.language or settings.LANGUAGE_CODE
         with translation.override(language), timezone.override(_zone(user, desk)):
             context = {

@@ -1,4 +1,5 @@
-"""The staff member's notifications: SLA alerts, newest first, with an unread count."""
+"""The staff member's notifications: SLA alerts and messages on the tickets they follow,
+newest first, with an unread count."""
 
 from __future__ import annotations
 
