@@ -43,3 +43,20 @@ def test_compiled_catalogue_matches_the_sources() -> None:
     compiled = catalogue._catalog  # type: ignore[attr-defined]  # the parsed message table
     plain = [key for key in po_entries() if key.startswith("\x04")]
     assert all(key[1:] in compiled or (key[1:], 0) in compiled for key in plain)
+
+
+STRAIGHT = re.compile(r"(?<=[A-Za-zÀ-ÿ])'(?=[A-Za-zÀ-ÿ])")
+
+
+def test_french_is_written_with_the_typographic_apostrophe() -> None:
+    """ "l’échéance", never "l'échéance": in Pacte's catalogue and in the one that mends its
+    dependencies' French (django, django-allauth), whose .mo matches its source."""
+    assert not [v for values in po_entries().values() for v in values if STRAIGHT.search(v)]
+    mended = LOCALE.parent.parent / "dependencies" / "fr" / "LC_MESSAGES"
+    source = (mended / "django.po").read_text()
+    assert "Nom d’utilisateur" in source and not STRAIGHT.search(
+        "".join(re.findall(r'^msgstr(?:\[\d\])? "(.*)"', source, re.M))
+    )
+    with (mended / "django.mo").open("rb") as handle:
+        catalogue = gettext.GNUTranslations(handle)
+    assert catalogue.gettext("Username") == "Nom d’utilisateur"

@@ -235,7 +235,8 @@ PASSWORD_RESET_TIMEOUT = 3600 * env.int("PACTE_PASSWORD_RESET_HOURS", default=2)
 # their profile (tickets.middleware), else the browser's language and DJANGO_TIME_ZONE.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Pacte's catalogues, then its typographic fixes of its dependencies' French (locale/dependencies).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "dependencies"]
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="Europe/Paris")
 USE_I18N = True
 USE_TZ = True
