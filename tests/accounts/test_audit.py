@@ -151,3 +151,24 @@ def test_old_lines_are_purged(world: World, settings: Any) -> None:
     audit_record(AuditEvent.Kind.SIGN_IN, target="recent", at=now - timedelta(days=29))
     assert audit_purge(now=now) == 1
     assert list(AuditEvent.objects.values_list("target", flat=True)) == ["recent"]
+
+
+def test_a_lines_details_read_in_the_readers_language(world: World) -> None:
+    audit_record(
+        AuditEvent.Kind.ROLE_CHANGED,
+        actor=world.amir.user,
+        target="chloe@acme.example.test",
+        detail={"organization role": ["member", "admin"]},
+    )
+    audit_record(
+        AuditEvent.Kind.TOKEN_CREATED,
+        actor=world.alice.user,
+        target="ci",
+        detail={"expires": "2026-07-01T08:00:00+00:00", "unheard of": 3},
+    )
+    manager = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    manager.force_login(world.manager)
+    page = manager.get("/desk/audit/").content.decode()
+    assert "rôle\u00a0: Membre → Administrateur de l’organisation" in page
+    # In the reader's zone (Paris); a key Pacte does not know is shown as stored.
+    assert "expire le\u00a0: mer. 1 juil. 2026 à 10:00 · unheard of\u00a0: 3" in page

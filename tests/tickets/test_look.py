@@ -59,5 +59,7 @@ def test_the_account_pages_speak_in_sentence_case(world: World) -> None:
     assert "Change password" in password.content.decode()
     # The form's one submit is its main action; the panels' links on the 2FA page are not.
     changed = password.content.decode()
+    assert "Current password" in changed and "New password (again)" in changed
+    assert "Current Password" not in changed
     assert re.search(r'<button class="btn primary" type="submit">\s*Change password\s*<', changed)
     assert re.search(r'<a href="/accounts/2fa/totp/activate/" class="btn">\s*Activate\s*<', page)

@@ -149,6 +149,8 @@ def event_summary(event: TicketEvent) -> SafeString:
     if kind == TicketEvent.Kind.ASSIGNEE:
         if not event.after:
             return format_html(_("{who} removed the assignee"), who=who)
+        if event.actor and event.after == who:
+            return format_html(_("{who} took the ticket"), who=who)
         return format_html(
             _("{who} assigned the ticket to {assignee}"), who=who, assignee=event.after
         )
