@@ -179,7 +179,7 @@ def test_the_monthly_report_of_one_organization(world: World) -> None:
         manager = client_for(world.manager)
         html = manager.get(url, {"month": "2026-06"}).content.decode()
         assert "Acme — June 2026" in html
-        assert '<p class="kpi-value">4</p>' in html and '<p class="kpi-value">50%</p>' in html
+        assert '<p class="kpi-value">4</p>' in html and '<p class="kpi-value">50.00%</p>' in html
         assert "Print or save as PDF" in html
         assert '<td data-label="Promise">Acknowledgement</td>' in html  # a missed deadline
         assert world.bob.email not in html
