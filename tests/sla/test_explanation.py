@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -137,3 +138,29 @@ def test_a_stopped_clock_is_explained_in_words_with_the_promise_it_had(world: Wo
     assert "Left" not in html
     assert "<dt>Due</dt><dd>Mon 8 Jun 2026, 13:00</dd>" in html
     assert "<dt>Counted so far</dt><dd>2 h</dd>" in html
+
+
+def test_the_rows_and_the_total_agree_to_the_minute_shown(world: World) -> None:
+    """Received on Monday 15 June at 09:00:00.4 (blocking: 5 business hours), read on
+    Wednesday at 10:00:00.3: the clock counted 7 h 59 min 59.6 s on Monday, 8 h on Tuesday and
+    1 h 0.3 s on Wednesday, 16 h 59 min 59.9 s in all. The page shows minutes: each row is the
+    difference of the From and To it shows (09:00–17:00 is 8 h both days), and the rows add
+    up to the total and to what is late (not "7 h 59 min" + "8 h" + "1 h" = "16 h 59 min")."""
+    late_start = at(15, 9) + timedelta(milliseconds=400)
+    ticket = open_ticket(world.alice, severity="blocking", received_at=late_start)
+    clock = Clock.objects.get(ticket=ticket, metric="acknowledgement")
+    read_at = at(17, 10) + timedelta(milliseconds=300)
+    explanation = clock_explanation(clock, now=read_at)
+    # The clock itself counts every instant: the seconds are there, to the microsecond.
+    assert explanation.counted == timedelta(hours=17) - timedelta(milliseconds=100)
+    assert explanation.due_at == at(15, 14) + timedelta(milliseconds=400)
+    agent = Client()
+    agent.force_login(world.agent_eu)
+    url = reverse("tickets:clock-explain", args=[ticket.reference, "acknowledgement"])
+    with time_machine.travel(read_at, tick=False):
+        html = agent.get(url).content.decode()
+    lengths = re.findall(r"</time></td>\s*<td>([^<]*)</td>", html)
+    assert lengths == ["8 h", "16 h", "8 h", "16 h", "1 h"]
+    assert "<dt>Counted so far</dt><dd>17 h</dd>" in html
+    assert "<dt>Late by</dt><dd>12 h</dd>" in html
+    assert "7 h 59 min" not in html

@@ -26,6 +26,7 @@ from tickets.templatetags.pacte import (
     late_by,
     percent,
     percentage,
+    share_beside_availability,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -38,9 +39,11 @@ CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "pacte.css"
 @pytest.mark.parametrize(
     ("language", "shown"),
     [
-        ("en", ["87%", "99.49%", "100.00%", "99.50%", "99.995%", "2.50%", "30%", "—"]),
+        ("en", ["87%", "99.49%", "100.00%", "99.50%", "99.995%", "2.50%", "30%", "—",
+                "66.66%", "99.99%"]),
         ("fr", [f"87{NBSP}%", f"99,49{NBSP}%", f"100,00{NBSP}%", f"99,50{NBSP}%",
-                f"99,995{NBSP}%", f"2,50{NBSP}%", f"30{NBSP}%", "—"]),
+                f"99,995{NBSP}%", f"2,50{NBSP}%", f"30{NBSP}%", "—", f"66,66{NBSP}%",
+                f"99,99{NBSP}%"]),
     ],
 )  # fmt: skip
 def test_one_percentage_format_per_language(language: str, shown: list[str]) -> None:
@@ -54,6 +57,8 @@ def test_one_percentage_format_per_language(language: str, shown: list[str]) -> 
             percentage(Decimal("2.50")),
             percentage(30),
             availability(None),
+            share_beside_availability(Decimal(2) / Decimal(3)),  # a share, like availability
+            share_beside_availability(Decimal(9999) / Decimal(10000) + Decimal("0.000099")),
         ] == shown
 
 
@@ -116,7 +121,8 @@ def test_the_monthly_report_reads_as_one_document(world: World) -> None:
             pages.append(client_for(reader).get(url, {"month": "2026-06"}).content.decode())
     for html in pages:
         assert "issued Sat 18 Jul 2026, 09:00 CEST" in html
-        assert '<p class="kpi-value">50%</p>' in html
+        # The top row in one format: the shares as the availability beside them.
+        assert KPI.findall(html) == ["2", "50.00%", "—", "100.00%"]
         assert "50% <span" in html and "(1/2)" in html  # within target, by severity
         link = f'<a href="/tickets/{late.reference}/"><span class="ref">{late.reference}</span></a>'
         assert link in html
@@ -124,6 +130,27 @@ def test_the_monthly_report_reads_as_one_document(world: World) -> None:
         assert "2 business hours" in html and "2 h business hours" not in html
         assert "late acknowledgement" not in html
         assert not re.search(r"\d\.\d{3}", html)  # no three-decimal figure
+
+
+KPI = re.compile(r'<p class="kpi-value">([^<]*)</p>')
+LABEL = re.compile(r'<p class="kpi-value">1</p><p class="kpi-label">([^<]*)</p>')
+
+
+@pytest.mark.django_db
+def test_one_ticket_is_one_ticket_received(world: World) -> None:
+    """A month of one ticket says "1 ticket received", on the monthly report and on the
+    managers' report; its shares are written like the availability beside them."""
+    late_acknowledgements(world, 1)
+    with time_machine.travel(MONDAY + timedelta(days=40), tick=False):
+        monthly = client_for(world.manager).get(
+            reverse("desk:monthly-report", args=["acme"]), {"month": "2026-06"}
+        )
+        report = client_for(world.manager).get(
+            reverse("desk:reports"), {"period": "month", "on": "2026-06-08"}
+        )
+    for html in (monthly.content.decode(), report.content.decode()):
+        assert LABEL.findall(html) == ["ticket received"]
+    assert KPI.findall(monthly.content.decode()) == ["1", "100.00%", "—", "100.00%"]
 
 
 @pytest.mark.django_db

@@ -114,8 +114,11 @@ def test_a_breach_still_running_shows_how_late_it_is_so_far(world: World) -> Non
         html = manager.get(URL, {"period": "month", "on": "2026-06-15"}).content.decode()
         response = manager.get(reverse("desk:reports-csv"), {"period": "month", "on": "2026-06-15"})
     assert "late acknowledgement" in html
-    # The share counts the finished promises; the one late and still counting is said beside.
-    assert '<p class="kpi-note">and 1 still waiting, already late</p>' in html
+    # Late and still counting is a missed promise: in the share (0 of 1 kept), as in the
+    # table by severity and the missed deadlines, and said beside the share.
+    assert re.findall(r'<p class="kpi-value">([^<]*)</p>', html)[1] == "0%"
+    assert '<p class="kpi-note">including 1 still waiting, already late</p>' in html
+    assert "0% <span" in html and "(0/1)" in html  # within target, by severity
     row = html[html.index(ticket.reference, html.index("Missed deadlines")) :]
     assert (
         "2 business hours 30 min" in row[: row.index("</tr>")]
@@ -176,10 +179,43 @@ def test_the_monthly_report_of_one_organization(world: World) -> None:
         manager = client_for(world.manager)
         html = manager.get(url, {"month": "2026-06"}).content.decode()
         assert "Acme — June 2026" in html
-        assert '<p class="kpi-value">4</p>' in html and '<p class="kpi-value">50%</p>' in html
+        assert '<p class="kpi-value">4</p>' in html and '<p class="kpi-value">50.00%</p>' in html
         assert "Print or save as PDF" in html
         assert '<td data-label="Promise">Acknowledgement</td>' in html  # a missed deadline
         assert world.bob.email not in html
         assert "June 2026" in manager.get(url, {"month": "nonsense"}).content.decode()  # last month
         assert manager.get(reverse("desk:monthly-report", args=["nobody"])).status_code == 404
         assert client_for(world.agent_eu).get(url).status_code == 404
+
+
+def test_a_month_alone_is_a_bar_on_an_axis_labelled_at_zero_middle_and_top(world: World) -> None:
+    """Three tickets in June, nothing before: one bar, no wider than MAX_BAR_W and centred in
+    the plot, its month centred under it; the axis reads 0, 2 and 4 (an even top, so the
+    middle is a whole number of tickets), each at its height, the bar's top at 3 of 4."""
+    from tickets.views.reports import CHART_H, CHART_LEFT, CHART_PAD, CHART_W, MAX_BAR_W
+
+    tickets(world, 3)
+    status, html = get(client_for(world.manager), period="month", on="2026-06-15")
+    assert status == 200
+    bar = re.search(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"', html)
+    assert bar is not None
+    x, y, width, height = (float(v) for v in bar.groups())
+    assert width == MAX_BAR_W
+    assert x + width / 2 == pytest.approx((CHART_LEFT + CHART_W - CHART_PAD) / 2, abs=0.1)
+    plot = CHART_H - 2 * CHART_PAD
+    assert (y, height) == (
+        pytest.approx(CHART_PAD + plot / 4, abs=0.1),
+        pytest.approx(plot * 3 / 4, abs=0.1),
+    )
+    label = re.search(
+        r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle" class="tick">June 2026<', html
+    )
+    assert label is not None and float(label.group(1)) == pytest.approx(x + width / 2, abs=0.1)
+    levels = re.findall(
+        r'<text x="[\d.]+" y="([\d.]+)" text-anchor="end" class="tick">(\d+)<', html
+    )
+    assert [n for _, n in levels] == ["0", "2", "4"]
+    assert [float(y) for y, _ in levels] == pytest.approx(
+        [CHART_H - CHART_PAD + 3.5, CHART_PAD + plot / 2 + 3.5, CHART_PAD + 3.5], abs=0.1
+    )
+    assert "June 2026: 3 tickets" in html

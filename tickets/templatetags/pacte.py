@@ -358,6 +358,13 @@ def availability(value: Decimal | None) -> str:
 
 
 @register.filter
+def share_beside_availability(value: float | Decimal | None) -> str:
+    """A share (0–1) written like the availability beside it, two decimals rounded down, so
+    that one missed promise never reads as "100.00%": 2/3 → "66.66%"; "—" for no share."""
+    return "—" if value is None else availability(Decimal(str(value)) * 100)
+
+
+@register.filter
 def commitment(value: Decimal) -> str:
     """An availability commitment (in percent) as the contract says it, two decimals or three
     when it has them: "99.50%", "99.995%"."""

@@ -29,6 +29,19 @@ class ExplanationRow:
     ahead: bool = False  # from now to the due instant: how the calendar will count it
 
 
+def _minute(instant: datetime) -> datetime:
+    """The instant as the page shows it: to the minute, the seconds dropped."""
+    return instant.replace(second=0, microsecond=0)
+
+
+def _row(segment: Segment, kind: ClockKind, *, ahead: bool = False) -> ExplanationRow:
+    """A stretch as read on the page: its length is the difference of the minutes shown in
+    From and To, so the rows add up to the total (a ticket received at 09:00:00.4 counts
+    7 h 59 min 59.6 s to 17:00, which the page would otherwise floor to "7 h 59 min")."""
+    start, end = _minute(segment.start), _minute(segment.end)
+    return ExplanationRow(start, end, end - start, segment.counted, _reason(segment, kind), ahead)
+
+
 def _reason(segment: Segment, kind: ClockKind) -> str:
     if segment.counted:
         return {
@@ -70,14 +83,10 @@ def clock_explain(request: HttpRequest, reference: str, metric: str) -> HttpResp
         clock, now=timezone.now(), for_customer=not access.is_staff_member(user)
     )
     kind = ClockKind(clock.kind)
-    rows = [
-        ExplanationRow(s.start, s.end, s.end - s.start, s.counted, _reason(s, kind))
-        for s in explanation.segments
-    ] + [
-        ExplanationRow(s.start, s.end, s.end - s.start, s.counted, _reason(s, kind), ahead=True)
-        for s in explanation.ahead
-    ]
-    remaining = max(explanation.target - explanation.counted, timedelta(0))
+    rows = [_row(s, kind) for s in explanation.segments]
+    ahead = [_row(s, kind, ahead=True) for s in explanation.ahead]
+    # Counted so far, to the minute as the rows show it: their sum.
+    counted = sum((row.duration for row in rows if row.counted), timedelta(0))
     calendar = ticket.calendar or ticket.desk.calendar
     with timezone.override(calendar.time_zone):  # the rules report in the calendar's zone
         return render(
@@ -87,10 +96,11 @@ def clock_explain(request: HttpRequest, reference: str, metric: str) -> HttpResp
                 "ticket": ticket,
                 "clock": clock,
                 "explanation": explanation,
-                "rows": rows,
-                "remaining": remaining,
-                "overrun": max(explanation.counted - explanation.target, timedelta(0)),
+                "rows": rows + ahead,
+                "counted": counted,
+                "remaining": max(explanation.target - counted, timedelta(0)),
+                "overrun": max(counted - explanation.target, timedelta(0)),
                 "calendar": calendar,
-                "skipped": any(not row.counted for row in rows),
+                "skipped": any(not row.counted for row in rows + ahead),
             },
         )

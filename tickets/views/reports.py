@@ -4,6 +4,7 @@ a chart of the months, the breaches and the tickets at risk; the same figures as
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -18,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from config.formats import named
 from sla.availability.selectors import (
@@ -157,50 +158,74 @@ class ChartBar:
     height: str
     label: str
     tick: str  # the axis label under the bar, "" on the bars between labels
+    middle: str = ""  # the bar's centre, where its label is centred
 
 
 CHART_W, CHART_H, CHART_PAD = 640, 180, 24
+CHART_LEFT = 40  # room for the axis' numbers
+MAX_BAR_W = 48  # a month alone is a bar, not the whole width
+
+
+def _axis_top(received: int) -> int:
+    """The top of the axis: even, so that its midpoint is a whole number of tickets."""
+    return max(2, received + received % 2)
+
+
+def _chart_bar(
+    m: figures.MonthFigures, x: float, step: float, y_of: Callable[[float], float], tick: str
+) -> ChartBar:
+    name = formats.date_format(m.month, "YEAR_MONTH_FORMAT")
+    tickets = ngettext("%(month)s: %(n)d ticket", "%(month)s: %(n)d tickets", m.received)
+    label = tickets % {"month": name, "n": m.received}
+    if m.met_share is not None:
+        label += " · " + _("%(share)s corrected on time") % {"share": percent(m.met_share)}
+    width, top_y = min(step * 0.7, MAX_BAR_W), y_of(m.received)
+    return ChartBar(
+        f"{x + (step - width) / 2:.1f}", f"{top_y:.1f}", f"{y_of(0) - top_y:.1f}", label, tick,
+        f"{x + step / 2:.1f}",
+    )  # fmt: skip
 
 
 def _chart(months: list[figures.MonthFigures]) -> dict[str, Any]:
-    """Tickets received each month as bars, the share of corrections on time as a line."""
+    """Tickets received each month as bars (at most MAX_BAR_W wide, centred in their month,
+    the axis labelled at 0, its middle and its top), the share of corrections on time as a
+    line."""
     if not months:
         return {}
-    top = max(m.received for m in months) or 1
-    step = (CHART_W - 2 * CHART_PAD) / len(months)
+    top = _axis_top(max(m.received for m in months))
+    step = (CHART_W - CHART_LEFT - CHART_PAD) / len(months)
     plot = CHART_H - 2 * CHART_PAD
-    bars: list[ChartBar] = []
-    points: list[tuple[float, float]] = []
+
+    def y_of(n: float) -> float:
+        return CHART_PAD + plot * (1 - n / top)
+
     # Axis labels that fit under their bars: the full month for a quarter, its abbreviation
     # ("juin", "juil.", "Jul") for a year, and month/year on one bar in ``every`` beyond.
     axis = "YEAR_MONTH_FORMAT" if len(months) <= 4 else "m/y"
     if 4 < len(months) <= 12:
         axis = named("MONTH_ABBREVIATION_FORMAT")
     every = -(-len(months) // 12)
+    bars: list[ChartBar] = []
+    points: list[tuple[float, float]] = []
     for i, m in enumerate(months):
-        x = CHART_PAD + i * step
-        height = plot * m.received / top
-        name = formats.date_format(m.month, "YEAR_MONTH_FORMAT")
+        x = CHART_LEFT + i * step
         tick = formats.date_format(m.month, axis) if i % every == 0 else ""
-        share = m.met_share
-        label = _("%(month)s: %(n)d tickets") % {"month": name, "n": m.received}
-        if share is not None:
-            label += " · " + _("%(share)s corrected on time") % {"share": percent(share)}
-            points.append((x + step / 2, CHART_PAD + plot * (1 - float(share))))
-        top_y = CHART_PAD + plot - height
-        bars.append(
-            ChartBar(f"{x + step * 0.15:.1f}", f"{top_y:.1f}", f"{height:.1f}", label, tick)
-        )
+        bars.append(_chart_bar(m, x, step, y_of, tick))
+        if m.met_share is not None:
+            points.append((x + step / 2, y_of(top * float(m.met_share))))
     return {
         "bars": bars,
-        "bar_width": f"{step * 0.7:.1f}",
+        "bar_width": f"{min(step * 0.7, MAX_BAR_W):.1f}",
         "line": " ".join(f"{px:.1f},{py:.1f}" for px, py in points),
         "points": [(f"{px:.1f}", f"{py:.1f}") for px, py in points],
         "width": CHART_W,
         "height": CHART_H,
-        "top": top,
-        "pad": CHART_PAD,
-        "base": CHART_H - CHART_PAD,
+        "left": CHART_LEFT,
+        "label_x": CHART_LEFT - 6,
+        # The axis' numbers: 0, the middle and the top, each at its height (text baseline
+        # a third of the font below it, so the number is centred on its line).
+        "levels": [(str(n), f"{y_of(n):.1f}", f"{y_of(n) + 3.5:.1f}") for n in (0, top // 2, top)],
+        "base": f"{y_of(0):.1f}",
         "label_y": CHART_H - 6,
     }
 
