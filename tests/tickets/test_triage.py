@@ -137,6 +137,10 @@ def test_agents_confirm_or_take_the_suggestion_in_one_click(world: World) -> Non
     assert (triage.flagged, triage.reviewed_severity) == (False, "minor")
     assert triage.reviewed_by == world.agent_eu
     assert kept.events.filter(kind=TicketEvent.Kind.TRIAGE, field="confirmed").count() == 1
+    confirm = f'action="/tickets/{kept.reference}/severity/confirm/"'
+    assert confirm in page  # offered until reviewed, then the page says who reviewed it
+    reviewed = agent.get(f"/tickets/{kept.reference}/").content.decode()
+    assert confirm not in reviewed and "reviewed by" in reviewed
 
     taken = open_ticket(world.alice, severity="minor", subject="Kiosks", body=outage)
     agent.post(f"/tickets/{taken.reference}/severity/suggested/")
@@ -153,6 +157,14 @@ def test_agents_confirm_or_take_the_suggestion_in_one_click(world: World) -> Non
     assert "suggested from the text" not in portal.lower() and "confident" not in portal
     triage = TicketTriage.objects.get(ticket=taken)
     assert (triage.flagged, triage.reviewed_severity) == (False, "blocking")
+
+    # A resolved ticket offers no review of its severity (nothing left to reclassify it for).
+    done = open_ticket(world.alice, severity="minor", subject="Kiosks", body=outage)
+    ticket_services.ticket_reply(
+        ticket=done, author=world.agent_eu, body="Fixed.", then_status="resolved"
+    )
+    page = agent.get(f"/tickets/{done.reference}/").content.decode()
+    assert "Suggested from the text" in page and "/severity/suggested/" not in page
 
 
 # A public holiday, and the first day of a year: nothing here may depend on the day it runs.
