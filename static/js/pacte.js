@@ -183,6 +183,12 @@
     document.querySelectorAll("[data-scroll-end]").forEach(function (box) { box.scrollLeft = box.scrollWidth; });
   }
 
+  // On a phone the top navigation scrolls sideways: a link reached with Tab comes into view.
+  document.addEventListener("focusin", function (event) {
+    var link = event.target;
+    if (link && link.closest && link.closest(".topbar nav")) link.scrollIntoView({ block: "nearest", inline: "nearest" });
+  });
+
   function ready() { rememberQueue(); updateBulkCount(); ring(); scrollToEnd(); autosubmit(); }
   document.addEventListener("DOMContentLoaded", ready);
   // The live refresh replaces the table: keep the highlighted row (without taking the focus).

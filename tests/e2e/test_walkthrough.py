@@ -4,7 +4,8 @@ customer, their organization's administrator, an agent and a manager, each signe
 going from page to page (tests/e2e/walkthrough_pages.py lists them and builds the data).
 
 Every page answers, in the reader's language (its <html lang>), with a title and a heading,
-the data it should show, and nothing a template left unfilled. The server's clock is set to
+the data it should show, nothing a template left unfilled, and nothing wider than the window
+(no sideways scrolling, on the desktop as on the phone). The server's clock is set to
 a Wednesday in mid-June, so the pages are the same whatever day the test runs."""
 
 from __future__ import annotations

@@ -319,7 +319,8 @@ UNFILLED = ("%(", "%s", "{{", "{%", "Traceback")
 
 @dataclass
 class Visitor:
-    """One signed-in page going from stop to stop; a screenshot of each."""
+    """One signed-in page going from stop to stop; a screenshot of each, and none of them
+    wider than the window (a long word or address wraps, a table scrolls in its own box)."""
 
     page: Page
     base: str
@@ -337,6 +338,8 @@ class Visitor:
         if stop.shows:
             expect(self.page.locator("body")).to_contain_text(stop.shows)
         self.shoot(stop.name)
+        wider = self.overflow()
+        assert wider == 0, f"{stop.path} is {wider} px wider than the window: it scrolls sideways"
 
     def check(self, stop: Stop) -> None:
         page = self.page
