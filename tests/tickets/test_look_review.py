@@ -197,3 +197,14 @@ def test_an_escalation_line_reads_as_one_sentence(world: World) -> None:
         ticket=ticket, kind="escalation", field="acknowledgement", note=Notification.Kind.WARNING
     )
     assert str(event_summary(event)) == "Acknowledgement: escalated (deadline approaching)"
+
+
+def test_an_organization_admin_reaches_people_and_reports_from_the_menu(world: World) -> None:
+    def menu(user: User) -> str:
+        page = client_for(user).get("/tickets/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        return page.split('<nav aria-label="Main">')[1].split("</nav>")[0]
+
+    admin, member = menu(world.amir.user), menu(world.alice.user)
+    assert 'href="/organization/people/">People<' in admin and ">Reports<" in admin
+    assert ">Tickets<" in admin and ">My tickets<" not in admin
+    assert ">My tickets<" in member and "People" not in member and "Reports" not in member
