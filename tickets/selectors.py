@@ -38,13 +38,18 @@ from tickets.models import (
 
 
 def _with_deadlines(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """Annotate each ticket with its clocks' due instants (one subquery each, no N+1)."""
+    """Annotate each ticket with its clocks' due instants, states and outcomes (one subquery
+    each, no N+1)."""
     clocks = Clock.objects.filter(ticket=OuterRef("pk"))
+    ack = clocks.filter(metric=Metric.ACKNOWLEDGEMENT)
+    correction = clocks.filter(metric=Metric.CORRECTION)
     return tickets.annotate(
-        ack_due=Subquery(clocks.filter(metric=Metric.ACKNOWLEDGEMENT).values("due_at")[:1]),
-        ack_state=Subquery(clocks.filter(metric=Metric.ACKNOWLEDGEMENT).values("state")[:1]),
-        correction_due=Subquery(clocks.filter(metric=Metric.CORRECTION).values("due_at")[:1]),
-        correction_state=Subquery(clocks.filter(metric=Metric.CORRECTION).values("state")[:1]),
+        ack_due=Subquery(ack.values("due_at")[:1]),
+        ack_state=Subquery(ack.values("state")[:1]),
+        ack_outcome=Subquery(ack.values("outcome")[:1]),
+        correction_due=Subquery(correction.values("due_at")[:1]),
+        correction_state=Subquery(correction.values("state")[:1]),
+        correction_outcome=Subquery(correction.values("outcome")[:1]),
     )
 
 

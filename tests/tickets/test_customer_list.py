@@ -70,3 +70,23 @@ def test_an_organization_admin_filters_by_requester(world: World) -> None:
     assert amirs.subject in mine and alices.subject not in mine
     stranger = _listed(amir, requester=str(world.bob.pk))  # not theirs to choose: said so
     assert "Select a valid choice" in stranger and "Kiosk at Globex" not in stranger
+
+
+def _row(page: str, reference: str) -> str:
+    return next(row for row in page.split("<tr>") if f"/tickets/{reference}/" in row)
+
+
+def test_the_promise_columns_say_which_was_late(world: World) -> None:
+    """A ticket marked late says where: "done late" for a promise kept after its time, its
+    time in red for one still running past it; "done" for one kept in time."""
+    screen = open_ticket(world.alice, subject="Kiosk screen flickers")
+    Clock.objects.filter(ticket=screen, metric="acknowledgement").update(
+        due_at=timezone.now() - timedelta(hours=1)
+    )
+    row = _row(_listed(world.alice.user), screen.reference)
+    assert row.count('<span class="late">') == 1  # the acknowledgement's time, overdue
+    with time_machine.travel(datetime(2026, 6, 22, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))):
+        services.ticket_reply(ticket=screen, author=world.agent_eu, body="On it.")  # days late
+    row = _row(_listed(world.alice.user), screen.reference)
+    assert '<span class="late">done late</span>' in row
+    assert '<span class="muted">done</span>' not in row

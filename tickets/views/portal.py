@@ -54,6 +54,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "tickets/ticket_list.html",
         {
             "page": page,
+            "now": timezone.now(),  # a running promise due before it is overdue
             "filters": filters,
             "filtered": any(request.GET.get(name) for name in filters.filters),
             "query": query.urlencode(),
