@@ -71,21 +71,9 @@ class GroupFigures:
     mean: timedelta | None = None  # over the same stopped clocks, from whole minutes
 
     @property
-    def overdue(self) -> int:
-        """Clocks still running past their deadline: missed already, not stopped yet."""
-        return max(self.breached - (self.stopped - self.met), 0)
-
-    @property
-    def decided(self) -> int:
-        """Clocks whose outcome is known: stopped, or still running past their deadline (a
-        promise that can no longer be kept, as the credits count it)."""
-        return self.stopped + self.overdue
-
-    @property
     def met_share(self) -> Decimal | None:
-        """Share of the clocks that stopped within target, among those decided: a ticket never
-        acknowledged, late already, is a missed acknowledgement, not one left out."""
-        return None if not self.decided else Decimal(self.met) / Decimal(self.decided)
+        """Share of the clocks that stopped within target, among those stopped."""
+        return None if not self.stopped else Decimal(self.met) / Decimal(self.stopped)
 
 
 @dataclass(frozen=True)
@@ -117,16 +105,16 @@ class Report:
         return sum(g.spared for g in self.groups)
 
     def share(self, metric: str) -> Decimal | None:
-        """Share of the metric's promises kept, among those decided (``GroupFigures.decided``):
-        the same count as the groups' and the missed deadlines listed."""
-        decided = sum(g.decided for g in self.groups if g.metric == metric)
+        stopped = sum(g.stopped for g in self.groups if g.metric == metric)
         met = sum(g.met for g in self.groups if g.metric == metric)
-        return None if not decided else Decimal(met) / Decimal(decided)
+        return None if not stopped else Decimal(met) / Decimal(stopped)
 
     def overdue(self, metric: str) -> int:
-        """Clocks of the metric still running past their deadline: missed already, counted in
-        the share, and said beside it (the ticket still waits)."""
-        return sum(g.overdue for g in self.groups if g.metric == metric)
+        """Clocks of the metric still running past their deadline: not in the share (which
+        counts the stopped ones), but missed already."""
+        return sum(
+            max(g.breached - (g.stopped - g.met), 0) for g in self.groups if g.metric == metric
+        )
 
 
 def received(tickets: QuerySet[Ticket], start: datetime, end: datetime) -> QuerySet[Ticket]:
