@@ -8,6 +8,7 @@ from django.db.models.query import QuerySet
 from django.http import HttpRequest
 
 from sla.models import Notification
+from sla.notifications.selectors import notifications_of
 from tickets import access
 from tickets.models import ChatSession, InboundMail, TicketTriage, User
 
@@ -30,7 +31,7 @@ def pacte(request: HttpRequest) -> dict[str, object]:
         review = access.visible_inbound_mail(user).filter(
             status__in=[InboundMail.Status.REVIEW, InboundMail.Status.QUARANTINED]
         )
-        unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+        unread = notifications_of(user).filter(read_at__isnull=True)
         flagged = access.flagged_open_triages(user)
         chats = access.waiting_chats(user)
         # The counts in one query: the navigation of every staff page shows them, the queue

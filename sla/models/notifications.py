@@ -63,10 +63,13 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "clock", "cycle", "kind"], name="notification_once_per_level"
             ),
-            # An alert names its clock, cycle and deadline; a message notification its message.
+            # An alert names its clock, cycle and deadline; a message notification its message,
+            # and is never mailed by the alerts' delivery (its copy is mailed by the followers').
             models.CheckConstraint(
                 condition=(
-                    models.Q(kind="message", message__isnull=False, clock__isnull=True)
+                    models.Q(
+                        kind="message", message__isnull=False, clock__isnull=True, email="none"
+                    )
                     | (
                         ~models.Q(kind="message")
                         & models.Q(

@@ -166,9 +166,16 @@ def test_a_lines_details_read_in_the_readers_language(world: World) -> None:
         target="ci",
         detail={"expires": "2026-07-01T08:00:00+00:00", "unheard of": 3},
     )
+    audit_record(  # set by staff: a name shaped like an instant, or like a role
+        AuditEvent.Kind.ADMIN_CHANGE,
+        actor=world.manager,
+        target="x",
+        detail={"organization": "2024-02-30T10:00", "name": "admin"},
+    )
     manager = Client(HTTP_ACCEPT_LANGUAGE="fr")
     manager.force_login(world.manager)
     page = manager.get("/desk/audit/").content.decode()
     assert "rôle\u00a0: Membre → Administrateur de l’organisation" in page
     # In the reader's zone (Paris); a key Pacte does not know is shown as stored.
     assert "expire le\u00a0: mer. 1 juil. 2026 à 10:00 · unheard of\u00a0: 3" in page
+    assert "organisation\u00a0: 2024-02-30T10:00 · name\u00a0: admin" in page  # as stored

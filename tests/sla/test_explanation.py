@@ -164,3 +164,21 @@ def test_the_rows_and_the_total_agree_to_the_minute_shown(world: World) -> None:
     assert "<dt>Counted so far</dt><dd>17 h</dd>" in html
     assert "<dt>Late by</dt><dd>12 h</dd>" in html
     assert "7 h 59 min" not in html
+
+
+def test_a_clock_not_yet_due_is_never_said_late(world: World) -> None:
+    """Received at 09:00:50, read 20 s before its due instant: the rows' minutes add up to
+    the whole target (09:00 to 14:00 shown), yet the clock is not late — the page says what
+    is left, to the minute, and no "Late by"."""
+    ticket = open_ticket(
+        world.alice, severity="blocking", received_at=at(15, 9) + timedelta(seconds=50)
+    )
+    clock = Clock.objects.get(ticket=ticket, metric="acknowledgement")
+    read_at = at(15, 14) + timedelta(seconds=30)  # due at 14:00:50
+    assert clock_explanation(clock, now=read_at).counted < clock.target
+    agent = Client()
+    agent.force_login(world.agent_eu)
+    url = reverse("tickets:clock-explain", args=[ticket.reference, "acknowledgement"])
+    with time_machine.travel(read_at, tick=False):
+        html = agent.get(url).content.decode()
+    assert "Late by" not in html and "<dt>Left</dt><dd>1 min</dd>" in html

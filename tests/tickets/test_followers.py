@@ -175,3 +175,19 @@ def test_a_notification_is_an_alert_or_a_message_never_half_of_each(world: World
             email=Notification.Email.NONE,
             deliver_after=ticket.received_at,
         )  # a message notification with no message
+
+
+def test_a_follower_moved_off_the_desk_no_longer_reads_its_notifications(world: World) -> None:
+    ticket = open_ticket(world.alice, subject="Receipts do not print")
+    follower_add(ticket=ticket, actor=world.agent_eu, user=world.agent_eu)
+    services.ticket_reply(ticket=ticket, author=world.alice.user, body="My PIN is 4321.")
+    anna = client_for(world.agent_eu)
+    pass_second_factor(anna, world.agent_eu)
+    assert "My PIN is 4321." in anna.get("/notifications/").content.decode()
+    world.europe.agents.remove(world.agent_eu)
+    world.france.agents.add(world.agent_eu)
+    page = anna.get("/notifications/").content.decode()
+    assert "4321" not in page and "Receipts do not print" not in page
+    assert 'class="count"' not in page  # nor counted among the unread
+    notice = Notification.objects.get(recipient=world.agent_eu)
+    assert anna.post(f"/notifications/{notice.pk}/").status_code == 404

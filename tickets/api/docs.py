@@ -21,6 +21,8 @@ class ApiDocs(SpectacularSwaggerView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         response = super().get(request, *args, **kwargs)
         response.data["token_days"] = settings.PACTE_API_TOKEN_DAYS
+        # drf-spectacular loosens this for OAuth2 pop-ups Pacte has none of: keep the site's.
+        del response.headers["Cross-Origin-Opener-Policy"]
         return response
 
     def _get_schema_url(self, request: Request) -> str:

@@ -37,15 +37,21 @@ LABELS = {
 ROLES = dict(Contact.Role.choices)
 
 
-def _value(value: Any) -> str:
+ROLE_KEYS = {"role", "organization role"}
+
+
+def _value(value: Any, key: str) -> str:
     if isinstance(value, list):
-        return " → ".join(_value(item) for item in value)
+        return " → ".join(_value(item, key) for item in value)
     if isinstance(value, dict):
-        return ", ".join(f"{key}={item}" for key, item in value.items())
+        return ", ".join(f"{name}={item}" for name, item in value.items())
     if isinstance(value, str):
-        if value in ROLES:
+        if key in ROLE_KEYS and value in ROLES:
             return str(ROLES[value])
-        instant = parse_datetime(value) if "T" in value else None
+        try:
+            instant = parse_datetime(value) if "T" in value else None
+        except ValueError:  # shaped like an instant, not one ("2024-02-30T10:00"): as stored
+            instant = None
         if instant is not None and timezone.is_aware(instant):
             return formats.date_format(timezone.localtime(instant), "DATETIME_FORMAT")
     return str(value)
@@ -55,6 +61,7 @@ def _value(value: Any) -> str:
 def audit_detail(detail: dict[str, Any]) -> str:
     """ "role: Member → Organization admin · …" (a key Pacte does not know is shown as kept)."""
     return " · ".join(
-        gettext("%(label)s: %(value)s") % {"label": LABELS.get(key, key), "value": _value(value)}
+        gettext("%(label)s: %(value)s")
+        % {"label": LABELS.get(key, key), "value": _value(value, key)}
         for key, value in (detail or {}).items()
     )

@@ -42,6 +42,14 @@ def _row(segment: Segment, kind: ClockKind, *, ahead: bool = False) -> Explanati
     return ExplanationRow(start, end, end - start, segment.counted, _reason(segment, kind), ahead)
 
 
+def _in_minutes(span: timedelta) -> timedelta:
+    """A time left or overrun, to the nearest minute; one minute at least when there is any
+    (nothing when there is none), so the page never says "late" of a clock that is not."""
+    if span <= timedelta(0):
+        return timedelta(0)
+    return max(timedelta(minutes=round(span.total_seconds() / 60)), timedelta(minutes=1))
+
+
 def _reason(segment: Segment, kind: ClockKind) -> str:
     if segment.counted:
         return {
@@ -98,8 +106,9 @@ def clock_explain(request: HttpRequest, reference: str, metric: str) -> HttpResp
                 "explanation": explanation,
                 "rows": rows + ahead,
                 "counted": counted,
-                "remaining": max(explanation.target - counted, timedelta(0)),
-                "overrun": max(counted - explanation.target, timedelta(0)),
+                # Late or not as the clock counts, not as the rows' minutes add up.
+                "remaining": _in_minutes(explanation.target - explanation.counted),
+                "overrun": _in_minutes(explanation.counted - explanation.target),
                 "calendar": calendar,
                 "skipped": any(not row.counted for row in rows + ahead),
             },

@@ -29,7 +29,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one notification read and go to its ticket."""
     user = current_user(request)
     try:
-        notification = Notification.objects.select_related("ticket").get(pk=pk, recipient=user)
+        notification = notifications_of(user).get(pk=pk)
     except Notification.DoesNotExist:
         raise Http404 from None
     notification_mark_read(user=user, ids=[notification.pk], now=timezone.now())
