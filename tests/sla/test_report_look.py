@@ -92,7 +92,7 @@ def test_an_instant_for_other_zones_says_its_zone() -> None:
 
 
 def test_no_uppercase_transform_damages_words() -> None:
-    """ "90e centile" and "janv." stay as written; badges read as they do elsewhere."""
+    """ "90ᵉ centile" and "janv." stay as written; badges read as they do elsewhere."""
     assert "uppercase" not in CSS.read_text()
 
 
