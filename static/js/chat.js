@@ -20,11 +20,19 @@
   var shown = {};     // id -> true: a line is shown once
   var pending = [];   // {key, text} not yet confirmed by the server
 
+  // The lines the page was served with: shown once, the WebSocket asked for later ones only.
+  lines.querySelectorAll("li[data-id]").forEach(function (li) {
+    var id = parseInt(li.getAttribute("data-id"), 10);
+    shown[id] = true;
+    lastId = Math.max(lastId, id);
+  });
+
   function t(name) { return root.getAttribute("data-t-" + name) || ""; }
   // Times in the page's language and the user's own time zone (their preference; without
   // one, the browser's), as every other time Pacte shows them.
   var clock = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-    hour: "2-digit", minute: "2-digit", timeZone: root.getAttribute("data-time-zone") || undefined,
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",  // 14:05, as the page writes times
+    timeZone: root.getAttribute("data-time-zone") || undefined,
   });
 
   function key() {

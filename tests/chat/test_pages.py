@@ -65,3 +65,26 @@ def test_chat_pages_are_for_the_contact_and_the_desk(world: World) -> None:
     assert client_for(world.agent_eu).post(reverse("chat:start"), {"text": "x"}).status_code == 404
     bad = client_for(world.alice.user).post(reverse("chat:start"), {"severity": "x", "text": ""})
     assert bad.status_code == 400 and Ticket.objects.count() == 1
+
+
+def test_the_room_opens_on_the_lines_so_far_without_a_websocket(world: World) -> None:
+    """The conversation is on the page as it opens, escaped, in the reader's zone, with no
+    internal note; the WebSocket then brings only later lines (chat.js starts after them)."""
+    from tickets import services
+
+    with time_machine.travel(datetime(2026, 6, 8, 10, 0, tzinfo=BERLIN), tick=False):
+        client_for(world.alice.user).post(
+            reverse("chat:start"), {"severity": "minor", "text": "Kiosk <b>frozen</b>"}
+        )
+        ticket = Ticket.objects.get()
+        services.ticket_reply(ticket=ticket, author=world.agent_eu, body="Note", internal=True)
+    room = reverse("chat:room", args=[ticket.reference])
+    customer = client_for(world.alice.user).get(room).content.decode()
+    first = ticket.messages.order_by("pk").first()
+    assert first is not None
+    assert f'<li class="chat-line from-customer mine" data-id="{first.pk}">' in customer
+    assert "Kiosk &lt;b&gt;frozen&lt;/b&gt;" in customer and ">10:00</time>" in customer
+    assert "Waiting for an agent…" in customer and 'data-state="waiting"' in customer
+    agent = client_for(world.agent_eu).get(room).content.decode()
+    assert f'<li class="chat-line from-customer" data-id="{first.pk}">' in agent
+    assert "Note" not in agent.split('class="chat-lines"')[1].split("</ol>")[0]

@@ -92,6 +92,10 @@ def chat_room(request: HttpRequest, reference: str) -> HttpResponse:
             "ticket": ticket,
             "session": session,
             "role": "agent" if agent else "customer",
+            # The lines so far, shown as the page opens; the WebSocket brings what follows.
+            "chat_lines": [
+                (chat_services.line_side(m), m) for m in chat_services.chat_history(user, ticket)
+            ],
             "max_chars": MAX_CHARS,
             **(_customer_context(user, ticket) if agent else {}),
         },

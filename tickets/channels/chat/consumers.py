@@ -31,8 +31,6 @@ from tickets.channels.chat.widget import WEBSOCKET_PROTOCOL
 from tickets.exceptions import TicketError
 from tickets.models import ChatSession, Message, User
 
-HISTORY_LIMIT = 500
-
 
 def group_name(ticket_id: int) -> str:
     return f"chat.{ticket_id}"
@@ -43,9 +41,7 @@ def message_payload(message: Message, key: str = "") -> dict[str, Any]:
         "type": "message",
         "id": message.pk,
         "text": message.body,
-        "from": (
-            "agent" if message.from_agent else "outside" if message.from_outside else "customer"
-        ),
+        "from": services.line_side(message),
         "author": message.author_name,
         "at": message.received_at.isoformat(),
         "key": key,
@@ -213,14 +209,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _missed(self, after: int) -> list[dict[str, Any]]:
-        # What this reader may see of the ticket (tickets.access decides), less internal
-        # notes: the chat shows none, to anyone.
-        messages = (
-            access.visible_messages(self.user, self.session.ticket)
-            .filter(pk__gt=after, is_internal=False)
-            .select_related("author", "author_contact", "chat_key")
-            .order_by("pk")[:HISTORY_LIMIT]
-        )
+        messages = services.chat_history(self.user, self.session.ticket, after=after)
         return [
             message_payload(m, getattr(getattr(m, "chat_key", None), "key", "")) for m in messages
         ]

@@ -24,11 +24,13 @@ from tickets.models import (
     Message,
     Organization,
     SeveritySource,
+    Ticket,
     User,
 )
 from tickets.services import customer_mail
 
 MAX_CHARS = 4000
+HISTORY_LIMIT = 500  # lines a page or a reconnection is given at most
 KEY_CHARS = 64
 
 
@@ -153,3 +155,26 @@ def organization_chat_secret_rotate(*, organization: Organization) -> Organizati
     organization.full_clean()
     organization.save(update_fields=["chat_secret"])
     return organization
+
+
+def chat_history(user: User, ticket: Ticket, *, after: int = 0) -> list[Message]:
+    """The chat's lines this reader may see, oldest first: what tickets.access lets them read
+    of the ticket, less internal notes (the chat shows none, to anyone). The page opens on
+    the last HISTORY_LIMIT; a reconnection after line ``after`` catches up HISTORY_LIMIT at a
+    time, in order."""
+    messages = (
+        access.visible_messages(user, ticket)
+        .filter(pk__gt=after, is_internal=False)
+        .select_related("author", "author_contact", "chat_key")
+    )
+    if after:
+        return list(messages.order_by("pk")[:HISTORY_LIMIT])
+    return list(reversed(messages.order_by("-pk")[:HISTORY_LIMIT]))
+
+
+def line_side(message: Message) -> str:
+    """Who wrote a chat line, as the page and the WebSocket name it: agent, customer, or
+    someone outside the organization (agents only see those)."""
+    if message.from_agent:
+        return "agent"
+    return "outside" if message.from_outside else "customer"
