@@ -177,5 +177,6 @@ def test_a_lines_details_read_in_the_readers_language(world: World) -> None:
     page = manager.get("/desk/audit/").content.decode()
     assert "rôle\u00a0: Membre → Administrateur de l’organisation" in page
     # In the reader's zone (Paris); a key Pacte does not know is shown as stored.
-    assert "expire le\u00a0: mer. 1 juil. 2026 à 10:00 · unheard of\u00a0: 3" in page
-    assert "organisation\u00a0: 2024-02-30T10:00 · name\u00a0: admin" in page  # as stored
+    assert "expire le\u00a0: mer. 1 juil. 2026 à 10:00" in page and "unheard of\u00a0: 3" in page
+    # As stored (PostgreSQL's jsonb orders a line's keys its own way: each pair, any order).
+    assert "organisation\u00a0: 2024-02-30T10:00" in page and "name\u00a0: admin" in page

@@ -182,7 +182,7 @@ def test_received_mail_shows_the_senders_name_first_and_its_subject_in_the_bread
     listing = manager.get("/desk/mail/").content.decode()
     assert '<td>Jonas Keller<div class="muted small">jonas@stranger.test</div></td>' in listing
     detail = manager.get(f"/desk/mail/{inbound.pk}/").content.decode()
-    assert re.search(r"Received mail</a> / Printer jam</p>", detail)
+    assert re.search(r'Received mail</a> / <span class="crumb">Printer jam</span></p>', detail)
     assert f"</a> / {inbound.pk}</p>" not in detail
 
 
