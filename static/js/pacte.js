@@ -52,6 +52,9 @@
     var n = document.querySelectorAll("input[name=tickets][form=bulk]:checked").length;
     counter.textContent = n ? n + " " + counter.getAttribute("data-some") : counter.getAttribute("data-none");
     document.body.classList.toggle("has-selection", n > 0);
+    // Nothing to apply to until a ticket is chosen (without a script, the server says so).
+    var apply = document.querySelector("#bulk button[type=submit]");
+    if (apply) apply.disabled = n === 0;
   }
 
   function onQueueKey(event) {

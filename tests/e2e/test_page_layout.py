@@ -6,6 +6,7 @@
   sideways when its links are wider than the screen (in French), and a link reached with the
   Tab key is scrolled into view; nothing is wider than the screen.
 - A breadcrumb's link reads as words, while the ticket reference keeps its monospace.
+- The queue's bulk action is offered once a ticket is chosen.
 """
 
 from __future__ import annotations
@@ -102,5 +103,24 @@ def test_a_breadcrumb_link_reads_as_words_and_the_reference_as_code(
     assert "monospace" not in style(page, "main p.ref a", "font-family")  # "Queue"
     page.goto(live_server.url + reverse("desk:canned-new"))
     assert "monospace" not in style(page, "main p.ref a", "font-family")  # "← Back to the list"
+    settled(page)
+    page.close()
+
+
+def test_the_queues_bulk_action_waits_for_a_ticket_to_be_chosen(
+    live_server: Any, browser: Any, mid_june: datetime
+) -> None:
+    world = make_world()
+    open_ticket(world.alice)
+    page: Page = browser.new_page(viewport={"width": 1366, "height": 900})
+    sign_in(page, live_server.url, world.agent_eu)
+    page.goto(live_server.url + reverse("desk:queue"))
+    apply = page.locator("#bulk button[type=submit]")
+    assert apply.is_disabled()  # "No ticket selected": nothing to apply to
+    box = page.locator("input[name=tickets][form=bulk]").first
+    box.check()
+    assert apply.is_enabled()
+    box.uncheck()
+    assert apply.is_disabled()
     settled(page)
     page.close()
